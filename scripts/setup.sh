@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Everything vipkit needs on a Debian 12 machine with Node.js >= 20, as root:
+# the Debian packages (libpcap-dev for cap, the lab's peers and independent eyes),
+# the npm dependencies exactly as locked, and the build. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(libpcap-dev iproute2 bird2 gobgpd exabgp iputils-arping arp-scan tshark tcpdump)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+done
+if ((${#missing[@]} > 0)); then
+  echo "setup: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+npm ci --no-audit --no-fund
+# cap builds a native addon at install time (approved in package.json allowScripts).
+test -f node_modules/cap/build/Release/cap.node || { echo "setup: cap's native addon did not build (is libpcap-dev installed?)" >&2; exit 1; }
+npm run --silent build

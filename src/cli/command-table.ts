@@ -1,0 +1,74 @@
+import { parsePositiveInteger, parsePositiveNumber, parseSeconds, parseVlanId } from './parse.js';
+import type { Ui } from './ui.js';
+
+/**
+ * One table drives the parser (program.ts), `--help`, and the man pages' option lists
+ * (a test checks every option here is documented in man/vipkit-<name>.1). Implementations
+ * are imported only when their command runs, so `--help` stays instant.
+ */
+export interface OptionSpec {
+  flags: string;
+  description: string;
+  defaultValue?: string | number | boolean;
+  parse?: (value: string, previous: unknown) => unknown;
+}
+
+export interface CommandModule {
+  run(targets: string[], options: Record<string, unknown>, ui: Ui): Promise<number>;
+}
+
+export interface CommandSpec {
+  name: string;
+  arguments: string;
+  summary: string;
+  examples: string[];
+  options: OptionSpec[];
+  load(): Promise<CommandModule>;
+}
+
+const json: OptionSpec = { flags: '--json', description: 'one JSON object per line on stdout' };
+
+export const commands: CommandSpec[] = [
+  {
+    name: 'arping',
+    arguments: '[target...]',
+    summary: 'who answers for an IP or a range: MACs, node names, RTT, duplicates (ARP and NDP)',
+    examples: [
+      'vipkit arping -c 3 192.0.2.11',
+      'vipkit arping -I eth0 192.0.2.64/27',
+      'vipkit arping --fail-on-duplicate 192.0.2.70-192.0.2.80',
+      'vipkit arping -c 2 2001:db8:2::11',
+      'vipkit arping -D -I eth0 192.0.2.50',
+      'vipkit arping -U -c 3 -I eth0 192.0.2.50',
+    ],
+    options: [
+      { flags: '-I, --interface <name>', description: 'interface to probe on (default: the one whose subnet holds the target)' },
+      { flags: '-c, --count <n>', description: 'stop after n probes (single target; default: until -w or Ctrl-C)', parse: parsePositiveInteger },
+      { flags: '-w, --deadline <s>', description: 'stop after this many seconds', parse: parseSeconds },
+      { flags: '-i, --interval <s>', description: 'seconds between probes to a single target', defaultValue: 1, parse: parseSeconds },
+      { flags: '-s, --source <address>', description: 'source address of the probes (default: our address in the target subnet)' },
+      { flags: '-f, --first', description: 'stop at the first reply' },
+      { flags: '-q, --quiet', description: 'print nothing; the exit code says what happened' },
+      { flags: '-D, --dad', description: 'duplicate address detection: probe from 0.0.0.0 (IPv6: from ::); exit 0 if free, 1 if in use' },
+      { flags: '-U, --unsolicited', description: 'send gratuitous ARP requests (IPv6: unsolicited neighbor advertisements)' },
+      { flags: '-A, --reply', description: 'send gratuitous ARP replies (IPv6: unsolicited neighbor advertisements)' },
+      { flags: '-u, --unicast', description: 'after the first reply, probe its MAC by unicast as iputils does (hides a second responder)' },
+      json,
+      { flags: '--vlan <id>', description: 'tag probes with this 802.1Q VLAN id and listen on it', parse: parseVlanId },
+      { flags: '--ethers <file>', description: 'MAC-to-name file, "mac name" per line', defaultValue: '/etc/ethers' },
+      { flags: '--fail-on-duplicate', description: 'exit 3 if any address is answered by more than one MAC' },
+      { flags: '--rate <pps>', description: 'sweep: probes per second', defaultValue: 1000, parse: parsePositiveNumber },
+      { flags: '--retry <n>', description: 'sweep: probes per silent address', defaultValue: 2, parse: parsePositiveInteger },
+      { flags: '--timeout <s>', description: 'sweep: seconds to wait for replies after the last probe', defaultValue: 0.5, parse: parseSeconds },
+    ],
+    load: () => import('./commands/arping.js'),
+  },
+  {
+    name: 'demo',
+    arguments: '',
+    summary: 'build a throwaway namespace lab and show the other commands at work in it',
+    examples: ['vipkit demo'],
+    options: [],
+    load: () => import('./commands/demo.js'),
+  },
+];

@@ -1,0 +1,285 @@
+import { isIP } from 'node:net';
+import { ExitCode, UsageError } from '../errors.js';
+import type { Ui } from '../ui.js';
+import { listInterfaces, findInterface, interfaceForTarget, sourceAddressFor, type InterfaceInfo } from '../../link/interfaces.js';
+import type { Link } from '../../link/link.js';
+import { openPcapLink } from '../../link/pcap-link.js';
+import { loadEthers } from '../../l2/ethers.js';
+import { gratuitousArp, unsolicitedAdvertisement } from '../../l2/gratuitous.js';
+import { Prober, type Reply } from '../../l2/prober.js';
+import { sweep } from '../../l2/sweep.js';
+import { parseTargets, TargetError, type TargetList } from '../../l2/targets.js';
+import type { VlanTag } from '../../wire/ethernet.js';
+import { sleep } from '../../time.js';
+
+interface ArpingOptions {
+  interface?: string;
+  count?: number;
+  deadline?: number;
+  interval: number;
+  source?: string;
+  first?: boolean;
+  quiet?: boolean;
+  dad?: boolean;
+  unsolicited?: boolean;
+  reply?: boolean;
+  unicast?: boolean;
+  json?: boolean;
+  vlan?: number;
+  ethers: string;
+  failOnDuplicate?: boolean;
+  rate: number;
+  retry: number;
+  timeout: number;
+}
+
+const USAGE_EXAMPLES = 'for example: vipkit arping 192.0.2.11, vipkit arping 192.0.2.64/27, vipkit arping 2001:db8:2::11';
+
+/** Everything a run needs, checked before anything is opened or sent. */
+interface Plan {
+  targets: TargetList;
+  iface: InterfaceInfo;
+  sourceIp?: string;
+  vlan?: VlanTag;
+  names: Map<string, string>;
+}
+
+export async function run(specs: string[], rawOptions: Record<string, unknown>, ui: Ui): Promise<number> {
+  const options = rawOptions as unknown as ArpingOptions;
+  const plan = makePlan(specs, options);
+  const link = await openPcapLink({ interfaceName: plan.iface.name, filter: Prober.captureFilter(plan.targets.family, plan.vlan) });
+  const stop = new AbortController();
+  const interrupt = () => stop.abort();
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+  try {
+    if (options.unsolicited || options.reply) return await announce(link, plan, options, ui, stop.signal);
+    const session = new ReplyLog(plan, options, ui);
+    const prober = new Prober({ link, family: plan.targets.family, sourceIp: plan.sourceIp, vlan: plan.vlan });
+    return plan.targets.single
+      ? await probeOne(link, prober, session, plan, options, ui, stop)
+      : await probeSweep(link, prober, session, plan, options, ui, stop.signal);
+  } finally {
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
+    link.close();
+  }
+}
+
+function makePlan(specs: string[], options: ArpingOptions): Plan {
+  if (specs.length === 0) throw new UsageError(`arping needs a target: an address, a CIDR or a range; ${USAGE_EXAMPLES}.`);
+  let targets: TargetList;
+  try {
+    targets = parseTargets(specs);
+  } catch (error) {
+    if (error instanceof TargetError) throw new UsageError(error.message);
+    throw error;
+  }
+  if ((options.unsolicited || options.reply || options.dad) && !targets.single) {
+    throw new UsageError('-D, -U and -A take one address, not a range.');
+  }
+  if (options.dad && (options.unsolicited || options.reply)) throw new UsageError('-D cannot be combined with -U or -A.');
+  const first = targets.addresses[0]!;
+  const iface = chooseInterface(first, options.interface);
+  const vlan = options.vlan === undefined ? undefined : { id: options.vlan, priority: 0, dropEligible: false };
+  let names: Map<string, string>;
+  try {
+    names = loadEthers(options.ethers, options.ethers !== '/etc/ethers');
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  return { targets, iface, vlan, names, sourceIp: chooseSource(targets, iface, options) };
+}
+
+/** Never fall back to an interface the user did not ask for and whose subnet does not hold the target. */
+function chooseInterface(target: string, name: string | undefined): InterfaceInfo {
+  const known = () => listInterfaces().map((candidate) => candidate.name).join(', ');
+  if (name !== undefined) {
+    const iface = findInterface(name);
+    if (!iface) throw new UsageError(`no interface named ${name}; interfaces here: ${known()}.`);
+    if (!iface.up) throw new UsageError(`interface ${name} is down; bring it up with: ip link set ${name} up.`);
+    return iface;
+  }
+  if (target.toLowerCase().startsWith('fe80:')) throw new UsageError(`${target} is link-local: name the interface with -I.`);
+  const iface = interfaceForTarget(target);
+  if (!iface) throw new UsageError(`no interface here has a subnet holding ${target}; name one with -I (interfaces here: ${known()}).`);
+  return iface;
+}
+
+function chooseSource(targets: TargetList, iface: InterfaceInfo, options: ArpingOptions): string | undefined {
+  const target = targets.addresses[0]!;
+  if (options.dad) return undefined;
+  if (options.unsolicited || options.reply) return target;
+  if (options.source !== undefined) {
+    if (isIP(options.source) !== targets.family) throw new UsageError(`-s ${options.source} is not an IPv${targets.family} address like the target.`);
+    return options.source;
+  }
+  const source = sourceAddressFor(iface, target);
+  if (!source) {
+    throw new UsageError(`${iface.name} has no IPv${targets.family} address in a subnet holding ${target}; give the source address with -s, or name another interface with -I.`);
+  }
+  return source;
+}
+
+/** Replies seen so far, per target, and how they are shown. */
+class ReplyLog {
+  readonly macsByTarget = new Map<string, string[]>();
+  readonly rtts: number[] = [];
+  received = 0;
+
+  constructor(
+    private readonly plan: Plan,
+    private readonly options: ArpingOptions,
+    private readonly ui: Ui,
+  ) {}
+
+  record(reply: Reply, printLine: boolean): void {
+    this.received++;
+    if (reply.rttMs !== undefined) this.rtts.push(reply.rttMs);
+    const macs = this.macsByTarget.get(reply.ip) ?? [];
+    const isNewMac = !macs.includes(reply.mac);
+    if (isNewMac) macs.push(reply.mac);
+    this.macsByTarget.set(reply.ip, macs);
+    const name = this.plan.names.get(reply.mac);
+    if (this.ui.json) {
+      this.ui.emit('reply', { interface: this.plan.iface.name, ip: reply.ip, mac: reply.mac, name, rtt_ms: round3(reply.rttMs) });
+    } else if (printLine && !this.options.quiet) {
+      const rtt = reply.rttMs === undefined ? '' : `  ${reply.rttMs.toFixed(3)}ms`;
+      this.ui.line(`Unicast reply from ${reply.ip} [${reply.mac.toUpperCase()}]${rtt}${name ? `  ${name}` : ''}`);
+    }
+    if (isNewMac && macs.length === 2 && !this.options.quiet) {
+      this.ui.warn(`${reply.ip} is answered by more than one MAC: ${this.describe(macs)}. Two hosts or interfaces claim this address.`);
+    }
+  }
+
+  describe(macs: string[]): string {
+    return macs.map((mac) => (this.plan.names.has(mac) ? `${mac} (${this.plan.names.get(mac)})` : mac)).join(', ');
+  }
+
+  get duplicates(): string[] {
+    return [...this.macsByTarget].filter(([, macs]) => macs.length > 1).map(([ip]) => ip);
+  }
+
+  summary(sent: number): Record<string, unknown> {
+    const sorted = [...this.rtts].sort((a, b) => a - b);
+    const rtt_ms = sorted.length === 0 ? undefined : { min: round3(sorted[0]), median: round3(median(sorted)), max: round3(sorted.at(-1)) };
+    const duplicates = this.duplicates;
+    return {
+      interface: this.plan.iface.name,
+      sent,
+      received: this.received,
+      targets: Object.fromEntries(this.macsByTarget),
+      rtt_ms,
+      duplicates: duplicates.length > 0 ? duplicates : undefined,
+    };
+  }
+
+  exitCode(success: boolean): number {
+    if (this.options.failOnDuplicate && this.duplicates.length > 0) return ExitCode.AskedToFail;
+    return success ? ExitCode.Ok : ExitCode.NotSo;
+  }
+}
+
+async function probeOne(link: Link, prober: Prober, log: ReplyLog, plan: Plan, options: ArpingOptions, ui: Ui, stop: AbortController): Promise<number> {
+  const target = plan.targets.addresses[0]!;
+  const first = options.first || options.dad;
+  let unicastMac: string | undefined;
+  let broadcasts = 0;
+  let sent = 0;
+  link.onFrame((frame) => {
+    const result = prober.classify(frame);
+    if (!('reply' in result)) return;
+    log.record(result.reply, true);
+    if (options.unicast) unicastMac ??= result.reply.mac;
+    // iputils: -c with -w counts replies, not probes.
+    const enoughReplies = options.count !== undefined && options.deadline !== undefined && log.received >= options.count;
+    if (first || enoughReplies) stop.abort();
+  });
+  ui.note(`ARPING ${target} from ${prober.sourceIp} ${plan.iface.name}`);
+  const deadlineAt = options.deadline === undefined ? Infinity : performance.now() + options.deadline * 1000;
+  const countLimitsProbes = options.count !== undefined && options.deadline === undefined;
+  while (!stop.signal.aborted && performance.now() < deadlineAt && !(countLimitsProbes && sent >= options.count!)) {
+    prober.probe(target, unicastMac);
+    sent++;
+    if (!unicastMac) broadcasts++;
+    await sleep(Math.min(options.interval * 1000, deadlineAt - performance.now()), stop.signal);
+  }
+  if (ui.json) ui.emit('summary', log.summary(sent));
+  else if (!options.quiet) ui.line(`Sent ${sent} probes (${broadcasts} broadcast(s))\nReceived ${log.received} response(s)`);
+  if (options.dad) return log.received > 0 ? ExitCode.NotSo : ExitCode.Ok;
+  return log.exitCode(log.received > 0);
+}
+
+async function probeSweep(link: Link, prober: Prober, log: ReplyLog, plan: Plan, options: ArpingOptions, ui: Ui, signal: AbortSignal): Promise<number> {
+  const { addresses } = plan.targets;
+  link.onFrame((frame) => {
+    const result = prober.classify(frame);
+    if ('reply' in result) log.record(result.reply, false);
+  });
+  ui.note(`ARPING ${addresses.length} addresses (${addresses[0]} to ${addresses.at(-1)}) from ${prober.sourceIp} ${plan.iface.name}`);
+  const progress = ui.progress(`probing ${addresses.length} addresses`);
+  const started = performance.now();
+  const deadline = options.deadline === undefined ? undefined : AbortSignal.timeout(options.deadline * 1000);
+  const sent = await sweep(prober, addresses, (ip) => log.macsByTarget.has(ip), {
+    rate: options.rate,
+    attempts: options.retry,
+    timeoutMs: options.timeout * 1000,
+    signal: deadline ? AbortSignal.any([signal, deadline]) : signal,
+    onProgress: (done, total) => progress.update(`probing: ${done}/${total} probes, ${log.macsByTarget.size} answered`),
+  });
+  progress.stop();
+  const seconds = (performance.now() - started) / 1000;
+  const answered = addresses.filter((ip) => log.macsByTarget.has(ip));
+  if (ui.json) {
+    ui.emit('summary', { ...log.summary(sent), silent: addresses.length - answered.length, duration_s: round3(seconds) });
+  } else if (!options.quiet) {
+    printSweepTable(answered, log, plan, ui);
+    const duplicates = log.duplicates.length;
+    ui.line(
+      `${answered.length} of ${addresses.length} addresses answered, ${addresses.length - answered.length} silent` +
+        `${duplicates > 0 ? ui.style.yellow.bold(`, ${duplicates} answered by more than one MAC`) : ''}; ${sent} probes in ${seconds.toFixed(2)} s`,
+    );
+  }
+  return log.exitCode(answered.length > 0);
+}
+
+function printSweepTable(answered: string[], log: ReplyLog, plan: Plan, ui: Ui): void {
+  const rows = answered.map((ip) => {
+    const macs = log.macsByTarget.get(ip)!;
+    const names = macs.map((mac) => plan.names.get(mac) ?? '-').join(', ');
+    return [ip, macs.join(', '), names, macs.length > 1 ? 'DUPLICATE' : ''];
+  });
+  const header = ['ADDRESS', 'MAC', 'NAME', ''];
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
+  const format = (row: string[]) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
+  ui.line(ui.style.bold(format(header)));
+  for (const row of rows) ui.line(row[3] ? ui.style.yellow.bold(format(row)) : format(row));
+}
+
+/** -U / -A: announce the address as ours; no replies are expected (iputils). */
+async function announce(link: Link, plan: Plan, options: ArpingOptions, ui: Ui, signal: AbortSignal): Promise<number> {
+  const ip = plan.targets.addresses[0]!;
+  const frame =
+    plan.targets.family === 4 ? gratuitousArp(link.mac, ip, options.reply ? 'reply' : 'request', plan.vlan) : unsolicitedAdvertisement(link.mac, ip, plan.vlan);
+  ui.note(`ARPING ${ip} from ${ip} ${plan.iface.name}`);
+  const deadlineAt = options.deadline === undefined ? Infinity : performance.now() + options.deadline * 1000;
+  let sent = 0;
+  while (!signal.aborted && performance.now() < deadlineAt && (options.count === undefined || sent < options.count)) {
+    link.send(frame);
+    sent++;
+    if (options.count !== undefined && sent >= options.count) break;
+    await sleep(Math.min(options.interval * 1000, deadlineAt - performance.now()), signal);
+  }
+  if (ui.json) ui.emit('summary', { interface: plan.iface.name, ip, mac: link.mac, sent, received: 0 });
+  else if (!options.quiet) ui.line(`Sent ${sent} probes (${sent} broadcast(s))\nReceived 0 response(s)`);
+  return sent > 0 ? ExitCode.Ok : ExitCode.NotSo;
+}
+
+function median(sorted: number[]): number {
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+function round3(value: number | undefined): number | undefined {
+  return value === undefined ? undefined : Math.round(value * 1000) / 1000;
+}

@@ -1,0 +1,55 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ExitCode, UsageError } from '../errors.js';
+import type { Ui } from '../ui.js';
+import { Lab, type LabSpec } from '../../lab/lab.js';
+
+const VIPKIT = fileURLToPath(new URL('../../../../bin/vipkit.js', import.meta.url));
+
+/**
+ * The demo lab: a client and three nodes on one bridge, documentation addresses only.
+ * 192.0.2.100 is held by node2 and node3 at once — the duplicate a user should find.
+ */
+export const DEMO_LAB: LabSpec = {
+  hosts: [
+    { name: 'client', addresses: ['192.0.2.10/24', '2001:db8:2::10/64'] },
+    { name: 'node1', addresses: ['192.0.2.11/24', '2001:db8:2::11/64'] },
+    { name: 'node2', addresses: ['192.0.2.12/24', '2001:db8:2::12/64', '192.0.2.100/24'] },
+    { name: 'node3', addresses: ['192.0.2.13/24', '2001:db8:2::13/64', '192.0.2.100/24'] },
+  ],
+};
+
+/** Each step: what it shows, and the vipkit command run in the client namespace. */
+const STEPS: { title: string; argv: string[] }[] = [
+  { title: 'Who answers for node1? (ARP, like iputils arping)', argv: ['arping', '-c', '2', '192.0.2.11'] },
+  { title: 'The same over IPv6 (NDP neighbor solicitation)', argv: ['arping', '-c', '2', '2001:db8:2::11'] },
+  { title: 'Who answers for the VIP 192.0.2.100?', argv: ['arping', '-c', '2', '192.0.2.100'] },
+  { title: 'Sweep the /24: every host, and the duplicate', argv: ['arping', '192.0.2.0/24'] },
+];
+
+export async function run(_targets: string[], _options: Record<string, unknown>, ui: Ui): Promise<number> {
+  if (process.getuid?.() !== 0) throw new UsageError('demo builds network namespaces and needs root: run it with sudo.');
+  const scratch = mkdtempSync(join(tmpdir(), 'vipkit-demo-'));
+  ui.note(ui.style.bold('Building the lab: a bridge with client, node1, node2, node3 in their own network namespaces.'));
+  const lab = await Lab.create(DEMO_LAB);
+  try {
+    const ethers = join(scratch, 'ethers');
+    writeFileSync(ethers, DEMO_LAB.hosts.map((host) => `${lab.mac(host.name)} ${host.name}`).join('\n') + '\n');
+    for (const step of STEPS) {
+      const argv = [...step.argv, '--ethers', ethers];
+      ui.line('');
+      ui.line(ui.style.bold.cyan(`# ${step.title}`));
+      ui.line(ui.style.dim(`client$ vipkit ${argv.join(' ')}`));
+      const result = await lab.exec('client', [process.execPath, VIPKIT, ...argv], { timeoutMs: 60_000 });
+      ui.line((result.stdout + result.stderr).trimEnd());
+      ui.line(ui.style.dim(`(exit ${result.code})`));
+    }
+    return ExitCode.Ok;
+  } finally {
+    await lab.destroy();
+    rmSync(scratch, { recursive: true, force: true });
+    ui.note(ui.style.bold('\nLab removed.'));
+  }
+}

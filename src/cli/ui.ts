@@ -1,0 +1,68 @@
+import { Chalk, type ChalkInstance } from 'chalk';
+import ora, { type Ora } from 'ora';
+
+/** What a command may do with a progress indicator; a no-op when not on a TTY. */
+export interface Progress {
+  update(text: string): void;
+  stop(): void;
+}
+
+/**
+ * Output decided once per run (DESIGN.md): results on stdout, banners/warnings/spinners
+ * on stderr; colour and spinners only on a TTY and never with NO_COLOR; `--json` turns
+ * results into one object per line with `event` and `ts`.
+ */
+export class Ui {
+  readonly json: boolean;
+  readonly style: ChalkInstance;
+  private readonly interactive: boolean;
+
+  constructor(options: { json?: boolean; quiet?: boolean } = {}, private readonly streams = { out: process.stdout, err: process.stderr }) {
+    this.json = options.json ?? false;
+    const colour = streams.out.isTTY && !('NO_COLOR' in process.env);
+    this.style = new Chalk({ level: colour ? 1 : 0 });
+    this.interactive = !this.json && !!streams.err.isTTY && !('NO_COLOR' in process.env) && !options.quiet;
+  }
+
+  /** One JSON object per line; absent values omitted, bigints as strings (DESIGN.md). */
+  emit(event: string, fields: Record<string, unknown> = {}): void {
+    const record: Record<string, unknown> = { event, ts: new Date().toISOString() };
+    for (const [key, value] of Object.entries(fields)) {
+      if (value !== undefined && value !== null) record[key] = value;
+    }
+    this.streams.out.write(JSON.stringify(record, (_key, value) => (typeof value === 'bigint' ? value.toString() : value)) + '\n');
+  }
+
+  /** A human result line on stdout. */
+  line(text = ''): void {
+    this.streams.out.write(text + '\n');
+  }
+
+  /** Banners and notes for the human on stderr, silent in JSON mode. */
+  note(text: string): void {
+    if (!this.json) this.streams.err.write(text + '\n');
+  }
+
+  /** Warnings always reach stderr, also in JSON mode. */
+  warn(text: string): void {
+    this.streams.err.write(this.stderrStyle().yellow.bold(`warning: ${text}`) + '\n');
+  }
+
+  progress(text: string): Progress {
+    if (!this.interactive) return { update() {}, stop() {} };
+    const spinner: Ora = ora({ text, stream: this.streams.err }).start();
+    return {
+      update(next) {
+        spinner.text = next;
+      },
+      stop() {
+        spinner.stop();
+      },
+    };
+  }
+
+  private stderrStyle(): ChalkInstance {
+    const colour = this.streams.err.isTTY && !('NO_COLOR' in process.env);
+    return new Chalk({ level: colour ? 1 : 0 });
+  }
+}
