@@ -1,0 +1,37 @@
+/**
+ * A link sends and receives whole Ethernet frames on one interface. Engines (ARP/NDP
+ * responder, prober, watch) only ever see this interface: `pcap-link.ts` is the real
+ * thing, `memory-link.ts` a segment in memory for unit tests.
+ */
+
+export interface ReceivedFrame {
+  /** The link's own copy of the frame, safe to keep. */
+  data: Buffer;
+  /** `process.hrtime.bigint()` taken first thing on receipt (cap gives no capture timestamps). */
+  receivedAt: bigint;
+}
+
+export interface Link {
+  readonly interfaceName: string;
+  /** Lower-case, colon-separated. */
+  readonly mac: string;
+  /**
+   * Sends one complete Ethernet frame, synchronously. Returns `process.hrtime.bigint()`
+   * taken immediately before the frame is handed to the kernel, so RTTs measured against
+   * `ReceivedFrame.receivedAt` include as little JavaScript as possible.
+   */
+  send(frame: Buffer): bigint;
+  onFrame(listener: (frame: ReceivedFrame) => void): void;
+  /** Idempotent. Frames arriving after close are not delivered. */
+  close(): void;
+}
+
+export interface OpenLinkOptions {
+  interfaceName: string;
+  /** BPF filter in tcpdump syntax, e.g. `arp`; empty captures everything. */
+  filter: string;
+  /** Kernel capture buffer in bytes; default 16 MiB (with 1 MB a 50k frames/s burst lost a third). */
+  bufferSize?: number;
+}
+
+export const DEFAULT_CAPTURE_BUFFER_SIZE = 16 * 1024 * 1024;

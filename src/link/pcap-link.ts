@@ -1,0 +1,142 @@
+/**
+ * The real link: libpcap through `cap`. This is the only file that imports `cap`.
+ *
+ * What cap does and does not do (checked against its binding.cc):
+ * - it turns on immediate mode via dlopen("libpcap.so") (Debian: libpcap-dev); without it
+ *   TPACKET_V3 holds frames for up to the 1 s read timeout;
+ * - it copies every frame into the one Buffer given to open() and emits only the length,
+ *   so each frame is copied out before anyone else sees it;
+ * - it emits no capture timestamp, so `receivedAt` is taken first thing in the handler;
+ * - open() always calls pcap_lookupnet(), which prints "Warning: <if>: no IPv4 address
+ *   assigned - This may not actually work" from C to stderr for an interface without IPv4.
+ *   The warning is harmless (the netmask only matters for `ip broadcast` filters) and
+ *   cannot be silenced from JavaScript;
+ * - send() on a closed handle dereferences NULL, so this link refuses it first;
+ * - when open() fails after pcap_create (bad filter, permission), the object keeps a
+ *   half-initialised poll handle, and its destructor crashes the process (SIGSEGV or a
+ *   libuv assertion) once the garbage collector reaches it. Such objects are kept alive
+ *   for the life of the process, and the likely failures are checked before cap is called.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { DEFAULT_CAPTURE_BUFFER_SIZE, type Link, type OpenLinkOptions, type ReceivedFrame } from './link.js';
+import { LinkError } from './link-error.js';
+import { findInterface, listInterfaces } from './interfaces.js';
+
+interface CapHandle {
+  open(device: string, filter: string, bufferSize: number, buffer: Buffer): string;
+  send(frame: Buffer, length: number): void;
+  close(): boolean;
+  on(event: 'packet', listener: (nbytes: number, truncated: boolean) => void): void;
+}
+
+// cap is CommonJS without type declarations.
+const { Cap } = createRequire(import.meta.url)('cap') as { Cap: new () => CapHandle };
+
+/** Ethernet frames on Linux never exceed the 65535-byte snaplen cap sets. */
+const FRAME_BUFFER_SIZE = 65535;
+/** capability(7): CAP_NET_RAW, needed for packet sockets. */
+const CAP_NET_RAW = 13n;
+
+/** Cap objects whose open() failed: collecting them would crash the process (see above). */
+const failedHandles: CapHandle[] = [];
+
+function hasNetRaw(): boolean {
+  const effective = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+  return effective !== undefined && ((BigInt(`0x${effective}`) >> CAP_NET_RAW) & 1n) === 1n;
+}
+
+function permissionError(interfaceName: string): LinkError {
+  return new LinkError(
+    'permission',
+    `capturing on ${interfaceName} needs CAP_NET_RAW: run as root or \`setcap cap_net_raw,cap_net_admin+eip $(which node)\``,
+  );
+}
+
+function openFailure(interfaceName: string, filter: string, error: unknown): LinkError {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/permission|not permitted/i.test(message)) return permissionError(interfaceName);
+  if (/filter/i.test(message)) {
+    return new LinkError('open-failed', `capture filter "${filter}" for ${interfaceName} is invalid: ${message}`);
+  }
+  if (/not up/i.test(message)) {
+    return new LinkError('interface-down', `${interfaceName} is down: bring it up with \`ip link set ${interfaceName} up\``);
+  }
+  return new LinkError('open-failed', `cannot capture on ${interfaceName}: ${message}`);
+}
+
+class PcapLink implements Link {
+  private readonly listeners: ((frame: ReceivedFrame) => void)[] = [];
+  private closed = false;
+
+  constructor(
+    readonly interfaceName: string,
+    readonly mac: string,
+    private readonly cap: CapHandle,
+    buffer: Buffer,
+  ) {
+    cap.on('packet', (nbytes) => {
+      const receivedAt = process.hrtime.bigint();
+      // cap reuses `buffer` for the next frame, possibly within this same event-loop turn.
+      const frame = { data: Buffer.from(buffer.subarray(0, nbytes)), receivedAt };
+      for (const listener of this.listeners) listener(frame);
+    });
+  }
+
+  send(frame: Buffer): bigint {
+    if (this.closed) throw new LinkError('send-failed', `cannot send on ${this.interfaceName}: the link is closed`);
+    const sentAt = process.hrtime.bigint();
+    try {
+      this.cap.send(frame, frame.length);
+    } catch (error) {
+      throw new LinkError('send-failed', `sending a ${frame.length}-byte frame on ${this.interfaceName} failed: ${(error as Error).message}`);
+    }
+    return sentAt;
+  }
+
+  onFrame(listener: (frame: ReceivedFrame) => void): void {
+    this.listeners.push(listener);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.listeners.length = 0;
+    this.cap.close();
+  }
+}
+
+/**
+ * Opens `interfaceName` for capture (promiscuous, immediate mode) and sending. Checks the
+ * interface first so that the usual mistakes get our sentence rather than libpcap's.
+ */
+export async function openPcapLink(options: OpenLinkOptions): Promise<Link> {
+  const { interfaceName, filter, bufferSize = DEFAULT_CAPTURE_BUFFER_SIZE } = options;
+  const info = findInterface(interfaceName);
+  if (info === undefined) {
+    const names = listInterfaces().map((candidate) => candidate.name).join(', ');
+    throw new LinkError('no-such-interface', `no interface named ${interfaceName}; interfaces here: ${names}`);
+  }
+  if (!info.up) {
+    throw new LinkError(
+      'interface-down',
+      `${interfaceName} is not up (administratively down or no carrier): see \`ip link show ${interfaceName}\``,
+    );
+  }
+  if (!hasNetRaw()) throw permissionError(interfaceName);
+  const cap = new Cap();
+  const buffer = Buffer.alloc(FRAME_BUFFER_SIZE);
+  let linkType: string;
+  try {
+    linkType = cap.open(interfaceName, filter, bufferSize, buffer);
+  } catch (error) {
+    failedHandles.push(cap);
+    throw openFailure(interfaceName, filter, error);
+  }
+  if (linkType !== 'ETHERNET') {
+    cap.close();
+    throw new LinkError('open-failed', `${interfaceName} is not an Ethernet interface (link type ${linkType})`);
+  }
+  // Loopback is Ethernet-framed with an all-zero address, which is what it sends from.
+  return new PcapLink(interfaceName, info.mac ?? '00:00:00:00:00:00', cap, buffer);
+}
