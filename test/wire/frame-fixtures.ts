@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** test/fixtures/frames, seen from dist/test/wire where the compiled tests run. */
+const FIXTURE_DIRECTORY = fileURLToPath(new URL('../../../test/fixtures/frames/', import.meta.url));
+
+/** Every `<name>.hex` frame fixture by name. Finding none fails: a loader that silently
+ *  matches nothing tests nothing. */
+export function loadFrameFixtures(): Map<string, Buffer> {
+  const fixtures = new Map<string, Buffer>();
+  for (const file of readdirSync(FIXTURE_DIRECTORY).filter((name) => name.endsWith('.hex'))) {
+    const hex = readFileSync(FIXTURE_DIRECTORY + file, 'utf8').replace(/\s+/g, '');
+    assert.match(hex, /^(?:[0-9a-f]{2})+$/, `${file} holds one frame as lower-case hex`);
+    fixtures.set(file.slice(0, -'.hex'.length), Buffer.from(hex, 'hex'));
+  }
+  assert.ok(fixtures.size > 0, `no .hex fixtures found in ${FIXTURE_DIRECTORY}`);
+  return fixtures;
+}
+
+let loaded: Map<string, Buffer> | undefined;
+
+export function frameFixture(name: string): Buffer {
+  loaded ??= loadFrameFixtures();
+  const frame = loaded.get(name);
+  assert.ok(frame, `fixture ${name}.hex is missing`);
+  return frame;
+}
