@@ -70,15 +70,16 @@ function parseCidr(spec: string): NumericRange {
     throw new TargetError(`"${spec}" is not a valid CIDR; write it like 192.0.2.64/27 or 2001:db8::/120.`);
   }
   const range = family === 4 ? IPv4CidrRange.fromCidr(spec) : IPv6CidrRange.fromCidr(spec);
-  const first = range.getFirst().getValue();
-  const network = first & ~(range.getSize() - 1n);
-  if (first !== network) {
+  // ip-num quietly clears host bits; a user who wrote them may have meant something else.
+  const written = family === 4 ? new IPv4(address).getValue() : new IPv6(address).getValue();
+  const network = range.getFirst().getValue();
+  if (written !== network) {
     throw new TargetError(`"${spec}" has host bits set; did you mean ${formatAddress(family === 4 ? 4 : 6, network)}/${length}?`);
   }
   const last = network + range.getSize() - 1n;
   // An IPv4 subnet's network and broadcast addresses are never a host's (RFC 919, RFC 3021 for /31).
-  if (family === 4 && range.getSize() > 2n) return { family: 4, first: first + 1n, last: last - 1n };
-  return { family: family === 4 ? 4 : 6, first, last };
+  if (family === 4 && range.getSize() > 2n) return { family: 4, first: network + 1n, last: last - 1n };
+  return { family: family === 4 ? 4 : 6, first: network, last };
 }
 
 function parseFirstLast(spec: string): NumericRange {
