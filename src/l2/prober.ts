@@ -2,7 +2,7 @@ import type { Link, ReceivedFrame } from '../link/link.js';
 import { ArpOperation } from '../wire/arp.js';
 import { DecodeError } from '../wire/decode-error.js';
 import type { VlanTag } from '../wire/ethernet.js';
-import { decodeFrame, encodeArpFrame, encodeNdpFrame } from '../wire/frame.js';
+import { decodeFrame, encodeArpFrame, encodeNdpFrame, type DecodedFrame } from '../wire/frame.js';
 import { ipv6MulticastMac, solicitedNodeMulticast } from '../wire/ip-address.js';
 import { BROADCAST_MAC, ZERO_MAC } from '../wire/mac.js';
 
@@ -92,11 +92,20 @@ export class Prober {
       if (error instanceof DecodeError) return { dropped: 'malformed' };
       throw error;
     }
-    if (decoded.ethernet.source === this.options.link.mac) return { dropped: 'our-own-frame' };
+    if (decoded.ethernet.source === this.options.link.mac) {
+      this.noteDeparture(decoded, frame.receivedAt);
+      return { dropped: 'our-own-frame' };
+    }
     return this.options.family === 4 ? this.classifyArp(decoded, frame.receivedAt) : this.classifyNdp(decoded, frame.receivedAt);
   }
 
-  private classifyArp(decoded: ReturnType<typeof decodeFrame>, receivedAt: bigint): Classification {
+  /** Our own probe, seen leaving: its capture time is when it was really sent. */
+  private noteDeparture(decoded: DecodedFrame, leftAt: bigint): void {
+    const target = decoded.arp?.operation === ArpOperation.Request ? decoded.arp.targetIp : decoded.ndp?.type === 'neighbor-solicitation' ? decoded.ndp.target : undefined;
+    if (target !== undefined && this.lastSent.has(target)) this.lastSent.set(target, leftAt);
+  }
+
+  private classifyArp(decoded: DecodedFrame, receivedAt: bigint): Classification {
     const { arp, ethernet } = decoded;
     if (!arp) return { dropped: 'not-arp-or-ndp' };
     if (arp.operation !== ArpOperation.Reply) return { dropped: 'not-a-reply' };
@@ -106,7 +115,7 @@ export class Prober {
     return { reply: this.reply(arp.senderIp, arp.senderMac, ethernet.source, receivedAt) };
   }
 
-  private classifyNdp(decoded: ReturnType<typeof decodeFrame>, receivedAt: bigint): Classification {
+  private classifyNdp(decoded: DecodedFrame, receivedAt: bigint): Classification {
     const { ndp, ipv6, ethernet } = decoded;
     if (!ndp || !ipv6) return { dropped: 'not-arp-or-ndp' };
     if (ndp.type !== 'neighbor-advertisement') return { dropped: 'not-a-reply' };

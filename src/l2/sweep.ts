@@ -15,23 +15,27 @@ export interface SweepOptions {
 /**
  * Probe every address at a steady rate; addresses still silent after a round get the next
  * round, so a lost request or reply is retried without waiting for a timeout per host
- * (the reason arp-scan's back-off makes a /24 take seconds). Replies are collected by the
- * caller through the prober's link; `answered` tells the sweep which addresses to skip.
- * Resolves with the number of probes sent, after the final listening window.
+ * (the reason arp-scan's back-off makes a /24 take seconds). A round starts no sooner
+ * than `timeout / attempts` after the one before, so that a retry is never sent before
+ * the first probe could have been answered. Replies are collected by the caller through
+ * the prober's link; `answered` tells the sweep which addresses to skip. Resolves with the
+ * number of probes sent, after the final listening window.
  */
 export async function sweep(prober: Prober, addresses: string[], answered: (ip: string) => boolean, options: SweepOptions): Promise<number> {
   let sent = 0;
   const total = addresses.length * options.attempts;
   const intervalMs = 1000 / options.rate;
-  const started = performance.now();
+  const roundGapMs = options.timeoutMs / options.attempts;
+  let previousRound = -Infinity;
   for (let attempt = 0; attempt < options.attempts; attempt++) {
+    await sleep(previousRound + roundGapMs - performance.now(), options.signal);
     const silent = addresses.filter((ip) => !answered(ip));
-    if (silent.length === 0) break;
-    for (const ip of silent) {
+    if (silent.length === 0 || options.signal?.aborted) break;
+    const roundStart = (previousRound = performance.now());
+    for (const [index, ip] of silent.entries()) {
       if (options.signal?.aborted) return sent;
       // Pace against the clock rather than per-probe sleeps: timers are coarser than 1 ms.
-      const due = started + sent * intervalMs;
-      const wait = due - performance.now();
+      const wait = roundStart + index * intervalMs - performance.now();
       if (wait >= 1) await sleep(wait, options.signal);
       prober.probe(ip);
       sent++;

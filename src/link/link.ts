@@ -7,7 +7,7 @@
 export interface ReceivedFrame {
   /** The link's own copy of the frame, safe to keep. */
   data: Buffer;
-  /** `process.hrtime.bigint()` taken first thing on receipt (cap gives no capture timestamps). */
+  /** When the frame arrived, on the `process.hrtime.bigint()` scale: the kernel's capture timestamp where the link has one. */
   receivedAt: bigint;
 }
 
@@ -21,6 +21,10 @@ export interface Link {
    * `ReceivedFrame.receivedAt` include as little JavaScript as possible.
    */
   send(frame: Buffer): bigint;
+  /**
+   * Every frame on the wire that passes the filter, the link's own transmissions included
+   * (as tcpdump shows them), so that a sender can learn when its frame really left.
+   */
   onFrame(listener: (frame: ReceivedFrame) => void): void;
   /** Idempotent. Frames arriving after close are not delivered. */
   close(): void;

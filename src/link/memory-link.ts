@@ -1,6 +1,6 @@
 /**
  * A broadcast segment in memory for unit tests of engine logic: every frame a link sends
- * reaches every other attached link, like a hub. Delivery is asynchronous (setImmediate)
+ * reaches every attached link, itself included, like a hub watched by tcpdump. Delivery is asynchronous (setImmediate)
  * because a real link never calls back from inside send().
  */
 import type { Link, ReceivedFrame } from './link.js';
@@ -51,8 +51,8 @@ export class MemorySegment {
   carry(from: MemoryLink, frame: Buffer): bigint {
     const sentAt = process.hrtime.bigint();
     this.sent.push({ interfaceName: from.interfaceName, data: Buffer.from(frame), sentAt });
+    // Like a capture on a real link, the sender sees its own frame too.
     for (const to of this.links) {
-      if (to === from) continue;
       // Copy now: the sender may reuse its buffer as soon as send() returns.
       const data = Buffer.from(frame);
       setImmediate(() => {

@@ -27,12 +27,16 @@ interface CapHandle {
   open(device: string, filter: string, bufferSize: number, buffer: Buffer): string;
   send(frame: Buffer, length: number): void;
   close(): boolean;
-  on(event: 'packet', listener: (nbytes: number, truncated: boolean) => void): void;
+  /** The timestamp is added by patches/cap+0.2.1.patch: the kernel's, in µs since the epoch. */
+  on(event: 'packet', listener: (nbytes: number, truncated: boolean, capturedAtMicros?: number) => void): void;
 }
 
 // cap is CommonJS without type declarations.
 const { Cap } = createRequire(import.meta.url)('cap') as { Cap: new () => CapHandle };
 
+/** The sending handle captures nothing: no Ethernet frame is shorter than 14 bytes. */
+const MATCHES_NOTHING = 'less 1';
+const SENDER_BUFFER_SIZE = 64 * 1024;
 /** Ethernet frames on Linux never exceed the 65535-byte snaplen cap sets. */
 const FRAME_BUFFER_SIZE = 65535;
 /** capability(7): CAP_NET_RAW, needed for packet sockets. */
@@ -65,18 +69,41 @@ function openFailure(interfaceName: string, filter: string, error: unknown): Lin
   return new LinkError('open-failed', `cannot capture on ${interfaceName}: ${message}`);
 }
 
+/** The wall clock minus the monotonic one, in ns, read once: maps kernel timestamps onto hrtime. */
+const wallMinusMonotonic = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6)) - process.hrtime.bigint();
+/** A mapped kernel timestamp further from now than this means the wall clock was stepped. */
+const PLAUSIBLE_DELAY_NS = 1_000_000_000n;
+
+/**
+ * When the frame reached the kernel, on the process.hrtime scale. The kernel's capture
+ * timestamp is what tcpdump reports too; taking hrtime here instead would add the time
+ * the JavaScript thread took to wake up and be scheduled (about 0.1 ms on these machines).
+ */
+function arrivalTime(capturedAtMicros: number | undefined): bigint {
+  const now = process.hrtime.bigint();
+  if (capturedAtMicros === undefined) return now;
+  const mapped = BigInt(Math.round(capturedAtMicros * 1000)) - wallMinusMonotonic;
+  return mapped <= now && now - mapped < PLAUSIBLE_DELAY_NS ? mapped : now;
+}
+
 class PcapLink implements Link {
   private readonly listeners: ((frame: ReceivedFrame) => void)[] = [];
   private closed = false;
 
+  /**
+   * Two handles: a packet socket never sees its own transmissions, so sending on a second
+   * one lets the receiver see our frames leave, time-stamped by the kernel as tcpdump sees
+   * them. That is what makes an RTT the wire's rather than the syscall's.
+   */
   constructor(
     readonly interfaceName: string,
     readonly mac: string,
-    private readonly cap: CapHandle,
+    private readonly receiver: CapHandle,
+    private readonly sender: CapHandle,
     buffer: Buffer,
   ) {
-    cap.on('packet', (nbytes) => {
-      const receivedAt = process.hrtime.bigint();
+    receiver.on('packet', (nbytes, _truncated, capturedAtMicros) => {
+      const receivedAt = arrivalTime(capturedAtMicros);
       // cap reuses `buffer` for the next frame, possibly within this same event-loop turn.
       const frame = { data: Buffer.from(buffer.subarray(0, nbytes)), receivedAt };
       for (const listener of this.listeners) listener(frame);
@@ -87,7 +114,7 @@ class PcapLink implements Link {
     if (this.closed) throw new LinkError('send-failed', `cannot send on ${this.interfaceName}: the link is closed`);
     const sentAt = process.hrtime.bigint();
     try {
-      this.cap.send(frame, frame.length);
+      this.sender.send(frame, frame.length);
     } catch (error) {
       throw new LinkError('send-failed', `sending a ${frame.length}-byte frame on ${this.interfaceName} failed: ${(error as Error).message}`);
     }
@@ -102,7 +129,8 @@ class PcapLink implements Link {
     if (this.closed) return;
     this.closed = true;
     this.listeners.length = 0;
-    this.cap.close();
+    this.receiver.close();
+    this.sender.close();
   }
 }
 
@@ -124,8 +152,21 @@ export async function openPcapLink(options: OpenLinkOptions): Promise<Link> {
     );
   }
   if (!hasNetRaw()) throw permissionError(interfaceName);
-  const cap = new Cap();
   const buffer = Buffer.alloc(FRAME_BUFFER_SIZE);
+  const receiver = openCap(interfaceName, filter, bufferSize, buffer);
+  let sender: CapHandle;
+  try {
+    sender = openCap(interfaceName, MATCHES_NOTHING, SENDER_BUFFER_SIZE, Buffer.alloc(FRAME_BUFFER_SIZE));
+  } catch (error) {
+    receiver.close();
+    throw error;
+  }
+  // Loopback is Ethernet-framed with an all-zero address, which is what it sends from.
+  return new PcapLink(interfaceName, info.mac ?? '00:00:00:00:00:00', receiver, sender, buffer);
+}
+
+function openCap(interfaceName: string, filter: string, bufferSize: number, buffer: Buffer): CapHandle {
+  const cap = new Cap();
   let linkType: string;
   try {
     linkType = cap.open(interfaceName, filter, bufferSize, buffer);
@@ -137,6 +178,5 @@ export async function openPcapLink(options: OpenLinkOptions): Promise<Link> {
     cap.close();
     throw new LinkError('open-failed', `${interfaceName} is not an Ethernet interface (link type ${linkType})`);
   }
-  // Loopback is Ethernet-framed with an all-zero address, which is what it sends from.
-  return new PcapLink(interfaceName, info.mac ?? '00:00:00:00:00:00', cap, buffer);
+  return cap;
 }

@@ -17,7 +17,10 @@ function segment(family: 4 | 6, sourceIp?: string) {
   const peer = wire.attach('peer0', THEIRS);
   const prober = new Prober({ link, family, sourceIp });
   const seen: Classification[] = [];
-  link.onFrame((frame) => seen.push(prober.classify(frame)));
+  link.onFrame((frame) => {
+    const result = prober.classify(frame);
+    if (!('dropped' in result && result.dropped === 'our-own-frame')) seen.push(result);
+  });
   return { wire, prober, peer, seen };
 }
 
@@ -38,6 +41,7 @@ test('an ARP probe is a broadcast request from our address; the answer counts wi
   const { ethernet, arp } = decodeFrame((await probe).data);
   assert.equal(ethernet.destination, 'ff:ff:ff:ff:ff:ff');
   assert.deepEqual(arp, { operation: ArpOperation.Request, senderMac: OURS, senderIp: '192.0.2.10', targetMac: '00:00:00:00:00:00', targetIp: '192.0.2.11' });
+  await settle();
   peer.send(arpReply('192.0.2.11', '192.0.2.10'));
   await settle();
   assert.equal(seen.length, 1);
@@ -103,4 +107,21 @@ test('an IPv6 DAD probe comes from :: without a source link-layer option', async
   const { ipv6, ndp } = decodeFrame((await probe).data);
   assert.equal(ipv6!.source, '::');
   assert.deepEqual(ndp, { type: 'neighbor-solicitation', target: '2001:db8:2::50' });
+});
+
+test('the RTT runs from when our probe was heard leaving, not from the send call', async () => {
+  const wire = new MemorySegment();
+  const link = wire.attach('eth0', OURS);
+  const peer = wire.attach('peer0', THEIRS);
+  const prober = new Prober({ link, family: 4, sourceIp: '192.0.2.10' });
+  const heard: { at: bigint; result: Classification }[] = [];
+  link.onFrame((frame) => heard.push({ at: frame.receivedAt, result: prober.classify(frame) }));
+  prober.probe('192.0.2.11');
+  await settle();
+  peer.send(arpReply('192.0.2.11', '192.0.2.10'));
+  await settle();
+  const [departure, answer] = heard;
+  assert.deepEqual(departure!.result, { dropped: 'our-own-frame' });
+  assert.ok('reply' in answer!.result);
+  assert.equal(answer!.result.reply.rttMs, Number(answer!.at - departure!.at) / 1e6);
 });

@@ -1,7 +1,8 @@
 /**
  * Runs inside a lab namespace (`ip netns exec NS node link-script.js ...`), because Node
  * cannot enter a namespace itself. Opens a pcap link, optionally sends one frame, and
- * prints JSON lines: `open`, `sent`, then the first received `frame` or `timeout`.
+ * prints JSON lines: `open`, `sent`, `own-frame` when it hears itself send, then the first
+ * frame from another host (`frame`) or `timeout`.
  *
  *   node link-script.js <interface> <filter> <frame-hex or ""> <wait-ms>
  */
@@ -21,7 +22,13 @@ try {
     print({ event: 'timeout' });
     link.close();
   }, Number(waitMs));
+  const ownMac = Buffer.from(link.mac.replaceAll(':', ''), 'hex');
   link.onFrame((frame) => {
+    // The link hears its own transmissions too: report them, then wait for someone else's.
+    if (frame.data.subarray(6, 12).equals(ownMac)) {
+      print({ event: 'own-frame', hex: frame.data.toString('hex'), receivedAt: frame.receivedAt });
+      return;
+    }
     print({ event: 'frame', hex: frame.data.toString('hex'), receivedAt: frame.receivedAt });
     clearTimeout(timer);
     link.close();

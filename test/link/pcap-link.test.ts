@@ -66,9 +66,11 @@ labTest('a pcap link sends an ARP request and receives the other kernel\'s reply
   await withLab(SPEC, async (lab) => {
     const { events, stderr } = await runScript(lab, 'a', 'arp', arpRequest(lab.mac('a'), '192.0.2.11', '192.0.2.12'), 3000);
     assert.equal(stderr, '', 'cap prints nothing for an interface with an IPv4 address');
-    const [open, sent, received] = events;
+    const [open, sent, own, received] = events;
     assert.deepEqual(open, { event: 'open', mac: lab.mac('a') });
     assert.equal(sent?.event, 'sent');
+    assert.equal(own?.event, 'own-frame', 'the link hears its own request leave');
+    assert.ok(BigInt(own!.receivedAt!) >= BigInt(sent!.sentAt!), 'it leaves after send() was called');
     assert.equal(received?.event, 'frame', JSON.stringify(events));
     const reply = Buffer.from(received!.hex!, 'hex');
     assert.ok(reply.subarray(0, 6).equals(macBytes(lab.mac('a'))), 'addressed to a');

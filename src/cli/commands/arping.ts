@@ -79,15 +79,14 @@ function makePlan(specs: string[], options: ArpingOptions): Plan {
     throw new UsageError('-D, -U and -A take one address, not a range.');
   }
   if (options.dad && (options.unsolicited || options.reply)) throw new UsageError('-D cannot be combined with -U or -A.');
-  const first = targets.addresses[0]!;
-  const iface = chooseInterface(first, options.interface);
-  const vlan = options.vlan === undefined ? undefined : { id: options.vlan, priority: 0, dropEligible: false };
   let names: Map<string, string>;
   try {
     names = loadEthers(options.ethers, options.ethers !== '/etc/ethers');
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+  const iface = chooseInterface(targets.addresses[0]!, options.interface);
+  const vlan = options.vlan === undefined ? undefined : { id: options.vlan, priority: 0, dropEligible: false };
   return { targets, iface, vlan, names, sourceIp: chooseSource(targets, iface, options) };
 }
 
@@ -98,6 +97,7 @@ function chooseInterface(target: string, name: string | undefined): InterfaceInf
     const iface = findInterface(name);
     if (!iface) throw new UsageError(`no interface named ${name}; interfaces here: ${known()}.`);
     if (!iface.up) throw new UsageError(`interface ${name} is down; bring it up with: ip link set ${name} up.`);
+    if (!iface.mac) throw new UsageError(`${name} has no Ethernet address (a loopback or tunnel): ARP and NDP do not run on it.`);
     return iface;
   }
   if (target.toLowerCase().startsWith('fe80:')) throw new UsageError(`${target} is link-local: name the interface with -I.`);
@@ -199,10 +199,11 @@ async function probeOne(link: Link, prober: Prober, log: ReplyLog, plan: Plan, o
   const deadlineAt = options.deadline === undefined ? Infinity : performance.now() + options.deadline * 1000;
   const countLimitsProbes = options.count !== undefined && options.deadline === undefined;
   while (!stop.signal.aborted && performance.now() < deadlineAt && !(countLimitsProbes && sent >= options.count!)) {
+    const probedAt = performance.now();
     prober.probe(target, unicastMac);
     sent++;
     if (!unicastMac) broadcasts++;
-    await sleep(Math.min(options.interval * 1000, deadlineAt - performance.now()), stop.signal);
+    await sleep(Math.min(probedAt + options.interval * 1000, deadlineAt) - performance.now(), stop.signal);
   }
   if (ui.json) ui.emit('summary', log.summary(sent));
   else if (!options.quiet) ui.line(`Sent ${sent} probes (${broadcasts} broadcast(s))\nReceived ${log.received} response(s)`);
