@@ -16,9 +16,11 @@ export class Ui {
   readonly json: boolean;
   readonly style: ChalkInstance;
   private readonly interactive: boolean;
+  private readonly quiet: boolean;
 
   constructor(options: { json?: boolean; quiet?: boolean } = {}, private readonly streams = { out: process.stdout, err: process.stderr }) {
     this.json = options.json ?? false;
+    this.quiet = options.quiet ?? false;
     const colour = streams.out.isTTY && !('NO_COLOR' in process.env);
     this.style = new Chalk({ level: colour ? 1 : 0 });
     this.interactive = !this.json && !!streams.err.isTTY && !('NO_COLOR' in process.env) && !options.quiet;
@@ -38,9 +40,9 @@ export class Ui {
     this.streams.out.write(text + '\n');
   }
 
-  /** Banners and notes for the human on stderr, silent in JSON mode. */
+  /** Banners and notes for the human on stderr, silent in JSON and quiet modes. */
   note(text: string): void {
-    if (!this.json) this.streams.err.write(text + '\n');
+    if (!this.json && !this.quiet) this.streams.err.write(text + '\n');
   }
 
   /** Warnings always reach stderr, also in JSON mode. */

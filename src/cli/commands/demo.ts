@@ -6,6 +6,7 @@ import { ExitCode, UsageError } from '../errors.js';
 import type { Ui } from '../ui.js';
 import { Lab, type LabSpec } from '../../lab/lab.js';
 
+const STEP_TIMEOUT_MS = 60_000;
 const VIPKIT = fileURLToPath(new URL('../../../../bin/vipkit.js', import.meta.url));
 
 /**
@@ -37,14 +38,15 @@ export async function run(_targets: string[], _options: Record<string, unknown>,
   try {
     const ethers = join(scratch, 'ethers');
     writeFileSync(ethers, DEMO_LAB.hosts.map((host) => `${lab.mac(host.name)} ${host.name}`).join('\n') + '\n');
+    ui.note(`Node names come from an ethers file of the lab's MACs, passed with --ethers ${ethers}.`);
     for (const step of STEPS) {
       const argv = [...step.argv, '--ethers', ethers];
       ui.line('');
       ui.line(ui.style.bold.cyan(`# ${step.title}`));
-      ui.line(ui.style.dim(`client$ vipkit ${argv.join(' ')}`));
-      const result = await lab.exec('client', [process.execPath, VIPKIT, ...argv], { timeoutMs: 60_000 });
-      ui.line((result.stdout + result.stderr).trimEnd());
-      ui.line(ui.style.dim(`(exit ${result.code})`));
+      ui.line(ui.style.dim(`client$ vipkit ${step.argv.join(' ')}`));
+      const { output, code } = await runInterleaved(lab, 'client', [process.execPath, VIPKIT, ...argv]);
+      ui.line(output.trimEnd());
+      ui.line(ui.style.dim(`(exit ${code})`));
     }
     return ExitCode.Ok;
   } finally {
@@ -52,4 +54,20 @@ export async function run(_targets: string[], _options: Record<string, unknown>,
     rmSync(scratch, { recursive: true, force: true });
     ui.note(ui.style.bold('\nLab removed.'));
   }
+}
+
+/** Runs a command in the lab and keeps its stdout and stderr in the order they were written, as a terminal would show them. */
+function runInterleaved(lab: Lab, host: string, argv: string[]): Promise<{ output: string; code: number }> {
+  return new Promise((resolve, reject) => {
+    const child = lab.spawn(host, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const timer = setTimeout(() => child.kill('SIGTERM'), STEP_TIMEOUT_MS);
+    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ output, code: code ?? -1 });
+    });
+  });
 }
