@@ -11,6 +11,28 @@ export interface ReceivedFrame {
   receivedAt: bigint;
 }
 
+export type FrameListener = (frame: ReceivedFrame) => void;
+
+/** The listeners of one link; `add` returns the function that removes the listener again. */
+export class FrameListeners {
+  private listeners: FrameListener[] = [];
+
+  add(listener: FrameListener): () => void {
+    this.listeners.push(listener);
+    return () => {
+      this.listeners = this.listeners.filter((candidate) => candidate !== listener);
+    };
+  }
+
+  deliver(frame: ReceivedFrame): void {
+    for (const listener of this.listeners) listener(frame);
+  }
+
+  clear(): void {
+    this.listeners = [];
+  }
+}
+
 export interface Link {
   readonly interfaceName: string;
   /** Lower-case, colon-separated. */
@@ -25,7 +47,7 @@ export interface Link {
    * Every frame on the wire that passes the filter, the link's own transmissions included
    * (as tcpdump shows them), so that a sender can learn when its frame really left.
    */
-  onFrame(listener: (frame: ReceivedFrame) => void): void;
+  onFrame(listener: FrameListener): () => void;
   /** Idempotent. Frames arriving after close are not delivered. */
   close(): void;
 }

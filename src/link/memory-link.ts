@@ -3,7 +3,7 @@
  * reaches every attached link, itself included, like a hub watched by tcpdump. Delivery is asynchronous (setImmediate)
  * because a real link never calls back from inside send().
  */
-import type { Link, ReceivedFrame } from './link.js';
+import { FrameListeners, type FrameListener, type Link } from './link.js';
 
 export interface SentFrame {
   interfaceName: string;
@@ -12,7 +12,7 @@ export interface SentFrame {
 }
 
 class MemoryLink implements Link {
-  readonly listeners: ((frame: ReceivedFrame) => void)[] = [];
+  readonly listeners = new FrameListeners();
   closed = false;
 
   constructor(
@@ -26,13 +26,13 @@ class MemoryLink implements Link {
     return this.segment.carry(this, frame);
   }
 
-  onFrame(listener: (frame: ReceivedFrame) => void): void {
-    this.listeners.push(listener);
+  onFrame(listener: FrameListener): () => void {
+    return this.listeners.add(listener);
   }
 
   close(): void {
     this.closed = true;
-    this.listeners.length = 0;
+    this.listeners.clear();
   }
 }
 
@@ -58,7 +58,7 @@ export class MemorySegment {
       setImmediate(() => {
         if (to.closed) return;
         const received = { data, receivedAt: process.hrtime.bigint() };
-        for (const listener of to.listeners) listener(received);
+        to.listeners.deliver(received);
       });
     }
     return sentAt;

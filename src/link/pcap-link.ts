@@ -19,7 +19,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { DEFAULT_CAPTURE_BUFFER_SIZE, type Link, type OpenLinkOptions, type ReceivedFrame } from './link.js';
+import { DEFAULT_CAPTURE_BUFFER_SIZE, FrameListeners, type FrameListener, type Link, type OpenLinkOptions } from './link.js';
 import { LinkError } from './link-error.js';
 import { findInterface, listInterfaces } from './interfaces.js';
 
@@ -87,7 +87,7 @@ function arrivalTime(capturedAtMicros: number | undefined): bigint {
 }
 
 class PcapLink implements Link {
-  private readonly listeners: ((frame: ReceivedFrame) => void)[] = [];
+  private readonly listeners = new FrameListeners();
   private closed = false;
 
   /**
@@ -106,7 +106,7 @@ class PcapLink implements Link {
       const receivedAt = arrivalTime(capturedAtMicros);
       // cap reuses `buffer` for the next frame, possibly within this same event-loop turn.
       const frame = { data: Buffer.from(buffer.subarray(0, nbytes)), receivedAt };
-      for (const listener of this.listeners) listener(frame);
+      this.listeners.deliver(frame);
     });
   }
 
@@ -121,14 +121,14 @@ class PcapLink implements Link {
     return sentAt;
   }
 
-  onFrame(listener: (frame: ReceivedFrame) => void): void {
-    this.listeners.push(listener);
+  onFrame(listener: FrameListener): () => void {
+    return this.listeners.add(listener);
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.listeners.length = 0;
+    this.listeners.clear();
     this.receiver.close();
     this.sender.close();
   }
