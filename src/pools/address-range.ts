@@ -1,0 +1,112 @@
+import { isIP } from 'node:net';
+import { IPv4, IPv4CidrRange, IPv6, IPv6CidrRange, Validator } from 'ip-num';
+import { ipv6FromBytes } from '../wire/ip-address.js';
+
+export type Family = 4 | 6;
+
+/** A contiguous run of addresses of one family, as integers (IPv6 needs BigInt). */
+export interface AddressRange {
+  family: Family;
+  first: bigint;
+  last: bigint;
+  /** Set when the range was written as a CIDR. */
+  prefixLength?: number;
+}
+
+/** Thrown for an address, CIDR or range written wrongly; the message says how to fix it. */
+export class AddressRangeError extends Error {
+  override readonly name = 'AddressRangeError';
+}
+
+/** An address, a CIDR (`192.0.2.64/27`) or a range of two addresses (`192.0.2.70-192.0.2.80`). */
+export function parseAddressRange(spec: string): AddressRange {
+  const text = spec.trim();
+  const family = isIP(text);
+  if (family !== 0) {
+    const value = addressValue(text);
+    return { family: family === 4 ? 4 : 6, first: value, last: value };
+  }
+  if (text.includes('/')) return parseCidr(text);
+  if (text.includes('-')) return parseFirstLast(text);
+  throw new AddressRangeError(`"${spec}" is not an IP address, a CIDR (192.0.2.64/27) or a range (192.0.2.70-192.0.2.80).`);
+}
+
+function parseCidr(spec: string): AddressRange {
+  const [address = '', length = ''] = spec.split('/');
+  const family = isIP(address);
+  const [valid] = family === 4 ? Validator.isValidIPv4CidrNotation(spec) : Validator.isValidIPv6CidrNotation(spec);
+  if (family === 0 || !/^\d+$/.test(length) || !valid) {
+    throw new AddressRangeError(`"${spec}" is not a valid CIDR; write it like 192.0.2.64/27 or 2001:db8::/120.`);
+  }
+  const range = family === 4 ? IPv4CidrRange.fromCidr(spec) : IPv6CidrRange.fromCidr(spec);
+  // ip-num quietly clears host bits; a user who wrote them may have meant something else.
+  const network = range.getFirst().getValue();
+  const familyOf: Family = family === 4 ? 4 : 6;
+  if (addressValue(address) !== network) {
+    throw new AddressRangeError(`"${spec}" has host bits set; did you mean ${formatAddress(familyOf, network)}/${length}?`);
+  }
+  return { family: familyOf, first: network, last: network + range.getSize() - 1n, prefixLength: Number(length) };
+}
+
+function parseFirstLast(spec: string): AddressRange {
+  const [from = '', to = '', ...extra] = spec.split('-').map((part) => part.trim());
+  const family = isIP(from);
+  if (extra.length > 0 || family === 0 || isIP(to) !== family) {
+    throw new AddressRangeError(`"${spec}" is not a range of two addresses of one family, like 192.0.2.70-192.0.2.80.`);
+  }
+  const first = addressValue(from);
+  const last = addressValue(to);
+  if (first > last) throw new AddressRangeError(`"${spec}" is reversed; did you mean ${to}-${from}?`);
+  return { family: family === 4 ? 4 : 6, first, last };
+}
+
+/** The integer value of an IPv4 or IPv6 address in text form. */
+export function addressValue(address: string): bigint {
+  return isIP(address) === 4 ? new IPv4(address).getValue() : new IPv6(address).getValue();
+}
+
+export function familyOf(address: string): Family | undefined {
+  const family = isIP(address);
+  return family === 0 ? undefined : family === 4 ? 4 : 6;
+}
+
+/** Canonical text: dotted quad, or RFC 5952 IPv6. */
+export function formatAddress(family: Family, value: bigint): string {
+  if (family === 4) return new IPv4(value).toString();
+  const bytes = Buffer.alloc(16);
+  bytes.writeBigUInt64BE(value >> 64n, 0);
+  bytes.writeBigUInt64BE(value & 0xffff_ffff_ffff_ffffn, 8);
+  return ipv6FromBytes(bytes);
+}
+
+export function rangeSize(range: AddressRange): bigint {
+  return range.last - range.first + 1n;
+}
+
+/** As MetalLB's avoid-buggy-ips: IPv4 addresses ending in .0 or .255 confuse some clients' smurf protection. */
+export function isBuggyAddress(family: Family, value: bigint): boolean {
+  if (family !== 4) return false;
+  const lastOctet = value & 0xffn;
+  return lastOctet === 0n || lastOctet === 0xffn;
+}
+
+/** How many addresses in the range end in .0 or .255, counted without enumerating them. */
+export function buggyAddressCount(range: AddressRange): bigint {
+  if (range.family !== 4) return 0n;
+  const endingIn = (octet: bigint) => countCongruent(range.first, range.last, octet);
+  return endingIn(0n) + endingIn(255n);
+}
+
+/** Values v in [first, last] with v mod 256 == residue. */
+function countCongruent(first: bigint, last: bigint, residue: bigint): bigint {
+  const atOrBelow = (value: bigint) => (value < residue ? 0n : (value - residue) / 256n + 1n);
+  return atOrBelow(last) - (first === 0n ? 0n : atOrBelow(first - 1n));
+}
+
+/** The range as written by a person: a CIDR when it is one, else first-last, or one address. */
+export function formatRange(range: AddressRange): string {
+  const first = formatAddress(range.family, range.first);
+  if (range.prefixLength !== undefined) return `${first}/${range.prefixLength}`;
+  if (range.first === range.last) return first;
+  return `${first}-${formatAddress(range.family, range.last)}`;
+}
