@@ -1,8 +1,15 @@
-/** Wait `ms`, or less if `signal` aborts first; never rejects, so callers just check the signal. */
+/** The longest delay setTimeout honours (about 24.8 days). */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/**
+ * Wait `ms` (Infinity: until aborted), or less if `signal` aborts first; never rejects, so
+ * callers just check the signal.
+ */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted || ms <= 0) return resolve();
-    const timer = setTimeout(done, ms);
+    // setTimeout treats anything beyond 2^31-1 ms (Infinity included) as 1 ms.
+    const timer = Number.isFinite(ms) ? setTimeout(done, Math.min(ms, MAX_TIMEOUT_MS)) : undefined;
     function done() {
       clearTimeout(timer);
       signal?.removeEventListener('abort', done);

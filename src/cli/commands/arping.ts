@@ -1,7 +1,8 @@
 import { isIP } from 'node:net';
 import { ExitCode, UsageError } from '../errors.js';
 import type { Ui } from '../ui.js';
-import { listInterfaces, findInterface, interfaceForTarget, sourceAddressFor, type InterfaceInfo } from '../../link/interfaces.js';
+import { sourceAddressFor, type InterfaceInfo } from '../../link/interfaces.js';
+import { interfaceFor } from '../interface-choice.js';
 import type { Link } from '../../link/link.js';
 import { openPcapLink } from '../../link/pcap-link.js';
 import { loadEthers } from '../../l2/ethers.js';
@@ -85,25 +86,9 @@ function makePlan(specs: string[], options: ArpingOptions): Plan {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const iface = chooseInterface(targets.addresses[0]!, options.interface);
+  const iface = interfaceFor(targets.addresses[0]!, options.interface);
   const vlan = options.vlan === undefined ? undefined : { id: options.vlan, priority: 0, dropEligible: false };
   return { targets, iface, vlan, names, sourceIp: chooseSource(targets, iface, options) };
-}
-
-/** Never fall back to an interface the user did not ask for and whose subnet does not hold the target. */
-function chooseInterface(target: string, name: string | undefined): InterfaceInfo {
-  const known = () => listInterfaces().map((candidate) => candidate.name).join(', ');
-  if (name !== undefined) {
-    const iface = findInterface(name);
-    if (!iface) throw new UsageError(`no interface named ${name}; interfaces here: ${known()}.`);
-    if (!iface.up) throw new UsageError(`interface ${name} is down; bring it up with: ip link set ${name} up.`);
-    if (!iface.mac) throw new UsageError(`${name} has no Ethernet address (a loopback or tunnel): ARP and NDP do not run on it.`);
-    return iface;
-  }
-  if (target.toLowerCase().startsWith('fe80:')) throw new UsageError(`${target} is link-local: name the interface with -I.`);
-  const iface = interfaceForTarget(target);
-  if (!iface) throw new UsageError(`no interface here has a subnet holding ${target}; name one with -I (interfaces here: ${known()}).`);
-  return iface;
 }
 
 function chooseSource(targets: TargetList, iface: InterfaceInfo, options: ArpingOptions): string | undefined {

@@ -1,0 +1,116 @@
+import { ExitCode, UsageError } from '../errors.js';
+import type { Ui } from '../ui.js';
+import { listInterfaces } from '../../link/interfaces.js';
+import { requiredInterface } from '../interface-choice.js';
+import { openPcapLink } from '../../link/pcap-link.js';
+import { CONFLICT_PROBE_FILTER, probeForConflicts } from '../../l2/conflict-probe.js';
+import { L2Announcer } from '../../l2/l2-announcer.js';
+import { Responder } from '../../l2/responder.js';
+import { parseTargets, TargetError } from '../../l2/targets.js';
+import { sleep } from '../../time.js';
+
+interface AnnounceOptions {
+  l2?: boolean;
+  interface?: string;
+  garpCount: number;
+  garpInterval: number;
+  garpRefresh?: number;
+  for?: number;
+  force?: boolean;
+  vlan?: number;
+  json?: boolean;
+}
+
+/** Layer 2 announcing may hold at most this many addresses: each one is answered in memory. */
+const MAX_L2_ADDRESSES = 65_536;
+/** RFC 5227 2.1.1 sends 3 probes; these gaps are LAN-sized rather than its 1-2 s. */
+const CONFLICT_PROBE = { probes: 3, intervalMs: 100, waitMs: 300 };
+
+export async function run(specs: string[], rawOptions: Record<string, unknown>, ui: Ui): Promise<number> {
+  const options = rawOptions as unknown as AnnounceOptions;
+  if (!options.l2) throw new UsageError('announce needs --l2 for Layer 2 announcing; BGP announcing is not available yet.');
+  return announceL2(specs, options, ui);
+}
+
+async function announceL2(specs: string[], options: AnnounceOptions, ui: Ui): Promise<number> {
+  const addresses = parseAddresses(specs);
+  const iface = requiredInterface(options.interface, 'announce --l2');
+  refuseLocalAddresses(addresses);
+  const vlan = options.vlan === undefined ? undefined : { id: options.vlan, priority: 0, dropEligible: false };
+  const protocols = `(${CONFLICT_PROBE_FILTER} or ${Responder.captureFilter()})`;
+  const link = await openPcapLink({ interfaceName: iface.name, filter: vlan ? `vlan ${vlan.id} and ${protocols}` : protocols });
+  const stop = new AbortController();
+  const interrupt = () => stop.abort();
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+  try {
+    if (!options.force) {
+      const conflicts = await probeForConflicts(link, addresses, { ...CONFLICT_PROBE, signal: stop.signal });
+      if (conflicts.size > 0) {
+        const [ip, macs] = [...conflicts][0]!;
+        throw new UsageError(`${ip} is already answered by ${macs.join(', ')}; refusing to announce it (--force takes it over anyway).`);
+      }
+    }
+    const responder = new Responder(link);
+    let answered = 0;
+    let gratuitous = 0;
+    const status = ui.progress(`announcing ${addresses.length} address(es) on ${iface.name}`);
+    const showStatus = () => status.update(`announcing ${addresses.length} address(es) on ${iface.name}: ${answered} requests answered, ${gratuitous} gratuitous sent`);
+    link.onFrame((frame) => {
+      const handling = responder.handle(frame);
+      if (!('answered' in handling)) return;
+      answered++;
+      const { ip, requesterMac, requesterIp } = handling.answered;
+      if (ui.json) ui.emit('answered', { interface: iface.name, ip, requester_mac: requesterMac, requester_ip: requesterIp });
+      showStatus();
+    });
+    const announcer = new L2Announcer(
+      link,
+      responder,
+      { count: options.garpCount, intervalMs: options.garpInterval * 1000, refreshMs: options.garpRefresh === undefined ? undefined : options.garpRefresh * 1000 },
+      (ip) => {
+        gratuitous++;
+        if (ui.json) ui.emit('gratuitous', { interface: iface.name, ip, mac: link.mac });
+        showStatus();
+      },
+      vlan,
+    );
+    announcer.set(addresses);
+    if (ui.json) for (const ip of addresses) ui.emit('announced', { interface: iface.name, ip, mac: link.mac });
+    else ui.note(`Announcing ${describe(addresses)} on ${iface.name} at ${link.mac}; Ctrl-C stops.`);
+    await sleep(options.for === undefined ? Infinity : options.for * 1000, stop.signal);
+    announcer.stop();
+    status.stop();
+    if (ui.json) ui.emit('summary', { interface: iface.name, addresses, answered, gratuitous });
+    else ui.line(`Stopped announcing ${describe(addresses)} on ${iface.name}: ${answered} requests answered, ${gratuitous} gratuitous sent.`);
+    return ExitCode.Ok;
+  } finally {
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
+    link.close();
+  }
+}
+
+function parseAddresses(specs: string[]): string[] {
+  if (specs.length === 0) throw new UsageError('announce --l2 needs the addresses to answer for, for example: vipkit announce --l2 -I eth0 192.0.2.100');
+  try {
+    const addresses = [...new Set(specs.flatMap((spec) => parseTargets([spec], MAX_L2_ADDRESSES).addresses))];
+    if (addresses.length > MAX_L2_ADDRESSES) throw new TargetError(`that is ${addresses.length} addresses; announce --l2 holds at most ${MAX_L2_ADDRESSES}.`);
+    return addresses;
+  } catch (error) {
+    if (error instanceof TargetError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+/** An address this host already holds is answered by its kernel: two answers would be a duplicate of our own making. */
+function refuseLocalAddresses(addresses: string[]): void {
+  for (const iface of listInterfaces()) {
+    const held = [...iface.ipv4, ...iface.ipv6].find((address) => addresses.includes(address.address));
+    if (held) throw new UsageError(`${held.address} is configured on ${iface.name} of this host, whose kernel already answers for it; remove it there or do not announce it.`);
+  }
+}
+
+function describe(addresses: string[]): string {
+  return addresses.length <= 3 ? addresses.join(', ') : `${addresses.length} addresses (${addresses[0]} to ${addresses.at(-1)})`;
+}

@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { after, before, describe } from 'node:test';
+import { Lab } from '../../src/lab/lab.js';
+import { captureDuring, tsharkFields } from '../helpers/capture.js';
+import { labTest, labUnavailableReason } from '../helpers/root.js';
+import { VIPKIT } from './run-vipkit.js';
+
+/** node1 announces VIPs that no interface holds; the client's kernel and iputils are the judges. */
+const SPEC = {
+  hosts: [
+    { name: 'client', addresses: ['192.0.2.10/24', '2001:db8:2::10/64'] },
+    { name: 'node1', addresses: ['192.0.2.11/24', '2001:db8:2::11/64'] },
+    { name: 'node2', addresses: ['192.0.2.12/24', '192.0.2.120/24'] },
+  ],
+};
+
+interface Event {
+  event: string;
+  [field: string]: unknown;
+}
+
+/** Starts `vipkit announce` in `host` and resolves once it has announced every address. */
+function startAnnounce(lab: Lab, host: string, args: string[]): Promise<{ child: ChildProcess; events: Event[]; exited: Promise<number> }> {
+  const child = lab.spawn(host, [process.execPath, VIPKIT, 'announce', '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const events: Event[] = [];
+  let stderr = '';
+  let buffered = '';
+  const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? -1)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`announce did not start: ${stderr}`)), 15_000);
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const lines = buffered.split('\n');
+      buffered = lines.pop()!;
+      for (const line of lines) events.push(JSON.parse(line) as Event);
+      if (events.some((event) => event.event === 'announced')) {
+        clearTimeout(timer);
+        resolve({ child, events, exited });
+      }
+    });
+    void exited.then((code) => reject(new Error(`announce exited with ${code}: ${stderr}`)));
+  });
+}
+
+async function stop(announce: { child: ChildProcess; exited: Promise<number> }): Promise<number> {
+  announce.child.kill('SIGTERM');
+  return announce.exited;
+}
+
+describe('vipkit announce --l2 in a namespace lab', () => {
+  let lab: Lab | undefined;
+  before(async () => {
+    if (labUnavailableReason() === undefined) lab = await Lab.create(SPEC);
+  });
+  after(async () => {
+    await lab?.destroy();
+  });
+
+  labTest('the client kernel resolves the VIP to our MAC, over ARP and NDP, and iputils arping gets answers', async () => {
+    const announce = await startAnnounce(lab!, 'node1', ['--l2', '-I', 'eth0', '--for', '30', '192.0.2.100', '2001:db8:2::100']);
+    try {
+      // Any datagram makes the client's kernel resolve the next hop; port 9 is discard.
+      await lab!.exec('client', ['bash', '-c', 'echo > /dev/udp/192.0.2.100/9; echo > /dev/udp/2001:db8:2::100/9']);
+      const neighbours = async () => JSON.parse((await lab!.exec('client', ['ip', '-j', 'neigh', 'show', 'dev', 'eth0'])).stdout) as { dst: string; lladdr?: string }[];
+      let table = await neighbours();
+      for (let attempt = 0; attempt < 50 && !['192.0.2.100', '2001:db8:2::100'].every((ip) => table.some((entry) => entry.dst === ip && entry.lladdr)); attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        table = await neighbours();
+      }
+      for (const ip of ['192.0.2.100', '2001:db8:2::100']) {
+        assert.equal(table.find((entry) => entry.dst === ip)?.lladdr, lab!.mac('node1'), `${ip} resolves to node1`);
+      }
+      const arping = await lab!.exec('client', ['arping', '-c', '2', '-I', 'eth0', '192.0.2.100']);
+      assert.equal(arping.code, 0, arping.stdout + arping.stderr);
+      assert.match(arping.stdout, new RegExp(`\\[${lab!.mac('node1').toUpperCase()}\\]`));
+      assert.match(arping.stdout, /Received 2 response/);
+    } finally {
+      assert.equal(await stop(announce), 0);
+    }
+    const summary = announce.events.at(-1)!;
+    assert.equal(summary.event, 'summary');
+    assert.ok((summary['answered'] as number) >= 2);
+  });
+
+  labTest('the gratuitous burst, captured on another host, reads cleanly in tshark', async () => {
+    let code = -1;
+    const capture = await captureDuring(lab!, 'client', 'arp or icmp6', async () => {
+      const announce = await startAnnounce(lab!, 'node1', ['--l2', '-I', 'eth0', '--garp-count', '3', '--garp-interval', '0.1', '192.0.2.101', '2001:db8:2::101']);
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      code = await stop(announce);
+    });
+    try {
+      assert.equal(code, 0);
+      const arp = tsharkFields(capture.file, ['arp.isgratuitous', 'arp.src.hw_mac', 'arp.src.proto_ipv4'], 'arp.isgratuitous == 1');
+      assert.equal(arp.length, 3);
+      for (const frame of arp) {
+        assert.equal(frame['arp.src.hw_mac'], lab!.mac('node1'));
+        assert.equal(frame['arp.src.proto_ipv4'], '192.0.2.101');
+        assert.equal(frame['_ws.malformed'], '');
+      }
+      const na = tsharkFields(capture.file, ['icmpv6.nd.na.target_address', 'icmpv6.nd.na.flag.o', 'icmpv6.checksum.status'], 'icmpv6.type == 136');
+      assert.equal(na.length, 3);
+      for (const frame of na) {
+        assert.deepEqual(frame, { 'icmpv6.nd.na.target_address': '2001:db8:2::101', 'icmpv6.nd.na.flag.o': '1', 'icmpv6.checksum.status': '1', '_ws.expert.message': '', '_ws.malformed': '' });
+      }
+    } finally {
+      capture.dispose();
+    }
+  });
+
+  labTest('an address another host answers for, or one this host holds, is refused with exit 2', async () => {
+    const taken = await lab!.exec('node1', [process.execPath, VIPKIT, 'announce', '--l2', '-I', 'eth0', '192.0.2.120']);
+    assert.equal(taken.code, 2);
+    assert.match(taken.stderr, new RegExp(`192\\.0\\.2\\.120 is already answered by ${lab!.mac('node2')}; refusing`));
+    const own = await lab!.exec('node1', [process.execPath, VIPKIT, 'announce', '--l2', '-I', 'eth0', '192.0.2.11']);
+    assert.equal(own.code, 2);
+    assert.match(own.stderr, /192\.0\.2\.11 is configured on eth0 of this host/);
+    const noInterface = await lab!.exec('node1', [process.execPath, VIPKIT, 'announce', '--l2', '192.0.2.130']);
+    assert.equal(noInterface.code, 2);
+    assert.match(noInterface.stderr, /needs the interface to use: -I <name>/);
+  });
+});
