@@ -1,0 +1,340 @@
+import type { BgpAdvertisement, LabelSelector, Location, Peer, Pool, PoolsConfig, Problem, Protocol, ServiceAllocation } from './model.js';
+import { emptyConfig, PROTOCOLS } from './model.js';
+import { MAX_ASN } from './legacy-config.js';
+import { formatDuration, kubernetesName, readAddress, readDuration, readPoolRange } from './value-parsers.js';
+import { suggestion } from './suggest.js';
+import { entry, expectMap, FieldReader, type YamlMap, type YamlNode } from './yaml-source.js';
+
+/**
+ * MetalLB's custom resources (metallb.io, v0.13 on): IPAddressPool, L2Advertisement,
+ * BGPAdvertisement, BGPPeer, Community. A pool's protocol is not written on the pool: it
+ * is layer2 or bgp because an advertisement selects it.
+ */
+
+export const CRD_KINDS = ['IPAddressPool', 'L2Advertisement', 'BGPAdvertisement', 'BGPPeer', 'Community', 'BFDProfile'] as const;
+const OBJECT_KEYS = ['apiVersion', 'kind', 'metadata', 'spec', 'status'];
+const POOL_KEYS = ['addresses', 'autoAssign', 'avoidBuggyIPs', 'serviceAllocation'];
+const ALLOCATION_KEYS = ['priority', 'namespaces', 'namespaceSelectors', 'serviceSelectors'];
+const L2_KEYS = ['ipAddressPools', 'ipAddressPoolSelectors', 'nodeSelectors', 'interfaces'];
+const BGP_ADVERTISEMENT_KEYS = ['aggregationLength', 'aggregationLengthV6', 'localPref', 'communities', 'ipAddressPools', 'ipAddressPoolSelectors', 'nodeSelectors', 'peers'];
+const PEER_KEYS = [
+  'myASN',
+  'peerASN',
+  'peerAddress',
+  'sourceAddress',
+  'peerPort',
+  'holdTime',
+  'keepaliveTime',
+  'connectTime',
+  'routerID',
+  'nodeSelectors',
+  'password',
+  'passwordSecret',
+  'bfdProfile',
+  'ebgpMultiHop',
+  'vrf',
+  'disableMP',
+  'dynamicASN',
+  'enableGracefulRestart',
+];
+const SELECTOR_KEYS = ['matchLabels', 'matchExpressions'];
+const EXPRESSION_KEYS = ['key', 'operator', 'values'];
+
+/** An advertisement and which pools it selects, resolved once all documents are read. */
+interface Selecting {
+  protocol: Protocol;
+  poolNames: string[];
+  poolSelectors: LabelSelector[];
+  advertisement?: BgpAdvertisement;
+  at: Location;
+}
+
+/** Collects CRD documents, then resolves them into one config. */
+export class CrdReader {
+  private readonly config = emptyConfig();
+  private readonly advertisements: Selecting[] = [];
+  private readonly poolLabels = new Map<Pool, Record<string, string>>();
+
+  constructor(private readonly problems: Problem[]) {}
+
+  static isCrd(map: YamlMap): boolean {
+    const apiVersion = entry(map, 'apiVersion');
+    return apiVersion?.kind === 'scalar' && String(apiVersion.value).startsWith('metallb.io/');
+  }
+
+  add(map: YamlMap): void {
+    const object = new FieldReader(map, 'a MetalLB resource', this.problems, OBJECT_KEYS);
+    const kind = object.string('kind') ?? '';
+    if (!(CRD_KINDS as readonly string[]).includes(kind)) {
+      this.problems.push({ severity: 'error', at: object.at('kind'), message: `kind "${kind}" is not a MetalLB resource${suggestion(kind, CRD_KINDS)}` });
+      return;
+    }
+    const metadata = object.mapping('metadata');
+    const metadataFields = metadata ? new FieldReader(metadata, `${kind} metadata`, [], []) : undefined;
+    const name = metadataFields?.string('name');
+    if (name === undefined) {
+      this.problems.push({ severity: 'error', at: map.at, message: `this ${kind} has no metadata.name; give it a name.` });
+      return;
+    }
+    const specNode = object.mapping('spec');
+    const spec: YamlMap = specNode ?? { kind: 'map', at: map.at, entries: [] };
+    const what = `${kind} "${name}"`;
+    switch (kind) {
+      case 'IPAddressPool':
+        this.addPool(name, spec, what, metadataFields!.stringMap('labels'));
+        break;
+      case 'L2Advertisement':
+        this.addAdvertisement('layer2', spec, what, L2_KEYS);
+        break;
+      case 'BGPAdvertisement':
+        this.addAdvertisement('bgp', spec, what, BGP_ADVERTISEMENT_KEYS);
+        break;
+      case 'BGPPeer':
+        this.addPeer(spec, what);
+        break;
+      case 'Community':
+        this.addCommunities(spec, what);
+        break;
+    }
+  }
+
+  /** The pools with the protocols and BGP advertisements that select them. */
+  finish(): PoolsConfig {
+    for (const pool of this.config.pools) {
+      const selecting = this.advertisements.filter((advertisement) => this.selects(advertisement, pool));
+      pool.protocols = PROTOCOLS.filter((protocol) => selecting.some((advertisement) => advertisement.protocol === protocol));
+      pool.bgpAdvertisements = selecting.flatMap((advertisement) => advertisement.advertisement ?? []);
+    }
+    const known = this.config.pools.map((pool) => pool.name);
+    for (const advertisement of this.advertisements) {
+      for (const name of advertisement.poolNames.filter((poolName) => !known.includes(poolName))) {
+        this.problems.push({ severity: 'error', at: advertisement.at, message: `the advertisement names pool "${name}", which does not exist${suggestion(name, known)}` });
+      }
+    }
+    return this.config;
+  }
+
+  /** MetalLB: no pool names and no selectors means every pool. */
+  private selects(advertisement: Selecting, pool: Pool): boolean {
+    if (advertisement.poolNames.length === 0 && advertisement.poolSelectors.length === 0) return true;
+    if (advertisement.poolNames.includes(pool.name)) return true;
+    const labels = this.poolLabels.get(pool) ?? {};
+    return advertisement.poolSelectors.some((selector) => selectorMatches(selector, labels));
+  }
+
+  private addPool(name: string, spec: YamlMap, what: string, labels: Record<string, string>): void {
+    const fields = new FieldReader(spec, what, this.problems, POOL_KEYS);
+    const addresses = fields.stringList('addresses');
+    if (addresses.length === 0) this.problems.push({ severity: 'error', at: spec.at, message: `${what} has no addresses; list its CIDRs or ranges under spec.addresses.` });
+    const allocation = fields.mapping('serviceAllocation');
+    const pool: Pool = {
+      name,
+      protocols: [],
+      ranges: addresses.flatMap(({ value, at }) => readPoolRange(value, at, this.problems) ?? []),
+      autoAssign: fields.boolean('autoAssign') ?? true,
+      avoidBuggyIPs: fields.boolean('avoidBuggyIPs') ?? false,
+      bgpAdvertisements: [],
+      serviceAllocation: allocation ? this.readAllocation(allocation, what) : undefined,
+      at: spec.at,
+    };
+    this.poolLabels.set(pool, labels);
+    this.config.pools.push(pool);
+  }
+
+  private readAllocation(map: YamlMap, pool: string): ServiceAllocation {
+    const what = `the serviceAllocation of ${pool}`;
+    const fields = new FieldReader(map, what, this.problems, ALLOCATION_KEYS);
+    return {
+      priority: fields.integer('priority', 0, 2 ** 31 - 1),
+      namespaces: fields.stringList('namespaces').map(({ value }) => value),
+      namespaceSelectors: fields.list('namespaceSelectors').flatMap((node) => this.readSelector(node) ?? []),
+      serviceSelectors: fields.list('serviceSelectors').flatMap((node) => this.readSelector(node) ?? []),
+    };
+  }
+
+  private addAdvertisement(protocol: Protocol, spec: YamlMap, what: string, keys: string[]): void {
+    const fields = new FieldReader(spec, what, this.problems, keys);
+    const advertisement: BgpAdvertisement | undefined =
+      protocol === 'bgp'
+        ? {
+            aggregationLength: fields.integer('aggregationLength', 0, 32),
+            aggregationLengthV6: fields.integer('aggregationLengthV6', 0, 128),
+            localPref: fields.integer('localPref', 0, MAX_ASN),
+            communities: fields.stringList('communities').map(({ value }) => value),
+            at: spec.at,
+          }
+        : undefined;
+    this.advertisements.push({
+      protocol,
+      poolNames: fields.stringList('ipAddressPools').map(({ value }) => value),
+      poolSelectors: fields.list('ipAddressPoolSelectors').flatMap((node) => this.readSelector(node) ?? []),
+      advertisement,
+      at: fields.has('ipAddressPools') ? fields.at('ipAddressPools') : spec.at,
+    });
+  }
+
+  private addPeer(spec: YamlMap, what: string): void {
+    const fields = new FieldReader(spec, what, this.problems, PEER_KEYS);
+    const addressText = fields.string('peerAddress');
+    if (addressText === undefined) {
+      this.problems.push({ severity: 'error', at: spec.at, message: `${what} has no peerAddress; add the router's address as spec.peerAddress.` });
+      return;
+    }
+    const address = readAddress(addressText, 'peerAddress', fields.at('peerAddress'), this.problems);
+    if (address === undefined) return;
+    const duration = (key: string) => {
+      const text = fields.string(key);
+      return text === undefined ? undefined : readDuration(text, key, fields.at(key), this.problems);
+    };
+    const optionalAddress = (key: string) => {
+      const text = fields.string(key);
+      return text === undefined ? undefined : readAddress(text, key, fields.at(key), this.problems);
+    };
+    const peer: Peer = {
+      address,
+      asn: fields.integer('peerASN', 1, MAX_ASN),
+      myAsn: fields.integer('myASN', 1, MAX_ASN),
+      port: fields.integer('peerPort', 1, 65535),
+      holdTime: duration('holdTime'),
+      keepaliveTime: duration('keepaliveTime'),
+      routerId: optionalAddress('routerID'),
+      sourceAddress: optionalAddress('sourceAddress'),
+      password: fields.string('password'),
+      bfdProfile: fields.string('bfdProfile'),
+      ebgpMultiHop: fields.boolean('ebgpMultiHop'),
+      nodeSelectors: fields.list('nodeSelectors').flatMap((node) => this.readSelector(node) ?? []),
+      at: spec.at,
+    };
+    this.config.peers.push(peer);
+  }
+
+  private addCommunities(spec: YamlMap, what: string): void {
+    const fields = new FieldReader(spec, what, this.problems, ['communities']);
+    for (const node of fields.list('communities')) {
+      const map = expectMap(node, `a community of ${what}`, this.problems);
+      if (!map) continue;
+      const alias = new FieldReader(map, `a community of ${what}`, this.problems, ['name', 'value']);
+      const name = alias.string('name');
+      const value = alias.string('value');
+      if (name !== undefined && value !== undefined) this.config.communityAliases.set(name, { value, at: map.at });
+    }
+  }
+
+  private readSelector(node: YamlNode): LabelSelector | undefined {
+    const map = expectMap(node, 'a label selector', this.problems);
+    if (!map) return undefined;
+    const fields = new FieldReader(map, 'a label selector', this.problems, SELECTOR_KEYS);
+    const matchExpressions = fields.list('matchExpressions').flatMap((item) => {
+      const expression = expectMap(item, 'a match expression', this.problems);
+      if (!expression) return [];
+      const parts = new FieldReader(expression, 'a match expression', this.problems, EXPRESSION_KEYS);
+      return [{ key: parts.string('key') ?? '', operator: parts.string('operator') ?? '', values: parts.stringList('values').map(({ value }) => value) }];
+    });
+    return { matchLabels: fields.stringMap('matchLabels'), matchExpressions };
+  }
+}
+
+/** Kubernetes label selector semantics: every label and every expression must match. */
+export function selectorMatches(selector: LabelSelector, labels: Record<string, string>): boolean {
+  const labelsMatch = Object.entries(selector.matchLabels).every(([key, value]) => labels[key] === value);
+  return (
+    labelsMatch &&
+    selector.matchExpressions.every(({ key, operator, values }) => {
+      switch (operator) {
+        case 'In':
+          return key in labels && values.includes(labels[key]!);
+        case 'NotIn':
+          return !(key in labels) || !values.includes(labels[key]!);
+        case 'Exists':
+          return key in labels;
+        case 'DoesNotExist':
+          return !(key in labels);
+        default:
+          return false;
+      }
+    })
+  );
+}
+
+const NAMESPACE = 'metallb-system';
+
+/** A MetalLB resource as configmaptocrs writes it. */
+export interface Resource {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace: string };
+  spec: Record<string, unknown>;
+}
+
+/**
+ * The config as CRDs, in configmaptocrs' order and names: peers (peer1...), pools, BGP
+ * advertisements (bgpadvertisement1...), L2 advertisements (l2advertisement1...), one
+ * Community holding every alias. Names become valid Kubernetes names.
+ */
+export function toCrds(config: PoolsConfig): Resource[] {
+  const resource = (apiVersion: string, kind: string, name: string, spec: Record<string, unknown>): Resource => ({
+    apiVersion,
+    kind,
+    metadata: { name, namespace: NAMESPACE },
+    spec: withoutUndefined(spec),
+  });
+  const resources: Resource[] = config.peers.map((peer, index) =>
+    resource('metallb.io/v1beta2', 'BGPPeer', `peer${index + 1}`, {
+      myASN: peer.myAsn,
+      peerASN: peer.asn,
+      peerAddress: peer.address,
+      sourceAddress: peer.sourceAddress,
+      peerPort: peer.port,
+      holdTime: peer.holdTime === undefined ? undefined : formatDuration(peer.holdTime),
+      keepaliveTime: peer.keepaliveTime === undefined ? undefined : formatDuration(peer.keepaliveTime),
+      routerID: peer.routerId,
+      nodeSelectors: peer.nodeSelectors.length > 0 ? peer.nodeSelectors : undefined,
+      password: peer.password,
+      bfdProfile: peer.bfdProfile,
+      ebgpMultiHop: peer.ebgpMultiHop,
+    }),
+  );
+  for (const pool of config.pools) {
+    resources.push(
+      resource('metallb.io/v1beta1', 'IPAddressPool', kubernetesName(pool.name), {
+        addresses: pool.ranges.map((range) => range.text),
+        autoAssign: pool.autoAssign ? undefined : false,
+        avoidBuggyIPs: pool.avoidBuggyIPs || undefined,
+        serviceAllocation: pool.serviceAllocation ? allocationSpec(pool.serviceAllocation) : undefined,
+      }),
+    );
+  }
+  const bgp = config.pools.flatMap((pool) => pool.bgpAdvertisements.map((advertisement) => ({ pool, advertisement })));
+  bgp.forEach(({ pool, advertisement }, index) =>
+    resources.push(
+      resource('metallb.io/v1beta1', 'BGPAdvertisement', `bgpadvertisement${index + 1}`, {
+        aggregationLength: advertisement.aggregationLength,
+        aggregationLengthV6: advertisement.aggregationLengthV6,
+        localPref: advertisement.localPref,
+        communities: advertisement.communities.length > 0 ? advertisement.communities : undefined,
+        ipAddressPools: [kubernetesName(pool.name)],
+      }),
+    ),
+  );
+  config.pools
+    .filter((pool) => pool.protocols.includes('layer2'))
+    .forEach((pool, index) => resources.push(resource('metallb.io/v1beta1', 'L2Advertisement', `l2advertisement${index + 1}`, { ipAddressPools: [kubernetesName(pool.name)] })));
+  if (config.communityAliases.size > 0) {
+    const communities = [...config.communityAliases].map(([name, { value }]) => ({ name, value }));
+    resources.push(resource('metallb.io/v1beta1', 'Community', 'communities', { communities }));
+  }
+  return resources;
+}
+
+function allocationSpec(allocation: ServiceAllocation): Record<string, unknown> {
+  return withoutUndefined({
+    priority: allocation.priority,
+    namespaces: allocation.namespaces.length > 0 ? allocation.namespaces : undefined,
+    namespaceSelectors: allocation.namespaceSelectors.length > 0 ? allocation.namespaceSelectors : undefined,
+    serviceSelectors: allocation.serviceSelectors.length > 0 ? allocation.serviceSelectors : undefined,
+  });
+}
+
+export function withoutUndefined(object: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined));
+}

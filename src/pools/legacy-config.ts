@@ -1,0 +1,146 @@
+import type { BgpAdvertisement, LabelSelector, Peer, Pool, PoolsConfig, Problem, Protocol } from './model.js';
+import { emptyConfig } from './model.js';
+import { readAddress, readDuration, readPoolRange, readProtocol } from './value-parsers.js';
+import { entry, expectMap, FieldReader, type YamlMap, type YamlNode } from './yaml-source.js';
+
+/**
+ * MetalLB's legacy configuration (up to v0.12): the document held in the ConfigMap's
+ * `data.config`, or under Helm's `configInline:`. MetalLB itself ignored unknown keys;
+ * here each one is a problem with a suggestion, since a typo silently drops a setting.
+ */
+
+export const LEGACY_KEYS = ['peers', 'bgp-communities', 'address-pools', 'bfd-profiles'] as const;
+const POOL_KEYS = ['name', 'protocol', 'addresses', 'auto-assign', 'avoid-buggy-ips', 'bgp-advertisements'];
+const ADVERTISEMENT_KEYS = ['aggregation-length', 'aggregation-length-v6', 'localpref', 'communities'];
+const PEER_KEYS = [
+  'peer-address',
+  'peer-asn',
+  'my-asn',
+  'peer-port',
+  'hold-time',
+  'keepalive-time',
+  'router-id',
+  'source-address',
+  'password',
+  'node-selectors',
+  'bfd-profile',
+  'ebgp-multihop',
+];
+const SELECTOR_KEYS = ['match-labels', 'match-expressions'];
+const EXPRESSION_KEYS = ['key', 'operator', 'values'];
+
+export const MAX_ASN = 4_294_967_295;
+
+export function readLegacyConfig(map: YamlMap, problems: Problem[]): PoolsConfig {
+  const config = emptyConfig();
+  const fields = new FieldReader(map, 'the MetalLB configuration', problems, LEGACY_KEYS);
+  for (const [name, value] of Object.entries(fields.stringMap('bgp-communities'))) {
+    config.communityAliases.set(name, { value, at: fields.mapping('bgp-communities')!.entries.find((item) => item.key === name)!.keyAt });
+  }
+  for (const node of fields.list('peers')) {
+    const peer = readPeer(node, problems);
+    if (peer) config.peers.push(peer);
+  }
+  for (const node of fields.list('address-pools')) {
+    const pool = readPool(node, problems);
+    if (pool) config.pools.push(pool);
+  }
+  return config;
+}
+
+function readPool(node: YamlNode, problems: Problem[]): Pool | undefined {
+  const map = expectMap(node, 'an address pool', problems);
+  if (!map) return undefined;
+  const nameNode = entry(map, 'name');
+  const what = nameNode?.kind === 'scalar' && nameNode.value !== null ? `address pool "${nameNode.value}"` : 'an address pool';
+  const fields = new FieldReader(map, what, problems, POOL_KEYS);
+  const name = fields.string('name');
+  if (name === undefined) problems.push({ severity: 'error', at: map.at, message: 'an address pool has no name; add name: <pool-name>.' });
+  const protocolText = fields.string('protocol');
+  let protocol: Protocol | undefined;
+  if (protocolText === undefined) {
+    problems.push({ severity: 'error', at: map.at, message: `${what} has no protocol; add protocol: layer2 or protocol: bgp.` });
+  } else {
+    protocol = readProtocol(protocolText, fields.at('protocol'), problems);
+  }
+  const addresses = fields.stringList('addresses');
+  if (addresses.length === 0) problems.push({ severity: 'error', at: map.at, message: `${what} has no addresses; list its CIDRs or ranges under addresses:.` });
+  const advertisementNodes = fields.list('bgp-advertisements');
+  if (advertisementNodes.length > 0 && protocol === 'layer2') {
+    problems.push({ severity: 'error', at: fields.at('bgp-advertisements'), message: `${what} is layer2, so its bgp-advertisements are never used; remove them or set protocol: bgp.` });
+  }
+  const advertisements = advertisementNodes.flatMap((item) => readAdvertisement(item, what, problems) ?? []);
+  return {
+    name: name ?? '',
+    protocols: protocol ? [protocol] : [],
+    ranges: addresses.flatMap(({ value, at }) => readPoolRange(value, at, problems) ?? []),
+    autoAssign: fields.boolean('auto-assign') ?? true,
+    avoidBuggyIPs: fields.boolean('avoid-buggy-ips') ?? false,
+    // MetalLB gives a bgp pool without advertisements one with the defaults.
+    bgpAdvertisements: protocol === 'bgp' && advertisements.length === 0 ? [{ communities: [], at: map.at }] : advertisements,
+    at: map.at,
+  };
+}
+
+function readAdvertisement(node: YamlNode, pool: string, problems: Problem[]): BgpAdvertisement | undefined {
+  const what = `a bgp-advertisement of ${pool}`;
+  const map = expectMap(node, what, problems);
+  if (!map) return undefined;
+  const fields = new FieldReader(map, what, problems, ADVERTISEMENT_KEYS);
+  return {
+    aggregationLength: fields.integer('aggregation-length', 0, 32),
+    aggregationLengthV6: fields.integer('aggregation-length-v6', 0, 128),
+    localPref: fields.integer('localpref', 0, MAX_ASN),
+    communities: fields.stringList('communities').map(({ value }) => value),
+    at: map.at,
+  };
+}
+
+function readPeer(node: YamlNode, problems: Problem[]): Peer | undefined {
+  const map = expectMap(node, 'a peer', problems);
+  if (!map) return undefined;
+  const fields = new FieldReader(map, 'a peer', problems, PEER_KEYS);
+  const addressText = fields.string('peer-address');
+  if (addressText === undefined) {
+    problems.push({ severity: 'error', at: map.at, message: 'a peer has no peer-address; add the router\'s address as peer-address:.' });
+    return undefined;
+  }
+  const address = readAddress(addressText, 'peer-address', fields.at('peer-address'), problems);
+  if (address === undefined) return undefined;
+  const duration = (key: string) => {
+    const text = fields.string(key);
+    return text === undefined ? undefined : readDuration(text, key, fields.at(key), problems);
+  };
+  const optionalAddress = (key: string) => {
+    const text = fields.string(key);
+    return text === undefined ? undefined : readAddress(text, key, fields.at(key), problems);
+  };
+  return {
+    address,
+    asn: fields.integer('peer-asn', 1, MAX_ASN),
+    myAsn: fields.integer('my-asn', 1, MAX_ASN),
+    port: fields.integer('peer-port', 1, 65535),
+    holdTime: duration('hold-time'),
+    keepaliveTime: duration('keepalive-time'),
+    routerId: optionalAddress('router-id'),
+    sourceAddress: optionalAddress('source-address'),
+    password: fields.string('password'),
+    bfdProfile: fields.string('bfd-profile'),
+    ebgpMultiHop: fields.boolean('ebgp-multihop'),
+    nodeSelectors: fields.list('node-selectors').flatMap((item) => readNodeSelector(item, problems) ?? []),
+    at: map.at,
+  };
+}
+
+function readNodeSelector(node: YamlNode, problems: Problem[]): LabelSelector | undefined {
+  const map = expectMap(node, 'a node selector', problems);
+  if (!map) return undefined;
+  const fields = new FieldReader(map, 'a node selector', problems, SELECTOR_KEYS);
+  const matchExpressions = fields.list('match-expressions').flatMap((item) => {
+    const expression = expectMap(item, 'a match expression', problems);
+    if (!expression) return [];
+    const parts = new FieldReader(expression, 'a match expression', problems, EXPRESSION_KEYS);
+    return [{ key: parts.string('key') ?? '', operator: parts.string('operator') ?? '', values: parts.stringList('values').map(({ value }) => value) }];
+  });
+  return { matchLabels: fields.stringMap('match-labels'), matchExpressions };
+}

@@ -1,0 +1,107 @@
+import type { AddressRange } from './address-range.js';
+
+/**
+ * The one internal model every pools source lands in: MetalLB's legacy config (ConfigMap,
+ * bare document, Helm configInline), its CRDs, and vipkit's `--pool`/`--peer` flags.
+ * Every item remembers where it was written, so a problem can point at it.
+ */
+
+/** A place in a file (`line`, `column` from 1) or in a flag's value (`column` only). */
+export interface Location {
+  source: string;
+  line?: number;
+  column: number;
+}
+
+export function formatLocation(at: Location): string {
+  return at.line === undefined ? `${at.source}, column ${at.column}` : `${at.source}:${at.line}:${at.column}`;
+}
+
+export type Severity = 'error' | 'warning';
+
+/** One problem: one sentence that says what is wrong and how to fix it. */
+export interface Problem {
+  severity: Severity;
+  at: Location;
+  message: string;
+}
+
+export type Protocol = 'layer2' | 'bgp';
+export const PROTOCOLS: readonly Protocol[] = ['layer2', 'bgp'];
+
+export interface PoolRange {
+  /** As written, e.g. "10.0.0.64/27". */
+  text: string;
+  range: AddressRange;
+  at: Location;
+}
+
+export interface BgpAdvertisement {
+  /** Undefined means MetalLB's default: 32 (IPv4), 128 (IPv6), no LOCAL_PREF. */
+  aggregationLength?: number;
+  aggregationLengthV6?: number;
+  localPref?: number;
+  /** Community values ("65002:100", "large:65002:7:8") or names of aliases. */
+  communities: string[];
+  at: Location;
+}
+
+/** MetalLB IPAddressPool.spec.serviceAllocation: which services a pool is kept for. */
+export interface ServiceAllocation {
+  /** Lower is tried first; pools without a priority come after those with one. */
+  priority?: number;
+  namespaces: string[];
+  namespaceSelectors: LabelSelector[];
+  serviceSelectors: LabelSelector[];
+}
+
+export interface LabelSelector {
+  matchLabels: Record<string, string>;
+  matchExpressions: { key: string; operator: string; values: string[] }[];
+}
+
+export interface Pool {
+  name: string;
+  /** layer2, bgp, both (CRDs may advertise a pool both ways), or none (not advertised). */
+  protocols: Protocol[];
+  ranges: PoolRange[];
+  autoAssign: boolean;
+  avoidBuggyIPs: boolean;
+  /** BGP pools have at least one; an empty list in a legacy file means one with defaults. */
+  bgpAdvertisements: BgpAdvertisement[];
+  serviceAllocation?: ServiceAllocation;
+  at: Location;
+}
+
+export interface Peer {
+  address: string;
+  asn?: number;
+  myAsn?: number;
+  port?: number;
+  /** Seconds. */
+  holdTime?: number;
+  keepaliveTime?: number;
+  routerId?: string;
+  sourceAddress?: string;
+  password?: string;
+  bfdProfile?: string;
+  ebgpMultiHop?: boolean;
+  nodeSelectors: LabelSelector[];
+  at: Location;
+}
+
+export interface PoolsConfig {
+  pools: Pool[];
+  peers: Peer[];
+  /** Community aliases: name -> value (legacy bgp-communities, Community CRDs). */
+  communityAliases: Map<string, { value: string; at: Location }>;
+}
+
+export function emptyConfig(): PoolsConfig {
+  return { pools: [], peers: [], communityAliases: new Map() };
+}
+
+/** The parts of a source that are about services: names of pools, for annotations. */
+export function poolNames(config: PoolsConfig): string[] {
+  return config.pools.map((pool) => pool.name);
+}

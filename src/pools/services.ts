@@ -1,0 +1,130 @@
+import { familyOf, type Family } from './address-range.js';
+import type { Location, Problem } from './model.js';
+import { entry, expectMap, FieldReader, parseYaml, type YamlMap } from './yaml-source.js';
+
+/**
+ * Kubernetes Services, as the MetalLB controller sees them: only type LoadBalancer, with
+ * the fields and annotations that steer allocation. Both annotation prefixes are read:
+ * metallb.universe.tf/ (before v0.14) and metallb.io/.
+ */
+export interface ServiceClaim {
+  /** "namespace/name" */
+  key: string;
+  namespace: string;
+  labels: Record<string, string>;
+  families: Family[];
+  /** PreferDualStack: a second family only where the pool has one. */
+  preferDualStack: boolean;
+  requestedIps: string[];
+  /** The addresses already in status.loadBalancer.ingress. */
+  currentIps: string[];
+  pool?: string;
+  sharingKey?: string;
+  /** With externalTrafficPolicy Local, services sharing an IP must select the same pods (MetalLB's backend key). */
+  backendKey: string;
+  /** "TCP/80" */
+  ports: string[];
+  loadBalancerClass?: string;
+  at: Location;
+  /** Where the pool annotation was written, for problems about it. */
+  poolAt?: Location;
+}
+
+const ANNOTATION_PREFIXES = ['metallb.io/', 'metallb.universe.tf/'];
+
+function annotation(annotations: Record<string, string>, name: string): string | undefined {
+  for (const prefix of ANNOTATION_PREFIXES) {
+    if (annotations[prefix + name] !== undefined) return annotations[prefix + name];
+  }
+  return undefined;
+}
+
+/** Services from YAML or JSON: one object, a List, or several documents. */
+export function readServices(text: string, source: string, problems: Problem[]): ServiceClaim[] {
+  const parsed = parseYaml(text, source);
+  problems.push(...parsed.problems);
+  const claims: ServiceClaim[] = [];
+  for (const document of parsed.documents) {
+    const map = expectMap(document, 'a services document', problems);
+    if (map) claims.push(...readServiceObjects(map, problems));
+  }
+  return claims;
+}
+
+function readServiceObjects(map: YamlMap, problems: Problem[]): ServiceClaim[] {
+  const kind = entry(map, 'kind');
+  const kindText = kind?.kind === 'scalar' ? String(kind.value) : undefined;
+  const items = entry(map, 'items');
+  if (items?.kind === 'seq') {
+    return items.items.flatMap((item) => {
+      const object = expectMap(item, 'an item of the list', problems);
+      return object ? readServiceObjects(object, problems) : [];
+    });
+  }
+  if (kindText !== 'Service') return [];
+  const claim = readService(map, problems);
+  return claim ? [claim] : [];
+}
+
+function readService(map: YamlMap, problems: Problem[]): ServiceClaim | undefined {
+  const object = new FieldReader(map, 'a Service', problems, ['apiVersion', 'kind', 'metadata', 'spec', 'status']);
+  const metadata = object.mapping('metadata');
+  const meta = metadata ? new FieldReader(metadata, 'Service metadata', [], []) : undefined;
+  const name = meta?.string('name');
+  if (name === undefined) {
+    problems.push({ severity: 'error', at: map.at, message: 'a Service has no metadata.name; give it a name.' });
+    return undefined;
+  }
+  const namespace = meta!.string('namespace') ?? 'default';
+  const annotations = meta!.stringMap('annotations');
+  const spec = object.mapping('spec');
+  const specFields = spec ? new FieldReader(spec, `Service ${namespace}/${name}`, [], []) : undefined;
+  if (specFields?.string('type') !== 'LoadBalancer') return undefined;
+  const families = specFields.stringList('ipFamilies').map(({ value }) => (value === 'IPv6' ? 6 : 4) as Family);
+  const requested = annotation(annotations, 'loadBalancerIPs') ?? specFields.string('loadBalancerIP');
+  const requestedIps = requested === undefined || requested === '' ? [] : requested.split(',').map((ip) => ip.trim());
+  const selector = specFields.stringMap('selector');
+  const isLocal = specFields.string('externalTrafficPolicy') === 'Local';
+  const ports = specFields.list('ports').flatMap((node) => {
+    if (node.kind !== 'map') return [];
+    const port = new FieldReader(node, 'a port', [], []);
+    return [`${port.string('protocol') ?? 'TCP'}/${port.string('port') ?? ''}`];
+  });
+  const annotationsNode = entry(metadata!, 'annotations');
+  const poolAnnotation = annotationsNode?.kind === 'map' ? annotationsNode.entries.find((item) => ANNOTATION_PREFIXES.some((prefix) => item.key === `${prefix}address-pool`)) : undefined;
+  const policy = specFields.string('ipFamilyPolicy');
+  return {
+    key: `${namespace}/${name}`,
+    namespace,
+    labels: meta!.stringMap('labels'),
+    families: familiesFor(families, requestedIps, policy),
+    preferDualStack: policy === 'PreferDualStack',
+    requestedIps,
+    currentIps: currentIngress(object),
+    pool: annotation(annotations, 'address-pool'),
+    sharingKey: annotation(annotations, 'allow-shared-ip'),
+    backendKey: isLocal ? Object.entries(selector).sort().map(([key, value]) => `${key}=${value}`).join(',') : '',
+    ports,
+    loadBalancerClass: specFields.string('loadBalancerClass'),
+    at: map.at,
+    poolAt: poolAnnotation?.value.at,
+  };
+}
+
+/** Without ipFamilies, the family is that of the requested IPs, else IPv4 (a cluster's default). */
+function familiesFor(listed: Family[], requestedIps: string[], policy: string | undefined): Family[] {
+  if (listed.length > 0) return policy === 'SingleStack' ? listed.slice(0, 1) : listed;
+  const requested = [...new Set(requestedIps.map((ip) => familyOf(ip)).filter((family): family is Family => family !== undefined))];
+  return requested.length > 0 ? requested : [4];
+}
+
+function currentIngress(object: FieldReader): string[] {
+  const status = object.mapping('status');
+  const loadBalancer = status ? new FieldReader(status, 'status', [], []).mapping('loadBalancer') : undefined;
+  const ingress = loadBalancer ? new FieldReader(loadBalancer, 'status.loadBalancer', [], []).list('ingress') : [];
+  return ingress.flatMap((item) => {
+    if (item.kind !== 'map') return [];
+    const ip = new FieldReader(item, 'an ingress', [], []).string('ip');
+    return ip === undefined ? [] : [ip];
+  });
+}

@@ -1,0 +1,124 @@
+import { CrdReader } from './crds.js';
+import { readFlags, type PeerDefaults } from './flags.js';
+import { LEGACY_KEYS, readLegacyConfig } from './legacy-config.js';
+import { emptyConfig, formatLocation, type PoolsConfig, type Problem } from './model.js';
+import { closest } from './suggest.js';
+import { entry, expectMap, parseEmbeddedYaml, parseYaml, type YamlMap } from './yaml-source.js';
+
+/**
+ * A pools source: any mix of files (legacy config as ConfigMap, bare document or Helm
+ * values; CRDs) and `--pool`/`--peer` flags, merged into one model. The same pool or peer
+ * defined twice is a conflict, reported at both places.
+ */
+export interface SourceFile {
+  path: string;
+  text: string;
+}
+
+export interface SourceFlags {
+  pools: string[];
+  peers: string[];
+  defaults: PeerDefaults;
+}
+
+export interface LoadedSource {
+  config: PoolsConfig;
+  problems: Problem[];
+}
+
+const HELM_KEY = 'configInline';
+const TOP_LEVEL_KEYS = [HELM_KEY, ...LEGACY_KEYS, 'apiVersion', 'kind'];
+
+export function loadPoolsSource(files: SourceFile[], flags: SourceFlags): LoadedSource {
+  const problems: Problem[] = [];
+  const parts: PoolsConfig[] = [];
+  const crds = new CrdReader(problems);
+  for (const file of files) {
+    const parsed = parseYaml(file.text, file.path);
+    problems.push(...parsed.problems);
+    for (const document of parsed.documents) {
+      const map = expectMap(document, 'a MetalLB configuration document', problems);
+      if (map) readDocument(map, file.text, crds, parts, problems);
+    }
+  }
+  parts.push(crds.finish());
+  parts.push(readFlags(flags.pools, flags.peers, flags.defaults, problems));
+  return { config: merge(parts, problems), problems };
+}
+
+function readDocument(map: YamlMap, fileText: string, crds: CrdReader, parts: PoolsConfig[], problems: Problem[]): void {
+  const kindNode = entry(map, 'kind');
+  const kind = kindNode?.kind === 'scalar' ? String(kindNode.value) : undefined;
+  if (CrdReader.isCrd(map)) return crds.add(map);
+  if (kind === 'ConfigMap') return readConfigMap(map, fileText, parts, problems);
+  const helm = entry(map, HELM_KEY);
+  if (helm) {
+    const inline = expectMap(helm, HELM_KEY, problems);
+    if (inline) parts.push(readLegacyConfig(inline, problems));
+    return;
+  }
+  if (map.entries.some(({ key }) => (LEGACY_KEYS as readonly string[]).includes(key))) {
+    parts.push(readLegacyConfig(map, problems));
+    return;
+  }
+  if (kind === 'Service' || kind === 'List') {
+    problems.push({ severity: 'warning', at: map.at, message: 'this document holds Services, not pools; pass services with --services <file>.' });
+    return;
+  }
+  const nearMiss = map.entries.find(({ key }) => closest(key, TOP_LEVEL_KEYS) !== undefined);
+  if (nearMiss) {
+    problems.push({ severity: 'error', at: nearMiss.keyAt, message: `unknown key "${nearMiss.key}"; did you mean "${closest(nearMiss.key, TOP_LEVEL_KEYS)}"?` });
+    return;
+  }
+  problems.push({
+    severity: 'warning',
+    at: map.at,
+    message: 'this document holds no MetalLB configuration (a ConfigMap with data.config, Helm values with configInline, address-pools and peers, or metallb.io resources), so it was skipped.',
+  });
+}
+
+function readConfigMap(map: YamlMap, fileText: string, parts: PoolsConfig[], problems: Problem[]): void {
+  const data = entry(map, 'data');
+  const config = data?.kind === 'map' ? entry(data, 'config') : undefined;
+  if (config?.kind !== 'scalar' || typeof config.value !== 'string') {
+    problems.push({ severity: 'error', at: data?.at ?? map.at, message: 'this ConfigMap has no data.config string; MetalLB reads its configuration from there.' });
+    return;
+  }
+  const embedded = parseEmbeddedYaml(config, fileText);
+  problems.push(...embedded.problems);
+  for (const document of embedded.documents) {
+    const inner = expectMap(document, 'data.config', problems);
+    if (inner) parts.push(readLegacyConfig(inner, problems));
+  }
+}
+
+function merge(parts: PoolsConfig[], problems: Problem[]): PoolsConfig {
+  const merged = emptyConfig();
+  for (const part of parts) {
+    for (const pool of part.pools) {
+      const earlier = merged.pools.find((candidate) => candidate.name === pool.name && pool.name !== '');
+      if (earlier) {
+        problems.push({ severity: 'error', at: pool.at, message: `pool "${pool.name}" is also defined at ${formatLocation(earlier.at)}; remove one or rename it.` });
+      } else {
+        merged.pools.push(pool);
+      }
+    }
+    for (const peer of part.peers) {
+      const earlier = merged.peers.find((candidate) => candidate.address === peer.address && (candidate.port ?? 179) === (peer.port ?? 179));
+      if (earlier) {
+        problems.push({ severity: 'error', at: peer.at, message: `peer ${peer.address} is also defined at ${formatLocation(earlier.at)}; remove one of them.` });
+      } else {
+        merged.peers.push(peer);
+      }
+    }
+    for (const [name, alias] of part.communityAliases) {
+      const earlier = merged.communityAliases.get(name);
+      if (earlier && earlier.value !== alias.value) {
+        problems.push({ severity: 'error', at: alias.at, message: `community "${name}" is ${alias.value} here but ${earlier.value} at ${formatLocation(earlier.at)}; give them one value.` });
+      } else if (!earlier) {
+        merged.communityAliases.set(name, alias);
+      }
+    }
+  }
+  return merged;
+}

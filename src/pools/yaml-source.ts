@@ -1,0 +1,218 @@
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, Scalar, type Node as YamlNodeRaw } from 'yaml';
+import type { Location, Problem } from './model.js';
+import { suggestion } from './suggest.js';
+
+/**
+ * YAML (and JSON, which is YAML) read into plain located nodes: every map, key, list and
+ * scalar knows its line and column, so the readers can point at what is wrong.
+ */
+export type YamlNode = YamlMap | YamlSeq | YamlScalar;
+
+export interface YamlMap {
+  kind: 'map';
+  at: Location;
+  entries: { key: string; keyAt: Location; value: YamlNode }[];
+}
+
+export interface YamlSeq {
+  kind: 'seq';
+  at: Location;
+  items: YamlNode[];
+}
+
+export interface YamlScalar {
+  kind: 'scalar';
+  at: Location;
+  value: string | number | boolean | null;
+  /** Written as a block (`|` or `>`): its content starts on the next line. */
+  block?: true;
+}
+
+/** Maps an offset in the parsed text to a place in the file the user wrote. */
+type Placer = (offset: number) => Location;
+
+export interface ParsedDocuments {
+  documents: YamlNode[];
+  problems: Problem[];
+}
+
+export function parseYaml(text: string, source: string): ParsedDocuments {
+  const lines = new LineCounter();
+  const place: Placer = (offset) => {
+    const { line, col } = lines.linePos(offset);
+    return { source, line, column: col };
+  };
+  return parseWithPlacer(text, lines, place);
+}
+
+/**
+ * YAML held in a string scalar of another document (a ConfigMap's `data.config`): positions
+ * inside it are mapped back to the file, so problems point at the real line.
+ */
+export function parseEmbeddedYaml(scalar: YamlScalar, fileText: string): ParsedDocuments {
+  const inner = new LineCounter();
+  return parseWithPlacer(String(scalar.value ?? ''), inner, embeddedPlacer(scalar, fileText, inner));
+}
+
+function embeddedPlacer(scalar: YamlScalar, fileText: string, inner: LineCounter): Placer {
+  if (!scalar.block || scalar.at.line === undefined) return () => scalar.at;
+  // A block scalar's content starts on the line after its `|` header, indented uniformly.
+  const fileLines = fileText.split('\n');
+  const firstLine = scalar.at.line + 1;
+  const contentLine = fileLines.slice(firstLine - 1).find((line) => line.trim() !== '') ?? '';
+  const indent = contentLine.length - contentLine.trimStart().length;
+  return (offset) => {
+    const { line, col } = inner.linePos(offset);
+    return { source: scalar.at.source, line: firstLine + line - 1, column: col + indent };
+  };
+}
+
+function parseWithPlacer(text: string, lines: LineCounter, place: Placer): ParsedDocuments {
+  const problems: Problem[] = [];
+  const documents: YamlNode[] = [];
+  for (const document of parseAllDocuments(text, { lineCounter: lines, uniqueKeys: false })) {
+    for (const error of document.errors) {
+      problems.push({ severity: 'error', at: place(error.pos[0]), message: `YAML syntax error: ${firstSentence(error.message)}` });
+    }
+    if (document.errors.length > 0 || document.contents === null) continue;
+    documents.push(convert(document.contents, place));
+  }
+  return { documents, problems };
+}
+
+/** The yaml package appends a code excerpt after the first line of its messages. */
+function firstSentence(message: string): string {
+  const line = message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '').trim();
+  return line.endsWith('.') ? line : `${line}.`;
+}
+
+function convert(node: YamlNodeRaw, place: Placer): YamlNode {
+  const at = place(node.range?.[0] ?? 0);
+  if (isMap(node)) {
+    const entries: YamlMap['entries'] = [];
+    for (const pair of node.items) {
+      if (!isPair(pair)) continue;
+      const keyNode = pair.key as YamlNodeRaw | null;
+      const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
+      const keyAt = place(keyNode?.range?.[0] ?? node.range?.[0] ?? 0);
+      const valueNode = pair.value as YamlNodeRaw | null;
+      const value: YamlNode = valueNode ? convert(valueNode, place) : { kind: 'scalar', at: keyAt, value: null };
+      entries.push({ key, keyAt, value });
+    }
+    return { kind: 'map', at, entries };
+  }
+  if (isSeq(node)) {
+    return { kind: 'seq', at, items: node.items.map((item) => convert(item as YamlNodeRaw, place)) };
+  }
+  const scalar = node as Scalar;
+  const value = scalar.value;
+  const converted: YamlScalar = {
+    kind: 'scalar',
+    at,
+    value: typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? value : value === null || value === undefined ? null : String(value),
+  };
+  if (scalar.type === Scalar.BLOCK_LITERAL || scalar.type === Scalar.BLOCK_FOLDED) converted.block = true;
+  return converted;
+}
+
+export function entry(map: YamlMap, key: string): YamlNode | undefined {
+  return map.entries.find((candidate) => candidate.key === key)?.value;
+}
+
+/**
+ * Reads one YAML map against the keys it may hold: unknown keys become problems with a
+ * "did you mean", and each accessor reports a value of the wrong type at its position.
+ */
+export class FieldReader {
+  constructor(
+    readonly map: YamlMap,
+    private readonly what: string,
+    private readonly problems: Problem[],
+    known: readonly string[],
+  ) {
+    for (const { key, keyAt } of map.entries) {
+      if (!known.includes(key)) problems.push({ severity: 'error', at: keyAt, message: `unknown key "${key}" in ${what}${suggestion(key, known)}` });
+    }
+  }
+
+  has(key: string): boolean {
+    return entry(this.map, key) !== undefined;
+  }
+
+  at(key: string): Location {
+    return entry(this.map, key)?.at ?? this.map.at;
+  }
+
+  node(key: string): YamlNode | undefined {
+    return entry(this.map, key);
+  }
+
+  string(key: string): string | undefined {
+    const node = entry(this.map, key);
+    if (node === undefined || (node.kind === 'scalar' && node.value === null)) return undefined;
+    if (node.kind !== 'scalar') return this.wrongType(node, key, 'a string');
+    return String(node.value);
+  }
+
+  integer(key: string, min: number, max: number): number | undefined {
+    const node = entry(this.map, key);
+    if (node === undefined) return undefined;
+    const value = node.kind === 'scalar' ? Number(node.value) : NaN;
+    if (node.kind !== 'scalar' || typeof node.value === 'boolean' || !Number.isInteger(value) || value < min || value > max) {
+      return this.wrongType(node, key, `a whole number from ${min} to ${max}`);
+    }
+    return value;
+  }
+
+  boolean(key: string): boolean | undefined {
+    const node = entry(this.map, key);
+    if (node === undefined) return undefined;
+    if (node.kind === 'scalar' && typeof node.value === 'boolean') return node.value;
+    return this.wrongType(node, key, 'true or false');
+  }
+
+  list(key: string): YamlNode[] {
+    const node = entry(this.map, key);
+    if (node === undefined || (node.kind === 'scalar' && node.value === null)) return [];
+    if (node.kind !== 'seq') return this.wrongType(node, key, 'a list') ?? [];
+    return node.items;
+  }
+
+  mapping(key: string): YamlMap | undefined {
+    const node = entry(this.map, key);
+    if (node === undefined || (node.kind === 'scalar' && node.value === null)) return undefined;
+    if (node.kind !== 'map') return this.wrongType(node, key, 'a mapping of keys to values');
+    return node;
+  }
+
+  stringList(key: string): { value: string; at: Location }[] {
+    return this.list(key).flatMap((item) => {
+      if (item.kind === 'scalar' && item.value !== null) return [{ value: String(item.value), at: item.at }];
+      this.problems.push({ severity: 'error', at: item.at, message: `each item of "${key}" in ${this.what} must be a string.` });
+      return [];
+    });
+  }
+
+  stringMap(key: string): Record<string, string> {
+    const map = this.mapping(key);
+    const result: Record<string, string> = {};
+    for (const { key: name, value } of map?.entries ?? []) {
+      if (value.kind === 'scalar') result[name] = String(value.value ?? '');
+      else this.problems.push({ severity: 'error', at: value.at, message: `"${name}" in "${key}" of ${this.what} must be a string.` });
+    }
+    return result;
+  }
+
+  private wrongType(node: YamlNode, key: string, expected: string): undefined {
+    const shown = node.kind === 'scalar' ? JSON.stringify(node.value) : `a ${node.kind === 'map' ? 'mapping' : 'list'}`;
+    this.problems.push({ severity: 'error', at: node.at, message: `"${key}" in ${this.what} is ${shown}; it must be ${expected}.` });
+    return undefined;
+  }
+}
+
+/** A YAML node that must be a map; reports it when not. */
+export function expectMap(node: YamlNode, what: string, problems: Problem[]): YamlMap | undefined {
+  if (node.kind === 'map') return node;
+  problems.push({ severity: 'error', at: node.at, message: `${what} must be a mapping of keys to values.` });
+  return undefined;
+}
