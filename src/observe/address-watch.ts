@@ -16,7 +16,7 @@ export interface AddressWatchOptions {
   /** Requests unanswered for longer than this make the IP dark. */
   silenceNs: bigint;
   /** Only these IPs are watched; absent: every IP seen. */
-  targets?: ReadonlySet<string>;
+  targets?: { has(ip: string): boolean };
   /** MACs of the watching host: replies to its requests always reach it. */
   ownMacs?: ReadonlySet<string>;
 }

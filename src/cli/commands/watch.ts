@@ -1,0 +1,375 @@
+import { basename } from 'node:path';
+import { ExitCode, UsageError } from '../errors.js';
+import { namedInterface } from '../interface-choice.js';
+import type { Ui } from '../ui.js';
+import { sourceAddressFor, type InterfaceInfo } from '../../link/interfaces.js';
+import type { Link } from '../../link/link.js';
+import { openPcapLink } from '../../link/pcap-link.js';
+import { loadEthers } from '../../l2/ethers.js';
+import { Prober } from '../../l2/prober.js';
+import { parseTargets } from '../../l2/targets.js';
+import type { AddressEvent, AddressHistory } from '../../observe/address-watch.js';
+import { CaptureFileError, LINKTYPE_ETHERNET, PcapWriter, readCapture, type CaptureReadStats } from '../../observe/pcap-file.js';
+import { WatchEngine } from '../../observe/watch-engine.js';
+import { WatchTargets } from '../../observe/watch-targets.js';
+import { AddressRangeError, familyOf } from '../../pools/address-range.js';
+import { sleep } from '../../time.js';
+
+interface WatchOptions {
+  interface?: string[];
+  read?: string;
+  write?: string;
+  for?: number;
+  probe?: number;
+  dupWindow: number;
+  silence: number;
+  vlan?: number;
+  ethers: string;
+  json?: boolean;
+}
+
+type WatchEvent = AddressEvent;
+
+/** ARP, and NDP solicitations (135) and advertisements (136) where no extension header precedes ICMPv6. */
+const L2_FILTER = 'arp or (icmp6 and (ip6[40] == 135 or ip6[40] == 136))';
+/** Live: report what went dark this often, lagging the clock so late-delivered frames still count. */
+const TICK_MS = 100;
+const TICK_LAG_NS = 100_000_000n;
+/** The live table is redrawn at most this often. */
+const REDRAW_MS = 250;
+/** --probe sends no faster than this, in bursts of PROBE_BURST. */
+const MAX_PROBE_RATE = 1000;
+const PROBE_BURST = 50;
+
+const NS_PER_MS = 1_000_000n;
+
+export async function run(specs: string[], rawOptions: Record<string, unknown>, ui: Ui): Promise<number> {
+  const options = rawOptions as unknown as WatchOptions;
+  const targets = parseWatchTargets(specs);
+  let names: Map<string, string>;
+  try {
+    names = loadEthers(options.ethers, options.ethers !== '/etc/ethers');
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (options.read !== undefined) {
+    if (options.interface !== undefined) throw new UsageError('-r reads a capture file: it takes no -I.');
+    if (options.probe !== undefined) throw new UsageError('--probe sends on the live wire; it cannot be used with -r.');
+    return readFile(options.read, targets, options, new WatchOutput(ui, names, false));
+  }
+  if (options.interface === undefined) throw new UsageError('watch needs an interface to listen on (-I <name>), or a capture file (-r <file>).');
+  const interfaces = [...new Set(options.interface)].map(namedInterface);
+  if (options.probe !== undefined && targets === undefined) throw new UsageError('--probe needs targets to probe: addresses, CIDRs or ranges.');
+  return watchLive(interfaces, targets, options, new WatchOutput(ui, names, !!process.stdout.isTTY && !ui.json));
+}
+
+function parseWatchTargets(specs: string[]): WatchTargets | undefined {
+  if (specs.length === 0) return undefined;
+  try {
+    return new WatchTargets(specs);
+  } catch (error) {
+    if (error instanceof AddressRangeError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+function engineFor(targets: WatchTargets | undefined, options: WatchOptions, ownMacs?: Set<string>): WatchEngine {
+  return new WatchEngine({
+    dupWindowNs: seconds(options.dupWindow),
+    silenceNs: seconds(options.silence),
+    ...(targets ? { targets } : {}),
+    ...(ownMacs ? { ownMacs } : {}),
+    ...(options.vlan === undefined ? {} : { vlan: options.vlan }),
+  });
+}
+
+function openWriter(path: string | undefined): PcapWriter | undefined {
+  if (path === undefined) return undefined;
+  try {
+    return new PcapWriter(path);
+  } catch (error) {
+    if (error instanceof CaptureFileError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+async function readFile(path: string, targets: WatchTargets | undefined, options: WatchOptions, output: WatchOutput): Promise<number> {
+  const engine = engineFor(targets, options);
+  const stats: CaptureReadStats = { records: 0, truncated: 0, skippedBlocks: 0 };
+  let otherLinkTypes = 0;
+  const writer = openWriter(options.write);
+  try {
+    for (const record of readCapture(path, stats)) {
+      if (record.linkType !== LINKTYPE_ETHERNET) {
+        otherLinkTypes++;
+        continue;
+      }
+      writer?.write(record.data, record.timestampNs);
+      output.events(engine.observe({ data: record.data, at: record.timestampNs, interfaceName: record.interfaceName }));
+    }
+  } catch (error) {
+    if (error instanceof CaptureFileError) throw new UsageError(error.message);
+    throw error;
+  } finally {
+    writer?.close();
+  }
+  if (stats.truncated > 0) output.ui.warn(`${basename(path)} ends in the middle of a record (a capture cut short); the rest was read.`);
+  output.events(engine.finish(engine.latest ?? 0n));
+  output.summary(engine, { truncated: stats.truncated, other_link_types: otherLinkTypes });
+  return ExitCode.Ok;
+}
+
+async function watchLive(interfaces: InterfaceInfo[], targets: WatchTargets | undefined, options: WatchOptions, output: WatchOutput): Promise<number> {
+  const filter = captureFilter(options.vlan);
+  const links: Link[] = [];
+  const stop = new AbortController();
+  const interrupt = () => stop.abort();
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+  let writer: PcapWriter | undefined;
+  let ticker: NodeJS.Timeout | undefined;
+  // Kernel capture times arrive on the hrtime scale; events and files want the epoch.
+  const epochOffset = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6)) - process.hrtime.bigint();
+  const now = () => process.hrtime.bigint() + epochOffset;
+  try {
+    for (const iface of interfaces) links.push(await openPcapLink({ interfaceName: iface.name, filter }));
+    writer = openWriter(options.write);
+    const engine = engineFor(targets, options, new Set(links.map((link) => link.mac)));
+    for (const link of links) {
+      link.onFrame((frame) => {
+        const at = frame.receivedAt + epochOffset;
+        writer?.write(frame.data, at);
+        output.events(engine.observe({ data: frame.data, at, interfaceName: link.interfaceName }));
+      });
+    }
+    ticker = setInterval(() => {
+      output.events(engine.advance(now() - TICK_LAG_NS));
+      output.redraw(engine);
+    }, TICK_MS);
+    output.ui.note(`Watching ${interfaces.map((iface) => iface.name).join(', ')}${targets ? ` for ${targets.specs.join(', ')}` : ''}; Ctrl-C stops.`);
+    const watching = sleep(options.for === undefined ? Infinity : options.for * 1000, stop.signal).then(() => stop.abort());
+    if (options.probe !== undefined) await probeTargets(probersFor(links, interfaces, targets!, options), options.probe, stop.signal);
+    await watching;
+    output.events(engine.finish(now()));
+    output.summary(engine, {});
+    return ExitCode.Ok;
+  } finally {
+    clearInterval(ticker);
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
+    for (const link of links) link.close();
+    writer?.close();
+  }
+}
+
+/** Every VLAN unless --vlan names one: a bare `arp` would not match tagged frames. */
+function captureFilter(vlan: number | undefined): string {
+  return vlan === undefined ? `(${L2_FILTER}) or (vlan and (${L2_FILTER}))` : `vlan ${vlan} and (${L2_FILTER})`;
+}
+
+interface ProbePlan {
+  prober: Prober;
+  addresses: string[];
+}
+
+/** One prober per interface and family, asking from our address in the targets' subnet. */
+function probersFor(links: Link[], interfaces: InterfaceInfo[], targets: WatchTargets, options: WatchOptions): ProbePlan[] {
+  const plans: ProbePlan[] = [];
+  const vlan = options.vlan === undefined ? undefined : { id: options.vlan, priority: 0, dropEligible: false };
+  for (const family of [4, 6] as const) {
+    const specs = targets.specs.filter((spec) => familyOf(spec.split(/[/-]/)[0]!) === family);
+    if (specs.length === 0) continue;
+    const { addresses } = parseTargets(specs);
+    links.forEach((link, index) => {
+      const sourceIp = sourceAddressFor(interfaces[index]!, addresses[0]!);
+      if (sourceIp === undefined) {
+        throw new UsageError(`--probe needs an IPv${family} address on ${link.interfaceName} to ask from; ${link.interfaceName} has none in a subnet holding ${addresses[0]}.`);
+      }
+      plans.push({ prober: new Prober({ link, family, sourceIp, vlan }), addresses });
+    });
+  }
+  return plans;
+}
+
+/** Every target once per interval, paced to at most MAX_PROBE_RATE probes a second. */
+async function probeTargets(plans: ProbePlan[], intervalS: number, signal: AbortSignal): Promise<void> {
+  while (!signal.aborted) {
+    const roundStart = performance.now();
+    let sent = 0;
+    for (const { prober, addresses } of plans) {
+      for (const ip of addresses) {
+        if (signal.aborted) return;
+        prober.probe(ip);
+        if (++sent % PROBE_BURST === 0) await sleep((PROBE_BURST * 1000) / MAX_PROBE_RATE, signal);
+      }
+    }
+    await sleep(roundStart + intervalS * 1000 - performance.now(), signal);
+  }
+}
+
+/** How events and the summary are shown: JSON lines, plain lines, or a live table on a terminal. */
+class WatchOutput {
+  private pending: string[] = [];
+  private drawnLines = 0;
+  private lastDrawn = 0;
+
+  constructor(
+    readonly ui: Ui,
+    private readonly names: Map<string, string>,
+    private readonly liveTable: boolean,
+  ) {}
+
+  events(events: WatchEvent[]): void {
+    for (const event of events) {
+      if (this.ui.json) this.ui.emit(event.event, this.fields(event));
+      else if (this.liveTable) this.pending.push(this.line(event));
+      else this.ui.line(this.line(event));
+    }
+  }
+
+  /** On a terminal: new event lines scroll above a table of every address, redrawn in place. */
+  redraw(engine: WatchEngine): void {
+    if (!this.liveTable || (this.pending.length === 0 && performance.now() - this.lastDrawn < REDRAW_MS)) return;
+    this.lastDrawn = performance.now();
+    this.erase();
+    for (const line of this.pending) this.ui.line(line);
+    this.pending = [];
+    const latest = engine.latest ?? 0n;
+    const rows = engine.addresses.addresses.map((address) => [
+      address.ip,
+      address.owner ?? '-',
+      this.name(address.owner) ?? '-',
+      address.lastClaimAt === undefined ? '-' : `${(Number(latest - address.lastClaimAt) / 1e9).toFixed(1)} s ago`,
+      String(address.moves.length),
+      address.state,
+    ]);
+    const fit = Math.max(1, (process.stdout.rows ?? 24) - 4);
+    const lines = table(['ADDRESS', 'OWNER', 'NAME', 'LAST SEEN', 'MOVES', 'STATE'], rows.slice(0, fit));
+    if (rows.length > fit) lines.push(`(${rows.length - fit} more addresses)`);
+    for (const line of lines) this.ui.line(line);
+    this.drawnLines = lines.length;
+  }
+
+  summary(engine: WatchEngine, extra: Record<string, number>): void {
+    this.flushLines();
+    const addresses = engine.addresses.addresses;
+    const counts = { ...engine.counts, ...Object.fromEntries(Object.entries(extra).filter(([, value]) => value > 0)) };
+    if (this.ui.json) {
+      this.ui.emit('summary', { ts: isoTime(engine.latest), ...counts, addresses: addresses.map((address) => this.addressSummary(address)) });
+      return;
+    }
+    const rows = addresses.map((address) => [
+      address.ip,
+      address.owners.map((mac) => this.describe(mac)).join(', ') || '-',
+      address.moves.map((move) => `${move.from} -> ${move.to}${move.gapNs === undefined ? '' : ` (gap ${formatMs(move.gapNs)} ms)`}`).join('; ') || '-',
+      String(address.duplicates),
+      `${(Number(address.darkNs) / 1e9).toFixed(3)} s`,
+    ]);
+    this.ui.line('');
+    for (const line of table(['ADDRESS', 'OWNERS', 'MOVES', 'DUPLICATES', 'DARK'], rows)) this.ui.line(line);
+    const details = Object.entries(counts).filter(([key]) => key !== 'frames').map(([key, value]) => `${value} ${key.replaceAll('_', ' ')}`);
+    this.ui.line(`${counts.frames} frames (${details.join(', ')}), ${addresses.length} addresses`);
+  }
+
+  private flushLines(): void {
+    if (!this.liveTable) return;
+    this.erase();
+    for (const line of this.pending) this.ui.line(line);
+    this.pending = [];
+  }
+
+  /** Moves the cursor back over the table drawn last and clears to the end of the screen. */
+  private erase(): void {
+    if (this.drawnLines > 0) this.ui.line(`\x1b[${this.drawnLines + 1}F\x1b[J`);
+    this.drawnLines = 0;
+  }
+
+  private name(mac: string | undefined): string | undefined {
+    return mac === undefined ? undefined : this.names.get(mac);
+  }
+
+  private describe(mac: string): string {
+    const name = this.names.get(mac);
+    return name === undefined ? mac : `${mac} (${name})`;
+  }
+
+  private fields(event: WatchEvent): Record<string, unknown> {
+    const context = { ts: isoTime(event.at), interface: event.interfaceName, vlan: event.vlan, ip: event.ip };
+    switch (event.event) {
+      case 'owner':
+        return { ...context, mac: event.mac, name: this.name(event.mac) };
+      case 'moved':
+        return { ...context, from: event.from, to: event.to, from_name: this.name(event.from), to_name: this.name(event.to), gap_ms: msNumber(event.gapNs) };
+      case 'duplicate':
+        return { ...context, mac: event.mac, name: this.name(event.mac), macs: event.macs, names: this.namesOf(event.macs) };
+      case 'gratuitous':
+        return { ...context, mac: event.mac, name: this.name(event.mac), changed_owner: event.changedOwner };
+      case 'unanswered':
+        return { ...context, since: isoTime(event.since), requests: event.requests };
+      case 'ethernet-mismatch':
+        return { ...context, mac: event.mac, name: this.name(event.mac), ethernet_source: event.ethernetSource };
+    }
+  }
+
+  private namesOf(macs: string[]): Record<string, string> | undefined {
+    const known = macs.filter((mac) => this.names.has(mac)).map((mac) => [mac, this.names.get(mac)!]);
+    return known.length === 0 ? undefined : Object.fromEntries(known);
+  }
+
+  private line(event: WatchEvent): string {
+    const where = `${isoTime(event.at)} ${event.interfaceName ?? '-'}${event.vlan === undefined ? '' : `.${event.vlan}`}`;
+    const { style } = this.ui;
+    switch (event.event) {
+      case 'owner':
+        return `${where} owner      ${event.ip} is at ${this.describe(event.mac)}`;
+      case 'moved': {
+        const gap = event.gapNs === undefined ? '' : `, gap ${formatMs(event.gapNs)} ms`;
+        return style.cyan.bold(`${where} moved      ${event.ip} from ${this.describe(event.from)} to ${this.describe(event.to)}${gap}`);
+      }
+      case 'duplicate':
+        return style.yellow.bold(`${where} duplicate  ${event.ip} is answered by more than one MAC: ${event.macs.map((mac) => this.describe(mac)).join(', ')}`);
+      case 'gratuitous':
+        return `${where} gratuitous ${event.ip} announced by ${this.describe(event.mac)}${event.changedOwner ? ', owner changed' : ''}`;
+      case 'unanswered':
+        return style.red.bold(`${where} unanswered ${event.ip}: ${event.requests} requests since ${isoTime(event.since)} got no answer`);
+      case 'ethernet-mismatch':
+        return style.yellow(`${where} ethernet-mismatch ${event.ip}: ARP sender ${this.describe(event.mac)}, Ethernet source ${this.describe(event.ethernetSource)}`);
+    }
+  }
+
+  private addressSummary(address: AddressHistory): Record<string, unknown> {
+    return {
+      ip: address.ip,
+      interface: address.interfaceName,
+      vlan: address.vlan,
+      owners: address.owners,
+      names: this.namesOf(address.owners),
+      moves: address.moves.map((move) => ({ ts: isoTime(move.at), from: move.from, to: move.to, gap_ms: msNumber(move.gapNs) })),
+      duplicates: address.duplicates,
+      dark_ms: msNumber(address.darkNs),
+    };
+  }
+}
+
+function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
+  const format = (row: string[]) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
+  return [format(header), ...rows.map(format)];
+}
+
+function seconds(value: number): bigint {
+  return BigInt(Math.round(value * 1e9));
+}
+
+function isoTime(at: bigint | undefined): string | undefined {
+  return at === undefined ? undefined : new Date(Number(at / NS_PER_MS)).toISOString();
+}
+
+/** Milliseconds with microsecond precision, the capture timestamps' own. */
+function msNumber(ns: bigint | undefined): number | undefined {
+  return ns === undefined ? undefined : Number(ns / 1000n) / 1000;
+}
+
+function formatMs(ns: bigint): string {
+  return msNumber(ns)!.toFixed(3);
+}
