@@ -104,6 +104,9 @@ export class CrdReader {
       const selecting = this.advertisements.filter((advertisement) => this.selects(advertisement, pool));
       pool.protocols = PROTOCOLS.filter((protocol) => selecting.some((advertisement) => advertisement.protocol === protocol));
       pool.bgpAdvertisements = selecting.flatMap((advertisement) => advertisement.advertisement ?? []);
+      if (pool.protocols.length === 0) {
+        this.problems.push({ severity: 'warning', at: pool.at, message: `pool "${pool.name}" is not advertised: no L2Advertisement or BGPAdvertisement selects it, so its addresses would be unreachable.` });
+      }
     }
     const known = this.config.pools.map((pool) => pool.name);
     for (const advertisement of this.advertisements) {
@@ -288,7 +291,7 @@ export function toCrds(config: PoolsConfig): Resource[] {
       holdTime: peer.holdTime === undefined ? undefined : formatDuration(peer.holdTime),
       keepaliveTime: peer.keepaliveTime === undefined ? undefined : formatDuration(peer.keepaliveTime),
       routerID: peer.routerId,
-      nodeSelectors: peer.nodeSelectors.length > 0 ? peer.nodeSelectors : undefined,
+      nodeSelectors: peer.nodeSelectors.length > 0 ? peer.nodeSelectors.map((selector) => selectorSpec(selector)) : undefined,
       password: peer.password,
       bfdProfile: peer.bfdProfile,
       ebgpMultiHop: peer.ebgpMultiHop,
@@ -330,11 +333,19 @@ function allocationSpec(allocation: ServiceAllocation): Record<string, unknown> 
   return withoutUndefined({
     priority: allocation.priority,
     namespaces: allocation.namespaces.length > 0 ? allocation.namespaces : undefined,
-    namespaceSelectors: allocation.namespaceSelectors.length > 0 ? allocation.namespaceSelectors : undefined,
-    serviceSelectors: allocation.serviceSelectors.length > 0 ? allocation.serviceSelectors : undefined,
+    namespaceSelectors: allocation.namespaceSelectors.length > 0 ? allocation.namespaceSelectors.map((selector) => selectorSpec(selector)) : undefined,
+    serviceSelectors: allocation.serviceSelectors.length > 0 ? allocation.serviceSelectors.map((selector) => selectorSpec(selector)) : undefined,
   });
 }
 
 export function withoutUndefined(object: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined));
+}
+
+/** A label selector without its empty halves, as a person writes it (legacy files spell the keys match-labels, match-expressions). */
+export function selectorSpec(selector: LabelSelector, labelsKey = 'matchLabels', expressionsKey = 'matchExpressions'): Record<string, unknown> {
+  return withoutUndefined({
+    [labelsKey]: Object.keys(selector.matchLabels).length > 0 ? selector.matchLabels : undefined,
+    [expressionsKey]: selector.matchExpressions.length > 0 ? selector.matchExpressions : undefined,
+  });
 }

@@ -100,8 +100,3 @@ export interface PoolsConfig {
 export function emptyConfig(): PoolsConfig {
   return { pools: [], peers: [], communityAliases: new Map() };
 }
-
-/** The parts of a source that are about services: names of pools, for annotations. */
-export function poolNames(config: PoolsConfig): string[] {
-  return config.pools.map((pool) => pool.name);
-}

@@ -1,0 +1,162 @@
+import { addressValue, buggyAddressCount, familyOf, type Family } from './address-range.js';
+import { formatLocation, type Peer, type Pool, type PoolRange, type PoolsConfig, type Problem } from './model.js';
+import type { ServiceClaim } from './services.js';
+import { suggestion } from './suggest.js';
+import { isCommunityValue } from './value-parsers.js';
+
+/**
+ * The checks that need the whole model (reading already reported syntax, unknown keys and
+ * bad values): overlaps, addresses that belong to routers or nodes, BGP settings that
+ * cannot work, and services that name pools which do not exist.
+ */
+export interface CheckContext {
+  /** Node addresses (--node): a pool must not hand them out. */
+  nodeAddresses: string[];
+  services: ServiceClaim[];
+}
+
+export function checkConfig(config: PoolsConfig, context: CheckContext): Problem[] {
+  const problems: Problem[] = [];
+  checkOverlaps(config.pools, problems);
+  for (const pool of config.pools) checkPool(pool, config, problems);
+  for (const peer of config.peers) checkPeer(peer, problems);
+  checkReservedAddresses(config, context.nodeAddresses, problems);
+  checkServicePools(config, context.services, problems);
+  return problems;
+}
+
+export function sortProblems(problems: Problem[]): Problem[] {
+  return [...problems].sort(
+    (a, b) => a.at.source.localeCompare(b.at.source) || (a.at.line ?? 0) - (b.at.line ?? 0) || a.at.column - b.at.column,
+  );
+}
+
+function checkOverlaps(pools: Pool[], problems: Problem[]): void {
+  const owned = pools.flatMap((pool) => pool.ranges.map((range) => ({ pool, range })));
+  owned.sort((a, b) => a.range.range.family - b.range.range.family || compare(a.range.range.first, b.range.range.first));
+  let furthest: (typeof owned)[number] | undefined;
+  for (const current of owned) {
+    if (furthest && furthest.range.range.family === current.range.range.family && furthest.range.range.last >= current.range.range.first) {
+      const other = furthest.pool === current.pool ? 'another range of the same pool' : `pool "${furthest.pool.name}"`;
+      problems.push({
+        severity: 'error',
+        at: current.range.at,
+        message: `${current.range.text} of pool "${current.pool.name}" overlaps ${furthest.range.text} of ${other} (${formatLocation(furthest.range.at)}); MetalLB refuses overlapping pools, so make them disjoint.`,
+      });
+    }
+    if (!furthest || furthest.range.range.family !== current.range.range.family || current.range.range.last > furthest.range.range.last) furthest = current;
+  }
+}
+
+function checkPool(pool: Pool, config: PoolsConfig, problems: Problem[]): void {
+  if (!pool.avoidBuggyIPs) {
+    for (const range of pool.ranges) {
+      if (buggyAddressCount(range.range) > 0n) {
+        problems.push({
+          severity: 'warning',
+          at: range.at,
+          message: `${range.text} in pool "${pool.name}" holds addresses ending in .0 or .255, which some clients mishandle; turn on avoid-buggy-ips (avoidBuggyIPs) to skip them.`,
+        });
+      }
+    }
+  }
+  if (pool.protocols.includes('bgp') && config.peers.length === 0) {
+    problems.push({ severity: 'warning', at: pool.at, message: `pool "${pool.name}" is announced over BGP but no peer is configured; add a peer or its addresses stay unreachable.` });
+  }
+  for (const advertisement of pool.bgpAdvertisements) {
+    for (const [length, family] of [[advertisement.aggregationLength, 4], [advertisement.aggregationLengthV6, 6]] as const) {
+      if (length === undefined) continue;
+      const wider = pool.ranges.find((range) => range.range.family === family && range.range.prefixLength !== undefined && range.range.prefixLength > length);
+      if (wider) {
+        problems.push({
+          severity: 'error',
+          at: advertisement.at,
+          message: `aggregation length /${length} is shorter than ${wider.text} in pool "${pool.name}", so the aggregate would announce addresses outside the pool; use /${wider.range.prefixLength} or longer.`,
+        });
+      }
+    }
+    for (const community of advertisement.communities) {
+      if (!config.communityAliases.has(community) && !isCommunityValue(community)) {
+        const aliases = [...config.communityAliases.keys()];
+        const hint = aliases.length > 0 ? suggestion(community, aliases) : '; write it like 65002:100 or large:65002:7:8.';
+        problems.push({ severity: 'error', at: advertisement.at, message: `community "${community}" is neither a value like 65002:100 nor a defined alias${hint}` });
+      }
+    }
+    const ibgp = config.peers.some((peer) => peer.asn !== undefined && peer.asn === peer.myAsn);
+    if (advertisement.localPref !== undefined && config.peers.length > 0 && !ibgp) {
+      problems.push({
+        severity: 'warning',
+        at: advertisement.at,
+        message: `localpref ${advertisement.localPref} in pool "${pool.name}" has no effect: LOCAL_PREF is sent only to iBGP peers (RFC 4271 5.1.5) and every peer here is eBGP; remove it.`,
+      });
+    }
+  }
+  for (const [name, alias] of config.communityAliases) {
+    if (!isCommunityValue(alias.value)) {
+      problems.push({ severity: 'error', at: alias.at, message: `community "${name}" has the value "${alias.value}", which is not like 65002:100 or large:65002:7:8.` });
+    }
+  }
+}
+
+function checkPeer(peer: Peer, problems: Problem[]): void {
+  if (peer.asn === undefined) {
+    problems.push({ severity: 'error', at: peer.at, message: `peer ${peer.address} has no peer ASN; add peer-asn (peerASN in a BGPPeer, asn= in --peer).` });
+  }
+  if (peer.myAsn === undefined) {
+    problems.push({ severity: 'error', at: peer.at, message: `peer ${peer.address} has no local ASN; add my-asn (myASN in a BGPPeer, my-asn= in --peer).` });
+  }
+  if (peer.ebgpMultiHop && peer.asn !== undefined && peer.asn === peer.myAsn) {
+    problems.push({ severity: 'warning', at: peer.at, message: `peer ${peer.address} is iBGP (AS ${peer.asn} on both ends), so ebgp-multihop has no effect; remove it.` });
+  }
+  // RFC 4271 4.2: a hold time is 0 or at least three seconds.
+  if (peer.holdTime !== undefined && peer.holdTime !== 0 && peer.holdTime < 3) {
+    problems.push({ severity: 'error', at: peer.at, message: `peer ${peer.address} has a hold time of ${peer.holdTime} s; BGP allows 0 or at least 3 s.` });
+  }
+  if (peer.holdTime !== undefined && peer.keepaliveTime !== undefined && peer.keepaliveTime > peer.holdTime) {
+    problems.push({ severity: 'error', at: peer.at, message: `peer ${peer.address} has a keepalive time (${peer.keepaliveTime} s) longer than its hold time (${peer.holdTime} s); make it at most a third of the hold time.` });
+  }
+}
+
+function checkReservedAddresses(config: PoolsConfig, nodeAddresses: string[], problems: Problem[]): void {
+  const reserved: { address: string; what: string }[] = [
+    ...config.peers.map((peer) => ({ address: peer.address, what: `BGP peer ${peer.address}` })),
+    ...config.peers.flatMap((peer) => (peer.sourceAddress ? [{ address: peer.sourceAddress, what: `the source address of the session to ${peer.address}` }] : [])),
+    ...nodeAddresses.map((address) => ({ address, what: `node address ${address}` })),
+  ];
+  for (const { address, what } of reserved) {
+    const family = familyOf(address);
+    if (family === undefined) continue;
+    const value = addressValue(address);
+    for (const pool of config.pools) {
+      const range = pool.ranges.find((candidate) => holds(candidate, family, value));
+      if (range) {
+        problems.push({
+          severity: 'error',
+          at: range.at,
+          message: `${range.text} in pool "${pool.name}" holds ${what}; a Service given that address would take it over, so leave it out of the pool.`,
+        });
+      }
+    }
+  }
+}
+
+function checkServicePools(config: PoolsConfig, services: ServiceClaim[], problems: Problem[]): void {
+  const names = config.pools.map((pool) => pool.name);
+  for (const service of services) {
+    if (service.pool !== undefined && !names.includes(service.pool)) {
+      problems.push({
+        severity: 'error',
+        at: service.poolAt ?? service.at,
+        message: `service ${service.key} asks for pool "${service.pool}", which does not exist${suggestion(service.pool, names)}`,
+      });
+    }
+  }
+}
+
+function holds(range: PoolRange, family: Family, value: bigint): boolean {
+  return range.range.family === family && range.range.first <= value && value <= range.range.last;
+}
+
+function compare(a: bigint, b: bigint): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
