@@ -18,3 +18,13 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', done, { once: true });
   });
 }
+
+/**
+ * Turns the event loop without ever blocking until `signal` aborts. With an immediate
+ * always pending, libuv polls its descriptors with a zero timeout, so a frame is handled
+ * as soon as it arrives instead of after the thread wakes from idle: lower latency for
+ * one busy core.
+ */
+export async function busyPoll(signal: AbortSignal): Promise<void> {
+  while (!signal.aborted) await new Promise((resolve) => setImmediate(resolve));
+}

@@ -2,7 +2,12 @@ import { isIP } from 'node:net';
 import type { Link } from '../link/link.js';
 import type { VlanTag } from '../wire/ethernet.js';
 import { gratuitousArp, unsolicitedAdvertisement } from './gratuitous.js';
-import type { Responder } from './responder.js';
+import { Responder, type Answered } from './responder.js';
+
+export interface L2AnnouncerEvents {
+  answered?(answered: Answered): void;
+  gratuitous?(ip: string): void;
+}
 
 export interface GratuitousSchedule {
   /** Frames in the burst sent when an address is taken over. */
@@ -10,28 +15,47 @@ export interface GratuitousSchedule {
   intervalMs: number;
   /** Repeat one frame per address this often, to keep switch tables warm; absent: never. */
   refreshMs?: number;
+  /** At most this many gratuitous frames per second, however many addresses are taken over at once. */
+  ratePerSecond: number;
 }
+
+/** How often the paced queue of gratuitous frames is drained. */
+const DRAIN_TICK_MS = 10;
 
 /**
  * Layer 2 announcing, declaratively: `set(addresses)` makes the responder answer for
  * exactly those, and every address newly taken over is announced at once with a burst of
  * gratuitous ARPs / unsolicited NAs, so that neighbours and switches move to our MAC
- * without waiting for their caches to expire (the failover time users feel).
+ * without waiting for their caches to expire (the failover time users feel). Gratuitous
+ * frames go through one paced queue, so taking over thousands of addresses at once is
+ * not a broadcast storm.
  */
 export class L2Announcer {
   private current = new Set<string>();
+  private readonly responder: Responder;
   private readonly timers = new Set<NodeJS.Timeout>();
-  private refresh?: NodeJS.Timeout;
+  private readonly refresh?: NodeJS.Timeout;
+  private pending: string[] = [];
+  private drainer?: NodeJS.Timeout;
+  private readonly stopListening: () => void;
 
+  /** The link's capture filter must pass `Responder.captureFilter()`. */
   constructor(
     private readonly link: Link,
-    private readonly responder: Responder,
     private readonly schedule: GratuitousSchedule,
-    private readonly onGratuitous: (ip: string) => void = () => {},
+    private readonly events: L2AnnouncerEvents = {},
     private readonly vlan?: VlanTag,
   ) {
+    Responder.warmUp();
+    this.responder = new Responder(link.mac);
+    this.stopListening = link.onFrame((frame) => {
+      const handling = this.responder.answer(frame);
+      if (!('reply' in handling)) return;
+      link.send(handling.reply);
+      this.events.answered?.(handling.answered);
+    });
     if (schedule.refreshMs !== undefined) {
-      this.refresh = setInterval(() => this.current.forEach((ip) => this.announce(ip)), schedule.refreshMs);
+      this.refresh = setInterval(() => this.enqueue([...this.current]), schedule.refreshMs);
     }
   }
 
@@ -40,30 +64,52 @@ export class L2Announcer {
     this.responder.setAddresses(next);
     const taken = [...next].filter((ip) => !this.current.has(ip));
     this.current = next;
-    for (const ip of taken) this.burst(ip);
+    if (taken.length > 0) this.burst(taken);
   }
 
   stop(): void {
+    this.stopListening();
     clearInterval(this.refresh);
+    clearInterval(this.drainer);
+    this.drainer = undefined;
+    this.pending = [];
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     this.set([]);
   }
 
-  private burst(ip: string): void {
-    this.announce(ip);
-    for (let sent = 1; sent < this.schedule.count; sent++) {
+  private burst(addresses: string[]): void {
+    this.enqueue(addresses);
+    for (let round = 1; round < this.schedule.count; round++) {
       const timer = setTimeout(() => {
         this.timers.delete(timer);
-        if (this.current.has(ip)) this.announce(ip);
-      }, sent * this.schedule.intervalMs);
+        this.enqueue(addresses);
+      }, round * this.schedule.intervalMs);
       this.timers.add(timer);
+    }
+  }
+
+  private enqueue(addresses: string[]): void {
+    this.pending.push(...addresses);
+    this.drain();
+    if (this.pending.length > 0) this.drainer ??= setInterval(() => this.drain(), DRAIN_TICK_MS);
+  }
+
+  /** Sends what the rate allows now; what is no longer ours by the time it is due is dropped. */
+  private drain(): void {
+    const allowance = Math.max(1, Math.floor((this.schedule.ratePerSecond * DRAIN_TICK_MS) / 1000));
+    for (const ip of this.pending.splice(0, allowance)) {
+      if (this.current.has(ip)) this.announce(ip);
+    }
+    if (this.pending.length === 0) {
+      clearInterval(this.drainer);
+      this.drainer = undefined;
     }
   }
 
   private announce(ip: string): void {
     const frame = isIP(ip) === 4 ? gratuitousArp(this.link.mac, ip, 'request', this.vlan) : unsolicitedAdvertisement(this.link.mac, ip, this.vlan);
     this.link.send(frame);
-    this.onGratuitous(ip);
+    this.events.gratuitous?.(ip);
   }
 }

@@ -1,4 +1,4 @@
-import type { Link, ReceivedFrame } from '../link/link.js';
+import type { ReceivedFrame } from '../link/link.js';
 import { ArpOperation } from '../wire/arp.js';
 import { DecodeError } from '../wire/decode-error.js';
 import type { VlanTag } from '../wire/ethernet.js';
@@ -25,17 +25,20 @@ export type IgnoredReason =
   | 'hop-limit-not-255'
   | 'our-own-frame';
 
-export type Handling = { answered: Answered } | { ignored: IgnoredReason };
+/** The answer to send, or why there is none. */
+export type Handling = { answered: Answered; reply: Buffer } | { ignored: IgnoredReason };
 
 /**
  * Answers ARP requests and Neighbor Solicitations for a set of addresses with the link's
  * MAC, the way a kernel answers for its own addresses, without the addresses being
- * configured anywhere. The set is declarative: `setAddresses` replaces it.
+ * configured anywhere. The set is declarative: `setAddresses` replaces it. It decides and
+ * builds; the caller sends, so the logic runs without a wire (and can be warmed up).
  */
 export class Responder {
   private addresses = new Set<string>();
 
-  constructor(private readonly link: Link) {}
+  /** @param mac the MAC we answer with: the link's. */
+  constructor(private readonly mac: string) {}
 
   /** What the capture filter lets through: ARP, and ICMPv6 Neighbor Solicitations (type 135). */
   static captureFilter(vlan?: VlanTag): string {
@@ -43,12 +46,28 @@ export class Responder {
     return vlan ? `vlan ${vlan.id} and ${protocols}` : protocols;
   }
 
+  /**
+   * Runs the answering code on made-up requests until V8 has compiled it, so that the
+   * first real request is not answered by the interpreter (10x slower here). Nothing is sent.
+   */
+  static warmUp(rounds = 2_000): void {
+    const us = '02:00:00:00:00:01';
+    const them = '02:00:00:00:00:02';
+    const responder = new Responder(us);
+    responder.setAddresses(['192.0.2.1', '2001:db8::1']);
+    const requests = [
+      encodeArpFrame({ source: them, destination: 'ff:ff:ff:ff:ff:ff', arp: { operation: ArpOperation.Request, senderMac: them, senderIp: '192.0.2.2', targetMac: '00:00:00:00:00:00', targetIp: '192.0.2.1' } }),
+      encodeNdpFrame({ source: them, destination: '33:33:ff:00:00:01', ipSource: '2001:db8::2', ipDestination: 'ff02::1:ff00:1', ndp: { type: 'neighbor-solicitation', target: '2001:db8::1', sourceLinkLayer: them } }),
+    ].map((data) => ({ data, receivedAt: 0n }));
+    for (let round = 0; round < rounds; round++) for (const request of requests) responder.answer(request);
+  }
+
   /** Canonical address texts (as src/l2/targets.ts produces them). */
   setAddresses(addresses: Iterable<string>): void {
     this.addresses = new Set(addresses);
   }
 
-  handle(frame: ReceivedFrame): Handling {
+  answer(frame: ReceivedFrame): Handling {
     let decoded: DecodedFrame;
     try {
       decoded = decodeFrame(frame.data);
@@ -56,7 +75,7 @@ export class Responder {
       if (error instanceof DecodeError) return { ignored: 'malformed' };
       throw error;
     }
-    if (decoded.ethernet.source === this.link.mac) return { ignored: 'our-own-frame' };
+    if (decoded.ethernet.source === this.mac) return { ignored: 'our-own-frame' };
     if (decoded.arp) return this.answerArp(decoded);
     if (decoded.ndp && decoded.ipv6) return this.answerNdp(decoded);
     return { ignored: 'not-arp-or-ndp' };
@@ -71,15 +90,13 @@ export class Responder {
     const { senderMac, senderIp, targetIp } = arp!;
     // RFC 826: swap sender and target, fill in our hardware address, answer by unicast.
     // A probe from 0.0.0.0 (RFC 5227 2.1.1) is answered the same way, so the prober sees the conflict.
-    this.link.send(
-      encodeArpFrame({
-        source: this.link.mac,
-        destination: senderMac,
-        vlan: ethernet.vlan,
-        arp: { operation: ArpOperation.Reply, senderMac: this.link.mac, senderIp: targetIp, targetMac: senderMac, targetIp: senderIp },
-      }),
-    );
-    return { answered: { ip: targetIp, requesterMac: senderMac, requesterIp: senderIp } };
+    const reply = encodeArpFrame({
+      source: this.mac,
+      destination: senderMac,
+      vlan: ethernet.vlan,
+      arp: { operation: ArpOperation.Reply, senderMac: this.mac, senderIp: targetIp, targetMac: senderMac, targetIp: senderIp },
+    });
+    return { answered: { ip: targetIp, requesterMac: senderMac, requesterIp: senderIp }, reply };
   }
 
   private answerNdp({ ndp, ipv6, ethernet }: DecodedFrame): Handling {
@@ -91,16 +108,14 @@ export class Responder {
     const requesterMac = ndp!.sourceLinkLayer ?? ethernet.source;
     // RFC 4861 7.2.4: answer the solicitor with Solicited set; a DAD probe from :: gets an
     // answer to all-nodes with Solicited clear (RFC 4862 5.4.3 relies on it).
-    this.link.send(
-      encodeNdpFrame({
-        source: this.link.mac,
-        destination: dad ? ALL_NODES_MAC : requesterMac,
-        vlan: ethernet.vlan,
-        ipSource: ndp!.target,
-        ipDestination: dad ? ALL_NODES : ipv6!.source,
-        ndp: { type: 'neighbor-advertisement', router: false, solicited: !dad, override: true, target: ndp!.target, targetLinkLayer: this.link.mac },
-      }),
-    );
-    return { answered: { ip: ndp!.target, requesterMac, requesterIp: ipv6!.source } };
+    const reply = encodeNdpFrame({
+      source: this.mac,
+      destination: dad ? ALL_NODES_MAC : requesterMac,
+      vlan: ethernet.vlan,
+      ipSource: ndp!.target,
+      ipDestination: dad ? ALL_NODES : ipv6!.source,
+      ndp: { type: 'neighbor-advertisement', router: false, solicited: !dad, override: true, target: ndp!.target, targetLinkLayer: this.mac },
+    });
+    return { answered: { ip: ndp!.target, requesterMac, requesterIp: ipv6!.source }, reply };
   }
 }

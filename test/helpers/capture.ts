@@ -16,7 +16,8 @@ export async function captureDuring(lab: Lab, host: string, filter: string, acti
   const file = join(directory, 'capture.pcap');
   // --immediate-mode: without it libpcap hands packets over only when a buffer block fills
   // or times out (1 s), and the frames of a short run are lost when tcpdump is stopped.
-  const tcpdump = lab.spawn(host, ['tcpdump', '--immediate-mode', '-U', '-n', '-Z', 'root', '-i', lab.interfaceName, '-w', file, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // -B 32768: a 32 MiB buffer, so that bursts of thousands of frames/s are not dropped.
+  const tcpdump = lab.spawn(host, ['tcpdump', '--immediate-mode', '-B', '32768', '-U', '-n', '-Z', 'root', '-i', lab.interfaceName, '-w', file, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
   try {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('tcpdump did not start listening')), START_TIMEOUT_MS);
@@ -46,7 +47,7 @@ export function tsharkFields(file: string, fields: string[], displayFilter?: str
   const all = [...fields, '_ws.expert.message', '_ws.malformed'];
   const args = ['-r', file, '-T', 'fields', '-E', 'separator=/t', '-E', 'occurrence=a', ...all.flatMap((field) => ['-e', field])];
   if (displayFilter) args.push('-Y', displayFilter);
-  const output = execFileSync('tshark', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = execFileSync('tshark', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 30 });
   return output
     .split('\n')
     .filter((line) => line.length > 0)

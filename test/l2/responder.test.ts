@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ReceivedFrame } from '../../src/link/link.js';
 import { MemorySegment } from '../../src/link/memory-link.js';
-import { Responder, type Handling } from '../../src/l2/responder.js';
+import { Responder, type Answered, type Handling } from '../../src/l2/responder.js';
 import { ArpOperation } from '../../src/wire/arp.js';
 import { decodeFrame, encodeArpFrame, encodeNdpFrame } from '../../src/wire/frame.js';
 import { solicitedNodeMulticast } from '../../src/wire/ip-address.js';
@@ -16,10 +16,14 @@ function segment(addresses: string[]) {
   const wire = new MemorySegment();
   const link = wire.attach('eth0', OURS);
   const asker = wire.attach('peer0', ASKER);
-  const responder = new Responder(link);
+  const responder = new Responder(link.mac);
   responder.setAddresses(addresses);
-  const handled: Handling[] = [];
-  link.onFrame((frame) => handled.push(responder.handle(frame)));
+  const handled: (Handling | { answered: Answered })[] = [];
+  link.onFrame((frame) => {
+    const handling = responder.answer(frame);
+    if ('reply' in handling) link.send(handling.reply);
+    handled.push('reply' in handling ? { answered: handling.answered } : handling);
+  });
   const heard: ReceivedFrame[] = [];
   asker.onFrame((frame) => {
     if (frame.data.subarray(6, 12).equals(Buffer.from(OURS.replaceAll(':', ''), 'hex'))) heard.push(frame);

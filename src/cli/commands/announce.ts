@@ -7,7 +7,7 @@ import { CONFLICT_PROBE_FILTER, probeForConflicts } from '../../l2/conflict-prob
 import { L2Announcer } from '../../l2/l2-announcer.js';
 import { Responder } from '../../l2/responder.js';
 import { parseTargets, TargetError } from '../../l2/targets.js';
-import { sleep } from '../../time.js';
+import { busyPoll, sleep } from '../../time.js';
 
 interface AnnounceOptions {
   l2?: boolean;
@@ -15,9 +15,11 @@ interface AnnounceOptions {
   garpCount: number;
   garpInterval: number;
   garpRefresh?: number;
+  garpRate: number;
   for?: number;
   force?: boolean;
   vlan?: number;
+  busyPoll?: boolean;
   json?: boolean;
 }
 
@@ -51,33 +53,37 @@ async function announceL2(specs: string[], options: AnnounceOptions, ui: Ui): Pr
         throw new UsageError(`${ip} is already answered by ${macs.join(', ')}; refusing to announce it (--force takes it over anyway).`);
       }
     }
-    const responder = new Responder(link);
     let answered = 0;
     let gratuitous = 0;
     const status = ui.progress(`announcing ${addresses.length} address(es) on ${iface.name}`);
     const showStatus = () => status.update(`announcing ${addresses.length} address(es) on ${iface.name}: ${answered} requests answered, ${gratuitous} gratuitous sent`);
-    link.onFrame((frame) => {
-      const handling = responder.handle(frame);
-      if (!('answered' in handling)) return;
-      answered++;
-      const { ip, requesterMac, requesterIp } = handling.answered;
-      if (ui.json) ui.emit('answered', { interface: iface.name, ip, requester_mac: requesterMac, requester_ip: requesterIp });
-      showStatus();
-    });
+    const schedule = {
+      count: options.garpCount,
+      intervalMs: options.garpInterval * 1000,
+      refreshMs: options.garpRefresh === undefined ? undefined : options.garpRefresh * 1000,
+      ratePerSecond: options.garpRate,
+    };
     const announcer = new L2Announcer(
       link,
-      responder,
-      { count: options.garpCount, intervalMs: options.garpInterval * 1000, refreshMs: options.garpRefresh === undefined ? undefined : options.garpRefresh * 1000 },
-      (ip) => {
-        gratuitous++;
-        if (ui.json) ui.emit('gratuitous', { interface: iface.name, ip, mac: link.mac });
-        showStatus();
+      schedule,
+      {
+        answered({ ip, requesterMac, requesterIp }) {
+          answered++;
+          if (ui.json) ui.emit('answered', { interface: iface.name, ip, requester_mac: requesterMac, requester_ip: requesterIp });
+          showStatus();
+        },
+        gratuitous(ip) {
+          gratuitous++;
+          if (ui.json) ui.emit('gratuitous', { interface: iface.name, ip, mac: link.mac });
+          showStatus();
+        },
       },
       vlan,
     );
     announcer.set(addresses);
     if (ui.json) for (const ip of addresses) ui.emit('announced', { interface: iface.name, ip, mac: link.mac });
     else ui.note(`Announcing ${describe(addresses)} on ${iface.name} at ${link.mac}; Ctrl-C stops.`);
+    if (options.busyPoll) void busyPoll(stop.signal);
     await sleep(options.for === undefined ? Infinity : options.for * 1000, stop.signal);
     announcer.stop();
     status.stop();
