@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from 'commander';
 import { parsePositiveInteger, parsePositiveNumber, parseSeconds, parseVlanId } from './parse.js';
 import type { Ui } from './ui.js';
 
@@ -19,6 +20,8 @@ export interface CommandModule {
 
 export interface CommandSpec {
   name: string;
+  /** Commands with subcommands (pools) take them as the first argument; listed for help and the man-page check. */
+  subcommands?: string[];
   arguments: string;
   summary: string;
   examples: string[];
@@ -27,6 +30,16 @@ export interface CommandSpec {
 }
 
 const json: OptionSpec = { flags: '--json', description: 'one JSON object per line on stdout' };
+
+/** For options that may be repeated: every value, in order. */
+const collect = (value: string, previous: unknown): string[] => [...((previous as string[] | undefined) ?? []), value];
+
+/** RFC 6793: four-octet AS numbers, 1 to 4294967295. */
+function parseAsn(value: string): number {
+  const asn = Number(value);
+  if (!/^\d+$/.test(value) || asn < 1 || asn > 4_294_967_295) throw new InvalidArgumentError('expected an AS number from 1 to 4294967295.');
+  return asn;
+}
 
 export const commands: CommandSpec[] = [
   {
@@ -106,6 +119,33 @@ export const commands: CommandSpec[] = [
       json,
     ],
     load: () => import('./commands/watch.js'),
+  },
+  {
+    name: 'pools',
+    subcommands: ['check', 'list', 'allocate', 'convert'],
+    arguments: '<subcommand-and-files...>',
+    summary: 'check, list, allocate and convert address pools: MetalLB configs (legacy, Helm, CRDs) and --pool flags',
+    examples: [
+      'vipkit pools check metallb-values.yaml',
+      'vipkit pools check --strict pools.yaml --services services.yaml',
+      'vipkit pools list --pool prod=203.0.113.0/27,2001:db8::/64,protocol=bgp',
+      'vipkit pools allocate --services services.yaml metallb-crds.yaml',
+      'vipkit pools convert --to crds config.yaml',
+      'vipkit pools convert --to flags metallb-values.yaml',
+    ],
+    options: [
+      { flags: '--pool <spec>', description: 'a pool: name=range[,range...][,protocol=layer2|bgp][,auto-assign=false]...; repeatable', parse: collect },
+      { flags: '--peer <spec>', description: 'a BGP peer: address[,asn=N][,my-asn=N][,port=N]...; repeatable', parse: collect },
+      { flags: '--peer-asn <asn>', description: 'peer ASN for every --peer that gives none', parse: parseAsn },
+      { flags: '--my-asn <asn>', description: 'our ASN for every --peer that gives none', parse: parseAsn },
+      { flags: '--services <file>', description: 'Kubernetes Services (YAML or JSON) to allocate for; repeatable', parse: collect },
+      { flags: '--node <address>', description: 'a node address no pool may hold; repeatable', parse: collect },
+      { flags: '--to <format>', description: 'convert: crds, flags or legacy' },
+      { flags: '--strict', description: 'check: warnings count as problems (exit 1)' },
+      { flags: '--lb-class <name>', description: 'allocate only for services of this loadBalancerClass, as MetalLB\'s --lb-class' },
+      json,
+    ],
+    load: () => import('./commands/pools.js'),
   },
   {
     name: 'demo',

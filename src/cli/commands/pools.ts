@@ -1,0 +1,236 @@
+import { readFileSync } from 'node:fs';
+import { ExitCode, UsageError } from '../errors.js';
+import type { Ui } from '../ui.js';
+import { buggyAddressCount, rangeSize, type Family } from '../../pools/address-range.js';
+import { Allocator, planAllocations, type Allocation } from '../../pools/allocator.js';
+import { checkConfig, sortProblems } from '../../pools/check.js';
+import { convert, TARGETS, type Target } from '../../pools/convert.js';
+import { formatLocation, type Pool, type PoolsConfig, type Problem } from '../../pools/model.js';
+import { readServices, type ServiceClaim } from '../../pools/services.js';
+import { loadPoolsSource, type SourceFile } from '../../pools/source.js';
+import { suggestion } from '../../pools/suggest.js';
+import { kubernetesName } from '../../pools/value-parsers.js';
+
+interface PoolsOptions {
+  pool?: string[];
+  peer?: string[];
+  peerAsn?: number;
+  myAsn?: number;
+  services?: string[];
+  node?: string[];
+  to?: string;
+  strict?: boolean;
+  lbClass?: string;
+  json?: boolean;
+}
+
+const SUBCOMMANDS = ['check', 'list', 'allocate', 'convert'] as const;
+type Subcommand = (typeof SUBCOMMANDS)[number];
+
+/** What every subcommand starts from: the merged model, the services, and every problem found. */
+interface Loaded {
+  config: PoolsConfig;
+  services: ServiceClaim[];
+  problems: Problem[];
+}
+
+export async function run(targets: string[], rawOptions: Record<string, unknown>, ui: Ui): Promise<number> {
+  const options = rawOptions as PoolsOptions;
+  const [subcommand = '', ...files] = targets;
+  if (!(SUBCOMMANDS as readonly string[]).includes(subcommand)) {
+    throw new UsageError(`"${subcommand}" is not a pools subcommand${suggestion(subcommand, SUBCOMMANDS, false)}`);
+  }
+  if (files.length === 0 && (options.pool ?? []).length === 0) {
+    throw new UsageError(`pools ${subcommand} needs a pools source: MetalLB files, --pool flags, or both; for example: vipkit pools ${subcommand} metallb-values.yaml.`);
+  }
+  if (subcommand === 'allocate' && (options.services ?? []).length === 0) throw new UsageError('pools allocate needs --services <file> with the Services to allocate for.');
+  if (subcommand === 'convert' && !(TARGETS as readonly string[]).includes(options.to ?? '')) {
+    throw new UsageError(`pools convert needs --to ${TARGETS.join('|')}${options.to === undefined ? '.' : suggestion(options.to, TARGETS, false)}`);
+  }
+  const loaded = load(files, options);
+  switch (subcommand as Subcommand) {
+    case 'check':
+      return check(loaded, options, ui);
+    case 'list':
+      return reportProblems(loaded.problems, ui) ? ExitCode.NotSo : list(loaded, options, ui);
+    case 'allocate':
+      return reportProblems(loaded.problems, ui) ? ExitCode.NotSo : allocate(loaded, options, ui);
+    case 'convert':
+      return reportProblems(loaded.problems, ui) ? ExitCode.NotSo : convertTo(loaded.config, options.to as Target, ui);
+  }
+}
+
+function load(paths: string[], options: PoolsOptions): Loaded {
+  const files: SourceFile[] = paths.map((path) => ({ path, text: readInput(path) }));
+  const source = loadPoolsSource(files, { pools: options.pool ?? [], peers: options.peer ?? [], defaults: { asn: options.peerAsn, myAsn: options.myAsn } });
+  const problems = [...source.problems];
+  const services = (options.services ?? []).flatMap((path) => readServices(readInput(path), path, problems));
+  problems.push(...checkConfig(source.config, { nodeAddresses: options.node ?? [], services }));
+  return { config: source.config, services, problems: sortProblems(problems) };
+}
+
+/** Input that cannot be read at all is a usage error (exit 2), unlike input with problems in it. */
+function readInput(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
+    throw new UsageError(`cannot read ${path}: ${why}.`);
+  }
+}
+
+function check(loaded: Loaded, options: PoolsOptions, ui: Ui): number {
+  const errors = loaded.problems.filter((problem) => problem.severity === 'error').length;
+  const warnings = loaded.problems.length - errors;
+  if (ui.json) {
+    for (const problem of loaded.problems) {
+      ui.emit('problem', { severity: problem.severity, file: problem.at.source, line: problem.at.line, column: problem.at.column, message: problem.message });
+    }
+    ui.emit('summary', { errors, warnings, pools: loaded.config.pools.length, peers: loaded.config.peers.length });
+  } else {
+    for (const problem of loaded.problems) ui.line(formatProblem(problem, ui));
+    const counted = `${plural(errors, 'error')}, ${plural(warnings, 'warning')}`;
+    ui.line(`${counted} in ${plural(loaded.config.pools.length, 'pool')} and ${plural(loaded.config.peers.length, 'peer')}`);
+  }
+  return errors > 0 || (options.strict && warnings > 0) ? ExitCode.NotSo : ExitCode.Ok;
+}
+
+/** Problems on stderr before another subcommand runs; true when there are errors, which stop it. */
+function reportProblems(problems: Problem[], ui: Ui): boolean {
+  for (const problem of problems) process.stderr.write(formatProblem(problem, ui) + '\n');
+  return problems.some((problem) => problem.severity === 'error');
+}
+
+function formatProblem(problem: Problem, ui: Ui): string {
+  const label = problem.severity === 'error' ? ui.style.red.bold('error') : ui.style.yellow.bold('warning');
+  return `${formatLocation(problem.at)}: ${label}: ${problem.message}`;
+}
+
+function list(loaded: Loaded, options: PoolsOptions, ui: Ui): number {
+  const withServices = (options.services ?? []).length > 0;
+  const allocator = new Allocator(loaded.config.pools);
+  if (withServices) replay(allocator, planAllocations(loaded.config.pools, loaded.services, options.lbClass), loaded.services);
+  const rows = loaded.config.pools.map((pool) => {
+    const size = { 4: poolSize(pool, 4), 6: poolSize(pool, 6) };
+    const addresses = allocator.usage(pool.name);
+    const used = BigInt(addresses.length);
+    return { pool, size, used, free: size[4] + size[6] - used, addresses };
+  });
+  if (ui.json) {
+    for (const row of rows) {
+      ui.emit('pool', {
+        pool: row.pool.name,
+        protocols: row.pool.protocols,
+        ranges: row.pool.ranges.map((range) => range.text),
+        auto_assign: row.pool.autoAssign,
+        avoid_buggy_ips: row.pool.avoidBuggyIPs,
+        size_ipv4: jsonCount(row.size[4]),
+        size_ipv6: jsonCount(row.size[6]),
+        used: withServices ? jsonCount(row.used) : undefined,
+        free: withServices ? jsonCount(row.free) : undefined,
+        addresses: withServices ? row.addresses.map(({ ip, services }) => ({ ip, services })) : undefined,
+      });
+    }
+    return ExitCode.Ok;
+  }
+  const header = ['POOL', 'PROTOCOL', 'AUTO-ASSIGN', 'IPV4', 'IPV6', ...(withServices ? ['USED', 'FREE'] : []), 'RANGES'];
+  printTable(
+    ui,
+    header,
+    rows.map((row) => [
+      row.pool.name,
+      row.pool.protocols.join('+') || '-',
+      row.pool.autoAssign ? 'yes' : 'no',
+      String(row.size[4]),
+      String(row.size[6]),
+      ...(withServices ? [String(row.used), String(row.free)] : []),
+      row.pool.ranges.map((range) => range.text).join(', '),
+    ]),
+  );
+  if (withServices) {
+    ui.line('');
+    const held = rows.flatMap((row) => row.addresses.map((address) => [address.ip, row.pool.name, address.services.join(', ')]));
+    if (held.length === 0) ui.line('no address is in use');
+    else printTable(ui, ['ADDRESS', 'POOL', 'SERVICES'], held);
+  }
+  return ExitCode.Ok;
+}
+
+/** Puts the planned allocations into an allocator, so that usage can be read from it. */
+function replay(allocator: Allocator, allocations: Allocation[], services: ServiceClaim[]): void {
+  const claims = new Map(services.map((claim) => [claim.key, claim]));
+  for (const allocation of allocations) {
+    if (allocation.error === undefined) allocator.assign(claims.get(allocation.service)!, allocation.ips, 'current');
+  }
+}
+
+function allocate(loaded: Loaded, options: PoolsOptions, ui: Ui): number {
+  const allocations = planAllocations(loaded.config.pools, loaded.services, options.lbClass);
+  const failed = allocations.filter((allocation) => allocation.error !== undefined).length;
+  if (ui.json) {
+    for (const allocation of allocations) {
+      const [ip, ...more] = allocation.ips;
+      ui.emit('allocation', {
+        service: allocation.service,
+        ip: more.length === 0 ? ip : undefined,
+        ips: more.length > 0 ? allocation.ips : undefined,
+        pool: allocation.pool,
+        error: allocation.error,
+      });
+    }
+    ui.emit('summary', { services: allocations.length, allocated: allocations.length - failed, failed });
+  } else {
+    printTable(
+      ui,
+      ['SERVICE', 'IP', 'POOL', ''],
+      allocations.map((allocation) => [allocation.service, allocation.ips.join(', ') || '-', allocation.pool ?? '-', allocation.error ?? '']),
+    );
+    ui.line(`${plural(allocations.length, 'service')}: ${allocations.length - failed} allocated, ${failed} without an address`);
+  }
+  return failed > 0 ? ExitCode.NotSo : ExitCode.Ok;
+}
+
+function convertTo(config: PoolsConfig, target: Target, ui: Ui): number {
+  const converted = convert(config, target);
+  if ('reason' in converted) {
+    process.stderr.write(`vipkit: cannot convert to ${target}: ${converted.reason}\n`);
+    return ExitCode.NotSo;
+  }
+  if (target === 'crds') {
+    for (const pool of config.pools) {
+      const name = kubernetesName(pool.name);
+      if (name !== pool.name) ui.warn(`pool "${pool.name}" is named "${name}" in the CRDs, a valid Kubernetes name; update annotations that name it.`);
+    }
+  }
+  if (ui.json) {
+    const event = target === 'crds' ? 'resource' : target === 'flags' ? 'flags' : 'config';
+    for (const object of converted.objects) ui.emit(event, object as Record<string, unknown>);
+  } else {
+    process.stdout.write(converted.text);
+  }
+  return ExitCode.Ok;
+}
+
+/** Exact with BigInt (a /64 has 2^64 addresses); avoid-buggy-ips leaves out .0 and .255. */
+function poolSize(pool: Pool, family: Family): bigint {
+  return pool.ranges
+    .filter((range) => range.range.family === family)
+    .reduce((sum, range) => sum + rangeSize(range.range) - (pool.avoidBuggyIPs ? buggyAddressCount(range.range) : 0n), 0n);
+}
+
+/** DESIGN.md: integers beyond 2^53 are strings in JSON. */
+function jsonCount(value: bigint): number | string {
+  return value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString();
+}
+
+function printTable(ui: Ui, header: string[], rows: string[][]): void {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
+  const format = (row: string[]) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
+  ui.line(ui.style.bold(format(header)));
+  for (const row of rows) ui.line(format(row));
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
