@@ -78,7 +78,8 @@ function checkPool(pool: Pool, config: PoolsConfig, problems: Problem[]): void {
     for (const community of advertisement.communities) {
       if (!config.communityAliases.has(community) && !isCommunityValue(community)) {
         const aliases = [...config.communityAliases.keys()];
-        const hint = aliases.length > 0 ? suggestion(community, aliases) : '; write it like 65002:100 or large:65002:7:8.';
+        const looksNumeric = /^(large:)?[\d:]+$/.test(community);
+        const hint = aliases.length > 0 && !looksNumeric ? suggestion(community, aliases) : '; write it like 65002:100 (16-bit halves) or large:65002:7:8.';
         problems.push({ severity: 'error', at: advertisement.at, message: `community "${community}" is neither a value like 65002:100 nor a defined alias${hint}` });
       }
     }

@@ -1,6 +1,9 @@
 /** The known word closest to a mistyped one, if it is close enough to be what was meant. */
 export function closest(word: string, known: readonly string[]): string | undefined {
   const lower = word.toLowerCase();
+  // A shortened name ("prod" for "production") is as likely a slip as a typo.
+  const extended = lower.length >= 3 ? known.find((candidate) => candidate.toLowerCase().startsWith(lower)) : undefined;
+  if (extended) return extended;
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of known) {

@@ -1,0 +1,46 @@
+import { readFileSync } from 'node:fs';
+import type { PoolsConfig, Problem } from '../../src/pools/model.js';
+import { loadPoolsSource, type SourceFlags } from '../../src/pools/source.js';
+
+/** Fixture paths are relative to the repository root; dist/test/pools is three levels down. */
+export const REPO = new URL('../../../', import.meta.url);
+export const fixture = (name: string) => new URL(`test/fixtures/pools/${name}`, REPO).pathname;
+/** The deployment this project started from, in shared/ beside the repository. */
+export const SHARED_VALUES = new URL('../shared/examples/metallb-values.yaml', REPO).pathname;
+
+const noFlags: SourceFlags = { pools: [], peers: [], defaults: {} };
+
+export function loadFiles(paths: string[], flags: Partial<SourceFlags> = {}) {
+  return loadPoolsSource(
+    paths.map((path) => ({ path, text: readFileSync(path, 'utf8') })),
+    { ...noFlags, ...flags },
+  );
+}
+
+export function loadText(text: string, flags: Partial<SourceFlags> = {}) {
+  return loadPoolsSource([{ path: 'in.yaml', text }], { ...noFlags, ...flags });
+}
+
+/** Flags as a fixture file holds them: one `--pool value` or `--peer value` per line. */
+export function flagsFile(path: string): SourceFlags {
+  const flags: SourceFlags = { ...noFlags, pools: [], peers: [] };
+  for (const line of readFileSync(path, 'utf8').split('\n').filter(Boolean)) {
+    const [flag, value] = line.split(' ');
+    (flag === '--pool' ? flags.pools : flags.peers).push(value!);
+  }
+  return flags;
+}
+
+/** The model without where things were written, for comparing sources. */
+export function modelView(config: PoolsConfig): unknown {
+  return JSON.parse(
+    JSON.stringify({ ...config, communityAliases: Object.fromEntries([...config.communityAliases].map(([name, alias]) => [name, alias.value])) }, (key, value) =>
+      key === 'at' ? undefined : typeof value === 'bigint' ? value.toString() : value,
+    ),
+  );
+}
+
+/** "file:line:column message" per problem, the way tests assert them. */
+export function described(problems: Problem[]): string[] {
+  return problems.map((problem) => `${problem.severity} ${problem.at.source}:${problem.at.line ?? '-'}:${problem.at.column} ${problem.message}`);
+}
