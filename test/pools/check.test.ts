@@ -24,8 +24,8 @@ test('unknown keys and values get a "did you mean"', () => {
     'error in.yaml:2:7 kind "IPAdressPool" is not a MetalLB resource; did you mean "IPAddressPool"?',
   ]);
   assert.deepEqual(problemsIn('apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: p}\nspec:\n  addresses: [10.0.0.64/27]\n  autoassign: false\n'), [
-    'error in.yaml:6:3 unknown key "autoassign" in IPAddressPool "p"; did you mean "autoAssign"?',
     'warning in.yaml:5:3 pool "p" is not advertised: no L2Advertisement or BGPAdvertisement selects it, so its addresses would be unreachable.',
+    'error in.yaml:6:3 unknown key "autoassign" in IPAddressPool "p"; did you mean "autoAssign"?',
   ]);
 });
 
