@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { commands } from '../../src/cli/command-table.js';
+import { runVipkit } from '../cli/run-vipkit.js';
+import { fixture, REPO, SHARED_VALUES } from './helpers.js';
+
+const SERVICES = fixture('services.yaml');
+const events = (stdout: string) => stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+
+test('check exits 0 when clean or with warnings only, 1 with errors or --strict warnings, 2 when input cannot be read', () => {
+  assert.equal(runVipkit(['pools', 'check', SHARED_VALUES]).code, 0);
+  const warnings = ['pools', 'check', '--pool', 'p=192.0.2.0/24'];
+  const lenient = runVipkit(warnings);
+  assert.equal(lenient.code, 0);
+  assert.match(lenient.stdout, /--pool #1, column 3: warning: 192\.0\.2\.0\/24 in pool "p" holds addresses ending in \.0 or \.255/);
+  assert.equal(runVipkit([...warnings, '--strict']).code, 1);
+  const typo = runVipkit(['pools', 'check', '--pool', 'p=192.0.2.1-192.0.2.9,protocol=bpg']);
+  assert.equal(typo.code, 1);
+  assert.match(typo.stdout, /protocol "bpg" is not layer2 or bgp; did you mean bgp\?/);
+  assert.equal(runVipkit(['pools', 'check', fixture('no-such-file.yaml')]).code, 2);
+  const unknown = runVipkit(['pools', 'chek', SHARED_VALUES]);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /"chek" is not a pools subcommand; did you mean check\?/);
+});
+
+test('allocate --json: one object per service with service, ip or ips, pool, or error', () => {
+  const result = runVipkit(['pools', 'allocate', '--json', '--services', SERVICES, SHARED_VALUES]);
+  assert.equal(result.code, 1, 'a service got no address');
+  const allocations = events(result.stdout).filter((event) => event['event'] === 'allocation');
+  assert.deepEqual(
+    allocations.map(({ service, ip, pool, error }) => ({ service, ip, pool, error })),
+    [
+      { service: 'infra/dns', ip: '10.0.0.70', pool: 'default', error: undefined },
+      { service: 'infra/legacy', ip: undefined, pool: undefined, error: 'requested 10.0.0.99 is not in any pool.' },
+      { service: 'shop/web', ip: '10.0.0.64', pool: 'default', error: undefined },
+      { service: 'shop/web-tls', ip: '10.0.0.64', pool: 'default', error: undefined },
+    ],
+  );
+});
+
+test('list counts a /48 exactly, as a string of digits beyond 2^53, and shows who holds what', () => {
+  const result = runVipkit(['pools', 'list', '--json', '--pool', 'v6=2001:db8::/48', '--pool', 'v4=192.0.2.0/24,avoid-buggy-ips=true']);
+  assert.equal(result.code, 0);
+  const sizes = events(result.stdout).map(({ pool, size_ipv4, size_ipv6 }) => ({ pool, size_ipv4, size_ipv6 }));
+  assert.deepEqual(sizes, [
+    { pool: 'v6', size_ipv4: 0, size_ipv6: (2n ** 80n).toString() },
+    { pool: 'v4', size_ipv4: 254, size_ipv6: 0 },
+  ]);
+  const used = runVipkit(['pools', 'list', '--services', SERVICES, SHARED_VALUES]);
+  assert.match(used.stdout, /default +bgp +yes +32 +0 +2 +30 +10\.0\.0\.64\/27/);
+  assert.match(used.stdout, /10\.0\.0\.64 +default +shop\/web, shop\/web-tls/);
+});
+
+test('convert --to flags prints the flags run reads', () => {
+  const result = runVipkit(['pools', 'convert', '--to', 'flags', SHARED_VALUES]);
+  assert.equal(result.code, 0);
+  assert.equal(result.stdout, readFileSync(fixture('metallb-values.flags'), 'utf8'));
+  assert.equal(runVipkit(['pools', 'convert', SHARED_VALUES]).code, 2, '--to is required');
+});
+
+test('the man page documents every subcommand in the table', () => {
+  const page = readFileSync(new URL('man/vipkit-pools.1', REPO), 'utf8');
+  const pools = commands.find((command) => command.name === 'pools')!;
+  for (const subcommand of pools.subcommands!) assert.match(page, new RegExp(`\\.B ${subcommand}\\b`), subcommand);
+});
