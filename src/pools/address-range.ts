@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
-import { IPv4, IPv4CidrRange, IPv6, IPv6CidrRange, Validator } from 'ip-num';
-import { ipv6FromBytes } from '../wire/ip-address.js';
+import { IPv4 } from 'ip-num';
+import { ipv6FromBytes, ipv6ToBytes } from '../wire/ip-address.js';
 
 export type Family = 4 | 6;
 
@@ -31,21 +31,23 @@ export function parseAddressRange(spec: string): AddressRange {
   throw new AddressRangeError(`"${spec}" is not an IP address, a CIDR (192.0.2.64/27) or a range (192.0.2.70-192.0.2.80).`);
 }
 
+/** Computed from the prefix length, never enumerated: a /48 costs what a /24 does. */
 function parseCidr(spec: string): AddressRange {
-  const [address = '', length = ''] = spec.split('/');
+  const [address = '', length = '', ...extra] = spec.split('/');
   const family = isIP(address);
-  const [valid] = family === 4 ? Validator.isValidIPv4CidrNotation(spec) : Validator.isValidIPv6CidrNotation(spec);
-  if (family === 0 || !/^\d+$/.test(length) || !valid) {
+  const bits = family === 4 ? 32 : 128;
+  if (family === 0 || extra.length > 0 || !/^\d{1,3}$/.test(length) || Number(length) > bits) {
     throw new AddressRangeError(`"${spec}" is not a valid CIDR; write it like 192.0.2.64/27 or 2001:db8::/120.`);
   }
-  const range = family === 4 ? IPv4CidrRange.fromCidr(spec) : IPv6CidrRange.fromCidr(spec);
-  // ip-num quietly clears host bits; a user who wrote them may have meant something else.
-  const network = range.getFirst().getValue();
+  const size = 1n << BigInt(bits - Number(length));
+  const written = addressValue(address);
+  const network = written - (written % size);
   const familyOf: Family = family === 4 ? 4 : 6;
-  if (addressValue(address) !== network) {
+  // Host bits may mean a typo for another network; say which one the prefix names.
+  if (written !== network) {
     throw new AddressRangeError(`"${spec}" has host bits set; did you mean ${formatAddress(familyOf, network)}/${length}?`);
   }
-  return { family: familyOf, first: network, last: network + range.getSize() - 1n, prefixLength: Number(length) };
+  return { family: familyOf, first: network, last: network + size - 1n, prefixLength: Number(length) };
 }
 
 function parseFirstLast(spec: string): AddressRange {
@@ -62,7 +64,14 @@ function parseFirstLast(spec: string): AddressRange {
 
 /** The integer value of an IPv4 or IPv6 address in text form. */
 export function addressValue(address: string): bigint {
-  return isIP(address) === 4 ? new IPv4(address).getValue() : new IPv6(address).getValue();
+  if (isIP(address) === 4) return new IPv4(address).getValue();
+  let bytes: Buffer;
+  try {
+    bytes = ipv6ToBytes(address);
+  } catch {
+    throw new AddressRangeError(`"${address}" is not an IP address this tool can use (an IPv6 zone such as %eth0 has no place in a pool).`);
+  }
+  return (bytes.readBigUInt64BE(0) << 64n) | bytes.readBigUInt64BE(8);
 }
 
 export function familyOf(address: string): Family | undefined {
@@ -72,7 +81,10 @@ export function familyOf(address: string): Family | undefined {
 
 /** Canonical text: dotted quad, or RFC 5952 IPv6. */
 export function formatAddress(family: Family, value: bigint): string {
-  if (family === 4) return new IPv4(value).toString();
+  if (family === 4) {
+    const number = Number(value);
+    return `${number >>> 24}.${(number >>> 16) & 0xff}.${(number >>> 8) & 0xff}.${number & 0xff}`;
+  }
   const bytes = Buffer.alloc(16);
   bytes.writeBigUInt64BE(value >> 64n, 0);
   bytes.writeBigUInt64BE(value & 0xffff_ffff_ffff_ffffn, 8);

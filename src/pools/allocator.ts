@@ -23,30 +23,32 @@ export interface Allocation {
   error?: string;
 }
 
-/** Who uses one address. */
+/** Who uses one address; kept small, since there is one per address in use. */
 interface AddressUse {
   family: Family;
   value: bigint;
-  pool: string;
+  pool: PoolIndex;
   sharingKey?: string;
   backendKey: string;
-  /** "TCP/80" -> the service using it */
-  ports: Map<string, string>;
-  services: Set<string>;
+  /** Each port ("TCP/80") and the service using it. */
+  ports: { port: string; service: string }[];
+  services: string[];
 }
 
 interface PoolIndex {
   pool: Pool;
   ranges: Record<Family, AddressRange[]>;
-  /** Address keys in use from this pool. */
-  inUse: Set<string>;
+  inUse: Set<AddressUse>;
+  /** Refusals written once, not per service: a full pool is asked again by every later service. */
+  exhausted: string;
+  lacking: Record<Family, string>;
 }
 
 export class Allocator {
   private readonly taken: Record<Family, IntervalSet> = { 4: new IntervalSet(), 6: new IntervalSet() };
-  private readonly uses = new Map<string, AddressUse>();
-  private readonly byService = new Map<string, string[]>();
-  private readonly bySharingKey = new Map<string, Set<string>>();
+  private readonly uses: Record<Family, Map<bigint, AddressUse>> = { 4: new Map(), 6: new Map() };
+  private readonly byService = new Map<string, AddressUse[]>();
+  private readonly bySharingKey = new Map<string, Set<AddressUse>>();
   private readonly pools: PoolIndex[];
 
   constructor(pools: Pool[]) {
@@ -58,7 +60,9 @@ export class Allocator {
           4: rangesOf(pool, 4),
           6: rangesOf(pool, 6),
         },
-        inUse: new Set<string>(),
+        inUse: new Set<AddressUse>(),
+        exhausted: `pool ${pool.name} is exhausted.`,
+        lacking: { 4: `pool ${pool.name} has no IPv4 addresses, which this service needs.`, 6: `pool ${pool.name} has no IPv6 addresses, which this service needs.` },
       }));
   }
 
@@ -103,7 +107,7 @@ export class Allocator {
       if (claim.pool !== undefined && claim.pool !== index.pool.name) {
         return failure(claim, `${why} ${ip} is in pool ${index.pool.name}, not in pool ${claim.pool} named by the address-pool annotation.`);
       }
-      const refusal = this.sharingRefusal(claim, key(family, value));
+      const refusal = this.sharingRefusal(claim, this.uses[family].get(value));
       if (refusal) return failure(claim, refusal);
       wanted.push({ family, value, index });
     }
@@ -113,15 +117,14 @@ export class Allocator {
   }
 
   release(service: string): void {
-    for (const addressKey of this.byService.get(service) ?? []) {
-      const use = this.uses.get(addressKey)!;
-      use.services.delete(service);
-      for (const [port, holder] of use.ports) if (holder === service) use.ports.delete(port);
-      if (use.services.size > 0) continue;
-      this.uses.delete(addressKey);
+    for (const use of this.byService.get(service) ?? []) {
+      use.services = use.services.filter((holder) => holder !== service);
+      use.ports = use.ports.filter((port) => port.service !== service);
+      if (use.services.length > 0) continue;
+      this.uses[use.family].delete(use.value);
       this.taken[use.family].delete(use.value);
-      this.pools.find((index) => index.pool.name === use.pool)!.inUse.delete(addressKey);
-      if (use.sharingKey !== undefined) this.bySharingKey.get(use.sharingKey)!.delete(addressKey);
+      use.pool.inUse.delete(use);
+      if (use.sharingKey !== undefined) this.bySharingKey.get(use.sharingKey)!.delete(use);
     }
     this.byService.delete(service);
   }
@@ -129,7 +132,7 @@ export class Allocator {
   /** The addresses in use from a pool, lowest first, each with the services holding it. */
   usage(poolName: string): { ip: string; family: Family; services: string[] }[] {
     const index = this.pools.find((candidate) => candidate.pool.name === poolName);
-    const uses = [...(index?.inUse ?? [])].map((addressKey) => this.uses.get(addressKey)!);
+    const uses = [...(index?.inUse ?? [])];
     uses.sort((a, b) => a.family - b.family || compareBig(a.value, b.value));
     return uses.map((use) => ({ ip: formatAddress(use.family, use.value), family: use.family, services: [...use.services].sort(compareText) }));
   }
@@ -143,13 +146,12 @@ export class Allocator {
 
   /** The lowest usable address of each family the service needs, or why the pool cannot serve it. */
   private allocateFromPool(claim: ServiceClaim, index: PoolIndex): Allocation | string {
-    const held = claim.families.filter((family) => index.ranges[family].length > 0);
-    const families = claim.preferDualStack && held.length > 0 ? held : claim.families;
+    const families = claim.preferDualStack ? preferredFamilies(claim.families, index) : claim.families;
     const picked: { family: Family; value: bigint }[] = [];
     for (const family of families) {
-      if (index.ranges[family].length === 0) return `pool ${index.pool.name} has no IPv${family} addresses, which this service needs.`;
+      if (index.ranges[family].length === 0) return index.lacking[family];
       const value = this.lowestUsable(claim, index, family);
-      if (value === undefined) return `pool ${index.pool.name} is exhausted.`;
+      if (value === undefined) return index.exhausted;
       picked.push({ family, value });
     }
     for (const { family, value } of picked) this.take(claim, index, family, value);
@@ -181,17 +183,15 @@ export class Allocator {
   private lowestShareable(claim: ServiceClaim, index: PoolIndex, family: Family): bigint | undefined {
     if (claim.sharingKey === undefined) return undefined;
     let lowest: bigint | undefined;
-    for (const addressKey of this.bySharingKey.get(claim.sharingKey) ?? []) {
-      const use = this.uses.get(addressKey)!;
-      if (use.pool !== index.pool.name || use.family !== family || this.sharingRefusal(claim, addressKey)) continue;
+    for (const use of this.bySharingKey.get(claim.sharingKey) ?? []) {
+      if (use.pool !== index || use.family !== family || this.sharingRefusal(claim, use)) continue;
       if (lowest === undefined || use.value < lowest) lowest = use.value;
     }
     return lowest;
   }
 
   /** Why the service may not use an address someone holds, as MetalLB's sharing rules say; undefined when it may. */
-  private sharingRefusal(claim: ServiceClaim, addressKey: string): string | undefined {
-    const use = this.uses.get(addressKey);
+  private sharingRefusal(claim: ServiceClaim, use: AddressUse | undefined): string | undefined {
     if (!use) return undefined;
     const ip = formatAddress(use.family, use.value);
     const holder = [...use.services].sort(compareText)[0]!;
@@ -203,27 +203,28 @@ export class Allocator {
     if (claim.backendKey !== use.backendKey) {
       return `${ip} is shared by ${holder}, which selects other pods; services sharing an address with externalTrafficPolicy Local must select the same pods.`;
     }
-    const clash = claim.ports.find((port) => use.ports.has(port));
-    if (clash) return `port ${clash} on ${ip} is already used by ${use.ports.get(clash)}.`;
+    const clash = use.ports.find(({ port }) => claim.ports.includes(port));
+    if (clash) return `port ${clash.port} on ${ip} is already used by ${clash.service}.`;
     return undefined;
   }
 
   private take(claim: ServiceClaim, index: PoolIndex, family: Family, value: bigint): void {
-    const addressKey = key(family, value);
-    let use = this.uses.get(addressKey);
+    let use = this.uses[family].get(value);
     if (!use) {
-      use = { family, value, pool: index.pool.name, sharingKey: claim.sharingKey, backendKey: claim.backendKey, ports: new Map(), services: new Set() };
-      this.uses.set(addressKey, use);
+      use = { family, value, pool: index, sharingKey: claim.sharingKey, backendKey: claim.backendKey, ports: [], services: [] };
+      this.uses[family].set(value, use);
       this.taken[family].add(value);
-      index.inUse.add(addressKey);
+      index.inUse.add(use);
       if (claim.sharingKey !== undefined) {
         if (!this.bySharingKey.has(claim.sharingKey)) this.bySharingKey.set(claim.sharingKey, new Set());
-        this.bySharingKey.get(claim.sharingKey)!.add(addressKey);
+        this.bySharingKey.get(claim.sharingKey)!.add(use);
       }
     }
-    use.services.add(claim.key);
-    for (const port of claim.ports) use.ports.set(port, claim.key);
-    this.byService.set(claim.key, [...(this.byService.get(claim.key) ?? []), addressKey]);
+    use.services.push(claim.key);
+    for (const port of claim.ports) use.ports.push({ port, service: claim.key });
+    const held = this.byService.get(claim.key);
+    if (held) held.push(use);
+    else this.byService.set(claim.key, [use]);
   }
 }
 
@@ -290,8 +291,10 @@ function failure(claim: ServiceClaim, error: string): Allocation {
   return { service: claim.key, ips: [], error };
 }
 
-function key(family: Family, value: bigint): string {
-  return `${family}:${value}`;
+/** PreferDualStack: the families the pool has, or else the primary one (so that the refusal names it). */
+function preferredFamilies(families: Family[], index: PoolIndex): Family[] {
+  const held = families.filter((family) => index.ranges[family].length > 0);
+  return held.length > 0 ? held : families;
 }
 
 function compareBig(a: bigint, b: bigint): number {

@@ -1,4 +1,4 @@
-import type { AddressRange } from './address-range.js';
+import { buggyAddressCount, rangeSize, type AddressRange, type Family } from './address-range.js';
 
 /**
  * The one internal model every pools source lands in: MetalLB's legacy config (ConfigMap,
@@ -99,4 +99,11 @@ export interface PoolsConfig {
 
 export function emptyConfig(): PoolsConfig {
   return { pools: [], peers: [], communityAliases: new Map() };
+}
+
+/** Exact with BigInt (a /64 holds 2^64 addresses, counted, never enumerated); avoid-buggy-ips leaves out .0 and .255. */
+export function poolSize(pool: Pool, family: Family): bigint {
+  return pool.ranges
+    .filter((range) => range.range.family === family)
+    .reduce((sum, range) => sum + rangeSize(range.range) - (pool.avoidBuggyIPs ? buggyAddressCount(range.range) : 0n), 0n);
 }

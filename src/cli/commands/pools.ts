@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { ExitCode, UsageError } from '../errors.js';
 import type { Ui } from '../ui.js';
-import { buggyAddressCount, rangeSize, type Family } from '../../pools/address-range.js';
 import { Allocator, planAllocations, type Allocation } from '../../pools/allocator.js';
 import { checkConfig, sortProblems } from '../../pools/check.js';
 import { convert, TARGETS, type Target } from '../../pools/convert.js';
-import { formatLocation, type Pool, type PoolsConfig, type Problem } from '../../pools/model.js';
+import { formatLocation, poolSize, type PoolsConfig, type Problem } from '../../pools/model.js';
 import { readServices, type ServiceClaim } from '../../pools/services.js';
 import { loadPoolsSource, type SourceFile } from '../../pools/source.js';
 import { suggestion } from '../../pools/suggest.js';
@@ -210,13 +209,6 @@ function convertTo(config: PoolsConfig, target: Target, ui: Ui): number {
     process.stdout.write(converted.text);
   }
   return ExitCode.Ok;
-}
-
-/** Exact with BigInt (a /64 has 2^64 addresses); avoid-buggy-ips leaves out .0 and .255. */
-function poolSize(pool: Pool, family: Family): bigint {
-  return pool.ranges
-    .filter((range) => range.range.family === family)
-    .reduce((sum, range) => sum + rangeSize(range.range) - (pool.avoidBuggyIPs ? buggyAddressCount(range.range) : 0n), 0n);
 }
 
 /** DESIGN.md: integers beyond 2^53 are strings in JSON. */
