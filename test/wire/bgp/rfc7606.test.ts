@@ -1,0 +1,170 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { BgpError, decodeUpdate, ErrorAction, type SessionCodecContext, updateAction, type UpdateMessage } from '../../../src/wire/bgp/index.js';
+
+// RFC 7606 cases as hand-annotated bytes: a comment per byte group, the action and the
+// NOTIFICATION code/subcode asserted. Messages are built from the body; the header is
+// marker, length, type 2.
+const CONTEXT: SessionCodecContext = { fourOctetAs: true, extendedMessage: false };
+
+function message(...groups: number[][]): Buffer {
+  const body = Buffer.from(groups.flat());
+  const header = Buffer.alloc(19, 0xff);
+  header.writeUInt16BE(19 + body.length, 16);
+  header.writeUInt8(2, 18);
+  return Buffer.concat([header, body]);
+}
+
+/** Total Path Attribute Length, then attributes, then NLRI 203.0.113.0/25 (no withdrawals). */
+function announce(...attributes: number[][]): Buffer {
+  const length = attributes.flat().length;
+  return message([0x00, 0x00] /* withdrawn routes length 0 */, [length >> 8, length & 0xff] /* total path attribute length */, ...attributes, [25, 203, 0, 113, 0] /* NLRI 203.0.113.0/25 */);
+}
+
+const ORIGIN_IGP = [0x40, 0x01, 0x01, 0x00]; // well-known transitive, ORIGIN, length 1, IGP
+const AS_PATH_65002 = [0x40, 0x02, 0x06, 0x02, 0x01, 0x00, 0x00, 0xfd, 0xea]; // AS_PATH, 6: AS_SEQUENCE of 1: 65002
+const NEXT_HOP = [0x40, 0x03, 0x04, 192, 0, 2, 1]; // NEXT_HOP, 4: 192.0.2.1
+
+function expectRecovered(bytes: Buffer, action: ErrorAction, code: number, subcode: number): UpdateMessage {
+  const update = decodeUpdate(bytes, CONTEXT);
+  assert.equal(updateAction(update), action, `action; errors: ${update.errors?.map((error) => error.message).join('; ')}`);
+  const [worst] = update.errors!;
+  assert.deepEqual([worst!.code, worst!.subcode], [code, subcode], worst!.message);
+  return update;
+}
+
+function expectReset(bytes: Buffer, code: number, subcode: number): BgpError {
+  let thrown: unknown;
+  try {
+    decodeUpdate(bytes, CONTEXT);
+  } catch (error) {
+    thrown = error;
+  }
+  assert.ok(thrown instanceof BgpError, `expected BgpError, got ${String(thrown)}`);
+  assert.equal(thrown.action, ErrorAction.SessionReset);
+  assert.deepEqual([thrown.code, thrown.subcode], [code, subcode], thrown.message);
+  return thrown;
+}
+
+function expectWithdrawn(update: UpdateMessage): void {
+  assert.deepEqual(update.nlri, []);
+  assert.deepEqual(update.withdrawn, ['203.0.113.0/25']);
+  assert.ok(update.attributes.every((attribute) => attribute.type === 'mp-unreach'));
+}
+
+describe('RFC 7606 error handling of UPDATE', () => {
+  it('a well-formed UPDATE has no errors', () => {
+    const update = decodeUpdate(announce(ORIGIN_IGP, AS_PATH_65002, NEXT_HOP), CONTEXT);
+    assert.equal(update.errors, undefined);
+    assert.deepEqual(update.nlri, ['203.0.113.0/25']);
+  });
+
+  it('ORIGIN with an undefined value: treat-as-withdraw, Invalid ORIGIN (7.1)', () => {
+    const update = expectRecovered(announce([0x40, 0x01, 0x01, 0x07] /* ORIGIN = 7 */, AS_PATH_65002, NEXT_HOP), ErrorAction.TreatAsWithdraw, 3, 6);
+    expectWithdrawn(update);
+    assert.deepEqual(update.errors![0]!.data, Buffer.from([0x40, 0x01, 0x01, 0x07]), 'data is the whole attribute');
+  });
+
+  it('ORIGIN of length 2: treat-as-withdraw, Attribute Length Error', () => {
+    expectWithdrawn(expectRecovered(announce([0x40, 0x01, 0x02, 0x00, 0x00] /* ORIGIN, length 2 */, AS_PATH_65002, NEXT_HOP), ErrorAction.TreatAsWithdraw, 3, 5));
+  });
+
+  it('AS_PATH segment overrunning the attribute: treat-as-withdraw, Malformed AS_PATH (7.2)', () => {
+    const badPath = [0x40, 0x02, 0x06, /* AS_SEQUENCE of 2 */ 0x02, 0x02, /* only one 4-octet AS */ 0x00, 0x00, 0xfd, 0xea];
+    expectWithdrawn(expectRecovered(announce(ORIGIN_IGP, badPath, NEXT_HOP), ErrorAction.TreatAsWithdraw, 3, 11));
+  });
+
+  it('AS_PATH with an unknown segment type or a zero count: treat-as-withdraw', () => {
+    expectRecovered(announce(ORIGIN_IGP, [0x40, 0x02, 0x06, /* type 9 */ 0x09, 0x01, 0x00, 0x00, 0xfd, 0xea], NEXT_HOP), ErrorAction.TreatAsWithdraw, 3, 11);
+    expectRecovered(announce(ORIGIN_IGP, [0x40, 0x02, 0x02, /* AS_SEQUENCE of 0 */ 0x02, 0x00], NEXT_HOP), ErrorAction.TreatAsWithdraw, 3, 11);
+  });
+
+  it('NEXT_HOP of 5 bytes: treat-as-withdraw, Attribute Length Error (7.3)', () => {
+    expectRecovered(announce(ORIGIN_IGP, AS_PATH_65002, [0x40, 0x03, 0x05, 192, 0, 2, 1, 0] /* NEXT_HOP, length 5 */), ErrorAction.TreatAsWithdraw, 3, 5);
+  });
+
+  it('MED and LOCAL_PREF of the wrong length: treat-as-withdraw (7.4, 7.5)', () => {
+    expectRecovered(announce(ORIGIN_IGP, AS_PATH_65002, NEXT_HOP, [0x80, 0x04, 0x02, 0x00, 0x2a] /* MED, length 2 */), ErrorAction.TreatAsWithdraw, 3, 5);
+    expectRecovered(announce(ORIGIN_IGP, AS_PATH_65002, NEXT_HOP, [0x40, 0x05, 0x03, 0, 0, 100] /* LOCAL_PREF, length 3 */), ErrorAction.TreatAsWithdraw, 3, 5);
+  });
+
+  it('ATOMIC_AGGREGATE and AGGREGATOR of the wrong length: attribute-discard (7.6, 7.7)', () => {
+    const atomic = [0x40, 0x06, 0x01, 0x00]; // ATOMIC_AGGREGATE with a stray value byte
+    const aggregator = [0xc0, 0x07, 0x06, 0x00, 0x00, 192, 0, 2, 99]; // AGGREGATOR of 6 bytes in a 4-octet session (needs 8)
+    const update = expectRecovered(announce(ORIGIN_IGP, AS_PATH_65002, NEXT_HOP, atomic, aggregator), ErrorAction.AttributeDiscard, 3, 5);
+    assert.equal(update.errors!.length, 2);
+    assert.deepEqual(update.nlri, ['203.0.113.0/25'], 'the routes stay');
+    assert.deepEqual(update.attributes.map((attribute) => attribute.type), ['origin', 'as-path', 'next-hop'], 'both attributes are gone');
+  });
+
+  it('COMMUNITIES of 6 bytes, LARGE_COMMUNITY of 8: treat-as-withdraw (7.8, RFC 8092 6)', () => {
+    expectRecovered(announce(ORIGIN_IGP, AS_PATH_65002, NEXT_HOP, [0xc0, 0x08, 0x06, 0xfd, 0xea, 0x00, 0x64, 0xff, 0xff] /* COMMUNITIES, 6 */), ErrorAction.TreatAsWithdraw, 3, 5);
+    expectRecovered(announce(ORIGIN_IGP, AS_PATH_65002, NEXT_HOP, [0xc0, 0x20, 0x08, 0, 0, 0xfd, 0xea, 0, 0, 0, 7] /* LARGE_COMMUNITY, 8 */), ErrorAction.TreatAsWithdraw, 3, 5);
+  });
+
+  it('a missing mandatory attribute: treat-as-withdraw, Missing Well-known Attribute with its code (3d)', () => {
+    const update = expectRecovered(announce(ORIGIN_IGP, AS_PATH_65002 /* no NEXT_HOP */), ErrorAction.TreatAsWithdraw, 3, 3);
+    assert.deepEqual(update.errors![0]!.data, Buffer.from([3]));
+    expectWithdrawn(update);
+  });
+
+  it('a repeated attribute: the repeat is discarded (3g)', () => {
+    const update = expectRecovered(announce(ORIGIN_IGP, AS_PATH_65002, NEXT_HOP, [0x40, 0x01, 0x01, 0x02] /* ORIGIN again */), ErrorAction.AttributeDiscard, 3, 1);
+    assert.deepEqual(update.attributes[0], { type: 'origin', value: 'igp' });
+  });
+
+  it('a repeated MP_REACH_NLRI: session reset, Malformed Attribute List (3g)', () => {
+    const mpReach = [0x80, 0x0e, 0x15, /* AFI 2 */ 0x00, 0x02, /* SAFI 1 */ 0x01, /* next hop, 16 */ 0x10, 0x20, 0x01, 0x0d, 0xb8, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, /* reserved */ 0x00, /* no NLRI */];
+    const attributes = [...ORIGIN_IGP, ...AS_PATH_65002, ...mpReach, ...mpReach];
+    expectReset(message([0, 0] /* no withdrawals */, [0, attributes.length] /* total path attribute length */, attributes), 3, 1);
+  });
+
+  it('flags that contradict the type: treat-as-withdraw, Attribute Flags Error (3c)', () => {
+    // ORIGIN marked optional (0xc0) although it is well-known.
+    expectRecovered(announce([0xc0, 0x01, 0x01, 0x00], AS_PATH_65002, NEXT_HOP), ErrorAction.TreatAsWithdraw, 3, 4);
+  });
+
+  it('an attribute overrunning Total Path Attribute Length: treat-as-withdraw (4)', () => {
+    const overrun = [0x40, 0x03, 0x20, 192, 0, 2, 1]; // NEXT_HOP claiming 32 bytes, 4 present
+    expectWithdrawn(expectRecovered(announce(ORIGIN_IGP, AS_PATH_65002, overrun), ErrorAction.TreatAsWithdraw, 3, 5));
+  });
+
+  it('MP_REACH_NLRI with an IPv6 next hop of 8 bytes: afi-safi-disable for IPv6 unicast (7.11)', () => {
+    const mpReach = [0x80, 0x0e, 0x0d, /* AFI 2, SAFI 1 */ 0x00, 0x02, 0x01, /* next hop length 8 */ 0x08, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1, /* reserved */ 0x00];
+    const update = expectRecovered(announce(mpReach, ORIGIN_IGP, AS_PATH_65002, NEXT_HOP), ErrorAction.AfiSafiDisable, 3, 9);
+    assert.deepEqual(update.errors![0]!.family, { afi: 2, safi: 1 });
+  });
+
+  it('MP_REACH_NLRI too short for AFI/SAFI: session reset', () => {
+    expectReset(announce([0x80, 0x0e, 0x02, 0x00, 0x02] /* MP_REACH of 2 bytes */, ORIGIN_IGP, AS_PATH_65002, NEXT_HOP), 3, 9);
+  });
+
+  it('NLRI with a prefix length of 33: session reset, Invalid Network Field (5.3)', () => {
+    const bytes = message([0, 0], [0, ORIGIN_IGP.length], ORIGIN_IGP, [33, 203, 0, 113, 0, 0] /* /33 */);
+    expectReset(bytes, 3, 10);
+  });
+
+  it('NLRI prefix running past the message: session reset', () => {
+    expectReset(message([0, 0], [0, 0], [24, 203, 0] /* /24 needs 3 octets, 2 left */), 3, 10);
+  });
+
+  it('Withdrawn Routes Length or Total Path Attribute Length past the message: session reset', () => {
+    expectReset(message([0x00, 0x09] /* withdrawn routes length 9 */, [32, 203, 0, 113, 5]), 3, 1);
+    expectReset(message([0, 0], [0x01, 0x00] /* total path attribute length 256 */, ORIGIN_IGP), 3, 1);
+  });
+
+  it('an unrecognized well-known attribute: session reset (RFC 4271 6.3)', () => {
+    expectReset(announce(ORIGIN_IGP, AS_PATH_65002, NEXT_HOP, [0x40, 0x63, 0x00] /* type 99, well-known */), 3, 2);
+  });
+
+  it('an unknown optional transitive attribute is kept', () => {
+    const update = decodeUpdate(announce(ORIGIN_IGP, AS_PATH_65002, NEXT_HOP, [0xc0, 0x63, 0x02, 0xab, 0xcd] /* type 99, optional transitive */), CONTEXT);
+    assert.equal(update.errors, undefined);
+    assert.deepEqual(update.attributes[3], { type: 'unknown', code: 99, flags: 0xc0, value: Buffer.from([0xab, 0xcd]) });
+  });
+
+  it('malformed AS4_PATH and AS4_AGGREGATOR: attribute-discard (RFC 6793 6)', () => {
+    const as4Path = [0xc0, 0x11, 0x03, 0x02, 0x01, 0x00]; // AS4_PATH: AS_SEQUENCE of 1, 1 byte of AS
+    expectRecovered(announce(ORIGIN_IGP, AS_PATH_65002, NEXT_HOP, as4Path), ErrorAction.AttributeDiscard, 3, 11);
+  });
+});
