@@ -36,8 +36,16 @@ export interface WatchEngineOptions extends AddressWatchOptions {
   vlan?: number;
 }
 
+/**
+ * ARP and NDP traffic repeats itself (the same requests every second, the same answers),
+ * and decoding is a pure function of the bytes: frames this short are decoded once.
+ */
+const MEMO_MAX_FRAME_LENGTH = 96;
+const MEMO_ENTRIES = 4096;
+
 export class WatchEngine<E = never> {
   readonly counts: FrameCounts = { frames: 0, arp: 0, ndp: 0, malformed: 0, ignored: 0 };
+  private readonly recentlyDecoded = new Map<string, DecodedFrame>();
   readonly addresses: AddressWatch;
   /** The capture time of the latest frame or `advance`. */
   latest: bigint | undefined;
@@ -55,7 +63,7 @@ export class WatchEngine<E = never> {
     this.advanceTo(frame.at, events);
     let decoded: DecodedFrame;
     try {
-      decoded = decodeFrame(frame.data);
+      decoded = this.decode(frame.data);
     } catch (error) {
       if (!(error instanceof DecodeError)) throw error;
       this.counts.malformed++;
@@ -86,6 +94,18 @@ export class WatchEngine<E = never> {
     this.addresses.finish(end, events as AddressEvent[]);
     for (const observer of this.observers) observer.finish(events as E[]);
     return events;
+  }
+
+  private decode(data: Buffer): DecodedFrame {
+    if (data.length > MEMO_MAX_FRAME_LENGTH) return decodeFrame(data);
+    const key = data.toString('latin1');
+    let decoded = this.recentlyDecoded.get(key);
+    if (decoded === undefined) {
+      decoded = decodeFrame(data);
+      if (this.recentlyDecoded.size >= MEMO_ENTRIES) this.recentlyDecoded.clear();
+      this.recentlyDecoded.set(key, decoded);
+    }
+    return decoded;
   }
 
   private advanceTo(now: bigint, events: (AddressEvent | E)[]): void {
