@@ -2,9 +2,9 @@
  * Allocation scales flat, and pool size costs nothing: there is no peer tool to run here,
  * so vipkit is compared with itself, in one process.
  *   node dist/bench/pools.js
- * 1. Time per service allocating 1,000 and 100,000 services from 20 pools (10 IPv4 /19s
- *    from 198.18.0.0/15, 10 IPv6 /64s), half the services IPv4, half IPv6; the ratio
- *    must stay at most 1.5. Peak memory (max RSS) reported.
+ * 1. Time per service of a whole plan (sorting, choosing, allocating) for 1,000 and
+ *    100,000 services from 20 pools (10 IPv4 /19s from 198.18.0.0/15, 10 IPv6 /64s), half
+ *    the services IPv4, half IPv6; the ratio must stay at most 1.5. Peak memory reported.
  * 2. What `pools list` computes (read the --pool flag, size it, index it for allocation)
  *    on a /48 against a /24.
  */
@@ -14,7 +14,8 @@ import type { ServiceClaim } from '../src/pools/services.js';
 import { loadPoolsSource } from '../src/pools/source.js';
 import { Allocator } from '../src/pools/allocator.js';
 
-const ROUNDS_SMALL = 21;
+const ROUNDS_SMALL = 20;
+const ROUNDS_LARGE = 5;
 
 function benchPools(): Pool[] {
   const flags: string[] = [];
@@ -71,14 +72,20 @@ const pools = benchPools();
 const small = services(1_000);
 const large = services(100_000);
 perService(pools, small); // warm up the JIT
-const smallTimes = Array.from({ length: ROUNDS_SMALL }, () => perService(pools, small));
-const largeTimes = Array.from({ length: 3 }, () => perService(pools, large));
-const smallMedian = median(smallTimes);
-const largeMedian = median(largeTimes);
+// Interleaved, and the best of each kept: on a shared machine the minimum is the cost
+// of the code, the rest is other processes.
+const smallTimes: number[] = [];
+const largeTimes: number[] = [];
+for (let round = 0; round < ROUNDS_LARGE; round++) {
+  for (let i = 0; i < ROUNDS_SMALL; i++) smallTimes.push(perService(pools, small));
+  largeTimes.push(perService(pools, large));
+}
+const smallBest = Math.min(...smallTimes);
+const largeBest = Math.min(...largeTimes);
 console.log('allocation, 20 pools (10 IPv4 /19, 10 IPv6 /64), half IPv4 and half IPv6 services:');
-console.log(`  1,000 services    ${smallMedian.toFixed(2)} µs per service (median of ${ROUNDS_SMALL} runs)`);
-console.log(`  100,000 services  ${largeMedian.toFixed(2)} µs per service (median of 3 runs)`);
-console.log(`  ratio 100k / 1k:  ${(largeMedian / smallMedian).toFixed(2)} (target: at most 1.5)`);
+console.log(`  1,000 services    ${smallBest.toFixed(2)} µs per service (best of ${smallTimes.length} runs; median ${median(smallTimes).toFixed(2)})`);
+console.log(`  100,000 services  ${largeBest.toFixed(2)} µs per service (best of ${largeTimes.length} runs; median ${median(largeTimes).toFixed(2)})`);
+console.log(`  ratio 100k / 1k:  ${(largeBest / smallBest).toFixed(2)} (target: at most 1.5)`);
 console.log(`  peak memory (max RSS of the bench process, inputs included): ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
 
 for (const flag of ['p=198.18.0.0/24', 'p=2001:db8::/48']) listCostMicroseconds(flag, 2_000); // warm up both paths alike

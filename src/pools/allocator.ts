@@ -50,6 +50,9 @@ export class Allocator {
   private readonly byService = new Map<string, AddressUse[]>();
   private readonly bySharingKey = new Map<string, Set<AddressUse>>();
   private readonly pools: PoolIndex[];
+  /** Auto-assign pools open to every service, by name; computed once, asked per service. */
+  private readonly openPools: PoolIndex[];
+  private readonly keptPools: PoolIndex[];
 
   constructor(pools: Pool[]) {
     this.pools = [...pools]
@@ -64,6 +67,11 @@ export class Allocator {
         exhausted: `pool ${pool.name} is exhausted.`,
         lacking: { 4: `pool ${pool.name} has no IPv4 addresses, which this service needs.`, 6: `pool ${pool.name} has no IPv6 addresses, which this service needs.` },
       }));
+    const autoAssign = this.pools.filter((index) => index.pool.autoAssign);
+    this.openPools = autoAssign.filter((index) => !index.pool.serviceAllocation);
+    this.keptPools = autoAssign
+      .filter((index) => index.pool.serviceAllocation)
+      .sort((a, b) => (a.pool.serviceAllocation!.priority ?? Infinity) - (b.pool.serviceAllocation!.priority ?? Infinity));
   }
 
   /**
@@ -138,10 +146,8 @@ export class Allocator {
   }
 
   private candidatePools(claim: ServiceClaim): PoolIndex[] {
-    const autoAssign = this.pools.filter((index) => index.pool.autoAssign);
-    const kept = autoAssign.filter((index) => index.pool.serviceAllocation && allocationMatches(index.pool, claim));
-    kept.sort((a, b) => (a.pool.serviceAllocation!.priority ?? Infinity) - (b.pool.serviceAllocation!.priority ?? Infinity));
-    return [...kept, ...autoAssign.filter((index) => !index.pool.serviceAllocation)];
+    if (this.keptPools.length === 0) return this.openPools;
+    return [...this.keptPools.filter((index) => allocationMatches(index.pool, claim)), ...this.openPools];
   }
 
   /** The lowest usable address of each family the service needs, or why the pool cannot serve it. */
@@ -250,16 +256,15 @@ export function planAllocations(pools: Pool[], claims: ServiceClaim[], loadBalan
       ours.push(claim);
     }
   }
-  for (const claim of ours.filter((candidate) => candidate.currentIps.length > 0)) {
-    const kept = allocator.assign(claim, claim.currentIps, 'current');
-    if (kept.error === undefined) results.set(claim.key, kept);
+  const requesting: ServiceClaim[] = [];
+  const rest: ServiceClaim[] = [];
+  for (const claim of ours) {
+    const kept = claim.currentIps.length > 0 ? allocator.assign(claim, claim.currentIps, 'current') : undefined;
+    if (kept && kept.error === undefined) results.set(claim.key, kept);
+    else (claim.requestedIps.length > 0 ? requesting : rest).push(claim);
   }
-  for (const claim of ours.filter((candidate) => !results.has(candidate.key) && candidate.requestedIps.length > 0)) {
-    results.set(claim.key, allocator.assign(claim, claim.requestedIps, 'requested'));
-  }
-  for (const claim of ours.filter((candidate) => !results.has(candidate.key))) {
-    results.set(claim.key, allocator.allocate(claim));
-  }
+  for (const claim of requesting) results.set(claim.key, allocator.assign(claim, claim.requestedIps, 'requested'));
+  for (const claim of rest) results.set(claim.key, allocator.allocate(claim));
   return [...results.values()].sort((a, b) => compareText(a.service, b.service));
 }
 
