@@ -1,0 +1,239 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  BASE_CONTEXT,
+  BgpError,
+  BgpFramer,
+  bgpMessage,
+  decodeUpdate,
+  ErrorAction,
+  formatAsPath,
+  formatCommunity,
+  keepalive,
+  MessageTooLongError,
+  negotiate,
+  notification,
+  open,
+  type OpenMessage,
+  packUpdates,
+  packWithdrawals,
+  parseAsPath,
+  parseCommunity,
+  parseLargeCommunity,
+  parsePrefix,
+  routeAttributes,
+  type RouteAttributes,
+  routeRefresh,
+  type SessionCodecContext,
+  toPathAttributes,
+  updateCapacity,
+  updateCodec,
+  validateOpen,
+} from '../../../src/wire/bgp/index.js';
+import { assertRoundTrip } from '../round-trip.js';
+import { bgpFixture } from './bgp-fixtures.js';
+
+const FOUR_OCTET: SessionCodecContext = { fourOctetAs: true, extendedMessage: false };
+const TWO_OCTET: SessionCodecContext = { fourOctetAs: false, extendedMessage: false };
+const EXTENDED: SessionCodecContext = { fourOctetAs: true, extendedMessage: true };
+
+function thrown(action: () => unknown): unknown {
+  try {
+    action();
+  } catch (error) {
+    return error;
+  }
+  assert.fail('expected a throw');
+}
+
+function bgpError(action: () => unknown, code: number, subcode: number): BgpError {
+  const error = thrown(action);
+  assert.ok(error instanceof BgpError, `expected BgpError, got ${String(error)}`);
+  assert.deepEqual([error.code, error.subcode], [code, subcode], error.message);
+  return error;
+}
+
+const LOCAL_OPEN: OpenMessage = {
+  type: 'open',
+  version: 4,
+  myAs: 64800,
+  holdTime: 9,
+  bgpIdentifier: '192.0.2.11',
+  capabilities: [
+    { type: 'multiprotocol', afi: 1, safi: 1 },
+    { type: 'multiprotocol', afi: 2, safi: 1 },
+    { type: 'route-refresh' },
+    { type: 'four-octet-as', asn: 64800 },
+    { type: 'extended-message' },
+  ],
+};
+
+describe('BgpFramer', () => {
+  it('splits a stream at any boundary and keeps partial data for later', () => {
+    const stream = Buffer.concat([bgpFixture('bird-open'), bgpFixture('bird-keepalive'), bgpFixture('bird-update-ipv4')]);
+    for (let cut = 0; cut <= stream.length; cut += 7) {
+      const framer = new BgpFramer();
+      const messages = [...framer.push(stream.subarray(0, cut)), ...framer.push(stream.subarray(cut))];
+      assert.deepEqual(messages, [bgpFixture('bird-open'), bgpFixture('bird-keepalive'), bgpFixture('bird-update-ipv4')]);
+      assert.equal(framer.buffered, 0);
+    }
+    const framer = new BgpFramer();
+    assert.deepEqual(framer.push(stream.subarray(0, 30)), []);
+    assert.equal(framer.buffered, 30);
+  });
+
+  it('refuses a bad marker, length or type with the Message Header Error', () => {
+    const keepaliveBytes = bgpFixture('bird-keepalive');
+    bgpError(() => new BgpFramer().push(Buffer.concat([Buffer.alloc(1), keepaliveBytes])), 1, 1);
+    const long = Buffer.from(keepaliveBytes);
+    long.writeUInt16BE(4097, 16);
+    assert.deepEqual(bgpError(() => new BgpFramer().push(long), 1, 2).data, Buffer.from([0x10, 0x01]), 'data is the bad length');
+    const extended = new BgpFramer();
+    extended.extendedMessage = true;
+    assert.deepEqual(extended.push(long), [], 'with extended messages 4097 is fine (and incomplete)');
+    const badType = Buffer.from(keepaliveBytes);
+    badType[18] = 9;
+    assert.deepEqual(bgpError(() => new BgpFramer().push(badType), 1, 3).data, Buffer.from([9]));
+  });
+
+  it('refuses a KEEPALIVE with a body and a ROUTE-REFRESH of the wrong length', () => {
+    const padded = Buffer.concat([bgpFixture('bird-keepalive'), Buffer.alloc(1)]);
+    padded.writeUInt16BE(20, 16);
+    bgpError(() => keepalive.decode(padded), 1, 2);
+    const refresh = Buffer.concat([bgpFixture('bird-route-refresh-ipv4'), Buffer.alloc(1)]);
+    refresh.writeUInt16BE(24, 16);
+    bgpError(() => routeRefresh.decode(refresh), 7, 1);
+  });
+});
+
+describe('message codecs', () => {
+  it('round-trip every message type', () => {
+    assertRoundTrip(open, LOCAL_OPEN);
+    assertRoundTrip(open, { ...LOCAL_OPEN, capabilities: [{ type: 'graceful-restart', restarting: true, notification: true, restartTime: 4095, families: [{ afi: 2, safi: 1, forwardingState: true }] }] });
+    assertRoundTrip(keepalive, { type: 'keepalive' });
+    assertRoundTrip(routeRefresh, { type: 'route-refresh', afi: 2, safi: 1, subtype: 1 });
+    assertRoundTrip(notification, { type: 'notification', code: 6, subcode: 4, communication: 'ünïcödé reboot' });
+    assertRoundTrip(notification, { type: 'notification', code: 3, subcode: 3, data: Buffer.from([3]) });
+    assertRoundTrip(bgpMessage(TWO_OCTET), { type: 'update', withdrawn: ['198.51.100.0/24'], attributes: [], nlri: [] });
+  });
+
+  it('an OPEN with capabilities over 255 bytes uses RFC 9072 extended parameters', () => {
+    const many: OpenMessage = { ...LOCAL_OPEN, capabilities: Array.from({ length: 70 }, (_, index) => ({ type: 'multiprotocol' as const, afi: 1, safi: index })) };
+    const bytes = open.encode(many);
+    assert.equal(bytes[28], 255);
+    assert.equal(bytes[29], 255);
+    assertRoundTrip(open, many);
+  });
+
+  it('a Shutdown Communication over 255 bytes is refused', () => {
+    assert.ok(thrown(() => notification.encode({ type: 'notification', code: 6, subcode: 2, communication: 'x'.repeat(256) })) instanceof Error);
+  });
+
+  it('refuses an UPDATE over 4096 bytes unless extended messages were negotiated', () => {
+    const communities = Array.from({ length: 1100 }, (_, index) => index);
+    const big = { type: 'update' as const, withdrawn: [], attributes: [{ type: 'communities' as const, value: communities }], nlri: [] };
+    const error = thrown(() => updateCodec(FOUR_OCTET).encode(big));
+    assert.ok(error instanceof MessageTooLongError);
+    assert.equal(error.limit, 4096);
+    assertRoundTrip(updateCodec(EXTENDED), big);
+  });
+
+  it('writes AS numbers in 2 octets for a 2-octet session and refuses ones that need 4', () => {
+    const attributes = toPathAttributes({ origin: 'igp', asPath: parseAsPath('64800 65550'), nextHop: '192.0.2.11' }, TWO_OCTET);
+    assert.deepEqual(
+      attributes.filter((attribute) => attribute.type === 'as-path' || attribute.type === 'as4-path'),
+      [
+        { type: 'as-path', segments: [{ type: 'sequence', asns: [64800, 23456] }] },
+        { type: 'as4-path', segments: [{ type: 'sequence', asns: [64800, 65550] }] },
+      ],
+    );
+    const update = decodeUpdate(updateCodec(TWO_OCTET).encode({ type: 'update', withdrawn: [], attributes, nlri: ['198.18.0.0/24'] }), TWO_OCTET);
+    assert.equal(formatAsPath(routeAttributes(update.attributes, TWO_OCTET).asPath!), '64800 65550');
+    assert.ok(thrown(() => updateCodec(TWO_OCTET).encode({ type: 'update', withdrawn: [], attributes: [{ type: 'as-path', segments: [{ type: 'sequence', asns: [65550] }] }], nlri: [] })) instanceof Error);
+  });
+});
+
+describe('packing UPDATEs', () => {
+  const route: RouteAttributes = { origin: 'igp', asPath: [{ type: 'sequence', asns: [64800] }], nextHop: '192.0.2.11', ipv6NextHop: '2001:db8:2::11', communities: [parseCommunity('64800:100')] };
+  const ipv4 = Array.from({ length: 2000 }, (_, index) => `198.18.${index >> 8}.${index & 0xff}/32`);
+  const ipv6 = Array.from({ length: 600 }, (_, index) => `2001:db8:${(index + 1).toString(16)}::/48`);
+
+  for (const context of [FOUR_OCTET, EXTENDED]) {
+    it(`fills UPDATEs to the limit and loses no prefix (extended ${context.extendedMessage})`, () => {
+      const limit = context.extendedMessage ? 65535 : 4096;
+      const messages = packUpdates(route, [...ipv4, ...ipv6], context);
+      const announced: string[] = [];
+      for (const bytes of messages) {
+        assert.ok(bytes.length <= limit);
+        const update = decodeUpdate(bytes, context);
+        assert.equal(update.errors, undefined);
+        announced.push(...update.nlri, ...update.attributes.flatMap((attribute) => (attribute.type === 'mp-reach' ? attribute.prefixes : [])));
+        assert.deepEqual(routeAttributes(update.attributes, context).communities, route.communities);
+      }
+      assert.deepEqual(announced, [...ipv4, ...ipv6]);
+      // 2000 /32s of 5 bytes and 600 /48s of 7 bytes: as few messages as the bytes need.
+      const ipv4Messages = Math.ceil((ipv4.length * 5) / updateCapacity(route, { afi: 1, safi: 1 }, context));
+      const ipv6Messages = Math.ceil((ipv6.length * 7) / updateCapacity(route, { afi: 2, safi: 1 }, context));
+      assert.equal(messages.length, ipv4Messages + ipv6Messages);
+      if (!context.extendedMessage) assert.ok(messages[0]!.length > limit - 5, 'the first message is full');
+    });
+  }
+
+  it('withdraws in as few messages as fit', () => {
+    const messages = packWithdrawals([...ipv4, ...ipv6], FOUR_OCTET);
+    const withdrawn = messages.flatMap((bytes) => {
+      const update = decodeUpdate(bytes, FOUR_OCTET);
+      return [...update.withdrawn, ...update.attributes.flatMap((attribute) => (attribute.type === 'mp-unreach' ? attribute.prefixes : []))];
+    });
+    assert.deepEqual(withdrawn, [...ipv4, ...ipv6]);
+    assert.equal(messages.length, Math.ceil((ipv4.length * 5) / (4096 - 23)) + Math.ceil((ipv6.length * 7) / (4096 - 23 - 7)));
+  });
+});
+
+describe('OPEN validation and negotiation', () => {
+  const expect = { expectedPeerAs: 64800, localRouterId: '192.0.2.1', localAs: 65002 };
+
+  it('accepts a good OPEN and names each refusal', () => {
+    validateOpen(LOCAL_OPEN, expect);
+    assert.deepEqual(bgpError(() => validateOpen({ ...LOCAL_OPEN, version: 3 }, expect), 2, 1).data, Buffer.from([0, 4]));
+    bgpError(() => validateOpen(LOCAL_OPEN, { ...expect, expectedPeerAs: 65099 }), 2, 2);
+    bgpError(() => validateOpen({ ...LOCAL_OPEN, bgpIdentifier: '0.0.0.0' }, expect), 2, 3);
+    bgpError(() => validateOpen({ ...LOCAL_OPEN, bgpIdentifier: '192.0.2.1' }, { ...expect, localAs: 64800 }), 2, 3);
+    bgpError(() => validateOpen({ ...LOCAL_OPEN, holdTime: 2 }, expect), 2, 6);
+    bgpError(() => validateOpen({ ...LOCAL_OPEN, holdTime: 1 }, expect), 2, 6);
+    validateOpen({ ...LOCAL_OPEN, holdTime: 0 }, expect);
+    bgpError(() => validateOpen({ ...LOCAL_OPEN, parameters: [{ type: 1, value: Buffer.alloc(0) }] }, expect), 2, 4);
+    const fourOctet: OpenMessage = { ...LOCAL_OPEN, myAs: 23456, capabilities: [{ type: 'four-octet-as', asn: 65550 }] };
+    validateOpen(fourOctet, { ...expect, expectedPeerAs: 65550 });
+    bgpError(() => validateOpen(fourOctet, expect), 2, 2);
+  });
+
+  it('negotiates the smaller hold time, a third of it for keepalives, and the common capabilities', () => {
+    const peer = open.decode(bgpFixture('bird-open-2-octet-as'));
+    const session = negotiate(LOCAL_OPEN, peer);
+    assert.deepEqual([session.holdTime, session.keepaliveTime, session.peerAs], [9, 3, 65002]);
+    assert.deepEqual(session.families, [{ afi: 1, safi: 1 }]);
+    assert.deepEqual(session.context, BASE_CONTEXT);
+    assert.equal(session.routeRefresh, true);
+    assert.equal(session.gracefulRestart, undefined, 'only the peer advertised graceful restart');
+    assert.equal(negotiate({ ...LOCAL_OPEN, holdTime: 0 }, peer).keepaliveTime, 0);
+  });
+});
+
+describe('text forms', () => {
+  it('AS paths, communities, large communities and prefixes', () => {
+    const path = parseAsPath('64800 65002 {64512,64513} (65000 65001) [65003]');
+    assert.equal(formatAsPath(path), '64800 65002 {64512 64513} (65000 65001) [65003]');
+    assert.equal(formatCommunity(parseCommunity('65002:100')), '65002:100');
+    assert.equal(formatCommunity(parseCommunity('no-export')), 'NO_EXPORT');
+    assert.equal(parseCommunity('BLACKHOLE'), 0xffff029a);
+    assert.equal(formatCommunity(0xffff0000), 'GRACEFUL_SHUTDOWN');
+    assert.equal(formatCommunity(0xffffff04), 'NO_PEER');
+    assert.deepEqual(parseLargeCommunity('65002:7:8'), { globalAdministrator: 65002, localData1: 7, localData2: 8 });
+    assert.deepEqual(parsePrefix('2001:db8::/32').length, 32);
+    for (const bad of ['203.0.113.5/24', '203.0.113.0/33', '65536:1', '{64512']) {
+      assert.ok(thrown(() => (bad.includes('/') ? parsePrefix(bad) : bad.includes('{') ? parseAsPath(bad) : parseCommunity(bad))) instanceof Error);
+    }
+    assert.equal(ErrorAction.AttributeDiscard < ErrorAction.TreatAsWithdraw && ErrorAction.AfiSafiDisable < ErrorAction.SessionReset, true);
+  });
+});
