@@ -30,6 +30,33 @@ const STEPS: { title: string; argv: string[] }[] = [
   { title: 'Sweep the /24: every host, and the duplicate', argv: ['arping', '192.0.2.0/24'] },
 ];
 
+/** A MetalLB config with the kind of typo nobody is told about, and the same config fixed. */
+const POOLS_CONFIG = `configInline:
+  peers:
+    - peer-address: 192.0.2.1
+      peer-asn: 65002
+      my-asn: 64800
+  address-pools:
+    - name: public
+      protocol: bpg
+      addresses:
+        - 203.0.113.0/29
+`;
+
+const POOLS_SERVICES = ['web', 'web-tls', 'api', 'legacy']
+  .map((name, index) => {
+    const sharing = name.startsWith('web') ? '\n  annotations:\n    metallb.io/allow-shared-ip: web' : '';
+    const requested = name === 'legacy' ? '\n  loadBalancerIP: 198.51.100.7' : '';
+    return `apiVersion: v1\nkind: Service\nmetadata:\n  name: ${name}\n  namespace: shop${sharing}\nspec:\n  type: LoadBalancer${requested}\n  ports:\n    - port: ${8080 + index}\n`;
+  })
+  .join('---\n');
+
+/** pools sends nothing: it reads the files written into the step's working directory. */
+const POOL_STEPS: { title: string; argv: string[] }[] = [
+  { title: 'Check a MetalLB config: the typo MetalLB would ignore, and addresses some clients mishandle', argv: ['pools', 'check', 'metallb-values.yaml'] },
+  { title: 'What would each service get? (two share an address, one asks for one outside every pool)', argv: ['pools', 'allocate', '--services', 'services.yaml', 'metallb-values-fixed.yaml'] },
+];
+
 export async function run(_targets: string[], _options: Record<string, unknown>, ui: Ui): Promise<number> {
   if (process.getuid?.() !== 0) throw new UsageError('demo builds network namespaces and needs root: run it with sudo.');
   const scratch = mkdtempSync(join(tmpdir(), 'vipkit-demo-'));
@@ -39,12 +66,15 @@ export async function run(_targets: string[], _options: Record<string, unknown>,
     const ethers = join(scratch, 'ethers');
     writeFileSync(ethers, DEMO_LAB.hosts.map((host) => `${lab.mac(host.name)} ${host.name}`).join('\n') + '\n');
     ui.note(`Node names come from an ethers file of the lab's MACs, passed with --ethers ${ethers}.`);
-    for (const step of STEPS) {
-      const argv = [...step.argv, '--ethers', ethers];
+    writeFileSync(join(scratch, 'metallb-values.yaml'), POOLS_CONFIG);
+    writeFileSync(join(scratch, 'metallb-values-fixed.yaml'), POOLS_CONFIG.replace('bpg', 'bgp'));
+    writeFileSync(join(scratch, 'services.yaml'), POOLS_SERVICES);
+    for (const step of [...STEPS, ...POOL_STEPS]) {
+      const argv = step.argv[0] === 'arping' ? [...step.argv, '--ethers', ethers] : step.argv;
       ui.line('');
       ui.line(ui.style.bold.cyan(`# ${step.title}`));
       ui.line(ui.style.dim(`client$ vipkit ${step.argv.join(' ')}`));
-      const { output, code } = await runInterleaved(lab, 'client', [process.execPath, VIPKIT, ...argv]);
+      const { output, code } = await runInterleaved(lab, 'client', [process.execPath, VIPKIT, ...argv], scratch);
       ui.line(output.trimEnd());
       ui.line(ui.style.dim(`(exit ${code})`));
     }
@@ -57,9 +87,9 @@ export async function run(_targets: string[], _options: Record<string, unknown>,
 }
 
 /** Runs a command in the lab and keeps its stdout and stderr in the order they were written, as a terminal would show them. */
-function runInterleaved(lab: Lab, host: string, argv: string[]): Promise<{ output: string; code: number }> {
+function runInterleaved(lab: Lab, host: string, argv: string[], cwd: string): Promise<{ output: string; code: number }> {
   return new Promise((resolve, reject) => {
-    const child = lab.spawn(host, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = lab.spawn(host, argv, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     const timer = setTimeout(() => child.kill('SIGTERM'), STEP_TIMEOUT_MS);
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
