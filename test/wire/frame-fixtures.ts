@@ -5,17 +5,21 @@ import { fileURLToPath } from 'node:url';
 /** test/fixtures/frames, seen from dist/test/wire where the compiled tests run. */
 const FIXTURE_DIRECTORY = fileURLToPath(new URL('../../../test/fixtures/frames/', import.meta.url));
 
-/** Every `<name>.hex` frame fixture by name. Finding none fails: a loader that silently
- *  matches nothing tests nothing. */
-export function loadFrameFixtures(): Map<string, Buffer> {
+/** Every `<name>.hex` fixture (one frame or message as lower-case hex) in `directory`, by
+ *  name. Finding none fails: a loader that silently matches nothing tests nothing. */
+export function loadHexFixtures(directory: string): Map<string, Buffer> {
   const fixtures = new Map<string, Buffer>();
-  for (const file of readdirSync(FIXTURE_DIRECTORY).filter((name) => name.endsWith('.hex'))) {
-    const hex = readFileSync(FIXTURE_DIRECTORY + file, 'utf8').replace(/\s+/g, '');
+  for (const file of readdirSync(directory).filter((name) => name.endsWith('.hex'))) {
+    const hex = readFileSync(directory + file, 'utf8').replace(/\s+/g, '');
     assert.match(hex, /^(?:[0-9a-f]{2})+$/, `${file} holds one frame as lower-case hex`);
     fixtures.set(file.slice(0, -'.hex'.length), Buffer.from(hex, 'hex'));
   }
-  assert.ok(fixtures.size > 0, `no .hex fixtures found in ${FIXTURE_DIRECTORY}`);
+  assert.ok(fixtures.size > 0, `no .hex fixtures found in ${directory}`);
   return fixtures;
+}
+
+export function loadFrameFixtures(): Map<string, Buffer> {
+  return loadHexFixtures(FIXTURE_DIRECTORY);
 }
 
 let loaded: Map<string, Buffer> | undefined;

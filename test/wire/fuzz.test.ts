@@ -9,23 +9,13 @@ import { ipv4FromBytes, ipv6FromBytes } from '../../src/wire/ip-address.js';
 import { ipv6 } from '../../src/wire/ipv6.js';
 import { macFromBytes } from '../../src/wire/mac.js';
 import { ndp } from '../../src/wire/ndp.js';
+import { prng } from '../helpers/prng.js';
 import { loadFrameFixtures } from './frame-fixtures.js';
 
 // Property: every decoder returns or throws DecodeError on any input, nothing else.
 // Set VIPKIT_FUZZ_SEED to replay a failure; the seed is in every failure message.
 const CASES = 20_000;
 const seed = Number(process.env['VIPKIT_FUZZ_SEED'] ?? Math.floor(Math.random() * 2 ** 32));
-
-/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
-function prng(state: number): () => number {
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 const decoders: Array<[string, (bytes: Buffer) => unknown]> = [
   ['decodeFrame', decodeFrame],

@@ -15,7 +15,8 @@ import {
   routeRefresh,
   type SessionCodecContext,
 } from '../../../src/wire/bgp/index.js';
-import { loadBgpFixtures, prng } from './bgp-fixtures.js';
+import { prng } from '../../helpers/prng.js';
+import { loadBgpFixtures } from './bgp-fixtures.js';
 
 // Property: every BGP decoder returns or throws BgpError on any input, nothing else, and
 // whatever decodes also encodes again. Set VIPKIT_FUZZ_SEED to replay a failure; the seed

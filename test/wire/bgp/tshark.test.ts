@@ -19,48 +19,11 @@ import {
   routeRefresh,
   type SessionCodecContext,
 } from '../../../src/wire/bgp/index.js';
+import { tsharkFields } from '../../helpers/capture.js';
 
-// Independent eyes: tshark decodes what the encoders write, each message in its own TCP
-// segment to port 179 of an Ethernet/IPv4 frame in a classic pcap file.
+// Independent eyes: text2pcap wraps each encoded message in its own Ethernet/IPv4/TCP
+// segment to port 179 (sequence numbers running on), and tshark decodes the file.
 const CONTEXT: SessionCodecContext = { fourOctetAs: true, extendedMessage: false };
-
-function tcpFrame(payload: Buffer, sequence: number): Buffer {
-  const ethernet = Buffer.from('02005e10000b02005e10000a0800', 'hex');
-  const ip = Buffer.alloc(20);
-  ip.writeUInt8(0x45, 0);
-  ip.writeUInt16BE(20 + 20 + payload.length, 2);
-  ip.writeUInt8(64, 8);
-  ip.writeUInt8(6, 9); // TCP
-  Buffer.from([192, 0, 2, 10]).copy(ip, 12);
-  Buffer.from([192, 0, 2, 11]).copy(ip, 16);
-  const tcp = Buffer.alloc(20);
-  tcp.writeUInt16BE(40000, 0);
-  tcp.writeUInt16BE(179, 2);
-  tcp.writeUInt32BE(sequence, 4);
-  tcp.writeUInt8(0x50, 12); // data offset 5 words
-  tcp.writeUInt8(0x18, 13); // PSH, ACK
-  tcp.writeUInt16BE(65535, 14);
-  return Buffer.concat([ethernet, ip, tcp, payload]);
-}
-
-function pcapFile(payloads: Buffer[]): Buffer {
-  const header = Buffer.alloc(24);
-  header.writeUInt32LE(0xa1b2c3d4, 0);
-  header.writeUInt16LE(2, 4);
-  header.writeUInt16LE(4, 6);
-  header.writeUInt32LE(65535, 16);
-  header.writeUInt32LE(1, 20); // LINKTYPE_ETHERNET
-  let sequence = 1;
-  const records = payloads.map((payload) => {
-    const frame = tcpFrame(payload, sequence);
-    sequence += payload.length;
-    const record = Buffer.alloc(16);
-    record.writeUInt32LE(frame.length, 8);
-    record.writeUInt32LE(frame.length, 12);
-    return Buffer.concat([record, frame]);
-  });
-  return Buffer.concat([header, ...records]);
-}
 
 const FIELDS = [
   'bgp.type',
@@ -76,23 +39,15 @@ const FIELDS = [
   'bgp.large_communities.ga',
   'bgp.notify.communication',
   'bgp.route_refresh.afi',
-  '_ws.malformed',
-  '_ws.expert.severity',
 ];
 
-function tsharkFields(payloads: Buffer[]): Array<Record<string, string>> {
+function tsharkReading(messages: Buffer[]): Array<Record<string, string>> {
   const directory = mkdtempSync(join(tmpdir(), 'vipkit-bgp-'));
   try {
-    const file = join(directory, 'encoded.pcap');
-    writeFileSync(file, pcapFile(payloads));
-    const output = execFileSync('tshark', ['-r', file, '-d', 'tcp.port==179,bgp', '-T', 'fields', '-E', 'separator=/t', ...FIELDS.flatMap((field) => ['-e', field])], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    return output
-      .trimEnd()
-      .split('\n')
-      .map((line) => Object.fromEntries(line.split('\t').map((value, index) => [FIELDS[index]!, value]).filter(([, value]) => value !== '')));
+    const dump = messages.map((message) => `000000 ${message.toString('hex').replace(/../g, '$& ')}\n`).join('\n');
+    writeFileSync(join(directory, 'messages.txt'), dump);
+    execFileSync('text2pcap', ['-q', '-4', '192.0.2.10,192.0.2.11', '-T', '40000,179', join(directory, 'messages.txt'), join(directory, 'encoded.pcap')]);
+    return tsharkFields(join(directory, 'encoded.pcap'), FIELDS).map((row) => Object.fromEntries(Object.entries(row).filter(([, value]) => value !== '')));
   } finally {
     rmSync(directory, { recursive: true, force: true });
   }
@@ -126,7 +81,7 @@ describe('BGP encoders, read back by tshark', () => {
       routeRefresh.encode({ type: 'route-refresh', afi: 2, safi: 1, subtype: 0 }),
       notification.encode({ type: 'notification', code: 6, subcode: 2, communication: 'maintenance window' }),
     ];
-    const fields = tsharkFields(payloads);
+    const fields = tsharkReading(payloads);
     assert.deepEqual(fields, [
       { 'bgp.type': '1', 'bgp.open.myas': '23456', 'bgp.cap.4as': '65550' },
       { 'bgp.type': '4' },
