@@ -1,9 +1,9 @@
 import type { BgpAdvertisement, LabelSelector, Location, Peer, Pool, PoolsConfig, Problem, Protocol, ServiceAllocation } from './model.js';
 import { emptyConfig, PROTOCOLS } from './model.js';
 import { MAX_ASN } from './legacy-config.js';
-import { formatDuration, kubernetesName, readAddress, readDuration, readPoolRange } from './value-parsers.js';
+import { addressField, durationField, formatDuration, kubernetesName, readAddress, readLabelSelector, readPoolRange } from './value-parsers.js';
 import { suggestion } from './suggest.js';
-import { entry, expectMap, FieldReader, type YamlMap, type YamlNode } from './yaml-source.js';
+import { entry, expectMap, FieldReader, type YamlMap } from './yaml-source.js';
 
 /**
  * MetalLB's custom resources (metallb.io, v0.13 on): IPAddressPool, L2Advertisement,
@@ -37,8 +37,6 @@ const PEER_KEYS = [
   'dynamicASN',
   'enableGracefulRestart',
 ];
-const SELECTOR_KEYS = ['matchLabels', 'matchExpressions'];
-const EXPRESSION_KEYS = ['key', 'operator', 'values'];
 
 /** An advertisement and which pools it selects, resolved once all documents are read. */
 interface Selecting {
@@ -150,8 +148,8 @@ export class CrdReader {
     return {
       priority: fields.integer('priority', 0, 2 ** 31 - 1),
       namespaces: fields.stringList('namespaces').map(({ value }) => value),
-      namespaceSelectors: fields.list('namespaceSelectors').flatMap((node) => this.readSelector(node) ?? []),
-      serviceSelectors: fields.list('serviceSelectors').flatMap((node) => this.readSelector(node) ?? []),
+      namespaceSelectors: fields.list('namespaceSelectors').flatMap((node) => readLabelSelector(node, this.problems, 'matchLabels', 'matchExpressions') ?? []),
+      serviceSelectors: fields.list('serviceSelectors').flatMap((node) => readLabelSelector(node, this.problems, 'matchLabels', 'matchExpressions') ?? []),
     };
   }
 
@@ -170,7 +168,7 @@ export class CrdReader {
     this.advertisements.push({
       protocol,
       poolNames: fields.stringList('ipAddressPools').map(({ value }) => value),
-      poolSelectors: fields.list('ipAddressPoolSelectors').flatMap((node) => this.readSelector(node) ?? []),
+      poolSelectors: fields.list('ipAddressPoolSelectors').flatMap((node) => readLabelSelector(node, this.problems, 'matchLabels', 'matchExpressions') ?? []),
       advertisement,
       at: fields.has('ipAddressPools') ? fields.at('ipAddressPools') : spec.at,
     });
@@ -185,27 +183,19 @@ export class CrdReader {
     }
     const address = readAddress(addressText, 'peerAddress', fields.at('peerAddress'), this.problems);
     if (address === undefined) return;
-    const duration = (key: string) => {
-      const text = fields.string(key);
-      return text === undefined ? undefined : readDuration(text, key, fields.at(key), this.problems);
-    };
-    const optionalAddress = (key: string) => {
-      const text = fields.string(key);
-      return text === undefined ? undefined : readAddress(text, key, fields.at(key), this.problems);
-    };
     const peer: Peer = {
       address,
       asn: fields.integer('peerASN', 1, MAX_ASN),
       myAsn: fields.integer('myASN', 1, MAX_ASN),
       port: fields.integer('peerPort', 1, 65535),
-      holdTime: duration('holdTime'),
-      keepaliveTime: duration('keepaliveTime'),
-      routerId: optionalAddress('routerID'),
-      sourceAddress: optionalAddress('sourceAddress'),
+      holdTime: durationField(fields, 'holdTime', this.problems),
+      keepaliveTime: durationField(fields, 'keepaliveTime', this.problems),
+      routerId: addressField(fields, 'routerID', this.problems),
+      sourceAddress: addressField(fields, 'sourceAddress', this.problems),
       password: fields.string('password'),
       bfdProfile: fields.string('bfdProfile'),
       ebgpMultiHop: fields.boolean('ebgpMultiHop'),
-      nodeSelectors: fields.list('nodeSelectors').flatMap((node) => this.readSelector(node) ?? []),
+      nodeSelectors: fields.list('nodeSelectors').flatMap((node) => readLabelSelector(node, this.problems, 'matchLabels', 'matchExpressions') ?? []),
       at: spec.at,
     };
     this.config.peers.push(peer);
@@ -221,19 +211,6 @@ export class CrdReader {
       const value = alias.string('value');
       if (name !== undefined && value !== undefined) this.config.communityAliases.set(name, { value, at: map.at });
     }
-  }
-
-  private readSelector(node: YamlNode): LabelSelector | undefined {
-    const map = expectMap(node, 'a label selector', this.problems);
-    if (!map) return undefined;
-    const fields = new FieldReader(map, 'a label selector', this.problems, SELECTOR_KEYS);
-    const matchExpressions = fields.list('matchExpressions').flatMap((item) => {
-      const expression = expectMap(item, 'a match expression', this.problems);
-      if (!expression) return [];
-      const parts = new FieldReader(expression, 'a match expression', this.problems, EXPRESSION_KEYS);
-      return [{ key: parts.string('key') ?? '', operator: parts.string('operator') ?? '', values: parts.stringList('values').map(({ value }) => value) }];
-    });
-    return { matchLabels: fields.stringMap('matchLabels'), matchExpressions };
   }
 }
 

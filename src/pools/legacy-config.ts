@@ -1,6 +1,6 @@
-import type { BgpAdvertisement, LabelSelector, Peer, Pool, PoolsConfig, Problem, Protocol } from './model.js';
+import type { BgpAdvertisement, Peer, Pool, PoolsConfig, Problem, Protocol } from './model.js';
 import { emptyConfig } from './model.js';
-import { readAddress, readDuration, readPoolRange, readProtocol } from './value-parsers.js';
+import { addressField, durationField, readAddress, readLabelSelector, readPoolRange, readProtocol } from './value-parsers.js';
 import { entry, expectMap, FieldReader, type YamlMap, type YamlNode } from './yaml-source.js';
 
 /**
@@ -26,8 +26,6 @@ const PEER_KEYS = [
   'bfd-profile',
   'ebgp-multihop',
 ];
-const SELECTOR_KEYS = ['match-labels', 'match-expressions'];
-const EXPRESSION_KEYS = ['key', 'operator', 'values'];
 
 export const MAX_ASN = 4_294_967_295;
 
@@ -107,40 +105,19 @@ function readPeer(node: YamlNode, problems: Problem[]): Peer | undefined {
   }
   const address = readAddress(addressText, 'peer-address', fields.at('peer-address'), problems);
   if (address === undefined) return undefined;
-  const duration = (key: string) => {
-    const text = fields.string(key);
-    return text === undefined ? undefined : readDuration(text, key, fields.at(key), problems);
-  };
-  const optionalAddress = (key: string) => {
-    const text = fields.string(key);
-    return text === undefined ? undefined : readAddress(text, key, fields.at(key), problems);
-  };
   return {
     address,
     asn: fields.integer('peer-asn', 1, MAX_ASN),
     myAsn: fields.integer('my-asn', 1, MAX_ASN),
     port: fields.integer('peer-port', 1, 65535),
-    holdTime: duration('hold-time'),
-    keepaliveTime: duration('keepalive-time'),
-    routerId: optionalAddress('router-id'),
-    sourceAddress: optionalAddress('source-address'),
+    holdTime: durationField(fields, 'hold-time', problems),
+    keepaliveTime: durationField(fields, 'keepalive-time', problems),
+    routerId: addressField(fields, 'router-id', problems),
+    sourceAddress: addressField(fields, 'source-address', problems),
     password: fields.string('password'),
     bfdProfile: fields.string('bfd-profile'),
     ebgpMultiHop: fields.boolean('ebgp-multihop'),
-    nodeSelectors: fields.list('node-selectors').flatMap((item) => readNodeSelector(item, problems) ?? []),
+    nodeSelectors: fields.list('node-selectors').flatMap((item) => readLabelSelector(item, problems, 'match-labels', 'match-expressions') ?? []),
     at: map.at,
   };
-}
-
-function readNodeSelector(node: YamlNode, problems: Problem[]): LabelSelector | undefined {
-  const map = expectMap(node, 'a node selector', problems);
-  if (!map) return undefined;
-  const fields = new FieldReader(map, 'a node selector', problems, SELECTOR_KEYS);
-  const matchExpressions = fields.list('match-expressions').flatMap((item) => {
-    const expression = expectMap(item, 'a match expression', problems);
-    if (!expression) return [];
-    const parts = new FieldReader(expression, 'a match expression', problems, EXPRESSION_KEYS);
-    return [{ key: parts.string('key') ?? '', operator: parts.string('operator') ?? '', values: parts.stringList('values').map(({ value }) => value) }];
-  });
-  return { matchLabels: fields.stringMap('match-labels'), matchExpressions };
 }
