@@ -3,7 +3,7 @@ import { Reader } from '../reader.js';
 import { checkUint } from '../uint-field.js';
 import { BgpError, ErrorAction } from './bgp-error.js';
 import { ErrorCode, UpdateSubcode } from './notification-codes.js';
-import { decodeNlri, encodeNlri } from './prefix.js';
+import { decodeNlri, encodeNlri } from './nlri.js';
 import { Afi, type Family, Safi, type SessionCodecContext } from './registry.js';
 
 /*

@@ -60,7 +60,7 @@ export * from './notification.js';
 export * from './notification-codes.js';
 export * from './open.js';
 export * from './pack.js';
-export * from './prefix.js';
+export * from './nlri.js';
 export * from './registry.js';
 export * from './route-attributes.js';
 export * from './route-refresh.js';

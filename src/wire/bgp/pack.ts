@@ -1,7 +1,7 @@
 import { DecodeError } from '../decode-error.js';
 import { type AnyPathAttribute, encodeAttribute } from './attributes.js';
 import { MessageTooLongError } from './header.js';
-import { prefixAfi, prefixEncodingLength } from './prefix.js';
+import { prefixAfi, prefixEncodingLength } from './nlri.js';
 import { Afi, type Family, HEADER_LENGTH, maxMessageLength, Safi, type SessionCodecContext } from './registry.js';
 import { type RouteAttributes, toPathAttributes } from './route-attributes.js';
 import { encodeUpdate, type UpdateMessage } from './update.js';

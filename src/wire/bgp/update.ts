@@ -5,7 +5,7 @@ import { type AnyPathAttribute, AttributeCode, attributeCode, decodeAttributes, 
 import { BgpError, ErrorAction } from './bgp-error.js';
 import { messageBody, wrapMessage } from './header.js';
 import { ErrorCode, UpdateSubcode } from './notification-codes.js';
-import { decodeNlri, encodeNlri, nlriEncodingLength } from './prefix.js';
+import { decodeNlri, encodeNlri, nlriEncodingLength } from './nlri.js';
 import { Afi, type Family, HEADER_LENGTH, IPV4_UNICAST, maxMessageLength, MessageType, type SessionCodecContext } from './registry.js';
 
 /*
