@@ -98,6 +98,8 @@ export function step(state: FsmState, event: FsmEvent, config: FsmConfig): Step 
 }
 
 function idle(state: FsmState, event: FsmEvent, config: FsmConfig): Step {
+  // A stop between retries cancels the pending restart.
+  if (event.type === 'stop') return stopped(state, event.notification);
   const starts = event.type === 'start' || (event.type === 'timer-expired' && event.timer === 'connect-retry');
   if (!starts) return ignore(state, event);
   const reason = event.type === 'start' ? 'started' : 'connect-retry timer expired: starting again';
