@@ -67,7 +67,11 @@ async function liveRate(lab: Lab, directory: string): Promise<void> {
   const file = join(directory, 'speakers.pcap');
   writeArpCapture(file, SPEAKERS);
   const loops = Math.round((PPS * SECONDS) / SPEAKERS);
-  const watching = lab.exec('client', [process.execPath, VIPKIT, 'watch', '--json', '-I', 'eth0', '--for', String(SECONDS + 4)], { timeoutMs: (SECONDS + 30) * 1000 });
+  // Events go to a file, as a monitor's log would: a pipe whose reader lags blocks stdout
+  // (synchronous for pipes in Node.js), and the 1000 owner events of the first 20 ms with it.
+  const events = join(directory, 'events.json');
+  const watchCommand = `${process.execPath} ${VIPKIT} watch --json -I eth0 --for ${SECONDS + 4} > ${events} && tail -n 1 ${events}`;
+  const watching = lab.exec('client', ['sh', '-c', watchCommand], { timeoutMs: (SECONDS + 30) * 1000 });
   // Let watch open its capture before the first frame leaves.
   await delay(1500);
   const replay = await lab.exec('generator', ['tcpreplay', '-i', 'eth0', '--pps', String(PPS), '--loop', String(loops), file], { timeoutMs: (SECONDS + 20) * 1000 });
