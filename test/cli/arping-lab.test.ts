@@ -151,7 +151,7 @@ describe('vipkit arping in a namespace lab', () => {
     });
     try {
       assert.equal(code, 0);
-      const frames = tsharkFields(capture.file, ['icmpv6.type', 'icmpv6.nd.na.target_address', 'icmpv6.nd.na.flag.o', 'icmpv6.nd.na.flag.s', 'icmpv6.opt.linkaddr', 'ipv6.hlim', 'ipv6.dst', 'icmpv6.checksum.status'], 'icmpv6.type == 136');
+      const frames = tsharkFields(capture.file, ['icmpv6.type', 'icmpv6.nd.na.target_address', 'icmpv6.nd.na.flag.o', 'icmpv6.nd.na.flag.s', 'icmpv6.opt.linkaddr', 'ipv6.hlim', 'ipv6.dst', 'icmpv6.checksum.status'], 'icmpv6.type == 136 && icmpv6.nd.na.target_address == 2001:db8:2::50');
       assert.equal(frames.length, 2);
       for (const frame of frames) {
         assert.equal(frame['icmpv6.nd.na.target_address'], '2001:db8:2::50');
@@ -185,6 +185,14 @@ describe('vipkit arping in a namespace lab', () => {
     } finally {
       capture.dispose();
     }
+  });
+
+  labTest('without CAP_NET_RAW, arping says how to grant it and exits 2', async () => {
+    const { code, stderr, stdout } = await lab!.exec('client', ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', '--inh-caps=-all', process.execPath, VIPKIT, 'arping', '-c', '1', '192.0.2.11']);
+    assert.equal(code, 2, stderr);
+    assert.match(stderr, /needs CAP_NET_RAW: run as root or `setcap cap_net_raw,cap_net_admin\+eip/);
+    assert.doesNotMatch(stderr, /\n\s+at /);
+    assert.equal(stdout, '');
   });
 
   labTest('a target outside every subnet of the namespace is refused, never probed elsewhere', async () => {
