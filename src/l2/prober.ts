@@ -19,8 +19,6 @@ export interface Reply {
   ip: string;
   /** The MAC that answers for `ip` (ARP sender / NDP target link-layer address). */
   mac: string;
-  /** The frame's Ethernet source, which differs from `mac` when a proxy answers. */
-  ethernetSource: string;
   receivedAt: bigint;
   /** Time from our last probe to `ip` until this reply, in milliseconds. */
   rttMs?: number;
@@ -106,13 +104,13 @@ export class Prober {
   }
 
   private classifyArp(decoded: DecodedFrame, receivedAt: bigint): Classification {
-    const { arp, ethernet } = decoded;
+    const { arp } = decoded;
     if (!arp) return { dropped: 'not-arp-or-ndp' };
     if (arp.operation !== ArpOperation.Reply) return { dropped: 'not-a-reply' };
     if (!this.lastSent.has(arp.senderIp)) return { dropped: 'not-a-target' };
     // A reply to our probe is addressed to our source address (0.0.0.0 for a DAD probe, RFC 5227 2.1.1).
     if (arp.targetIp !== this.sourceIp && !this.isDad) return { dropped: 'not-for-us' };
-    return { reply: this.reply(arp.senderIp, arp.senderMac, ethernet.source, receivedAt) };
+    return { reply: this.reply(arp.senderIp, arp.senderMac, receivedAt) };
   }
 
   private classifyNdp(decoded: DecodedFrame, receivedAt: bigint): Classification {
@@ -124,12 +122,12 @@ export class Prober {
     if (!this.lastSent.has(ndp.target)) return { dropped: 'not-a-target' };
     // RFC 4861 7.2.4: a solicited answer goes back to the solicitor; DAD answers go to all-nodes (RFC 4862 5.4.4).
     if (!this.isDad && (!ndp.solicited || ipv6.destination !== this.sourceIp)) return { dropped: 'not-for-us' };
-    return { reply: this.reply(ndp.target, ndp.targetLinkLayer ?? ethernet.source, ethernet.source, receivedAt) };
+    return { reply: this.reply(ndp.target, ndp.targetLinkLayer ?? ethernet.source, receivedAt) };
   }
 
-  private reply(ip: string, mac: string, ethernetSource: string, receivedAt: bigint): Reply {
+  private reply(ip: string, mac: string, receivedAt: bigint): Reply {
     const sentAt = this.lastSent.get(ip);
     const rttMs = sentAt === undefined ? undefined : Number(receivedAt - sentAt) / 1e6;
-    return { ip, mac, ethernetSource, receivedAt, rttMs };
+    return { ip, mac, receivedAt, rttMs };
   }
 }
