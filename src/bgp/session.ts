@@ -111,6 +111,11 @@ export class BgpSession extends EventEmitter<SessionEvents> {
     return this.context;
   }
 
+  /** Our end of the connection (the address a route's default next hop is), while there is one. */
+  get localAddress(): string | undefined {
+    return this.socket?.localAddress;
+  }
+
   private dispatch(event: FsmEvent): void {
     const { next, actions, reason } = step(this.fsm, event, { passive: this.config.passive, connectRetry: this.config.connectRetry ?? DEFAULT_CONNECT_RETRY });
     const from = this.fsm.name;
