@@ -50,7 +50,12 @@ export class AdjRibOut {
   }
 }
 
+/** Keys by object: many prefixes share one attribute object, which is serialised once. */
+const keys = new WeakMap<RouteAttributes, string>();
+
 /** Equal attributes give equal keys: our attribute objects are built in one fixed field order. */
 function attributeKey(attributes: RouteAttributes): string {
-  return JSON.stringify(attributes);
+  let key = keys.get(attributes);
+  if (key === undefined) keys.set(attributes, (key = JSON.stringify(attributes)));
+  return key;
 }
