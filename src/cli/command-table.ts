@@ -116,6 +116,7 @@ export const commands: CommandSpec[] = [
       { flags: '--silence <s>', description: 'requests unanswered for longer than this make an address dark', defaultValue: 1, parse: parseSeconds },
       { flags: '--vlan <id>', description: 'watch only this 802.1Q VLAN (default: every VLAN and untagged)', parse: parseVlanId },
       { flags: '--ethers <file>', description: 'MAC-to-name file, "mac name" per line', defaultValue: '/etc/ethers' },
+      { flags: '--bgp', description: 'also decode BGP on TCP port 179: OPENs, UPDATEs (prefixes, attributes), NOTIFICATIONs' },
       json,
     ],
     load: () => import('./commands/watch.js'),

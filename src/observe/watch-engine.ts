@@ -28,7 +28,7 @@ export interface FrameCounts {
 export interface FrameObserver<E> {
   /** True when it took the frame. */
   observe(decoded: DecodedFrame, at: bigint, interfaceName: string | undefined, events: E[]): boolean;
-  finish(events: E[]): void;
+  finish(end: bigint, events: E[]): void;
 }
 
 export interface WatchEngineOptions extends AddressWatchOptions {
@@ -52,7 +52,7 @@ export class WatchEngine<E = never> {
 
   constructor(
     private readonly options: WatchEngineOptions,
-    private readonly observers: FrameObserver<E>[] = [],
+    readonly observers: FrameObserver<E>[] = [],
   ) {
     this.addresses = new AddressWatch(options);
   }
@@ -92,7 +92,7 @@ export class WatchEngine<E = never> {
   finish(end: bigint): (AddressEvent | E)[] {
     const events: (AddressEvent | E)[] = [];
     this.addresses.finish(end, events as AddressEvent[]);
-    for (const observer of this.observers) observer.finish(events as E[]);
+    for (const observer of this.observers) observer.finish(end, events as E[]);
     return events;
   }
 

@@ -9,6 +9,7 @@ import { loadEthers } from '../../l2/ethers.js';
 import { Prober } from '../../l2/prober.js';
 import { parseTargets } from '../../l2/targets.js';
 import type { AddressEvent, AddressHistory } from '../../observe/address-watch.js';
+import { BGP_PORT, BgpWatch, type BgpEvent } from '../../observe/bgp-watch.js';
 import { CaptureFileError, LINKTYPE_ETHERNET, PcapWriter, readCapture, type CaptureReadStats } from '../../observe/pcap-file.js';
 import { WatchEngine, type WatchFrame } from '../../observe/watch-engine.js';
 import { WatchTargets } from '../../observe/watch-targets.js';
@@ -25,10 +26,11 @@ interface WatchOptions {
   silence: number;
   vlan?: number;
   ethers: string;
+  bgp?: boolean;
   json?: boolean;
 }
 
-type WatchEvent = AddressEvent;
+type WatchEvent = AddressEvent | BgpEvent;
 
 /** ARP, and NDP solicitations (135) and advertisements (136) where no extension header precedes ICMPv6. */
 const L2_FILTER = 'arp or (icmp6 and (ip6[40] == 135 or ip6[40] == 136))';
@@ -78,14 +80,15 @@ function parseWatchTargets(specs: string[]): WatchTargets | undefined {
   }
 }
 
-function engineFor(targets: WatchTargets | undefined, options: WatchOptions, ownMacs?: Set<string>): WatchEngine {
-  return new WatchEngine({
+function engineFor(targets: WatchTargets | undefined, options: WatchOptions, ownMacs?: Set<string>): WatchEngine<BgpEvent> {
+  const engineOptions = {
     dupWindowNs: seconds(options.dupWindow),
     silenceNs: seconds(options.silence),
     ...(targets ? { targets } : {}),
     ...(ownMacs ? { ownMacs } : {}),
     ...(options.vlan === undefined ? {} : { vlan: options.vlan }),
-  });
+  };
+  return new WatchEngine<BgpEvent>(engineOptions, options.bgp ? [new BgpWatch()] : []);
 }
 
 function openWriter(path: string | undefined): PcapWriter | undefined {
@@ -125,7 +128,7 @@ async function readFile(path: string, targets: WatchTargets | undefined, options
 }
 
 async function watchLive(interfaces: InterfaceInfo[], targets: WatchTargets | undefined, options: WatchOptions, output: WatchOutput): Promise<number> {
-  const filter = captureFilter(options.vlan);
+  const filter = captureFilter(options.vlan, options.bgp);
   const links: Link[] = [];
   const stop = new AbortController();
   const interrupt = () => stop.abort();
@@ -210,8 +213,9 @@ class FrameQueue {
 }
 
 /** Every VLAN unless --vlan names one: a bare `arp` would not match tagged frames. */
-function captureFilter(vlan: number | undefined): string {
-  return vlan === undefined ? `(${L2_FILTER}) or (vlan and (${L2_FILTER}))` : `vlan ${vlan} and (${L2_FILTER})`;
+function captureFilter(vlan: number | undefined, bgp: boolean | undefined): string {
+  const protocols = bgp ? `${L2_FILTER} or (tcp port ${BGP_PORT})` : L2_FILTER;
+  return vlan === undefined ? `(${protocols}) or (vlan and (${protocols}))` : `vlan ${vlan} and (${protocols})`;
 }
 
 interface ProbePlan {
@@ -275,7 +279,7 @@ class WatchOutput {
   }
 
   /** On a terminal: new event lines scroll above a table of every address, redrawn in place. */
-  redraw(engine: WatchEngine): void {
+  redraw(engine: WatchEngine<BgpEvent>): void {
     if (!this.liveTable || (this.pending.length === 0 && performance.now() - this.lastDrawn < REDRAW_MS)) return;
     this.lastDrawn = performance.now();
     this.erase();
@@ -297,12 +301,14 @@ class WatchOutput {
     this.drawnLines = lines.length;
   }
 
-  summary(engine: WatchEngine, extra: Record<string, number>): void {
+  summary(engine: WatchEngine<BgpEvent>, extra: Record<string, number>): void {
     this.flushLines();
     const addresses = engine.addresses.addresses;
+    const bgp = engine.observers.find((observer): observer is BgpWatch => observer instanceof BgpWatch)?.counts;
     const counts = { ...engine.counts, ...Object.fromEntries(Object.entries(extra).filter(([, value]) => value > 0)) };
     if (this.ui.json) {
-      this.ui.emit('summary', { ts: isoTime(engine.latest), ...counts, addresses: addresses.map((address) => this.addressSummary(address)) });
+      const bgpCounts = bgp && Object.fromEntries(Object.entries(bgp).map(([key, value]) => [key.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`), value]));
+      this.ui.emit('summary', { ts: isoTime(engine.latest), ...counts, bgp: bgpCounts, addresses: addresses.map((address) => this.addressSummary(address)) });
       return;
     }
     const rows = addresses.map((address) => [
@@ -316,6 +322,7 @@ class WatchOutput {
     for (const line of table(['ADDRESS', 'OWNERS', 'MOVES', 'DUPLICATES', 'DARK'], rows)) this.ui.line(line);
     const details = Object.entries(counts).filter(([key]) => key !== 'frames').map(([key, value]) => `${value} ${key.replaceAll('_', ' ')}`);
     this.ui.line(`${counts.frames} frames (${details.join(', ')}), ${addresses.length} addresses`);
+    if (bgp) this.ui.line(`BGP: ${Object.entries(bgp).map(([key, value]) => `${value} ${key.replace(/[A-Z]/g, (letter) => ` ${letter.toLowerCase()}`)}`).join(', ')}`);
   }
 
   private flushLines(): void {
@@ -341,6 +348,7 @@ class WatchOutput {
   }
 
   private fields(event: WatchEvent): Record<string, unknown> {
+    if (isBgpEvent(event)) return { ts: isoTime(event.at), interface: event.interfaceName, from: event.from, to: event.to, ...event.details };
     const context = { ts: isoTime(event.at), interface: event.interfaceName, vlan: event.vlan, ip: event.ip };
     switch (event.event) {
       case 'owner':
@@ -364,6 +372,12 @@ class WatchOutput {
   }
 
   private line(event: WatchEvent): string {
+    if (isBgpEvent(event)) {
+      const details = Object.entries(event.details)
+        .filter(([, value]) => value !== undefined)
+        .map(([key, value]) => `${key} ${Array.isArray(value) ? value.join(', ') : String(value)}`);
+      return `${isoTime(event.at)} ${event.interfaceName ?? '-'} ${event.event} ${event.from} > ${event.to}: ${details.join('; ')}`;
+    }
     const where = `${isoTime(event.at)} ${event.interfaceName ?? '-'}${event.vlan === undefined ? '' : `.${event.vlan}`}`;
     const { style } = this.ui;
     switch (event.event) {
@@ -396,6 +410,10 @@ class WatchOutput {
       dark_ms: msNumber(address.darkNs),
     };
   }
+}
+
+function isBgpEvent(event: WatchEvent): event is BgpEvent {
+  return event.event.startsWith('bgp-');
 }
 
 function table(header: string[], rows: string[][]): string[] {
