@@ -43,10 +43,10 @@ export class AdjRibOut {
     return messages;
   }
 
-  /** A new session knows nothing we sent before: everything desired goes again. */
-  resend(context: SessionCodecContext): Buffer[] {
+  /** A new session knows nothing we sent before: everything desired (or a new wish) goes again. */
+  resend(context: SessionCodecContext, desired: Advertisement[] = this.desired): Buffer[] {
     this.sent.clear();
-    return this.set(this.desired, context);
+    return this.set(desired, context);
   }
 }
 
