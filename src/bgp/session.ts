@@ -296,6 +296,11 @@ export class BgpSession extends EventEmitter<SessionEvents> {
   get peerOpenMessage(): OpenMessage | undefined {
     return this.peerOpen;
   }
+
+  /** The OPEN we sent on the current (or last) connection. */
+  get localOpenMessage(): OpenMessage | undefined {
+    return this.localOpen;
+  }
 }
 
 /** Socket errors in words a user can act on. */
