@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { ExitCode, UsageError } from '../errors.js';
 import type { Ui } from '../ui.js';
 import { Lab, type LabSpec } from '../../lab/lab.js';
+import { sleep } from '../../time.js';
 
 const STEP_TIMEOUT_MS = 60_000;
 const VIPKIT = fileURLToPath(new URL('../../../../bin/vipkit.js', import.meta.url));
@@ -57,6 +58,19 @@ const POOL_STEPS: { title: string; argv: string[] }[] = [
   { title: 'What would each service get? (two share an address, one asks for one outside every pool)', argv: ['pools', 'allocate', '--services', 'services.yaml', 'metallb-values-fixed.yaml'] },
 ];
 
+/** A step whose command runs while something changes in the lab. */
+const WATCH_STEP: { title: string; argv: string[]; during(lab: Lab): Promise<void> } = {
+  title: 'Watch the VIP while it leaves node2 and node3 for node1, which announces it (--probe asks every 0.2 s)',
+  argv: ['watch', '-I', 'eth0', '--probe', '0.2', '--for', '3', '192.0.2.100'],
+  async during(lab: Lab): Promise<void> {
+    await sleep(1000);
+    await lab.removeAddress('node2', '192.0.2.100/24');
+    await lab.removeAddress('node3', '192.0.2.100/24');
+    await lab.addAddress('node1', '192.0.2.100/24');
+    await lab.exec('node1', ['arping', '-q', '-U', '-c', '1', '-I', 'eth0', '192.0.2.100']);
+  },
+};
+
 export async function run(_targets: string[], _options: Record<string, unknown>, ui: Ui): Promise<number> {
   if (process.getuid?.() !== 0) throw new UsageError('demo builds network namespaces and needs root: run it with sudo.');
   const scratch = mkdtempSync(join(tmpdir(), 'vipkit-demo-'));
@@ -69,12 +83,15 @@ export async function run(_targets: string[], _options: Record<string, unknown>,
     writeFileSync(join(scratch, 'metallb-values.yaml'), POOLS_CONFIG);
     writeFileSync(join(scratch, 'metallb-values-fixed.yaml'), POOLS_CONFIG.replace('bpg', 'bgp'));
     writeFileSync(join(scratch, 'services.yaml'), POOLS_SERVICES);
-    for (const step of [...STEPS, ...POOL_STEPS]) {
-      const argv = step.argv[0] === 'arping' ? [...step.argv, '--ethers', ethers] : step.argv;
+    const steps: { title: string; argv: string[]; during?(lab: Lab): Promise<void> }[] = [...STEPS, WATCH_STEP, ...POOL_STEPS];
+    for (const step of steps) {
+      const argv = step.argv[0] === 'arping' || step.argv[0] === 'watch' ? [...step.argv, '--ethers', ethers] : step.argv;
       ui.line('');
       ui.line(ui.style.bold.cyan(`# ${step.title}`));
       ui.line(ui.style.dim(`client$ vipkit ${step.argv.join(' ')}`));
-      const { output, code } = await runInterleaved(lab, 'client', [process.execPath, VIPKIT, ...argv], scratch);
+      const running = runInterleaved(lab, 'client', [process.execPath, VIPKIT, ...argv], scratch);
+      await step.during?.(lab);
+      const { output, code } = await running;
       ui.line(output.trimEnd());
       ui.line(ui.style.dim(`(exit ${code})`));
     }
