@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { parseAddress, parseAsn as parseBgpAsn, parseFamilies, parseHoldTime, parsePort, parseRouterId } from './bgp-options.js';
 import { parsePositiveInteger, parsePositiveNumber, parseSeconds, parseVlanId } from './parse.js';
 import type { Ui } from './ui.js';
 
@@ -75,6 +76,37 @@ export const commands: CommandSpec[] = [
       { flags: '--timeout <s>', description: 'sweep: seconds to wait for replies after the last probe', defaultValue: 0.3, parse: parseSeconds },
     ],
     load: () => import('./commands/arping.js'),
+  },
+  {
+    name: 'bgp-peer',
+    arguments: '[peer...]',
+    summary: 'open a BGP session to a router (or --listen as one): why it fails, capabilities, the routes it announces',
+    examples: [
+      'vipkit bgp-peer --my-asn 64800 192.0.2.1',
+      'vipkit bgp-peer --my-asn 64800 --peer-asn 65002 --once --json 192.0.2.1',
+      'vipkit bgp-peer --my-asn 4200000001 --family ipv4 --hold-time 9 [2001:db8:2::1]',
+      'vipkit bgp-peer --listen --accept 192.0.2.0/24 --my-asn 65002',
+    ],
+    options: [
+      { flags: '--my-asn <asn>', description: 'our AS number, asplain or asdot (required)', parse: parseBgpAsn },
+      { flags: '--peer-asn <asn>', description: "the peer's AS number (default: accept the one its OPEN gives, and report it)", parse: parseBgpAsn },
+      { flags: '--router-id <id>', description: 'our BGP identifier (default: the source address, or this host\'s first IPv4 address)', parse: parseRouterId },
+      { flags: '--hold-time <s>', description: 'hold time we offer: 0 or 3 to 65535 seconds', defaultValue: 90, parse: parseHoldTime },
+      { flags: '--keepalive <s>', description: 'seconds between KEEPALIVEs (default: a third of the negotiated hold time)', parse: parsePositiveInteger },
+      { flags: '--port <n>', description: 'TCP port to connect to (with --listen or --passive: to listen on)', defaultValue: 179, parse: parsePort },
+      { flags: '--source-address <address>', description: 'local address of the connection (with --passive: the address to listen on)', parse: parseAddress },
+      { flags: '--family <list>', description: 'address families to negotiate: ipv4, ipv6 or ipv4,ipv6 (default: both)', parse: parseFamilies },
+      { flags: '--passive', description: 'wait for the peer to connect instead of connecting' },
+      { flags: '--once', description: "exit after the peer's initial routes (End-of-RIB for every family, or 3 s without an UPDATE)" },
+      { flags: '--timeout <s>', description: 'give up if no session is established within this many seconds (default 30); with --listen: stop listening after this long', parse: parseSeconds },
+      { flags: '--listen [address]', description: 'act as the router: accept sessions from speakers in the --accept ranges (default: every address)' },
+      { flags: '--accept <cidr>', description: 'with --listen: a range speakers may connect from (CIDR or first-last); repeatable', parse: collect },
+      { flags: '-q, --quiet', description: 'print only the summary (routes are still decoded and stored)' },
+      { flags: '--password <secret>', description: 'refused: TCP-MD5 (RFC 2385) needs a socket option Node.js cannot set' },
+      { flags: '--ebgp-multihop [ttl]', description: 'refused: Node.js cannot set the TTL of a BGP connection' },
+      json,
+    ],
+    load: () => import('./commands/bgp-peer.js'),
   },
   {
     name: 'announce',
