@@ -1,0 +1,594 @@
+import net from 'node:net';
+import { ExitCode, UsageError } from '../errors.js';
+import type { Progress, Ui } from '../ui.js';
+import { defaultRouterId } from '../bgp-options.js';
+import type { ReceivedRoute, RibChange } from '../../bgp/adj-rib-in.js';
+import { BgpListener, listenOn, plainAddress, rejectConnection } from '../../bgp/listener.js';
+import { BgpSession, type SessionConfig } from '../../bgp/session.js';
+import { addressValue, AddressRangeError, parseAddressRange, type AddressRange } from '../../pools/address-range.js';
+import type { BgpError } from '../../wire/bgp/bgp-error.js';
+import type { Capability } from '../../wire/bgp/capabilities.js';
+import { formatAsPath, formatCommunity, formatLargeCommunity } from '../../wire/bgp/format.js';
+import { encodeMessage } from '../../wire/bgp/message.js';
+import { describeNotification, type NotificationMessage } from '../../wire/bgp/notification.js';
+import { ErrorCode, OpenSubcode } from '../../wire/bgp/notification-codes.js';
+import { openAsn, type OpenMessage } from '../../wire/bgp/open.js';
+import { familyName, IPV4_UNICAST, IPV6_UNICAST, sameFamily, type Family } from '../../wire/bgp/registry.js';
+import { endOfRibUpdate } from '../../wire/bgp/update.js';
+import type { NegotiatedSession } from '../../wire/bgp/validate.js';
+
+interface BgpPeerOptions {
+  myAsn?: number;
+  peerAsn?: number;
+  routerId?: string;
+  holdTime: number;
+  keepalive?: number;
+  port: number;
+  sourceAddress?: string;
+  family?: Family[];
+  passive?: boolean;
+  once?: boolean;
+  timeout?: number;
+  listen?: string | boolean;
+  accept?: string[];
+  quiet?: boolean;
+  json?: boolean;
+  password?: string;
+  ebgpMultihop?: string | boolean;
+}
+
+/** Without --timeout, how long a session to one peer may take to come up. */
+const DEFAULT_ESTABLISH_TIMEOUT_S = 30;
+/** --once: the initial routes are complete after End-of-RIB for every family, or this long without an UPDATE. */
+const ONCE_QUIET_MS = 3000;
+/** Below this many routes, a heap difference says more about the collector than about routes. */
+const MIN_ROUTES_FOR_MEMORY = 1000;
+
+export async function run(targets: string[], rawOptions: Record<string, unknown>, ui: Ui): Promise<number> {
+  const options = rawOptions as unknown as BgpPeerOptions;
+  refuseUnsupported(options);
+  if (options.myAsn === undefined) throw new UsageError('bgp-peer needs --my-asn, the AS number vipkit speaks as (e.g. --my-asn 64800).');
+  if (options.keepalive !== undefined && options.holdTime > 0 && options.keepalive * 3 > options.holdTime) {
+    throw new UsageError(`--keepalive ${options.keepalive} is more than a third of --hold-time ${options.holdTime} (RFC 4271 10).`);
+  }
+  if (options.listen !== undefined && options.listen !== false) {
+    if (targets.length > 0) throw new UsageError('bgp-peer --listen takes no peer address: the speakers come to it (use --accept <CIDR>).');
+    return listen(options, ui);
+  }
+  if (targets.length !== 1) throw new UsageError('bgp-peer needs exactly one peer address, e.g. vipkit bgp-peer --my-asn 64800 192.0.2.1 (or --listen to act as the router).');
+  if (options.accept) throw new UsageError('--accept goes with --listen.');
+  return peer(peerAddress(targets[0]!), options, ui);
+}
+
+/** Node's net module cannot set IP_TTL per connection before connect, nor TCP_MD5SIG. */
+function refuseUnsupported(options: BgpPeerOptions): void {
+  if (options.password !== undefined) {
+    throw new UsageError('TCP-MD5 passwords (RFC 2385) need a socket option Node.js cannot set, so vipkit cannot peer with a router that requires one; remove the password on a test neighbour instead.');
+  }
+  if (options.ebgpMultihop !== undefined) {
+    throw new UsageError('eBGP multihop needs the TTL of the TCP connection set, which Node.js cannot do; peer with a directly connected address (TTL 1 is enough for it) instead.');
+  }
+}
+
+function peerAddress(text: string): string {
+  const address = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
+  try {
+    const range = parseAddressRange(address);
+    if (range.first === range.last && !address.includes('/') && !address.includes('-')) return address;
+  } catch (error) {
+    if (!(error instanceof AddressRangeError)) throw error;
+  }
+  throw new UsageError(`"${text}" is not an IP address to peer with.`);
+}
+
+function sessionSettings(options: BgpPeerOptions, localAddress?: string): Omit<SessionConfig, 'peerAddress' | 'passive'> {
+  const routerId = options.routerId ?? defaultRouterId(localAddress);
+  if (routerId === undefined) throw new UsageError('this host has no IPv4 address to use as router id; give one with --router-id.');
+  return {
+    port: options.port,
+    ...(options.sourceAddress !== undefined ? { localAddress: options.sourceAddress } : {}),
+    localAs: options.myAsn!,
+    ...(options.peerAsn !== undefined ? { peerAs: options.peerAsn } : {}),
+    routerId,
+    holdTime: options.holdTime,
+    ...(options.keepalive !== undefined ? { keepaliveTime: options.keepalive } : {}),
+    families: options.family ?? [IPV4_UNICAST, IPV6_UNICAST],
+  };
+}
+
+/** Resolves with what ended the run: a signal, a timer, or the command itself. */
+class Finish {
+  readonly done: Promise<void>;
+  private resolve!: () => void;
+  private readonly timers: NodeJS.Timeout[] = [];
+  reason?: string;
+
+  constructor() {
+    this.done = new Promise((resolve) => (this.resolve = resolve));
+    const interrupt = () => this.end('interrupted');
+    process.once('SIGINT', interrupt);
+    process.once('SIGTERM', interrupt);
+    void this.done.then(() => {
+      process.off('SIGINT', interrupt);
+      process.off('SIGTERM', interrupt);
+      for (const timer of this.timers) clearTimeout(timer);
+    });
+  }
+
+  after(seconds: number, reason: string): void {
+    this.timers.push(setTimeout(() => this.end(reason), seconds * 1000));
+  }
+
+  end(reason: string): void {
+    this.reason ??= reason;
+    this.resolve();
+  }
+}
+
+async function peer(address: string, options: BgpPeerOptions, ui: Ui): Promise<number> {
+  const session = new BgpSession({ ...sessionSettings(options, options.sourceAddress), peerAddress: address, passive: options.passive ?? false });
+  const report = new Report(ui, false, options.quiet ?? false);
+  const finish = new Finish();
+  const watch = report.watch(session, options, finish);
+  // --passive: wait for this one peer to connect, on the port and source address given.
+  const server = options.passive ? net.createServer((socket) => (plainAddress(socket.remoteAddress ?? '') === address ? session.accept(socket) : rejectConnection(socket))) : undefined;
+  if (server) await startListening(() => listenOn(server, options.sourceAddress, options.port), options);
+  const timeout = options.timeout ?? DEFAULT_ESTABLISH_TIMEOUT_S;
+  const timer = setTimeout(() => {
+    if (!watch.established) finish.end(`no session with ${address} within ${timeout} s${watch.lastFailure ? `: ${watch.lastFailure}` : ''}`);
+  }, timeout * 1000);
+  report.starting(address, options);
+  session.start();
+  await finish.done;
+  clearTimeout(timer);
+  await session.stop(finish.reason === 'interrupted' ? 'vipkit bgp-peer interrupted' : 'vipkit bgp-peer done');
+  server?.close();
+  const ok = watch.established && (watch.initialRoutesComplete || !options.once);
+  report.summary(session, watch, ok ? undefined : finish.reason);
+  return ok ? ExitCode.Ok : ExitCode.NotSo;
+}
+
+/** Runs `listen`, turning the errors a user can fix into one sentence and exit 2. */
+async function startListening(listen: () => Promise<void>, options: BgpPeerOptions): Promise<void> {
+  const where = `${options.sourceAddress ?? (typeof options.listen === 'string' ? options.listen : 'every address')} port ${options.port}`;
+  try {
+    await listen();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new UsageError(`cannot listen on ${where}: another process (a BGP daemon?) already does.`);
+    if (code === 'EACCES') throw new UsageError(`cannot listen on ${where}: ports below 1024 need root or CAP_NET_BIND_SERVICE.`);
+    if (code === 'EADDRNOTAVAIL') throw new UsageError(`cannot listen on ${where}: that address is not configured on this host.`);
+    throw error;
+  }
+}
+
+async function listen(options: BgpPeerOptions, ui: Ui): Promise<number> {
+  if (!options.accept || options.accept.length === 0) throw new UsageError('bgp-peer --listen needs --accept <CIDR> for the speakers it may accept, e.g. --accept 192.0.2.0/24.');
+  const ranges = options.accept.map(acceptRange);
+  const address = typeof options.listen === 'string' ? peerAddress(options.listen) : undefined;
+  const settings = sessionSettings(options, address);
+  const listener = new BgpListener({
+    ...(address !== undefined ? { address } : {}),
+    port: options.port,
+    accepts: (from) => ranges.some((range) => inRange(range, from)),
+    sessionConfig: () => settings,
+  });
+  const report = new Report(ui, true, options.quiet ?? false);
+  const finish = new Finish();
+  const watches: Watch[] = [];
+  listener.on('session', (session) => watches.push(report.watch(session, { ...options, once: false }, finish)));
+  listener.on('rejected', ({ address: from, reason }) => report.rejected(from, reason));
+  await startListening(() => listener.listen(), options);
+  report.listening(listener.address, options);
+  if (options.timeout !== undefined) finish.after(options.timeout, 'timeout');
+  await finish.done;
+  await listener.close('vipkit bgp-peer stopped listening');
+  const established = watches.filter((watch) => watch.established);
+  report.listenSummary(watches);
+  return established.length > 0 ? ExitCode.Ok : ExitCode.NotSo;
+}
+
+function acceptRange(spec: string): AddressRange {
+  try {
+    return parseAddressRange(spec);
+  } catch (error) {
+    if (error instanceof AddressRangeError) throw new UsageError(`--accept: ${error.message}`);
+    throw error;
+  }
+}
+
+function inRange(range: AddressRange, address: string): boolean {
+  if ((range.family === 4) !== !address.includes(':')) return false;
+  const value = addressValue(address);
+  return value >= range.first && value <= range.last;
+}
+
+/** What happened to one session, for the exit code and the summary. */
+interface Watch {
+  peer: string;
+  established: boolean;
+  initialRoutesComplete: boolean;
+  lastFailure?: string;
+  updates: number;
+  announced: number;
+  withdrawn: number;
+  malformed: number;
+  heapAtEstablished?: number;
+}
+
+/** Renders sessions as they go: FSM steps, the negotiated session, routes, failures. */
+class Report {
+  private status?: Progress;
+  private tableWidths = [0, 18, 15, 12, 10, 6, 10];
+  private headerPrinted = false;
+
+  constructor(
+    private readonly ui: Ui,
+    private readonly manyPeers: boolean,
+    private readonly quiet: boolean,
+  ) {}
+
+  starting(address: string, options: BgpPeerOptions): void {
+    this.progress(options.passive ? `waiting for ${address} to connect to port ${options.port}` : `connecting to ${address} port ${options.port}`);
+  }
+
+  listening(address: { address: string; port: number }, options: BgpPeerOptions): void {
+    const where = address.address === '::' ? 'every address' : address.address;
+    const text = `Listening on ${where} port ${address.port} for speakers in ${options.accept!.join(', ')} (AS ${options.myAsn}); announcing nothing.`;
+    if (this.ui.json) this.ui.emit('listening', { address: address.address, port: address.port, accept: options.accept, asn: options.myAsn });
+    else this.ui.note(text);
+    this.progress('waiting for speakers');
+  }
+
+  rejected(address: string, reason: string): void {
+    if (this.ui.json) this.ui.emit('rejected', { peer: address, reason });
+    else this.ui.note(`${address}: connection refused (Cease / Connection Rejected): ${reason}`);
+  }
+
+  watch(session: BgpSession, options: BgpPeerOptions, finish: Finish): Watch {
+    const peer = session.config.peerAddress;
+    const watch: Watch = { peer, established: false, initialRoutesComplete: false, updates: 0, announced: 0, withdrawn: 0, malformed: 0 };
+    let received: NotificationMessage | undefined;
+    let pendingEndOfRib: Family[] = [];
+    let quietTimer: NodeJS.Timeout | undefined;
+    const initialRoutesDone = () => {
+      watch.initialRoutesComplete = true;
+      if (options.once) finish.end('initial routes received');
+    };
+    const noteUpdate = () => {
+      if (!options.once || watch.initialRoutesComplete) return;
+      clearTimeout(quietTimer);
+      quietTimer = setTimeout(initialRoutesDone, ONCE_QUIET_MS);
+    };
+    void finish.done.then(() => clearTimeout(quietTimer));
+
+    session.on('notification', ({ message }) => {
+      received = message;
+      this.notification(peer, 'received', message.code, message.subcode, message.data, message.communication);
+    });
+    session.on('notification-sent', ({ notification, reason }) => this.notification(peer, 'sent', notification.code, notification.subcode, notification.data, undefined, reason));
+    session.on('state', ({ from, to, reason }) => {
+      const explained = received && reason.startsWith('peer closed:') ? `peer closed: ${explainNotification(received, session)}` : reason;
+      received = undefined;
+      this.state(peer, from, to, explained);
+      if (to !== 'Idle') return;
+      watch.lastFailure = explained;
+      // A failure after the TCP connection was up (a NOTIFICATION, an OPEN refused) is a
+      // configuration problem that retrying does not fix: report it and stop.
+      if (!watch.established && !this.manyPeers && (from === 'OpenSent' || from === 'OpenConfirm')) finish.end(explained);
+      if (watch.established && options.once && !watch.initialRoutesComplete) finish.end(`the session went down before the initial routes were complete: ${explained}`);
+    });
+    session.on('established', (negotiated) => {
+      watch.established = true;
+      watch.heapAtEstablished = heapUsed();
+      this.established(peer, session, negotiated);
+      // RFC 4724 4: having advertised graceful restart, we send End-of-RIB even with nothing to announce.
+      session.sendUpdates(negotiated.families.map((family) => encodeMessage(endOfRibUpdate(family), negotiated.context)));
+      pendingEndOfRib = [...negotiated.families];
+      noteUpdate();
+    });
+    session.on('routes', (change) => {
+      watch.updates++;
+      watch.announced += change.announced.length;
+      watch.withdrawn += change.withdrawn.length;
+      if (change.errors.length > 0) {
+        watch.malformed++;
+        this.malformed(peer, change.errors);
+      }
+      this.routes(peer, change);
+      noteUpdate();
+    });
+    session.on('end-of-rib', (family) => {
+      this.endOfRib(peer, family);
+      pendingEndOfRib = pendingEndOfRib.filter((pending) => !sameFamily(pending, family));
+      if (pendingEndOfRib.length === 0 && watch.established && !watch.initialRoutesComplete) {
+        clearTimeout(quietTimer);
+        initialRoutesDone();
+      } else {
+        noteUpdate();
+      }
+    });
+    session.on('down', ({ reason, withdrawn }) => {
+      if (this.ui.json) this.ui.emit('down', { peer, reason, withdrawn: withdrawn.length });
+      else if (!this.quiet) this.ui.line(`${peer}: session down (${reason}); ${withdrawn.length} route(s) gone with it`);
+    });
+    return watch;
+  }
+
+  private progress(text: string): void {
+    this.status?.stop();
+    this.status = this.quiet ? undefined : this.ui.progress(text);
+  }
+
+  private state(peer: string, from: string, to: string, reason: string): void {
+    if (this.ui.json) {
+      if (!this.quiet && to !== 'Established') this.ui.emit('state', { peer, from, to, reason });
+      return;
+    }
+    this.status?.stop();
+    this.ui.note(`${this.manyPeers ? `${peer}: ` : ''}${from} -> ${to}: ${reason}`);
+    if (to !== 'Established') this.progress(`${peer}: ${to}`);
+  }
+
+  private notification(peer: string, direction: 'sent' | 'received', code: number, subcode: number, data?: Buffer, communication?: string, reason?: string): void {
+    if (!this.ui.json || this.quiet) return;
+    this.ui.emit('notification', { peer, direction, code, subcode, description: describeNotification(code, subcode), data: data && data.length > 0 ? data.toString('hex') : undefined, communication, reason });
+  }
+
+  private established(peer: string, session: BgpSession, negotiated: NegotiatedSession): void {
+    this.status?.stop();
+    this.status = undefined;
+    const local = session.localOpenMessage!;
+    const remote = session.peerOpenMessage!;
+    const agreed = agreedCapabilities(negotiated);
+    if (this.ui.json) {
+      if (this.quiet) return;
+      const side = (open: OpenMessage) => ({ asn: openAsn(open), router_id: open.bgpIdentifier, hold_time: open.holdTime, capabilities: open.capabilities.map(describeCapability) });
+      this.ui.emit('state', {
+        peer,
+        from: 'OpenConfirm',
+        to: 'Established',
+        reason: 'KEEPALIVE received: session established',
+        local: side(local),
+        remote: side(remote),
+        hold_time: negotiated.holdTime,
+        keepalive_time: negotiated.keepaliveTime,
+        families: negotiated.families.map(familyName),
+        agreed,
+      });
+      return;
+    }
+    this.ui.note(`${this.manyPeers ? `${peer}: ` : ''}OpenConfirm -> Established: KEEPALIVE received: session established`);
+    if (this.quiet) return;
+    const rows: string[][] = [
+      ['', 'VIPKIT', 'PEER'],
+      ['AS', String(openAsn(local)), String(openAsn(remote))],
+      ['router id', local.bgpIdentifier, remote.bgpIdentifier],
+      ['hold time', `${local.holdTime} s`, `${remote.holdTime} s`],
+    ];
+    const sent = new Map(local.capabilities.map((capability) => [capabilityKey(capability), describeCapability(capability)]));
+    const peerSent = new Map(remote.capabilities.map((capability) => [capabilityKey(capability), describeCapability(capability)]));
+    const keys = [...new Set([...sent.keys(), ...peerSent.keys()])];
+    const capabilityRows = keys.map((key) => [key, sent.has(key) ? 'yes' : '-', peerSent.has(key) ? 'yes' : '-', agreed.includes(key) ? 'agreed' : '']);
+    this.ui.line(this.ui.style.bold(`Session with ${peer} established`) + ` (AS ${negotiated.peerAs}, hold time ${negotiated.holdTime} s, keepalive every ${negotiated.keepaliveTime} s)`);
+    this.ui.line(columns(rows).map((line) => `  ${line}`).join('\n'));
+    this.ui.line(columns([['CAPABILITY', 'VIPKIT', 'PEER', ''], ...capabilityRows]).map((line) => `  ${line}`).join('\n'));
+    const details = remote.capabilities.filter((capability) => capability.type === 'graceful-restart' || capability.type === 'unknown');
+    for (const capability of details) this.ui.line(`  peer's ${describeCapability(capability)}`);
+    this.ui.line('');
+  }
+
+  private routes(peer: string, change: RibChange): void {
+    if (this.quiet) return;
+    if (this.ui.json) {
+      for (const prefix of change.withdrawn) this.ui.emit('withdraw', { peer, prefix });
+      for (const route of change.announced) this.ui.emit('route', { peer, ...routeFields(route) });
+      return;
+    }
+    for (const prefix of change.withdrawn) this.tableRow('-', peer, [prefix]);
+    for (const route of change.announced) {
+      const fields = routeFields(route);
+      const communities = [...(fields.communities ?? []), ...(fields.large_communities ?? [])].join(' ');
+      this.tableRow('+', peer, [fields.prefix, fields.next_hop ?? '-', fields.as_path || '-', fields.origin ?? '-', fields.med?.toString() ?? '-', fields.local_pref?.toString() ?? '-', communities || '-']);
+    }
+  }
+
+  /** Routes arrive one by one, so the table grows its columns instead of measuring them first. */
+  private tableRow(sign: string, peer: string, cells: string[]): void {
+    const withPeer = this.manyPeers ? [peer, ...cells] : cells;
+    if (!this.headerPrinted) {
+      this.headerPrinted = true;
+      const header = ['PREFIX', 'NEXT HOP', 'AS PATH', 'ORIGIN', 'MED', 'LOCAL-PREF', 'COMMUNITIES'];
+      this.tableRow(' ', 'PEER', header);
+    }
+    const widths = this.manyPeers ? [16, ...this.tableWidths.slice(1)] : this.tableWidths.slice(1);
+    const line = withPeer.map((cell, index) => (index === withPeer.length - 1 ? cell : cell.padEnd(widths[index] ?? 0))).join('  ');
+    for (const [index, cell] of withPeer.entries()) widths[index] = Math.max(widths[index] ?? 0, cell.length);
+    this.tableWidths = this.manyPeers ? [0, ...widths.slice(1)] : [0, ...widths];
+    this.ui.line(`${sign} ${line}`.trimEnd());
+  }
+
+  private endOfRib(peer: string, family: Family): void {
+    if (this.ui.json) {
+      if (!this.quiet) this.ui.emit('end-of-rib', { peer, family: familyName(family) });
+    } else {
+      this.ui.note(`${this.manyPeers ? `${peer}: ` : ''}End-of-RIB for ${familyName(family)}`);
+    }
+  }
+
+  private malformed(peer: string, errors: BgpError[]): void {
+    for (const error of errors) {
+      const text = `${describeNotification(error.code, error.subcode)} — ${error.reason}`;
+      if (this.ui.json) this.ui.emit('malformed', { peer, action: errorActionName(error), reason: text });
+      else this.ui.warn(`${peer}: malformed UPDATE handled per RFC 7606 (${errorActionName(error)}): ${text}`);
+    }
+  }
+
+  summary(session: BgpSession, watch: Watch, failure: string | undefined): void {
+    this.status?.stop();
+    const routes = session.adjRibIn.size;
+    const fields = summaryFields(watch, routes);
+    if (this.ui.json) {
+      this.ui.emit('summary', { ...fields, reason: failure });
+      return;
+    }
+    if (failure !== undefined) {
+      this.ui.line(`${watch.peer}: no session: ${failure}`);
+      return;
+    }
+    this.ui.line(summaryLine(watch, routes));
+  }
+
+  listenSummary(watches: Watch[]): void {
+    this.status?.stop();
+    const peers = [...new Map(watches.map((watch) => [watch.peer, watch])).values()];
+    for (const watch of peers) {
+      const fields = summaryFields(watch, watch.announced - watch.withdrawn);
+      if (this.ui.json) this.ui.emit('summary', { ...fields, reason: watch.established ? undefined : watch.lastFailure });
+      else this.ui.line(watch.established ? summaryLine(watch) : `${watch.peer}: no session: ${watch.lastFailure ?? 'it never finished the OPEN exchange'}`);
+    }
+    if (peers.length === 0) {
+      if (this.ui.json) this.ui.emit('summary', { speakers: 0 });
+      else this.ui.line('No speaker connected.');
+    }
+  }
+}
+
+function summaryFields(watch: Watch, routes: number): Record<string, unknown> {
+  const heap = watch.heapAtEstablished !== undefined && routes >= MIN_ROUTES_FOR_MEMORY ? heapUsed() - watch.heapAtEstablished : undefined;
+  return {
+    peer: watch.peer,
+    established: watch.established,
+    routes,
+    updates: watch.updates,
+    announced: watch.announced,
+    withdrawn: watch.withdrawn,
+    malformed: watch.malformed,
+    heap_bytes_per_route: heap === undefined ? undefined : Math.round(heap / routes),
+  };
+}
+
+function summaryLine(watch: Watch, routes?: number): string {
+  const held = routes === undefined ? '' : `, ${routes} route(s) held`;
+  return `${watch.peer}: session established; ${watch.updates} UPDATE(s): ${watch.announced} route(s) announced, ${watch.withdrawn} withdrawn${held}, ${watch.malformed} malformed`;
+}
+
+/** After a collection when node runs with --expose-gc, so the figure is what routes keep alive. */
+function heapUsed(): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  return process.memoryUsage().heapUsed;
+}
+
+/** A received route in DESIGN.md's JSON shapes; absent attributes are left out. */
+export function routeFields(route: ReceivedRoute): {
+  prefix: string;
+  next_hop?: string;
+  next_hop_link_local?: string;
+  as_path?: string;
+  origin?: string;
+  med?: number;
+  local_pref?: number;
+  communities?: string[];
+  large_communities?: string[];
+  atomic_aggregate?: boolean;
+  aggregator?: string;
+} {
+  const { attributes } = route;
+  const ipv6 = route.prefix.includes(':');
+  return {
+    prefix: route.prefix,
+    next_hop: ipv6 ? attributes.ipv6NextHop : attributes.nextHop,
+    ...(ipv6 && attributes.ipv6LinkLocalNextHop ? { next_hop_link_local: attributes.ipv6LinkLocalNextHop } : {}),
+    ...(attributes.asPath ? { as_path: formatAsPath(attributes.asPath) } : {}),
+    origin: attributes.origin,
+    med: attributes.med,
+    local_pref: attributes.localPref,
+    communities: attributes.communities?.map(formatCommunity),
+    large_communities: attributes.largeCommunities?.map(formatLargeCommunity),
+    ...(attributes.atomicAggregate ? { atomic_aggregate: true } : {}),
+    ...(attributes.aggregator ? { aggregator: `${attributes.aggregator.asn}:${attributes.aggregator.address}` } : {}),
+  };
+}
+
+/** "OPEN Message Error / Bad Peer AS", with what the bytes and our settings tell about it. */
+function explainNotification(message: NotificationMessage, session: BgpSession): string {
+  const base = describeNotification(message.code, message.subcode) + (message.communication ? ` ("${message.communication}")` : '');
+  if (message.code !== ErrorCode.Open) return base;
+  const local = session.localOpenMessage;
+  const { config } = session;
+  switch (message.subcode) {
+    case OpenSubcode.BadPeerAs: {
+      // RFC 4271 6.2 gives Bad Peer AS no data; some peers put the AS they expected there.
+      const data = message.data;
+      const expected = data?.length === 2 ? data.readUInt16BE(0) : data?.length === 4 ? data.readUInt32BE(0) : undefined;
+      const expects = expected !== undefined && expected !== config.localAs ? `it expects AS ${expected}, ` : '';
+      return `${base} — ${expects}we sent AS ${config.localAs}: check --my-asn against the neighbour's configured remote AS`;
+    }
+    case OpenSubcode.BadBgpIdentifier:
+      return `${base} — we sent router id ${local?.bgpIdentifier ?? config.routerId}: give another with --router-id`;
+    case OpenSubcode.UnacceptableHoldTime:
+      return `${base} — we sent hold time ${config.holdTime} s: try another --hold-time`;
+    case OpenSubcode.UnsupportedCapability:
+      return `${base} — the peer requires a capability we did not send${message.data?.length ? ` (code ${message.data[0]})` : ''}`;
+    default:
+      return base;
+  }
+}
+
+function errorActionName(error: BgpError): string {
+  return ['attribute-discard', 'treat-as-withdraw', 'afi-safi-disable', 'session-reset'][error.action] ?? 'session-reset';
+}
+
+/** IANA capability codes vipkit does not decode but can name. */
+const CAPABILITY_NAMES: Record<number, string> = {
+  5: 'extended-next-hop',
+  9: 'bgp-role',
+  69: 'add-path',
+  71: 'long-lived-graceful-restart',
+  73: 'fqdn',
+  128: 'route-refresh (Cisco, old)',
+};
+
+/** The key a capability is matched by on both sides: its name, and the family for multiprotocol. */
+function capabilityKey(capability: Capability): string {
+  switch (capability.type) {
+    case 'multiprotocol':
+      return `multiprotocol ${familyName(capability)}`;
+    case 'unknown':
+      return CAPABILITY_NAMES[capability.code] ?? `capability ${capability.code}`;
+    default:
+      return capability.type;
+  }
+}
+
+export function describeCapability(capability: Capability): string {
+  switch (capability.type) {
+    case 'four-octet-as':
+      return `four-octet-as ${capability.asn}`;
+    case 'graceful-restart': {
+      const flags = [capability.restarting ? 'restarting' : '', capability.notification ? 'notification' : ''].filter(Boolean);
+      const families = capability.families.map((family) => `${familyName(family)}${family.forwardingState ? ' (forwarding kept)' : ''}`);
+      return `graceful-restart restart-time=${capability.restartTime}s${flags.length ? ` ${flags.join(',')}` : ''}${families.length ? ` ${families.join(',')}` : ''}`;
+    }
+    case 'unknown':
+      return `${capabilityKey(capability)} (code ${capability.code}${capability.value.length ? `, ${capability.value.length} bytes` : ''})`;
+    default:
+      return capabilityKey(capability);
+  }
+}
+
+function agreedCapabilities(negotiated: NegotiatedSession): string[] {
+  return [
+    ...negotiated.families.map((family) => `multiprotocol ${familyName(family)}`),
+    ...(negotiated.routeRefresh ? ['route-refresh'] : []),
+    ...(negotiated.enhancedRouteRefresh ? ['enhanced-route-refresh'] : []),
+    ...(negotiated.extendedMessage ? ['extended-message'] : []),
+    ...(negotiated.fourOctetAs ? ['four-octet-as'] : []),
+    ...(negotiated.gracefulRestart ? ['graceful-restart'] : []),
+  ];
+}
+
+function columns(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, index) => Math.max(...rows.map((row) => (row[index] ?? '').length)));
+  return rows.map((row) => row.map((cell, index) => (index === row.length - 1 ? cell : cell.padEnd(widths[index]!))).join('  ').trimEnd());
+}
