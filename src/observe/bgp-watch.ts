@@ -27,7 +27,7 @@ import {
   type SessionCodecContext,
   type UpdateMessage,
 } from '../wire/bgp/index.js';
-import { TcpReassembler, type TcpStream } from './tcp-reassembly.js';
+import { endpoint, TcpReassembler, type TcpStream } from './tcp-reassembly.js';
 import { tcpSegmentOf } from './tcp-segment.js';
 import type { FrameObserver } from './watch-engine.js';
 
@@ -190,10 +190,6 @@ export class BgpWatch implements FrameObserver<BgpEvent> {
       if (direction) direction.framer.extendedMessage = context.extendedMessage;
     }
   }
-}
-
-function endpoint(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
 function capabilityText(capability: Capability): string {

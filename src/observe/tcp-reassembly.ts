@@ -54,7 +54,8 @@ function distance(from: number, to: number): number {
   return (to - from) | 0;
 }
 
-function endpoint(address: string, port: number): string {
+/** `address:port`, an IPv6 address in brackets. */
+export function endpoint(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
