@@ -42,6 +42,15 @@ function parseAsn(value: string): number {
   return asn;
 }
 
+/** A whole number from `min` to `max`, for attribute values and prefix lengths. */
+function integerBetween(min: number, max: number): (value: string) => number {
+  return (value) => {
+    const number = Number(value);
+    if (!/^\d+$/.test(value) || number < min || number > max) throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}.`);
+    return number;
+  };
+}
+
 export const commands: CommandSpec[] = [
   {
     name: 'arping',
@@ -111,9 +120,42 @@ export const commands: CommandSpec[] = [
   {
     name: 'announce',
     arguments: '[target...]',
-    summary: 'put a VIP on the network: answer ARP/NDP for it (--l2) until stopped',
-    examples: ['vipkit announce --l2 -I eth0 192.0.2.100', 'vipkit announce --l2 -I eth0 --for 60 --garp-refresh 10 192.0.2.100 2001:db8:2::100'],
+    summary: 'announce prefixes, ranges and addresses to BGP peers (--peer), or answer ARP/NDP for a VIP (--l2), until stopped; health-check driven',
+    examples: [
+      'vipkit announce --peer 192.0.2.1,asn=65002 --my-asn 64800 203.0.113.10',
+      'vipkit announce --peer 192.0.2.1 --peer 192.0.2.2 --peer-asn 65002 --my-asn 64800 --community 64800:100 203.0.113.0/27 2001:db8:100::10',
+      'vipkit announce --peer 192.0.2.1,asn=65002 --my-asn 64800 --aggregation-length 24 198.51.100.10-198.51.100.20',
+      'vipkit announce --peer 192.0.2.1,asn=65002 --my-asn 64800 --check "curl -sf http://127.0.0.1/health" --down-med 1000 203.0.113.10',
+      'vipkit announce --l2 -I eth0 192.0.2.100',
+      'vipkit announce --l2 -I eth0 --for 60 --garp-refresh 10 192.0.2.100 2001:db8:2::100',
+    ],
     options: [
+      { flags: '--peer <spec>', description: 'a BGP peer: address[:port][,asn=N][,my-asn=N][,port=N][,hold-time=S][,source-address=A][,router-id=ID]; repeatable', parse: collect },
+      { flags: '--my-asn <asn>', description: 'our AS number, for every --peer that gives none (asplain or asdot)', parse: parseBgpAsn },
+      { flags: '--peer-asn <asn>', description: 'the peer AS number, for every --peer that gives none', parse: parseBgpAsn },
+      { flags: '--router-id <id>', description: 'our BGP identifier (default: the source address if IPv4, else our first IPv4 address)', parse: parseRouterId },
+      { flags: '--hold-time <s>', description: 'hold time proposed to every peer', defaultValue: 90, parse: parseHoldTime },
+      { flags: '--source-address <address>', description: 'connect to every peer from this address', parse: parseAddress },
+      { flags: '--port <n>', description: 'the peers\' BGP port', defaultValue: 179, parse: parsePort },
+      { flags: '--next-hop <address>', description: 'IPv4 next hop (default: our address of the session)', parse: parseAddress },
+      { flags: '--next-hop-v6 <address>', description: 'IPv6 next hop (default: our global IPv6 address on the interface facing the peer)', parse: parseAddress },
+      { flags: '--origin <origin>', description: 'ORIGIN: igp, egp or incomplete', defaultValue: 'igp' },
+      { flags: '--med <n>', description: 'MULTI_EXIT_DISC of every route', parse: integerBetween(0, 4_294_967_295) },
+      { flags: '--local-pref <n>', description: 'LOCAL_PREF of every route (iBGP peers only; default 100 towards them)', parse: integerBetween(0, 4_294_967_295) },
+      { flags: '--community <c>', description: 'a community, 65002:100 or a well-known name (no-export); repeatable', parse: collect },
+      { flags: '--large-community <c>', description: 'a large community, 65002:7:8; repeatable', parse: collect },
+      { flags: '--as-path-prepend <n>', description: 'put our AS this many more times in the AS path', defaultValue: 0, parse: integerBetween(0, 64) },
+      { flags: '--aggregation-length <n>', description: 'announce the covering IPv4 prefixes of this length instead of /32 host routes', parse: integerBetween(0, 32) },
+      { flags: '--aggregation-length-v6 <n>', description: 'announce the covering IPv6 prefixes of this length instead of /128 host routes', parse: integerBetween(0, 128) },
+      { flags: '--max-routes <n>', description: 'refuse targets that come to more routes than this', defaultValue: 1_000_000, parse: parsePositiveInteger },
+      { flags: '--check <command>', description: 'announce only while this /bin/sh command exits 0' },
+      { flags: '--check-interval <s>', description: 'seconds from the start of one check to the next', defaultValue: 5, parse: parsePositiveNumber },
+      { flags: '--check-timeout <s>', description: 'kill a check running longer than this (default: the interval); it counts as failed', parse: parsePositiveNumber },
+      { flags: '--rise <n>', description: 'checks passed in a row that bring the service up', defaultValue: 3, parse: parsePositiveInteger },
+      { flags: '--fall <n>', description: 'checks failed in a row that take the service down', defaultValue: 3, parse: parsePositiveInteger },
+      { flags: '--down-med <n>', description: 'while the check fails, keep announcing with this MED instead of withdrawing', parse: integerBetween(0, 4_294_967_295) },
+      { flags: '--timeout <s>', description: 'give up (exit 1) if no session is Established after this many seconds', parse: parseSeconds },
+      { flags: '--shutdown-message <text>', description: 'the message of the Cease NOTIFICATION sent when stopping (RFC 8203)', defaultValue: 'vipkit announce stopped' },
       { flags: '--l2', description: 'announce at Layer 2: answer ARP requests and neighbor solicitations with our MAC' },
       { flags: '-I, --interface <name>', description: 'interface to answer on (required with --l2)' },
       { flags: '--garp-count <n>', description: 'gratuitous ARPs / unsolicited NAs sent when the announcement starts', defaultValue: 3, parse: parsePositiveInteger },
