@@ -8,6 +8,7 @@ import { L2Announcer } from '../../l2/l2-announcer.js';
 import { Responder } from '../../l2/responder.js';
 import { parseTargets, TargetError } from '../../l2/targets.js';
 import { busyPoll, sleep } from '../../time.js';
+import { announceBgp, type BgpAnnounceOptions } from './announce-bgp.js';
 
 interface AnnounceOptions {
   l2?: boolean;
@@ -29,8 +30,11 @@ const MAX_L2_ADDRESSES = 65_536;
 const CONFLICT_PROBE = { probes: 3, intervalMs: 100, waitMs: 300 };
 
 export async function run(specs: string[], rawOptions: Record<string, unknown>, ui: Ui): Promise<number> {
-  const options = rawOptions as unknown as AnnounceOptions;
-  if (!options.l2) throw new UsageError('announce needs --l2 for Layer 2 announcing; BGP announcing is not available yet.');
+  const options = rawOptions as unknown as AnnounceOptions & BgpAnnounceOptions;
+  const bgp = options.peer !== undefined && options.peer.length > 0;
+  if (options.l2 && bgp) throw new UsageError('announce does either --l2 or BGP (--peer) in one run; start one of each to do both.');
+  if (bgp) return announceBgp(specs, options, ui);
+  if (!options.l2) throw new UsageError('announce needs --peer <router> to announce over BGP, or --l2 -I <interface> to answer ARP/NDP.');
   return announceL2(specs, options, ui);
 }
 

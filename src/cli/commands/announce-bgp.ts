@@ -1,0 +1,298 @@
+/**
+ * `announce --peer`: prefixes, ranges and addresses announced over BGP to one or more
+ * routers until stopped, optionally only while a health check passes. The command turns
+ * flags into a plan; src/bgp/announcer.ts does the announcing, src/speaker/ the targets
+ * and the health check.
+ */
+import { isIPv4, isIPv6 } from 'node:net';
+import { ExitCode, UsageError } from '../errors.js';
+import type { Ui } from '../ui.js';
+import { BgpAnnouncer, type AnnouncerPeer, type RoutePolicy } from '../../bgp/announcer.js';
+import { defaultRoute, findInterface, interfaceForTarget, listInterfaces, sourceAddressFor, type InterfaceInfo } from '../../link/interfaces.js';
+import { familiesOf, prefixesOf, routeBlocks, routeCount, RouteTargetError, type PrefixBlock } from '../../speaker/route-targets.js';
+import { HealthCheck, type Health } from '../../speaker/health-check.js';
+import { parsePeerSpec, PeerSpecError, type PeerSpec } from '../../speaker/peer-spec.js';
+import { sleep } from '../../time.js';
+import { ORIGINS, type Origin } from '../../wire/bgp/attributes.js';
+import { DecodeError } from '../../wire/decode-error.js';
+import { parseCommunity, parseLargeCommunity } from '../../wire/bgp/format.js';
+import { IPV4_UNICAST, IPV6_UNICAST, type Family } from '../../wire/bgp/registry.js';
+
+export interface BgpAnnounceOptions {
+  peer?: string[];
+  myAsn?: number;
+  peerAsn?: number;
+  routerId?: string;
+  holdTime: number;
+  sourceAddress?: string;
+  port: number;
+  nextHop?: string;
+  nextHopV6?: string;
+  origin: string;
+  med?: number;
+  localPref?: number;
+  community?: string[];
+  largeCommunity?: string[];
+  asPathPrepend: number;
+  aggregationLength?: number;
+  aggregationLengthV6?: number;
+  maxRoutes: number;
+  check?: string;
+  checkInterval: number;
+  checkTimeout?: number;
+  rise: number;
+  fall: number;
+  downMed?: number;
+  timeout?: number;
+  shutdownMessage: string;
+  for?: number;
+  json?: boolean;
+}
+
+/** --json lists the prefixes of an announcement up to this many; beyond, only the count. */
+const LISTED_PREFIXES = 1000;
+/** Withdrawing and saying goodbye to a peer that no longer reads must not hold the exit. */
+const STOP_TIMEOUT_MS = 5000;
+/** RFC 9003 2: a shutdown communication of at most 255 octets of UTF-8. */
+const MAX_SHUTDOWN_MESSAGE = 255;
+
+export async function announceBgp(specs: string[], options: BgpAnnounceOptions, ui: Ui): Promise<number> {
+  const blocks = parseRoutes(specs, options);
+  const families = familiesOf(blocks);
+  const peers = (options.peer ?? []).map((text) => peerSpec(text, options));
+  const policy = routePolicy(options, peers);
+  if (options.downMed !== undefined && options.check === undefined) throw new UsageError('--down-med is the MED sent while --check fails; it needs --check.');
+  if (Buffer.byteLength(options.shutdownMessage) > MAX_SHUTDOWN_MESSAGE) throw new UsageError(`--shutdown-message is longer than ${MAX_SHUTDOWN_MESSAGE} bytes (RFC 9003).`);
+  const announcerPeers = peers.map((peer) => announcerPeer(peer, options, families));
+  const sessionFamilies: Family[] = [...(families.has(4) ? [IPV4_UNICAST] : []), ...(families.has(6) ? [IPV6_UNICAST] : [])];
+  const announcer = new BgpAnnouncer(announcerPeers, sessionFamilies, policy);
+  const total = routeCount(blocks);
+  const listed = total <= LISTED_PREFIXES ? [...prefixesOf(blocks)] : undefined;
+  const output = new AnnounceOutput(ui, announcer, total, listed);
+
+  const stop = new AbortController();
+  const interrupt = (signal: NodeJS.Signals) => {
+    output.stopReason = signal;
+    stop.abort();
+  };
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+  let health: HealthCheck | undefined;
+  try {
+    const announcement = (med?: number) => ({ prefixes: () => prefixesOf(blocks), ...(med !== undefined ? { med } : {}) });
+    if (options.check === undefined) {
+      announcer.set(announcement());
+    } else {
+      health = new HealthCheck({ command: options.check, intervalSeconds: options.checkInterval, timeoutSeconds: options.checkTimeout ?? options.checkInterval, rise: options.rise, fall: options.fall });
+      const apply = (state: Health) => announcer.set(state === 'up' ? announcement() : options.downMed !== undefined ? announcement(options.downMed) : undefined);
+      health.on('result', (result) => output.check(result));
+      health.on('change', (state) => {
+        output.health(state);
+        apply(state);
+      });
+      apply('down');
+      health.start();
+    }
+    announcer.start();
+    output.started(peers);
+    const established = new Promise<void>((resolve) => {
+      announcer.on('state', ({ to }) => {
+        if (to === 'Established') resolve();
+      });
+    });
+    if (options.timeout !== undefined) {
+      await Promise.race([established, sleep(options.timeout * 1000, stop.signal)]);
+      if (!announcer.everEstablished && !stop.signal.aborted) {
+        output.stopReason = `no session reached Established within --timeout ${options.timeout} s`;
+        stop.abort();
+      }
+    }
+    await sleep(options.for === undefined ? Infinity : options.for * 1000, stop.signal);
+    output.stopReason ??= `--for ${options.for} s elapsed`;
+    health?.stop();
+    await Promise.race([announcer.stop(options.shutdownMessage), sleep(STOP_TIMEOUT_MS)]);
+    output.summary();
+    return announcer.everEstablished ? ExitCode.Ok : ExitCode.NotSo;
+  } finally {
+    health?.stop();
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
+    output.close();
+  }
+}
+
+function parseRoutes(specs: string[], options: BgpAnnounceOptions): PrefixBlock[] {
+  if (specs.length === 0) throw new UsageError('announce needs the prefixes, ranges or addresses to announce, for example: vipkit announce --peer 192.0.2.1,asn=65002 --my-asn 64800 203.0.113.10');
+  try {
+    return routeBlocks(specs, { ipv4: options.aggregationLength, ipv6: options.aggregationLengthV6 }, options.maxRoutes);
+  } catch (error) {
+    if (error instanceof RouteTargetError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+function peerSpec(text: string, options: BgpAnnounceOptions): PeerSpec {
+  try {
+    return parsePeerSpec(text, {
+      port: options.port,
+      holdTime: options.holdTime,
+      asn: options.peerAsn,
+      myAsn: options.myAsn,
+      routerId: options.routerId,
+      sourceAddress: options.sourceAddress,
+    });
+  } catch (error) {
+    if (error instanceof PeerSpecError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+function routePolicy(options: BgpAnnounceOptions, peers: PeerSpec[]): RoutePolicy {
+  if (!(ORIGINS as readonly string[]).includes(options.origin)) throw new UsageError(`--origin "${options.origin}" is not igp, egp or incomplete.`);
+  const external = peers.find((peer) => peer.asn !== peer.myAsn);
+  if (options.localPref !== undefined && external) {
+    throw new UsageError(`--local-pref is for iBGP peers only (RFC 4271 5.1.5), and ${external.address} is eBGP (AS ${external.asn}, ours ${external.myAsn}).`);
+  }
+  const textValues = <T>(values: string[] | undefined, parse: (text: string) => T): T[] => {
+    try {
+      return (values ?? []).map(parse);
+    } catch (error) {
+      if (error instanceof DecodeError) throw new UsageError(`${error.message}; write communities as 65002:100 or a well-known name (no-export), large ones as 65002:7:8.`);
+      throw error;
+    }
+  };
+  return {
+    origin: options.origin as Origin,
+    ...(options.med !== undefined ? { med: options.med } : {}),
+    ...(options.localPref !== undefined ? { localPref: options.localPref } : {}),
+    communities: textValues(options.community, parseCommunity),
+    largeCommunities: textValues(options.largeCommunity, parseLargeCommunity),
+    asPathPrepend: options.asPathPrepend,
+  };
+}
+
+/** The interface towards a peer: the one whose subnet holds it, else the one holding our source address, else the default route's. */
+function interfaceFacing(peer: PeerSpec): InterfaceInfo | undefined {
+  const holding = peer.sourceAddress === undefined ? undefined : listInterfaces().find((iface) => [...iface.ipv4, ...iface.ipv6].some((entry) => entry.address === peer.sourceAddress));
+  const viaDefault = defaultRoute(isIPv4(peer.address) ? 4 : 6);
+  return interfaceForTarget(peer.address) ?? holding ?? (viaDefault ? findInterface(viaDefault.interfaceName) : undefined);
+}
+
+function announcerPeer(peer: PeerSpec, options: BgpAnnounceOptions, families: Set<4 | 6>): AnnouncerPeer {
+  const iface = interfaceFacing(peer);
+  const where = iface ? `on ${iface.name}, the interface facing ${peer.address}` : `here: no interface faces ${peer.address}`;
+  let nextHop = options.nextHop;
+  if (nextHop !== undefined && !isIPv4(nextHop)) throw new UsageError(`--next-hop ${nextHop} is not an IPv4 address (IPv6 next hops go in --next-hop-v6).`);
+  if (families.has(4) && nextHop === undefined && isIPv6(peer.address)) {
+    // Our end of an IPv6 session cannot be an IPv4 route's next hop.
+    nextHop = iface?.ipv4[0]?.address;
+    if (nextHop === undefined) throw new UsageError(`IPv4 routes to the IPv6 peer ${peer.address} need an IPv4 next hop, and there is no IPv4 address ${where}: give --next-hop.`);
+  }
+  let nextHopV6 = options.nextHopV6;
+  if (nextHopV6 !== undefined && !isIPv6(nextHopV6)) throw new UsageError(`--next-hop-v6 ${nextHopV6} is not an IPv6 address.`);
+  if (families.has(6) && nextHopV6 === undefined) {
+    const global = iface?.ipv6.find((entry) => !entry.address.toLowerCase().startsWith('fe80:'));
+    nextHopV6 = iface && isIPv6(peer.address) ? sourceAddressFor(iface, peer.address) : global?.address;
+    if (nextHopV6?.toLowerCase().startsWith('fe80:')) nextHopV6 = global?.address;
+    if (nextHopV6 === undefined) throw new UsageError(`IPv6 routes need a global IPv6 next hop, and there is no global IPv6 address ${where}: give --next-hop-v6.`);
+  }
+  return {
+    session: {
+      peerAddress: peer.address,
+      port: peer.port,
+      ...(peer.sourceAddress !== undefined ? { localAddress: peer.sourceAddress } : {}),
+      localAs: peer.myAsn,
+      peerAs: peer.asn,
+      routerId: peer.routerId,
+      holdTime: peer.holdTime,
+    },
+    ...(nextHop !== undefined ? { nextHop } : {}),
+    ...(nextHopV6 !== undefined ? { nextHopV6 } : {}),
+  };
+}
+
+/** Everything the user sees: a live status per peer on a TTY, lines otherwise, or --json events. */
+class AnnounceOutput {
+  stopReason?: string;
+  private readonly status;
+
+  constructor(
+    private readonly ui: Ui,
+    private readonly announcer: BgpAnnouncer,
+    private readonly total: number,
+    private readonly listed: string[] | undefined,
+  ) {
+    this.status = ui.progress('connecting');
+    announcer.on('state', ({ peer, from, to, reason }) => {
+      if (ui.json) ui.emit('state', { peer, from, to, reason });
+      else if (to === 'Established' || from === 'Established' || to === 'Idle') ui.note(`${peer}: ${from} -> ${to} (${reason})`);
+      this.refresh();
+    });
+    announcer.on('announced', ({ peer, count, med }) => {
+      if (ui.json) ui.emit('announced', { peer, routes: count, med, prefixes: count === total ? listed : undefined });
+      else ui.line(`Announced ${describeRoutes(count, listed)} to ${peer}${med !== undefined ? ` with MED ${med}` : ''}.`);
+      this.refresh();
+    });
+    announcer.on('withdrawn', ({ peer, count }) => {
+      if (ui.json) ui.emit('withdrawn', { peer, routes: count, prefixes: count === total ? listed : undefined });
+      else ui.line(`Withdrew ${describeRoutes(count, listed)} from ${peer}.`);
+      this.refresh();
+    });
+    announcer.on('skipped', ({ peer, family, count, reason }) => {
+      if (ui.json) ui.emit('skipped', { peer, family, routes: count, reason });
+      else ui.warn(`${count} ${family} route(s) not sent to ${peer}: ${reason}.`);
+    });
+    announcer.on('notification', ({ peer, description, sent }) => {
+      if (ui.json) ui.emit('notification', { peer, direction: sent ? 'sent' : 'received', description });
+      else ui.note(`${peer}: NOTIFICATION ${sent ? 'sent' : 'received'}: ${description}`);
+    });
+    announcer.on('malformed', ({ peer, errors }) => {
+      // RFC 7606: the session survived; say what was wrong and go on.
+      if (ui.json) ui.emit('malformed', { peer, errors });
+      else ui.warn(`${peer} sent a malformed UPDATE (handled as RFC 7606 says): ${errors.join('; ')}`);
+    });
+  }
+
+  started(peers: PeerSpec[]): void {
+    if (this.ui.json) return;
+    const what = describeRoutes(this.total, this.listed);
+    this.ui.note(`Announcing ${what} to ${peers.map((peer) => `${peer.address} (AS ${peer.asn})`).join(', ')}; Ctrl-C withdraws and stops.`);
+    this.refresh();
+  }
+
+  check(result: { passed: boolean; code?: number; reason?: string; durationMs: number; state: Health; pending: number }): void {
+    if (this.ui.json) this.ui.emit('check', { passed: result.passed, code: result.code, reason: result.reason, duration_ms: result.durationMs, health: result.state, pending: result.pending });
+    this.refresh(`check ${result.passed ? 'passed' : 'failed'}${result.reason ? ` (${result.reason})` : ''}, service ${result.state}`);
+  }
+
+  health(state: Health): void {
+    if (this.ui.json) this.ui.emit('health', { health: state });
+    else this.ui.line(`Health check: service ${state}.`);
+  }
+
+  summary(): void {
+    const peers = this.announcer.status;
+    if (this.ui.json) {
+      this.ui.emit('summary', { routes: this.total, stopped: this.stopReason, peers: peers.map((peer) => ({ peer: peer.address, state: peer.state, established: peer.establishedCount, malformed: peer.malformed })) });
+      return;
+    }
+    for (const peer of peers) {
+      this.ui.line(`${peer.address}: ${peer.establishedCount > 0 ? `established ${peer.establishedCount} time(s)` : 'never established'}${peer.malformed > 0 ? `, ${peer.malformed} malformed UPDATE error(s) survived` : ''}.`);
+    }
+    this.ui.line(`Stopped (${this.stopReason}): withdrew everything and closed each session with a Cease.`);
+  }
+
+  close(): void {
+    this.status.stop();
+  }
+
+  private refresh(extra?: string): void {
+    const lines = this.announcer.status.map((peer) => `${peer.address}  ${peer.state}  ${peer.announced} prefixes sent  since ${peer.lastChange.toLocaleTimeString()}`);
+    this.status.update([...lines, ...(extra ? [extra] : [])].join('\n  '));
+  }
+}
+
+function describeRoutes(count: number, listed: string[] | undefined): string {
+  if (listed !== undefined && count === listed.length && count <= 3) return listed.join(', ');
+  return `${count} route(s)`;
+}
