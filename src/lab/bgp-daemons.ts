@@ -3,7 +3,7 @@
  * with a configuration written to a private folder, driven through its own CLI (`birdc`,
  * `gobgp`), and stopped with the lab (Lab.destroy kills every process in it).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Lab } from './lab.js';
@@ -109,7 +109,10 @@ export class Gobgp {
   static async start(lab: Lab, host: string, config: string, apiPort = 50051): Promise<Gobgp> {
     const folder = mkdtempSync(join(tmpdir(), 'vipkit-gobgp-'));
     writeFileSync(join(folder, 'gobgpd.toml'), config);
-    lab.spawn(host, ['gobgpd', '-f', join(folder, 'gobgpd.toml'), '--api-hosts', `127.0.0.1:${apiPort}`], { stdio: 'ignore' });
+    // Its log (stderr) is the only place GoBGP tells why a session went down, e.g. a Cease's message.
+    const log = openSync(join(folder, 'gobgpd.log'), 'a');
+    lab.spawn(host, ['gobgpd', '-f', join(folder, 'gobgpd.toml'), '--api-hosts', `127.0.0.1:${apiPort}`], { stdio: ['ignore', log, log] });
+    closeSync(log);
     const gobgp = new Gobgp(lab, host, apiPort, folder);
     await until('gobgpd did not answer', async () => (await lab.exec(host, ['gobgp', '-u', '127.0.0.1', '-p', String(apiPort), 'global'])).code === 0);
     return gobgp;
@@ -124,6 +127,11 @@ export class Gobgp {
   /** `gobgp -j ...`, parsed. */
   async json(...words: string[]): Promise<unknown> {
     return JSON.parse(await this.cli('-j', ...words)) as unknown;
+  }
+
+  /** What gobgpd has logged so far. */
+  log(): string {
+    return readFileSync(join(this.folder, 'gobgpd.log'), 'utf8');
   }
 
   async waitEstablished(neighbor: string, timeoutMs = READY_TIMEOUT_MS): Promise<void> {
