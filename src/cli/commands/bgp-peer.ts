@@ -102,6 +102,7 @@ class Finish {
   private resolve!: () => void;
   private readonly timers: NodeJS.Timeout[] = [];
   reason?: string;
+  ended = false;
 
   constructor() {
     this.done = new Promise((resolve) => (this.resolve = resolve));
@@ -120,6 +121,7 @@ class Finish {
   }
 
   end(reason: string): void {
+    this.ended = true;
     this.reason ??= reason;
     this.resolve();
   }
@@ -135,16 +137,18 @@ async function peer(address: string, options: BgpPeerOptions, ui: Ui): Promise<n
   if (server) await startListening(() => listenOn(server, options.sourceAddress, options.port), options);
   const timeout = options.timeout ?? DEFAULT_ESTABLISH_TIMEOUT_S;
   const timer = setTimeout(() => {
-    if (!watch.established) finish.end(`no session with ${address} within ${timeout} s${watch.lastFailure ? `: ${watch.lastFailure}` : ''}`);
+    const last = watch.lastFailure ?? (session.state === 'Connect' ? `the TCP connection to ${address} port ${options.port} got no answer (is the address up and reachable?)` : `it stayed in ${session.state}`);
+    if (!watch.established) finish.end(`no session with ${address} within ${timeout} s: ${last}`);
   }, timeout * 1000);
   report.starting(address, options);
   session.start();
   await finish.done;
   clearTimeout(timer);
+  const routes = session.adjRibIn.size;
   await session.stop(finish.reason === 'interrupted' ? 'vipkit bgp-peer interrupted' : 'vipkit bgp-peer done');
   server?.close();
   const ok = watch.established && (watch.initialRoutesComplete || !options.once);
-  report.summary(session, watch, ok ? undefined : finish.reason);
+  report.summary(watch, routes, ok ? undefined : finish.reason);
   return ok ? ExitCode.Ok : ExitCode.NotSo;
 }
 
@@ -266,8 +270,10 @@ class Report {
       received = message;
       this.notification(peer, 'received', message.code, message.subcode, message.data, message.communication);
     });
-    session.on('notification-sent', ({ notification, reason }) => this.notification(peer, 'sent', notification.code, notification.subcode, notification.data, undefined, reason));
+    session.on('notification-sent', ({ notification, reason }) => !finish.ended && this.notification(peer, 'sent', notification.code, notification.subcode, notification.data, undefined, reason));
     session.on('state', ({ from, to, reason }) => {
+      // Our own Cease at the end is not news.
+      if (finish.ended) return;
       const explained = received && reason.startsWith('peer closed:') ? `peer closed: ${explainNotification(received, session)}` : reason;
       received = undefined;
       this.state(peer, from, to, explained);
@@ -309,6 +315,7 @@ class Report {
       }
     });
     session.on('down', ({ reason, withdrawn }) => {
+      if (finish.ended) return;
       if (this.ui.json) this.ui.emit('down', { peer, reason, withdrawn: withdrawn.length });
       else if (!this.quiet) this.ui.line(`${peer}: session down (${reason}); ${withdrawn.length} route(s) gone with it`);
     });
@@ -358,7 +365,6 @@ class Report {
       });
       return;
     }
-    this.ui.note(`${this.manyPeers ? `${peer}: ` : ''}OpenConfirm -> Established: KEEPALIVE received: session established`);
     if (this.quiet) return;
     const rows: string[][] = [
       ['', 'VIPKIT', 'PEER'],
@@ -389,7 +395,7 @@ class Report {
     for (const route of change.announced) {
       const fields = routeFields(route);
       const communities = [...(fields.communities ?? []), ...(fields.large_communities ?? [])].join(' ');
-      this.tableRow('+', peer, [fields.prefix, fields.next_hop ?? '-', fields.as_path || '-', fields.origin ?? '-', fields.med?.toString() ?? '-', fields.local_pref?.toString() ?? '-', communities || '-']);
+      this.tableRow('+', peer, [fields.prefix, fields.next_hop ?? '-', fields.as_path || '-', (fields.origin === 'incomplete' ? fields.origin : fields.origin?.toUpperCase()) ?? '-', fields.med?.toString() ?? '-', fields.local_pref?.toString() ?? '-', communities || '-']);
     }
   }
 
@@ -424,9 +430,8 @@ class Report {
     }
   }
 
-  summary(session: BgpSession, watch: Watch, failure: string | undefined): void {
+  summary(watch: Watch, routes: number, failure: string | undefined): void {
     this.status?.stop();
-    const routes = session.adjRibIn.size;
     const fields = summaryFields(watch, routes);
     if (this.ui.json) {
       this.ui.emit('summary', { ...fields, reason: failure });
@@ -518,11 +523,11 @@ function explainNotification(message: NotificationMessage, session: BgpSession):
   const { config } = session;
   switch (message.subcode) {
     case OpenSubcode.BadPeerAs: {
-      // RFC 4271 6.2 gives Bad Peer AS no data; some peers put the AS they expected there.
+      // RFC 4271 6.2 gives Bad Peer AS no data; BIRD puts the AS it received there, others the one they expected.
       const data = message.data;
-      const expected = data?.length === 2 ? data.readUInt16BE(0) : data?.length === 4 ? data.readUInt32BE(0) : undefined;
-      const expects = expected !== undefined && expected !== config.localAs ? `it expects AS ${expected}, ` : '';
-      return `${base} — ${expects}we sent AS ${config.localAs}: check --my-asn against the neighbour's configured remote AS`;
+      const named = data?.length === 2 ? data.readUInt16BE(0) : data?.length === 4 ? data.readUInt32BE(0) : undefined;
+      if (named !== undefined && named !== config.localAs) return `${base} — it expects AS ${named}, we sent ${config.localAs} (--my-asn)`;
+      return `${base} — it does not expect AS ${config.localAs}, which we sent (--my-asn): its neighbour configuration names another AS for us`;
     }
     case OpenSubcode.BadBgpIdentifier:
       return `${base} — we sent router id ${local?.bgpIdentifier ?? config.routerId}: give another with --router-id`;

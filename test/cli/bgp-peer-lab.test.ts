@@ -1,0 +1,220 @@
+import assert from 'node:assert/strict';
+import { after, before, describe } from 'node:test';
+import { Lab } from '../../src/lab/lab.js';
+import { Bird, Gobgp, gobgpConfig } from '../../src/lab/bgp-daemons.js';
+import { formatCommunity } from '../../src/wire/bgp/format.js';
+import { parseBirdRoutes, type BirdRoute } from '../helpers/bird-routes.js';
+import { labTest, labUnavailableReason } from '../helpers/root.js';
+import { startVipkitJson, until, type JsonEvent } from '../helpers/vipkit-process.js';
+import { VIPKIT } from './run-vipkit.js';
+
+/**
+ * vipkit bgp-peer against real routers, each in its own namespace: BIRD 2 on `router`,
+ * GoBGP on `gobgp`; vipkit runs on node1 (the good session), node2 (a wrong --my-asn)
+ * and node3 (a wrong --peer-asn), so a failed session never delays the next test.
+ */
+const SPEC = {
+  hosts: [
+    { name: 'router', addresses: ['192.0.2.1/24', '2001:db8:2::1/64'] },
+    { name: 'gobgp', addresses: ['192.0.2.2/24', '2001:db8:2::2/64'] },
+    { name: 'node1', addresses: ['192.0.2.11/24', '2001:db8:2::11/64'] },
+    { name: 'node2', addresses: ['192.0.2.12/24', '2001:db8:2::12/64'] },
+    { name: 'node3', addresses: ['192.0.2.13/24', '2001:db8:2::13/64'] },
+  ],
+};
+
+/** BIRD exports three IPv4 routes and one IPv6 route with communities, a large community and a MED; `withdrawable` can be disabled. */
+const BIRD_CONFIG = `router id 192.0.2.1;
+protocol device {}
+protocol static s4 { ipv4; route 203.0.113.0/25 blackhole; route 198.51.100.0/24 blackhole; }
+protocol static s6 { ipv6; route 2001:db8:100::/48 blackhole; }
+protocol static withdrawable { ipv4; route 198.51.100.128/25 blackhole; }
+filter tagged {
+  bgp_community.add((65002,100));
+  bgp_community.add((65535,65281));
+  bgp_large_community.add((65002,7,8));
+  bgp_med = 42;
+  if net = 198.51.100.128/25 then { bgp_path.prepend(64512); bgp_community.delete((65535,65281)); }
+  accept;
+}
+template bgp node {
+  local 192.0.2.1 as 65002;
+  graceful restart on;
+  ipv4 { import all; export filter tagged; };
+  ipv6 { import all; export filter tagged; next hop address 2001:db8:2::1; };
+}
+protocol bgp node1 from node { neighbor 192.0.2.11 as 64800; }
+protocol bgp node2 from node { neighbor 192.0.2.12 as 64800; }
+protocol bgp node3 from node { neighbor 192.0.2.13 as 64800; }
+`;
+
+/** A route event, reduced to the fields both sides can state. */
+interface RouteView {
+  prefix: string;
+  next_hop?: string;
+  as_path?: string;
+  origin?: string;
+  med?: number;
+  communities?: string[];
+  large_communities?: string[];
+}
+
+function view(event: JsonEvent): RouteView {
+  const { prefix, next_hop, as_path, origin, med, communities, large_communities } = event as unknown as RouteView;
+  return { prefix, next_hop, as_path, origin, med, communities, large_communities };
+}
+
+/** BIRD's "(65002,100) (65535,65281)" as vipkit writes communities: "65002:100", "NO_EXPORT". */
+function birdCommunities(text: string | undefined): string[] | undefined {
+  if (text === undefined) return undefined;
+  return [...text.matchAll(/\((\d+),(\d+)\)/g)].map((match) => formatCommunity(Number(match[1]) * 65536 + Number(match[2])));
+}
+
+function birdLargeCommunities(text: string | undefined): string[] | undefined {
+  if (text === undefined) return undefined;
+  return [...text.matchAll(/\((\d+), (\d+), (\d+)\)/g)].map((match) => `${match[1]}:${match[2]}:${match[3]}`);
+}
+
+/**
+ * What BIRD says it exports to a neighbour (`show route all export <protocol>`: the
+ * routes after the export filter), and what eBGP then adds on the wire (RFC 4271 5.1.2,
+ * 5.1.3): its own AS in front of the path, and its session address as next hop.
+ */
+function birdExported(route: BirdRoute, nextHop: string): RouteView {
+  const path = route.bgp['as_path'] ?? '';
+  return {
+    prefix: route.prefix,
+    next_hop: nextHop,
+    as_path: `65002${path ? ` ${path}` : ''}`,
+    origin: (route.bgp['origin'] ?? 'IGP').toLowerCase(),
+    med: route.bgp['med'] === undefined ? undefined : Number(route.bgp['med']),
+    communities: birdCommunities(route.bgp['community']),
+    large_communities: birdLargeCommunities(route.bgp['large_community']),
+  };
+}
+
+interface GobgpPath {
+  nlri: { prefix: string };
+  attrs: Array<{ type: number; value?: number; as_paths?: Array<{ segment_type: number; asns: number[] }>; metric?: number; communities?: number[]; value_?: unknown; nexthop?: string } & Record<string, unknown>>;
+}
+
+/** `gobgp -j global rib` as vipkit writes routes; eBGP puts GoBGP's AS 65003 in front of the path. */
+function gobgpExported(path: GobgpPath): RouteView {
+  const attribute = (type: number) => path.attrs.find((candidate) => candidate.type === type);
+  const segments = attribute(2)?.as_paths ?? [];
+  const asPath = segments.map((segment) => (segment.segment_type === 1 ? `{${segment.asns.join(' ')}}` : segment.asns.join(' '))).join(' ');
+  const large = attribute(32)?.['value'] as Array<{ ASN: number; LocalData1: number; LocalData2: number }> | undefined;
+  return {
+    prefix: path.nlri.prefix,
+    next_hop: attribute(3)?.nexthop ?? (attribute(14)?.['nexthop'] as string | undefined),
+    as_path: `65003${asPath ? ` ${asPath}` : ''}`,
+    origin: ['igp', 'egp', 'incomplete'][attribute(1)?.value ?? 0],
+    med: attribute(4)?.metric,
+    communities: attribute(8)?.communities?.map(formatCommunity),
+    large_communities: large?.map((community) => `${community.ASN}:${community.LocalData1}:${community.LocalData2}`),
+  };
+}
+
+const sortByPrefix = (routes: RouteView[]) => [...routes].sort((a, b) => a.prefix.localeCompare(b.prefix));
+const routesIn = (events: JsonEvent[]) => events.filter((event) => event.event === 'route').map(view);
+
+describe('vipkit bgp-peer against BIRD and GoBGP', { skip: labUnavailableReason() }, () => {
+  let lab: Lab;
+  let bird: Bird;
+  let gobgp: Gobgp;
+
+  before(async () => {
+    lab = await Lab.create(SPEC);
+    bird = await Bird.start(lab, 'router', BIRD_CONFIG);
+    gobgp = await Gobgp.start(
+      lab,
+      'gobgp',
+      gobgpConfig({
+        as: 65003,
+        routerId: '192.0.2.2',
+        localAddress: '192.0.2.2',
+        neighbors: [
+          { address: '192.0.2.11', peerAs: 64800, passive: true },
+          { address: '192.0.2.12', peerAs: 64800, passive: true },
+        ],
+      }),
+    );
+    await gobgp.cli('global', 'rib', 'add', '203.0.113.5/32', 'nexthop', '192.0.2.2', 'community', '65003:100', 'large-community', '65003:1:2', '-a', 'ipv4');
+    await gobgp.cli('global', 'rib', 'add', '198.51.100.128/25', 'nexthop', '192.0.2.2', 'origin', 'incomplete', 'aspath', '64512 {64513,64514}', 'med', '7', 'community', 'no-export,65003:200', '-a', 'ipv4');
+    await gobgp.cli('global', 'rib', 'add', '2001:db8:200::/48', 'nexthop', '2001:db8:2::2', 'community', '65003:600', '-a', 'ipv6');
+  });
+
+  after(async () => {
+    await lab?.destroy();
+    bird?.removeFolder();
+    gobgp?.removeFolder();
+  });
+
+  labTest('BIRD: IPv4 and IPv6 unicast over IPv4; routes exactly as BIRD exports them; a withdrawal is shown', async () => {
+    const vipkit = startVipkitJson(lab, 'node1', ['bgp-peer', '--my-asn', '64800', '--json', '192.0.2.1']);
+    try {
+      await until('vipkit received BIRD End-of-RIB for both families', () => vipkit.events.filter((event) => event.event === 'end-of-rib').length === 2);
+      const established = vipkit.events.find((event) => event.event === 'state' && event['to'] === 'Established')!;
+      assert.deepEqual(established['families'], ['ipv4-unicast', 'ipv6-unicast']);
+      assert.deepEqual((established['remote'] as { asn: number; router_id: string }).asn, 65002);
+      assert.equal((established['remote'] as { router_id: string }).router_id, '192.0.2.1');
+      assert.ok((established['agreed'] as string[]).includes('graceful-restart'));
+
+      const exported4 = parseBirdRoutes(await bird.birdc('show', 'route', 'all', 'export', 'node1', 'table', 'master4')).map((route) => birdExported(route, '192.0.2.1'));
+      const exported6 = parseBirdRoutes(await bird.birdc('show', 'route', 'all', 'export', 'node1', 'table', 'master6')).map((route) => birdExported(route, '2001:db8:2::1'));
+      assert.equal(exported4.length + exported6.length, 4);
+      assert.deepEqual(sortByPrefix(routesIn(vipkit.events)), sortByPrefix([...exported4, ...exported6]));
+
+      await bird.birdc('disable', 'withdrawable');
+      await until('vipkit showed the withdrawal', () => vipkit.events.some((event) => event.event === 'withdraw' && event['prefix'] === '198.51.100.128/25'));
+    } finally {
+      assert.equal(await vipkit.stop(), 0, vipkit.stderr());
+    }
+  });
+
+  labTest('BIRD: a wrong --my-asn gets its Bad Peer AS NOTIFICATION decoded, exit 1', async () => {
+    const result = await lab.exec('node2', [process.execPath, VIPKIT, 'bgp-peer', '--my-asn', '64801', '192.0.2.1'], { timeoutMs: 45_000 });
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stdout, /no session: peer closed: OPEN Message Error \/ Bad Peer AS — .*64801/);
+  });
+
+  labTest('BIRD: a wrong --peer-asn makes vipkit refuse its OPEN, exit 1', async () => {
+    const result = await lab.exec('node3', [process.execPath, VIPKIT, 'bgp-peer', '--my-asn', '64800', '--peer-asn', '65099', '--json', '192.0.2.1'], { timeoutMs: 45_000 });
+    assert.equal(result.code, 1, result.stderr);
+    const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as JsonEvent);
+    const sent = events.find((event) => event.event === 'notification' && event['direction'] === 'sent');
+    assert.equal(sent?.['description'], 'OPEN Message Error / Bad Peer AS');
+    const summary = events.find((event) => event.event === 'summary')!;
+    assert.equal(summary['established'], false);
+    assert.match(String(summary['reason']), /65002.*65099/);
+  });
+
+  labTest('GoBGP: routes exactly as `gobgp -j global rib` has them; a withdrawal is shown', async () => {
+    const vipkit = startVipkitJson(lab, 'node1', ['bgp-peer', '--my-asn', '64800', '--json', '192.0.2.2']);
+    try {
+      await until('vipkit received the GoBGP routes', () => routesIn(vipkit.events).length === 3);
+      const rib = [
+        ...Object.values((await gobgp.json('global', 'rib', '-a', 'ipv4')) as Record<string, GobgpPath[]>),
+        ...Object.values((await gobgp.json('global', 'rib', '-a', 'ipv6')) as Record<string, GobgpPath[]>),
+      ].map((paths) => gobgpExported(paths[0]!));
+      assert.deepEqual(sortByPrefix(routesIn(vipkit.events)), sortByPrefix(rib));
+
+      await gobgp.cli('global', 'rib', 'del', '203.0.113.5/32', '-a', 'ipv4');
+      await until('vipkit showed the withdrawal', () => vipkit.events.some((event) => event.event === 'withdraw' && event['prefix'] === '203.0.113.5/32'));
+    } finally {
+      assert.equal(await vipkit.stop(), 0, vipkit.stderr());
+    }
+  });
+
+  labTest('GoBGP: a wrong --my-asn gets its Bad Peer AS NOTIFICATION decoded, exit 1', async () => {
+    const result = await lab.exec('node2', [process.execPath, VIPKIT, 'bgp-peer', '--my-asn', '64801', '192.0.2.2'], { timeoutMs: 45_000 });
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stdout, /no session: peer closed: OPEN Message Error \/ Bad Peer AS — .*64801/);
+  });
+
+  labTest('nothing listening: connection refused, explained, exit 1', async () => {
+    const result = await lab.exec('node1', [process.execPath, VIPKIT, 'bgp-peer', '--my-asn', '64800', '--port', '1179', '--timeout', '2', '192.0.2.1'], { timeoutMs: 30_000 });
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stdout, /connection refused by 192\.0\.2\.1 port 1179/);
+  });
+});
