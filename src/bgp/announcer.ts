@@ -10,9 +10,10 @@ import { EventEmitter } from 'node:events';
 import { isIPv4 } from 'node:net';
 import { AdjRibOut, type Advertisement } from './adj-rib-out.js';
 import { BgpSession, type SessionConfig } from './session.js';
-import type { StateName } from './fsm.js';
+import type { Notification, StateName } from './fsm.js';
 import type { LargeCommunity, Origin } from '../wire/bgp/attributes.js';
 import { prefixAfi } from '../wire/bgp/nlri.js';
+import { CeaseSubcode, ErrorCode } from '../wire/bgp/notification-codes.js';
 import { Afi, familyName, IPV4_UNICAST, IPV6_UNICAST, sameFamily, type Family } from '../wire/bgp/registry.js';
 import type { RouteAttributes } from '../wire/bgp/route-attributes.js';
 
@@ -24,7 +25,7 @@ export interface RoutePolicy {
   localPref?: number;
   communities: number[];
   largeCommunities: LargeCommunity[];
-  /** Extra copies of our AS in the path. */
+  /** Extra copies of our AS in the path towards eBGP peers. */
   asPathPrepend: number;
 }
 
@@ -95,7 +96,7 @@ class PeerAnnouncer {
     this.session.on('route-refresh', () => this.send(owner.current, true));
     this.session.on('notification', ({ description }) => owner.emit('notification', { peer: address, description, sent: false }));
     this.session.on('notification-sent', ({ notification, description, reason }) => {
-      const message = shutdownCommunication(notification.data);
+      const message = shutdownCommunication(notification);
       owner.emit('notification', { peer: address, description: message === undefined ? `${description}: ${reason}` : `${description} ("${message}")`, sent: true });
     });
     this.session.on('routes', ({ errors }) => {
@@ -161,7 +162,8 @@ class PeerAnnouncer {
   /** One object per announcement and family: AdjRibOut keys attributes by object. */
   private baseAttributes(ebgp: boolean, med: number | undefined): RouteAttributes {
     const localAs = this.peer.session.localAs;
-    const copies = this.policy.asPathPrepend + (ebgp ? 1 : 0);
+    // Towards iBGP the path stays empty (RFC 4271 5.1.2): our AS in it would look like a loop to the peer.
+    const copies = ebgp ? this.policy.asPathPrepend + 1 : 0;
     const attributes: RouteAttributes = { origin: this.policy.origin, asPath: copies > 0 ? [{ type: 'sequence', asns: Array<number>(copies).fill(localAs) }] : [] };
     if (med !== undefined) attributes.med = med;
     if (!ebgp) attributes.localPref = this.policy.localPref ?? DEFAULT_LOCAL_PREF;
@@ -172,8 +174,9 @@ class PeerAnnouncer {
 }
 
 /** The message in a Cease / Administrative Shutdown or Reset we sent (RFC 8203 2: a length octet, then UTF-8). */
-function shutdownCommunication(data: Buffer | undefined): string | undefined {
-  if (data === undefined || data.length === 0 || data[0]! + 1 > data.length) return undefined;
+function shutdownCommunication({ code, subcode, data }: Notification): string | undefined {
+  const isShutdown = code === ErrorCode.Cease && (subcode === CeaseSubcode.AdministrativeShutdown || subcode === CeaseSubcode.AdministrativeReset);
+  if (!isShutdown || data === undefined || data.length === 0 || data[0]! + 1 > data.length) return undefined;
   return data.subarray(1, 1 + data[0]!).toString('utf8');
 }
 

@@ -144,7 +144,7 @@ export const commands: CommandSpec[] = [
       { flags: '--local-pref <n>', description: 'LOCAL_PREF of every route (iBGP peers only; default 100 towards them)', parse: integerBetween(0, 4_294_967_295) },
       { flags: '--community <c>', description: 'a community, 65002:100 or a well-known name (no-export); repeatable', parse: collect },
       { flags: '--large-community <c>', description: 'a large community, 65002:7:8; repeatable', parse: collect },
-      { flags: '--as-path-prepend <n>', description: 'put our AS this many more times in the AS path', defaultValue: 0, parse: integerBetween(0, 64) },
+      { flags: '--as-path-prepend <n>', description: 'put our AS this many more times in the AS path (eBGP peers)', defaultValue: 0, parse: integerBetween(0, 64) },
       { flags: '--aggregation-length <n>', description: 'announce the covering IPv4 prefixes of this length instead of /32 host routes', parse: integerBetween(0, 32) },
       { flags: '--aggregation-length-v6 <n>', description: 'announce the covering IPv6 prefixes of this length instead of /128 host routes', parse: integerBetween(0, 128) },
       { flags: '--max-routes <n>', description: 'refuse targets that come to more routes than this', defaultValue: 1_000_000, parse: parsePositiveInteger },
