@@ -218,3 +218,70 @@ describe('vipkit bgp-peer against BIRD and GoBGP', { skip: labUnavailableReason(
     assert.match(result.stdout, /connection refused by 192\.0\.2\.1 port 1179/);
   });
 });
+
+/** vipkit as the router on node1; BIRD (router) and GoBGP (gobgp) are the speakers, node2's BIRD is outside --accept. */
+const LISTEN_SPEC = {
+  hosts: [
+    { name: 'vipkit', addresses: ['192.0.2.1/24', '2001:db8:2::1/64'] },
+    { name: 'bird', addresses: ['192.0.2.11/24', '2001:db8:2::11/64'] },
+    { name: 'gobgp', addresses: ['192.0.2.12/24', '2001:db8:2::12/64'] },
+    { name: 'outsider', addresses: ['192.0.2.100/24'] },
+  ],
+};
+
+const SPEAKER_BIRD = (address: string) => `router id ${address};
+protocol device {}
+protocol static s4 { ipv4; route 203.0.113.64/26 blackhole; }
+protocol bgp upstream {
+  local ${address} as 65011;
+  neighbor 192.0.2.1 as 64800;
+  # In the export filter: BIRD drops a MED set elsewhere when it sends to another AS.
+  ipv4 { import none; export filter { bgp_community.add((65011,1)); bgp_large_community.add((65011,2,3)); bgp_med = 5; accept; }; };
+}
+`;
+
+describe('vipkit bgp-peer --listen: BIRD and GoBGP speakers connect to it', { skip: labUnavailableReason() }, () => {
+  let lab: Lab;
+  const daemons: Array<{ removeFolder(): void }> = [];
+
+  before(async () => {
+    lab = await Lab.create(LISTEN_SPEC);
+  });
+
+  after(async () => {
+    await lab?.destroy();
+    for (const daemon of daemons) daemon.removeFolder();
+  });
+
+  labTest('each speaker in the accepted range gets a session and its routes are shown; others are refused', async () => {
+    const vipkit = startVipkitJson(lab, 'vipkit', ['bgp-peer', '--listen', '--accept', '192.0.2.0/28', '--my-asn', '64800', '--json']);
+    try {
+      await until('vipkit listens', () => vipkit.events.some((event) => event.event === 'listening'));
+      const bird = await Bird.start(lab, 'bird', SPEAKER_BIRD('192.0.2.11'));
+      daemons.push(bird);
+      const gobgp = await Gobgp.start(lab, 'gobgp', gobgpConfig({ as: 65012, routerId: '192.0.2.12', localAddress: '192.0.2.12', neighbors: [{ address: '192.0.2.1', peerAs: 64800 }] }));
+      daemons.push(gobgp);
+      await gobgp.cli('global', 'rib', 'add', '198.51.100.7/32', 'nexthop', '192.0.2.12', 'community', '65012:7', 'large-community', '65012:1:1', 'med', '3', '-a', 'ipv4');
+      const outsider = await Bird.start(lab, 'outsider', SPEAKER_BIRD('192.0.2.100'));
+      daemons.push(outsider);
+
+      const routeFrom = (peer: string) => vipkit.events.find((event) => event.event === 'route' && event['peer'] === peer);
+      await until('both speakers announced their routes', () => routeFrom('192.0.2.11') !== undefined && routeFrom('192.0.2.12') !== undefined, 45_000);
+      const [birdView] = parseBirdRoutes(await bird.birdc('show', 'route', 'all', 'export', 'upstream')).map((route) => ({ ...birdExported(route, '192.0.2.11'), as_path: `65011${route.bgp['as_path'] ? ` ${route.bgp['as_path']}` : ''}` }));
+      assert.deepEqual(view(routeFrom('192.0.2.11')!), birdView);
+      const rib = Object.values((await gobgp.json('global', 'rib', '-a', 'ipv4')) as Record<string, GobgpPath[]>).map((paths) => ({ ...gobgpExported(paths[0]!), as_path: '65012' }));
+      assert.deepEqual(view(routeFrom('192.0.2.12')!), rib[0]);
+
+      await until('the outsider was refused', () => vipkit.events.some((event) => event.event === 'rejected' && event['peer'] === '192.0.2.100'), 45_000);
+      assert.ok(!vipkit.events.some((event) => event.event === 'state' && event['peer'] === '192.0.2.100'));
+      assert.match(await outsider.birdc('show', 'protocols', 'all', 'upstream'), /Connection rejected/i);
+    } finally {
+      assert.equal(await vipkit.stop(), 0, vipkit.stderr());
+    }
+    const summaries = vipkit.events.filter((event) => event.event === 'summary');
+    assert.deepEqual(summaries.map((summary) => [summary['peer'], summary['established']]).sort(), [
+      ['192.0.2.11', true],
+      ['192.0.2.12', true],
+    ]);
+  });
+});
