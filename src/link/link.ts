@@ -13,6 +13,13 @@ export interface ReceivedFrame {
 
 export type FrameListener = (frame: ReceivedFrame) => void;
 
+/**
+ * The wall clock minus the monotonic one, in ns, read once per process: adding it to a
+ * `receivedAt` gives nanoseconds since the epoch (for capture files and event times), and
+ * subtracting it from a kernel capture timestamp puts that on the hrtime scale.
+ */
+export const WALL_MINUS_MONOTONIC_NS = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6)) - process.hrtime.bigint();
+
 /** The listeners of one link; `add` returns the function that removes the listener again. */
 export class FrameListeners {
   private listeners: FrameListener[] = [];
@@ -52,12 +59,21 @@ export interface Link {
   close(): void;
 }
 
+/** An Ethernet frame with an 802.1Q tag (1518 + 4): room for any ARP or NDP frame. */
+export const L2_SNAPSHOT_LENGTH = 1522;
+
 export interface OpenLinkOptions {
   interfaceName: string;
   /** BPF filter in tcpdump syntax, e.g. `arp`; empty captures everything. */
   filter: string;
   /** Kernel capture buffer in bytes; default 16 MiB (with 1 MB a 50k frames/s burst lost a third). */
   bufferSize?: number;
+  /**
+   * Longest frame kept, in bytes; longer ones arrive cut. Default 65535 (everything, even
+   * segments the kernel merged). The kernel sizes each capture-buffer slot by it, so
+   * ARP/NDP-only links use L2_SNAPSHOT_LENGTH and fit 40 times as many frames.
+   */
+  snapshotLength?: number;
 }
 
 export const DEFAULT_CAPTURE_BUFFER_SIZE = 16 * 1024 * 1024;

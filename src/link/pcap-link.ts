@@ -1,16 +1,16 @@
 /**
  * The real link: libpcap through `cap`. This is the only file that imports `cap`.
  *
- * What cap does and does not do (checked against its binding.cc):
+ * What cap does and does not do (checked against its binding.cc), and what
+ * patches/cap+0.2.1.patch changes:
  * - it turns on immediate mode via dlopen("libpcap.so") (Debian: libpcap-dev); without it
  *   TPACKET_V3 holds frames for up to the 1 s read timeout;
  * - it copies every frame into the one Buffer given to open() and emits only the length,
  *   so each frame is copied out before anyone else sees it;
- * - it emits no capture timestamp, so `receivedAt` is taken first thing in the handler;
- * - open() always calls pcap_lookupnet(), which prints "Warning: <if>: no IPv4 address
- *   assigned - This may not actually work" from C to stderr for an interface without IPv4.
- *   The warning is harmless (the netmask only matters for `ip broadcast` filters) and
- *   cannot be silenced from JavaScript;
+ * - patched: it also emits the kernel's capture timestamp, and takes the snapshot length
+ *   from that Buffer's size (unpatched: always 65535, which with offloads makes every
+ *   capture-ring slot 64 KiB), and no longer prints a warning to stderr for an interface
+ *   without IPv4;
  * - send() on a closed handle dereferences NULL, so this link refuses it first;
  * - when open() fails after pcap_create (bad filter, permission), the object keeps a
  *   half-initialised poll handle, and its destructor crashes the process (SIGSEGV or a
@@ -19,7 +19,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { DEFAULT_CAPTURE_BUFFER_SIZE, FrameListeners, type FrameListener, type Link, type OpenLinkOptions } from './link.js';
+import { DEFAULT_CAPTURE_BUFFER_SIZE, FrameListeners, WALL_MINUS_MONOTONIC_NS, type FrameListener, type Link, type OpenLinkOptions } from './link.js';
 import { LinkError } from './link-error.js';
 import { findInterface, listInterfaces } from './interfaces.js';
 
@@ -37,8 +37,10 @@ const { Cap } = createRequire(import.meta.url)('cap') as { Cap: new () => CapHan
 /** The sending handle captures nothing: no Ethernet frame is shorter than 14 bytes. */
 const MATCHES_NOTHING = 'less 1';
 const SENDER_BUFFER_SIZE = 64 * 1024;
-/** Ethernet frames on Linux never exceed the 65535-byte snaplen cap sets. */
-const FRAME_BUFFER_SIZE = 65535;
+/** The sender captures nothing; the smallest snapshot keeps its ring small. */
+const SENDER_SNAPSHOT_LENGTH = 64;
+/** No captured frame exceeds 64 KiB (patches/cap+0.2.1.patch uses the buffer's size as snaplen). */
+const MAX_SNAPSHOT_LENGTH = 65535;
 /** capability(7): CAP_NET_RAW, needed for packet sockets. */
 const CAP_NET_RAW = 13n;
 
@@ -69,8 +71,6 @@ function openFailure(interfaceName: string, filter: string, error: unknown): Lin
   return new LinkError('open-failed', `cannot capture on ${interfaceName}: ${message}`);
 }
 
-/** The wall clock minus the monotonic one, in ns, read once: maps kernel timestamps onto hrtime. */
-const wallMinusMonotonic = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6)) - process.hrtime.bigint();
 /** A mapped kernel timestamp further from now than this means the wall clock was stepped. */
 const PLAUSIBLE_DELAY_NS = 1_000_000_000n;
 
@@ -82,7 +82,7 @@ const PLAUSIBLE_DELAY_NS = 1_000_000_000n;
 function arrivalTime(capturedAtMicros: number | undefined): bigint {
   const now = process.hrtime.bigint();
   if (capturedAtMicros === undefined) return now;
-  const mapped = BigInt(Math.round(capturedAtMicros * 1000)) - wallMinusMonotonic;
+  const mapped = BigInt(Math.round(capturedAtMicros * 1000)) - WALL_MINUS_MONOTONIC_NS;
   return mapped <= now && now - mapped < PLAUSIBLE_DELAY_NS ? mapped : now;
 }
 
@@ -139,7 +139,7 @@ class PcapLink implements Link {
  * interface first so that the usual mistakes get our sentence rather than libpcap's.
  */
 export async function openPcapLink(options: OpenLinkOptions): Promise<Link> {
-  const { interfaceName, filter, bufferSize = DEFAULT_CAPTURE_BUFFER_SIZE } = options;
+  const { interfaceName, filter, bufferSize = DEFAULT_CAPTURE_BUFFER_SIZE, snapshotLength = MAX_SNAPSHOT_LENGTH } = options;
   const info = findInterface(interfaceName);
   if (info === undefined) {
     const names = listInterfaces().map((candidate) => candidate.name).join(', ');
@@ -152,11 +152,11 @@ export async function openPcapLink(options: OpenLinkOptions): Promise<Link> {
     );
   }
   if (!hasNetRaw()) throw permissionError(interfaceName);
-  const buffer = Buffer.alloc(FRAME_BUFFER_SIZE);
+  const buffer = Buffer.alloc(Math.min(snapshotLength, MAX_SNAPSHOT_LENGTH));
   const receiver = openCap(interfaceName, filter, bufferSize, buffer);
   let sender: CapHandle;
   try {
-    sender = openCap(interfaceName, MATCHES_NOTHING, SENDER_BUFFER_SIZE, Buffer.alloc(FRAME_BUFFER_SIZE));
+    sender = openCap(interfaceName, MATCHES_NOTHING, SENDER_BUFFER_SIZE, Buffer.alloc(SENDER_SNAPSHOT_LENGTH));
   } catch (error) {
     receiver.close();
     throw error;

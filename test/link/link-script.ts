@@ -4,19 +4,19 @@
  * prints JSON lines: `open`, `sent`, `own-frame` when it hears itself send, then the first
  * frame from another host (`frame`) or `timeout`.
  *
- *   node link-script.js <interface> <filter> <frame-hex or ""> <wait-ms>
+ *   node link-script.js <interface> <filter> <frame-hex or ""> <wait-ms> [snapshot-length]
  */
 import { openPcapLink } from '../../src/link/pcap-link.js';
 import { LinkError } from '../../src/link/link-error.js';
 
-const [interfaceName = '', filter = '', frameHex = '', waitMs = '0'] = process.argv.slice(2);
+const [interfaceName = '', filter = '', frameHex = '', waitMs = '0', snapshotLength = ''] = process.argv.slice(2);
 
 function print(event: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(event, (_key, value) => (typeof value === 'bigint' ? String(value) : value))}\n`);
 }
 
 try {
-  const link = await openPcapLink({ interfaceName, filter });
+  const link = await openPcapLink({ interfaceName, filter, snapshotLength: snapshotLength === '' ? undefined : Number(snapshotLength) });
   print({ event: 'open', mac: link.mac });
   const timer = setTimeout(() => {
     print({ event: 'timeout' });

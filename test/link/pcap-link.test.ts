@@ -12,6 +12,7 @@ const SPEC = {
   hosts: [
     { name: 'a', addresses: ['192.0.2.11/24'] },
     { name: 'b', addresses: ['192.0.2.12/24'] },
+    { name: 'v6only', addresses: ['2001:db8:2::13/64'] },
   ],
 };
 
@@ -25,8 +26,8 @@ interface ScriptEvent {
   message?: string;
 }
 
-async function runScript(lab: Lab, host: string, filter: string, frame: Buffer, waitMs: number, runAs: string[] = []) {
-  const argv = [...runAs, process.execPath, SCRIPT, 'eth0', filter, frame.toString('hex'), String(waitMs)];
+async function runScript(lab: Lab, host: string, filter: string, frame: Buffer, waitMs: number, runAs: string[] = [], snapshotLength = '') {
+  const argv = [...runAs, process.execPath, SCRIPT, 'eth0', filter, frame.toString('hex'), String(waitMs), snapshotLength];
   const result = await lab.exec(host, argv);
   const events = result.stdout
     .trim()
@@ -82,6 +83,24 @@ labTest('a pcap link sends an ARP request and receives the other kernel\'s reply
     // Without libpcap's immediate mode the reply would wait for the 1 s read timeout.
     const rttMs = Number(BigInt(received!.receivedAt!) - BigInt(sent!.sentAt!)) / 1e6;
     assert.ok(rttMs > 0 && rttMs < 100, `reply after ${rttMs} ms`);
+  });
+});
+
+labTest('cap prints nothing for an interface without IPv4 (patched), and cuts frames at the snapshot length', async () => {
+  await withLab(SPEC, async (lab) => {
+    const { events, stderr } = await runScript(lab, 'v6only', 'arp', Buffer.alloc(0), 200);
+    assert.equal(stderr, '');
+    assert.deepEqual(events[0], { event: 'open', mac: lab.mac('v6only') });
+    // 60 bytes of an unknown EtherType from a, captured by b with a 20-byte snapshot.
+    const frame = Buffer.alloc(60);
+    frame.fill(0xff, 0, 6);
+    macBytes(lab.mac('a')).copy(frame, 6);
+    frame.writeUInt16BE(0x88b5, 12);
+    const listening = runScript(lab, 'b', 'ether proto 0x88b5', Buffer.alloc(0), 5000, [], '20');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await runScript(lab, 'a', 'ether proto 0x88b5', frame, 100);
+    const received = (await listening).events.find((event) => event.event === 'frame');
+    assert.equal(received?.hex, frame.subarray(0, 20).toString('hex'));
   });
 });
 

@@ -3,7 +3,7 @@ import { ExitCode, UsageError } from '../errors.js';
 import type { Ui } from '../ui.js';
 import { sourceAddressFor, type InterfaceInfo } from '../../link/interfaces.js';
 import { interfaceFor } from '../interface-choice.js';
-import type { Link } from '../../link/link.js';
+import { L2_SNAPSHOT_LENGTH, type Link } from '../../link/link.js';
 import { openPcapLink } from '../../link/pcap-link.js';
 import { loadEthers } from '../../l2/ethers.js';
 import { gratuitousArp, unsolicitedAdvertisement } from '../../l2/gratuitous.js';
@@ -48,7 +48,7 @@ interface Plan {
 export async function run(specs: string[], rawOptions: Record<string, unknown>, ui: Ui): Promise<number> {
   const options = rawOptions as unknown as ArpingOptions;
   const plan = makePlan(specs, options);
-  const link = await openPcapLink({ interfaceName: plan.iface.name, filter: Prober.captureFilter(plan.targets.family, plan.vlan) });
+  const link = await openPcapLink({ interfaceName: plan.iface.name, filter: Prober.captureFilter(plan.targets.family, plan.vlan), snapshotLength: L2_SNAPSHOT_LENGTH });
   const stop = new AbortController();
   const interrupt = () => stop.abort();
   process.once('SIGINT', interrupt);

@@ -3,7 +3,7 @@ import { ExitCode, UsageError } from '../errors.js';
 import { namedInterface } from '../interface-choice.js';
 import type { Ui } from '../ui.js';
 import { sourceAddressFor, type InterfaceInfo } from '../../link/interfaces.js';
-import type { Link } from '../../link/link.js';
+import { L2_SNAPSHOT_LENGTH, WALL_MINUS_MONOTONIC_NS, type Link } from '../../link/link.js';
 import { openPcapLink } from '../../link/pcap-link.js';
 import { loadEthers } from '../../l2/ethers.js';
 import { Prober } from '../../l2/prober.js';
@@ -137,10 +137,12 @@ async function watchLive(interfaces: InterfaceInfo[], targets: WatchTargets | un
   let writer: PcapWriter | undefined;
   let ticker: NodeJS.Timeout | undefined;
   // Kernel capture times arrive on the hrtime scale; events and files want the epoch.
-  const epochOffset = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6)) - process.hrtime.bigint();
+  const epochOffset = WALL_MINUS_MONOTONIC_NS;
   const now = () => process.hrtime.bigint() + epochOffset;
   try {
-    for (const iface of interfaces) links.push(await openPcapLink({ interfaceName: iface.name, filter, bufferSize: CAPTURE_BUFFER_SIZE }));
+    // ARP and NDP fit a small snapshot, so the same buffer holds far more frames; BGP segments need it all.
+    const snapshotLength = options.bgp ? undefined : L2_SNAPSHOT_LENGTH;
+    for (const iface of interfaces) links.push(await openPcapLink({ interfaceName: iface.name, filter, bufferSize: CAPTURE_BUFFER_SIZE, snapshotLength }));
     writer = openWriter(options.write);
     const engine = engineFor(targets, options, new Set(links.map((link) => link.mac)));
     const queue = new FrameQueue((frame) => {
