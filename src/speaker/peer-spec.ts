@@ -87,7 +87,7 @@ export function parsePeerSpec(text: string, defaults: PeerDefaults): PeerSpec {
 /** `192.0.2.1`, `192.0.2.1:1179`, `2001:db8::1`, `[2001:db8::1]`, `[2001:db8::1]:1179`. */
 function splitAddressPort(text: string): { address: string; port?: number } {
   const bracketed = /^\[([^\]]+)\](?::(.*))?$/.exec(text);
-  const ipv4WithPort = /^([\d.]+):(.*)$/.exec(text);
+  const ipv4WithPort = /^(\d+\.\d+\.\d+\.\d+):(.*)$/.exec(text);
   const [addressText, portText] = bracketed ? [bracketed[1]!, bracketed[2]] : ipv4WithPort ? [ipv4WithPort[1]!, ipv4WithPort[2]] : [text, undefined];
   if (isIP(addressText) === 0) throw new PeerSpecError(`--peer "${text}" does not start with an IP address (write an IPv6 peer as [2001:db8::1]).`);
   if (portText === undefined) return { address: addressText };
