@@ -17,7 +17,7 @@ export function ipv4FromBytes(b: Buffer): string {
   if (b.length !== 4) {
     throw new DecodeError('ipv4-address', `an IPv4 address is 4 bytes, got ${b.length}`);
   }
-  return [...b].join('.');
+  return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
 }
 
 /** RFC 4291 2.2 text forms: full, `::`-compressed, and with a trailing dotted quad. */

@@ -18,9 +18,12 @@ export function macToBytes(mac: string): Buffer {
   return Buffer.from(mac.replace(/[:-]/g, ''), 'hex');
 }
 
+/** Two lower-case hex digits per byte value: decoding is on every frame's path. */
+const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+
 export function macFromBytes(bytes: Buffer): string {
   if (bytes.length !== 6) {
     throw new DecodeError('mac', `a MAC address is 6 bytes, got ${bytes.length}`);
   }
-  return [...bytes].map((byte) => byte.toString(16).padStart(2, '0')).join(':');
+  return `${HEX[bytes[0]!]}:${HEX[bytes[1]!]}:${HEX[bytes[2]!]}:${HEX[bytes[3]!]}:${HEX[bytes[4]!]}:${HEX[bytes[5]!]}`;
 }
