@@ -19,14 +19,21 @@ export interface CommandModule {
   run(targets: string[], options: Record<string, unknown>, ui: Ui): Promise<number>;
 }
 
-export interface CommandSpec {
+/** What `--help` shows for a command or a subcommand, and what commander parses. */
+export interface Usage {
   name: string;
-  /** Commands with subcommands (pools) take them as the first argument; listed for help and the man-page check. */
-  subcommands?: string[];
   arguments: string;
   summary: string;
   examples: string[];
   options: OptionSpec[];
+}
+
+export interface CommandSpec extends Usage {
+  /**
+   * Subcommands (pools) are commander subcommands with their own options and help; the
+   * command's module runs them all, given the subcommand's name as its first target.
+   */
+  subcommands?: Usage[];
   load(): Promise<CommandModule>;
 }
 
@@ -50,6 +57,48 @@ function integerBetween(min: number, max: number): (value: string) => number {
     return number;
   };
 }
+
+/** Every pools subcommand reads a pools source: MetalLB files, these flags, or both. */
+const poolsSource: OptionSpec[] = [
+  { flags: '--pool <spec>', description: 'a pool: name=range[,range...][,protocol=layer2|bgp][,auto-assign=false]...; repeatable', parse: collect },
+  { flags: '--peer <spec>', description: 'a BGP peer: address[,asn=N][,my-asn=N][,port=N]...; repeatable', parse: collect },
+  { flags: '--peer-asn <asn>', description: 'peer ASN for every --peer that gives none', parse: parseAsn },
+  { flags: '--my-asn <asn>', description: 'our ASN for every --peer that gives none', parse: parseAsn },
+  { flags: '--node <address>', description: 'a node address no pool may hold; repeatable', parse: collect },
+];
+const services: OptionSpec = { flags: '--services <file>', description: 'Kubernetes Services (YAML or JSON) to allocate for, or to check the annotations of; repeatable', parse: collect };
+const lbClass: OptionSpec = { flags: '--lb-class <name>', description: 'allocate only for services of this loadBalancerClass, as MetalLB\'s --lb-class' };
+
+const poolsSubcommands: Usage[] = [
+  {
+    name: 'check',
+    arguments: '[file...]',
+    summary: 'report every problem in the pools source, one line each, with where it was written',
+    examples: ['vipkit pools check metallb-values.yaml', 'vipkit pools check --strict pools.yaml --services services.yaml'],
+    options: [...poolsSource, services, { flags: '--strict', description: 'warnings count as problems (exit 1)' }, json],
+  },
+  {
+    name: 'list',
+    arguments: '[file...]',
+    summary: 'a table of the pools and their sizes; with --services, who holds which address',
+    examples: ['vipkit pools list --pool prod=203.0.113.0/27,2001:db8::/64,protocol=bgp', 'vipkit pools list --services services.yaml metallb-values.yaml'],
+    options: [...poolsSource, services, lbClass, json],
+  },
+  {
+    name: 'allocate',
+    arguments: '[file...]',
+    summary: 'what address each service gets, from which pool, and why a service gets none',
+    examples: ['vipkit pools allocate --services services.yaml metallb-crds.yaml', 'vipkit pools allocate --json --lb-class example.com/lb --services services.yaml metallb-crds.yaml'],
+    options: [...poolsSource, services, lbClass, json],
+  },
+  {
+    name: 'convert',
+    arguments: '[file...]',
+    summary: 'write the pools source as MetalLB CRDs, as --pool/--peer flags, or as the legacy ConfigMap',
+    examples: ['vipkit pools convert --to crds config.yaml', 'vipkit pools convert --to flags metallb-values.yaml'],
+    options: [...poolsSource, { flags: '--to <format>', description: 'crds, flags or legacy' }, json],
+  },
+];
 
 export const commands: CommandSpec[] = [
   {
@@ -197,29 +246,11 @@ export const commands: CommandSpec[] = [
   },
   {
     name: 'pools',
-    subcommands: ['check', 'list', 'allocate', 'convert'],
-    arguments: '<subcommand-and-files...>',
+    subcommands: poolsSubcommands,
+    arguments: '',
     summary: 'check, list, allocate and convert address pools: MetalLB configs (legacy, Helm, CRDs) and --pool flags',
-    examples: [
-      'vipkit pools check metallb-values.yaml',
-      'vipkit pools check --strict pools.yaml --services services.yaml',
-      'vipkit pools list --pool prod=203.0.113.0/27,2001:db8::/64,protocol=bgp',
-      'vipkit pools allocate --services services.yaml metallb-crds.yaml',
-      'vipkit pools convert --to crds config.yaml',
-      'vipkit pools convert --to flags metallb-values.yaml',
-    ],
-    options: [
-      { flags: '--pool <spec>', description: 'a pool: name=range[,range...][,protocol=layer2|bgp][,auto-assign=false]...; repeatable', parse: collect },
-      { flags: '--peer <spec>', description: 'a BGP peer: address[,asn=N][,my-asn=N][,port=N]...; repeatable', parse: collect },
-      { flags: '--peer-asn <asn>', description: 'peer ASN for every --peer that gives none', parse: parseAsn },
-      { flags: '--my-asn <asn>', description: 'our ASN for every --peer that gives none', parse: parseAsn },
-      { flags: '--services <file>', description: 'Kubernetes Services (YAML or JSON) to allocate for; repeatable', parse: collect },
-      { flags: '--node <address>', description: 'a node address no pool may hold; repeatable', parse: collect },
-      { flags: '--to <format>', description: 'convert: crds, flags or legacy' },
-      { flags: '--strict', description: 'check: warnings count as problems (exit 1)' },
-      { flags: '--lb-class <name>', description: 'allocate only for services of this loadBalancerClass, as MetalLB\'s --lb-class' },
-      json,
-    ],
+    examples: poolsSubcommands.map((subcommand) => subcommand.examples[0]!),
+    options: [],
     load: () => import('./commands/pools.js'),
   },
   {

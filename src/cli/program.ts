@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { Command, Option } from 'commander';
-import { commands, type CommandSpec } from './command-table.js';
+import { commands, type CommandSpec, type Usage } from './command-table.js';
 import { Ui } from './ui.js';
 
 const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string };
@@ -20,24 +20,14 @@ export function buildProgram(): Program {
     .exitOverride();
 
   for (const spec of commands) {
-    const command = program
-      .command(spec.name)
-      .description(spec.summary)
-      .addHelpText('after', `\nExamples:\n${spec.examples.map((example) => `  ${example}`).join('\n')}\n\nSee man vipkit-${spec.name}(1).`)
-      .exitOverride()
-      .action(async (...args: unknown[]) => {
-        // commander passes the declared arguments, then the options, then the command.
-        const options = args.at(-2) as Record<string, unknown>;
-        const targets = spec.arguments ? (args[0] as string[]) : [];
-        exitCode = await runCommand(spec, targets, options);
-      });
-    if (spec.arguments) command.argument(spec.arguments);
-    for (const option of spec.options) {
-      const entry = new Option(option.flags, option.description);
-      if (option.parse) entry.argParser(option.parse);
-      if (option.defaultValue !== undefined) entry.default(option.defaultValue);
-      command.addOption(entry);
-    }
+    // commander passes the declared arguments (one variadic list, if any), then the options, then the command.
+    const action = (subcommand?: string) => async (...args: unknown[]) => {
+      const targets = args.length > 2 ? (args[0] as string[]) : [];
+      exitCode = await runCommand(spec, subcommand === undefined ? targets : [subcommand, ...targets], args.at(-2) as Record<string, unknown>);
+    };
+    const command = describe(program.command(spec.name), spec, spec.name);
+    if (!spec.subcommands) command.action(action());
+    for (const subcommand of spec.subcommands ?? []) describe(command.command(subcommand.name), subcommand, spec.name).action(action(subcommand.name));
   }
 
   return {
@@ -46,6 +36,22 @@ export function buildProgram(): Program {
       return exitCode;
     },
   };
+}
+
+/** Help, arguments and options from the table; the man page is the command's, subcommands included. */
+function describe(command: Command, usage: Usage, page: string): Command {
+  command
+    .description(usage.summary)
+    .addHelpText('after', `\nExamples:\n${usage.examples.map((example) => `  ${example}`).join('\n')}\n\nSee man vipkit-${page}(1).`)
+    .exitOverride();
+  if (usage.arguments) command.argument(usage.arguments);
+  for (const option of usage.options) {
+    const entry = new Option(option.flags, option.description);
+    if (option.parse) entry.argParser(option.parse);
+    if (option.defaultValue !== undefined) entry.default(option.defaultValue);
+    command.addOption(entry);
+  }
+  return command;
 }
 
 async function runCommand(spec: CommandSpec, targets: string[], options: Record<string, unknown>): Promise<number> {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +10,23 @@ import { runVipkit, VIPKIT } from './run-vipkit.js';
 
 const REPORTER = fileURLToPath(new URL('../../../test/fixtures/report-loaded-modules.mjs', import.meta.url));
 const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/**
+ * Runs vipkit as runVipkit does, and says which command modules it imported (from Node's
+ * ESM debug log) and whether it loaded cap (a CommonJS module, seen by REPORTER).
+ */
+function runLogged(args: string[]): { code: number; stdout: string; commandModules: string[]; capLoaded: boolean } {
+  const result = spawnSync(process.execPath, ['--import', REPORTER, VIPKIT, ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, NO_COLOR: '1', NODE_DEBUG: 'esm' },
+  });
+  const loaded = /loaded-modules: (.*)/.exec(result.stderr);
+  assert.ok(loaded, 'the module reporter ran');
+  const commandModules = [...new Set([...result.stderr.matchAll(/\/dist\/src\/cli\/commands\/([\w-]+)\.js/g)].map((match) => match[1]!))];
+  const capLoaded = (JSON.parse(loaded[1]!) as string[]).some((path) => path.includes('/node_modules/cap/'));
+  return { code: result.status ?? -1, stdout: result.stdout, commandModules, capLoaded };
+}
 
 function assertOneSentence(stderr: string) {
   assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
@@ -22,24 +40,66 @@ test('--version prints the package version', () => {
 });
 
 test('--help lists every command and loads no command module nor cap', () => {
-  const result = runVipkit(['--help'], ['--import', REPORTER]);
+  const result = runLogged(['--help']);
   assert.equal(result.code, 0);
   for (const command of commands) assert.match(result.stdout, new RegExp(`\\b${command.name}\\b`));
-  const loaded = /loaded-modules: (.*)/.exec(result.stderr);
-  assert.ok(loaded, 'the module reporter ran');
-  const modules = JSON.parse(loaded[1]!) as string[];
-  assert.ok(!modules.some((path) => path.includes('/node_modules/cap/')), `cap was loaded: ${modules.join(', ')}`);
+  assert.deepEqual(result.commandModules, []);
+  assert.equal(result.capLoaded, false);
+  // The log does show a command module when one runs (pools sends nothing, so it may run here).
+  assert.deepEqual(runLogged(['pools', 'list', '--pool', 'p=192.0.2.0/30']).commandModules, ['pools']);
 });
 
-test('<command> --help shows options and examples without loading cap', () => {
+test('<command> --help shows options and examples without loading the command or cap', () => {
   for (const command of commands) {
-    const result = runVipkit([command.name, '--help'], ['--import', REPORTER]);
+    const result = runLogged([command.name, '--help']);
     assert.equal(result.code, 0, command.name);
     assert.match(result.stdout, /Examples:/);
     for (const option of command.options) assert.ok(result.stdout.includes(option.flags.split(' ')[0]!), `${command.name} ${option.flags}`);
-    assert.doesNotMatch(result.stderr, /node_modules\/cap\//);
+    for (const subcommand of command.subcommands ?? []) {
+      assert.match(result.stdout, new RegExp(`^  ${subcommand.name} \\[options\\] ${escape(subcommand.arguments)} +${escape(subcommand.summary.slice(0, 20))}`, 'm'), `${command.name} lists ${subcommand.name}`);
+    }
+    assert.deepEqual(result.commandModules, [], command.name);
+    assert.equal(result.capLoaded, false, command.name);
   }
 });
+
+test('<command> <subcommand> --help shows that subcommand\'s own options and examples, instantly', () => {
+  for (const command of commands) {
+    for (const subcommand of command.subcommands ?? []) {
+      const words = `${command.name} ${subcommand.name}`;
+      const result = runLogged([command.name, subcommand.name, '--help']);
+      assert.equal(result.code, 0, words);
+      assert.match(result.stdout, new RegExp(`^Usage: vipkit ${words} \\[options\\] ${escape(subcommand.arguments)}$`, 'm'));
+      for (const option of subcommand.options) assert.ok(result.stdout.includes(option.flags.split(' ')[0]!), `${words} ${option.flags}`);
+      for (const example of subcommand.examples) assert.ok(result.stdout.includes(`  ${example}\n`), `${words}: ${example}`);
+      assert.match(result.stdout, new RegExp(`See man vipkit-${command.name}\\(1\\)`));
+      assert.deepEqual(result.commandModules, [], words);
+      assert.equal(result.capLoaded, false, words);
+    }
+  }
+});
+
+// pools only reads files and flags, so its usage errors may run on the host.
+test('pools usage errors exit 2: no subcommand, an unknown one, another subcommand\'s option', () => {
+  const bare = runVipkit(['pools']);
+  assert.equal(bare.code, 2);
+  assert.match(bare.stderr, /Usage: vipkit pools \[options\] \[command\]/);
+  const unknown = runVipkit(['pools', 'chek', '--pool', 'p=192.0.2.0/30']);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown command 'chek'\n\(Did you mean check\?\)/);
+  const misplaced = runVipkit(['pools', 'convert', '--strict', '--to', 'flags', '--pool', 'p=192.0.2.0/30']);
+  assert.equal(misplaced.code, 2);
+  assert.match(misplaced.stderr, /unknown option '--strict'/);
+  for (const result of [bare, unknown, misplaced]) {
+    assertOneSentence(result.stderr);
+    assert.equal(result.stdout, '');
+  }
+});
+
+/** Text as a regular expression that matches it literally. */
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
 
 // Every case runs inside a lab namespace: this machine's own interface may sit in a
 // documentation subnet, and a case that wrongly passed validation must send nothing here.
