@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExitCode, UsageError } from '../errors.js';
 import type { Ui } from '../ui.js';
+import { Bird, birdAcceptingSpeakers } from '../../lab/bgp-daemons.js';
 import { Lab, type LabSpec } from '../../lab/lab.js';
 import { sleep } from '../../time.js';
 
@@ -20,6 +21,7 @@ export const DEMO_LAB: LabSpec = {
     { name: 'node1', addresses: ['192.0.2.11/24', '2001:db8:2::11/64'] },
     { name: 'node2', addresses: ['192.0.2.12/24', '2001:db8:2::12/64', '192.0.2.100/24'] },
     { name: 'node3', addresses: ['192.0.2.13/24', '2001:db8:2::13/64', '192.0.2.100/24'] },
+    { name: 'router', addresses: ['192.0.2.1/24', '2001:db8:2::1/64'] },
   ],
 };
 
@@ -58,8 +60,17 @@ const POOL_STEPS: { title: string; argv: string[] }[] = [
   { title: 'What would each service get? (two share an address, one asks for one outside every pool)', argv: ['pools', 'allocate', '--services', 'services.yaml', 'metallb-values-fixed.yaml'] },
 ];
 
+interface Step {
+  title: string;
+  argv: string[];
+  /** Where the command runs (default: the client). */
+  host?: string;
+  /** Runs while the command does; what it returns is shown after the command's output. */
+  during?(lab: Lab): Promise<string | void>;
+}
+
 /** A step whose command runs while something changes in the lab. */
-const WATCH_STEP: { title: string; argv: string[]; during(lab: Lab): Promise<void> } = {
+const WATCH_STEP: Step = {
   title: 'Watch the VIP while it leaves node2 and node3 for node1, which announces it (--probe asks every 0.2 s)',
   argv: ['watch', '-I', 'eth0', '--probe', '0.2', '--for', '3', '192.0.2.100'],
   async during(lab: Lab): Promise<void> {
@@ -71,11 +82,31 @@ const WATCH_STEP: { title: string; argv: string[]; during(lab: Lab): Promise<voi
   },
 };
 
+/** The router runs BIRD (AS 65002) accepting any BGP speaker on the segment. */
+const ROUTER_BGP = birdAcceptingSpeakers({ routerId: '192.0.2.1', localAs: 65002, accept: '192.0.2.0/24' });
+
+/** node1 announces a VIP to the router over BGP for a few seconds; BIRD's own view of it is shown. */
+function bgpStep(bird: Bird): Step {
+  return {
+    title: 'Announce VIPs from node1 to the BIRD router (AS 65002) over BGP for 3 seconds, then withdraw them',
+    host: 'node1',
+    argv: ['announce', '--peer', '192.0.2.1,asn=65002', '--my-asn', '64800', '--community', '64800:100', '--for', '3', '203.0.113.10', '2001:db8:100::10'],
+    async during(): Promise<string> {
+      await sleep(1500);
+      const routes = await bird.birdc('show', 'route', 'all');
+      await sleep(2500);
+      const protocols = await bird.birdc('show', 'protocols');
+      return `router$ birdc show route all   (while node1 announces)\n${routes.trimEnd()}\n\nrouter$ birdc show protocols   (after it stopped)\n${protocols.trimEnd()}`;
+    },
+  };
+}
+
 export async function run(_targets: string[], _options: Record<string, unknown>, ui: Ui): Promise<number> {
   if (process.getuid?.() !== 0) throw new UsageError('demo builds network namespaces and needs root: run it with sudo.');
   const scratch = mkdtempSync(join(tmpdir(), 'vipkit-demo-'));
-  ui.note(ui.style.bold('Building the lab: a bridge with client, node1, node2, node3 in their own network namespaces.'));
+  ui.note(ui.style.bold('Building the lab: a bridge with client, node1, node2, node3 and a BGP router in their own network namespaces.'));
   const lab = await Lab.create(DEMO_LAB);
+  let bird: Bird | undefined;
   try {
     const ethers = join(scratch, 'ethers');
     writeFileSync(ethers, DEMO_LAB.hosts.map((host) => `${lab.mac(host.name)} ${host.name}`).join('\n') + '\n');
@@ -83,21 +114,24 @@ export async function run(_targets: string[], _options: Record<string, unknown>,
     writeFileSync(join(scratch, 'metallb-values.yaml'), POOLS_CONFIG);
     writeFileSync(join(scratch, 'metallb-values-fixed.yaml'), POOLS_CONFIG.replace('bpg', 'bgp'));
     writeFileSync(join(scratch, 'services.yaml'), POOLS_SERVICES);
-    const steps: { title: string; argv: string[]; during?(lab: Lab): Promise<void> }[] = [...STEPS, WATCH_STEP, ...POOL_STEPS];
+    bird = await Bird.start(lab, 'router', ROUTER_BGP);
+    const steps: Step[] = [...STEPS, WATCH_STEP, bgpStep(bird), ...POOL_STEPS];
     for (const step of steps) {
       const argv = step.argv[0] === 'arping' || step.argv[0] === 'watch' ? [...step.argv, '--ethers', ethers] : step.argv;
       ui.line('');
       ui.line(ui.style.bold.cyan(`# ${step.title}`));
-      ui.line(ui.style.dim(`client$ vipkit ${step.argv.join(' ')}`));
-      const running = runInterleaved(lab, 'client', [process.execPath, VIPKIT, ...argv], scratch);
-      await step.during?.(lab);
+      ui.line(ui.style.dim(`${step.host ?? 'client'}$ vipkit ${step.argv.join(' ')}`));
+      const running = runInterleaved(lab, step.host ?? 'client', [process.execPath, VIPKIT, ...argv], scratch);
+      const seen = await step.during?.(lab);
       const { output, code } = await running;
       ui.line(output.trimEnd());
       ui.line(ui.style.dim(`(exit ${code})`));
+      if (seen) ui.line(`\n${seen}`);
     }
     return ExitCode.Ok;
   } finally {
     await lab.destroy();
+    bird?.removeFolder();
     rmSync(scratch, { recursive: true, force: true });
     ui.note(ui.style.bold('\nLab removed.'));
   }
