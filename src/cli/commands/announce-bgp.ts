@@ -279,7 +279,8 @@ class AnnounceOutput {
     for (const peer of peers) {
       this.ui.line(`${peer.address}: ${peer.establishedCount > 0 ? `established ${peer.establishedCount} time(s)` : 'never established'}${peer.malformed > 0 ? `, ${peer.malformed} malformed UPDATE error(s) survived` : ''}.`);
     }
-    this.ui.line(`Stopped (${this.stopReason}): withdrew everything and closed each session with a Cease.`);
+    const ending = this.announcer.everEstablished ? 'withdrew everything and closed each session with a Cease' : 'no session ever reached Established';
+    this.ui.line(`Stopped (${this.stopReason}): ${ending}.`);
   }
 
   close(): void {
