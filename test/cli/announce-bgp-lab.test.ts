@@ -8,6 +8,7 @@ import { Lab } from '../../src/lab/lab.js';
 import { parseBirdRoutes, type BirdRoute } from '../helpers/bird-routes.js';
 import { parseGobgpRoutes, type GobgpRoute } from '../helpers/gobgp-routes.js';
 import { labTest, labUnavailableReason } from '../helpers/root.js';
+import { fileURLToPath } from 'node:url';
 import { eventually, spawnAnnounce, type AnnounceEvent } from './announce-run.js';
 
 /**
@@ -20,6 +21,7 @@ const SPEC = {
     { name: 'gobgp', addresses: ['192.0.2.2/24', '2001:db8:2::2/64'] },
     { name: 'node1', addresses: ['192.0.2.11/24', '2001:db8:2::11/64'] },
     { name: 'node2', addresses: ['192.0.2.12/24'] },
+    { name: 'misbehaving', addresses: ['192.0.2.3/24'] },
   ],
 };
 const BIRD_CONFIG = birdAcceptingSpeakers({ routerId: '192.0.2.1', localAs: 65002, accept: '192.0.2.0/24' });
@@ -172,6 +174,31 @@ describe('vipkit announce over BGP to BIRD and GoBGP in a namespace lab', () => 
       rmSync(folder, { recursive: true, force: true });
     }
     await withPrefixes(birdRoutes, []);
+  });
+
+  labTest('malformed input from the peer: an RFC 7606 error is counted and survived, a broken header resets the session, which comes back', async () => {
+    const peerScript = fileURLToPath(new URL('./misbehaving-bgp-peer.js', import.meta.url));
+    const peer = lab.spawn('misbehaving', [process.execPath, peerScript, '192.0.2.3', '65003'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const received: { connection?: number; type?: string; nlri?: string[]; listening?: string }[] = [];
+    peer.stdout!.on('data', (chunk: Buffer) => received.push(...chunk.toString().trim().split('\n').map((line) => JSON.parse(line) as (typeof received)[number])));
+    await eventually('the misbehaving peer listens', () => received.some((line) => line.listening));
+    const announce = spawnAnnounce(lab, 'node1', ['--peer', '192.0.2.3,asn=65003', '--my-asn', '64800', '203.0.113.90']);
+    try {
+      await eventually('the routes come again on a second connection', () => received.some((line) => line.connection === 2 && line.nlri?.includes('203.0.113.90/32')));
+      const malformed = announce.events.find((event) => event.event === 'malformed');
+      assert.match(JSON.stringify(malformed?.['errors']), /ORIGIN/);
+      const sent = announce.events.find((event) => event.event === 'notification' && event['direction'] === 'sent');
+      assert.match(String(sent?.['description']), /Message Header Error \/ Connection Not Synchronized/);
+      // The malformed UPDATE did not end the first session: only the broken header did.
+      const downs = announce.events.filter((event) => event.event === 'state' && event['from'] === 'Established');
+      assert.equal(downs.length, 1);
+      assert.ok(announce.events.indexOf(malformed!) < announce.events.indexOf(downs[0]!));
+    } finally {
+      assert.equal(await announce.stop(), 0, announce.stderr());
+      peer.kill();
+    }
+    const summary = announce.events.at(-1)!;
+    assert.deepEqual(summary['peers'], [{ peer: '192.0.2.3', state: 'Idle', established: 2, malformed: 1 }]);
   });
 
   labTest('refusals exit 2 with the reason; no session ever Established exits 1', async () => {
