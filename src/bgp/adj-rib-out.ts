@@ -25,11 +25,13 @@ export class AdjRibOut {
 
   set(desired: Advertisement[], context: SessionCodecContext): Buffer[] {
     this.desired = desired;
-    const wanted = new Map<string, { key: string; attributes: RouteAttributes }>();
-    for (const { prefix, attributes } of desired) wanted.set(prefix, { key: attributeKey(attributes), attributes });
+    // Prefix -> attributes only: no object per prefix, which counts with a million of them.
+    const wanted = new Map<string, RouteAttributes>();
+    for (const { prefix, attributes } of desired) wanted.set(prefix, attributes);
     const withdrawals = [...this.sent.keys()].filter((prefix) => !wanted.has(prefix));
     const groups = new Map<string, { attributes: RouteAttributes; prefixes: string[] }>();
-    for (const [prefix, { key, attributes }] of wanted) {
+    for (const [prefix, attributes] of wanted) {
+      const key = attributeKey(attributes);
       if (this.sent.get(prefix) === key) continue;
       const group = groups.get(key) ?? groups.set(key, { attributes, prefixes: [] }).get(key)!;
       group.prefixes.push(prefix);
