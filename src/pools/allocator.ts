@@ -1,4 +1,5 @@
 import { addressValue, familyOf, formatAddress, isBuggyAddress, type AddressRange, type Family } from './address-range.js';
+import { AddressTable } from './address-table.js';
 import { selectorMatches } from './crds.js';
 import { IntervalSet } from './interval-set.js';
 import type { Pool } from './model.js';
@@ -8,7 +9,9 @@ import { suggestion } from './suggest.js';
 /**
  * MetalLB's allocator, rebuilt to scale: the addresses in use live in an interval set per
  * family (memory grows with what is allocated, never with pool size), so finding the
- * lowest free address in a /64 is as cheap as in a /29. The rules are MetalLB's
+ * lowest free address in a /64 is as cheap as in a /29; who holds each one lives in an
+ * address table, one array slot per address and no object of its own (bench/pools.ts
+ * measures the cost per service at 1,000 and 100,000 services). The rules are MetalLB's
  * (internal/allocator): lowest free address first within a pool; avoid-buggy-ips skips
  * .0 and .255; an address is shared only between services with the same
  * allow-shared-ip key, no common port, and — under externalTrafficPolicy Local — the same
@@ -23,32 +26,33 @@ export interface Allocation {
   error?: string;
 }
 
-/** Who uses one address; kept small, since there is one per address in use. */
-interface AddressUse {
-  family: Family;
-  value: bigint;
-  pool: PoolIndex;
-  sharingKey?: string;
-  backendKey: string;
-  /** Each port ("TCP/80") and the service using it. */
-  ports: { port: string; service: string }[];
-  services: string[];
-}
+/** The service holding an address, or the services sharing it; they agree on the sharing and backend keys. */
+type Holders = ServiceClaim | ServiceClaim[];
 
 interface PoolIndex {
   pool: Pool;
   ranges: Record<Family, AddressRange[]>;
-  inUse: Set<AddressUse>;
   /** Refusals written once, not per service: a full pool is asked again by every later service. */
   exhausted: string;
   lacking: Record<Family, string>;
 }
 
+interface Address {
+  family: Family;
+  value: bigint;
+}
+
 export class Allocator {
+  /** The addresses in use: as runs, to find the lowest free one, and by address, to find who holds it. */
   private readonly taken: Record<Family, IntervalSet> = { 4: new IntervalSet(), 6: new IntervalSet() };
-  private readonly uses: Record<Family, Map<bigint, AddressUse>> = { 4: new Map(), 6: new Map() };
-  private readonly byService = new Map<string, AddressUse[]>();
-  private readonly bySharingKey = new Map<string, Set<AddressUse>>();
+  private readonly holders: Record<Family, AddressTable<Holders>> = { 4: new AddressTable(), 6: new AddressTable() };
+  /** Addresses held under each allow-shared-ip key, with their pool. */
+  private readonly bySharingKey = new Map<string, Record<Family, AddressTable<PoolIndex>>>();
+  /**
+   * Built on the first release, then kept up: a plan never releases, and a map entry per
+   * service would be the dearest thing the allocator keeps at 100,000 services.
+   */
+  private byService?: Map<string, Address[]>;
   private readonly pools: PoolIndex[];
   /** Auto-assign pools open to every service, by name; computed once, asked per service. */
   private readonly openPools: PoolIndex[];
@@ -63,7 +67,6 @@ export class Allocator {
           4: rangesOf(pool, 4),
           6: rangesOf(pool, 6),
         },
-        inUse: new Set<AddressUse>(),
         exhausted: `pool ${pool.name} is exhausted.`,
         lacking: { 4: `pool ${pool.name} has no IPv4 addresses, which this service needs.`, 6: `pool ${pool.name} has no IPv6 addresses, which this service needs.` },
       }));
@@ -102,12 +105,12 @@ export class Allocator {
 
   /** Specific addresses: those a service asks for, or already holds (status.loadBalancer.ingress). */
   assign(claim: ServiceClaim, ips: string[], why: 'requested' | 'current'): Allocation {
-    const wanted: { family: Family; value: bigint; index: PoolIndex }[] = [];
+    const wanted: (Address & { index: PoolIndex })[] = [];
     for (const ip of ips) {
       const family = familyOf(ip);
       if (family === undefined) return failure(claim, `${why} address "${ip}" is not an IP address.`);
       const value = addressValue(ip);
-      const index = this.pools.find((candidate) => candidate.ranges[family].some((range) => range.first <= value && value <= range.last));
+      const index = this.pools.find((candidate) => inRanges(candidate.ranges[family], value));
       if (!index) return failure(claim, `${why} ${ip} is not in any pool.`);
       if (index.pool.avoidBuggyIPs && isBuggyAddress(family, value)) {
         return failure(claim, `${why} ${ip} ends in .0 or .255, which pool ${index.pool.name} avoids (avoid-buggy-ips).`);
@@ -115,24 +118,27 @@ export class Allocator {
       if (claim.pool !== undefined && claim.pool !== index.pool.name) {
         return failure(claim, `${why} ${ip} is in pool ${index.pool.name}, not in pool ${claim.pool} named by the address-pool annotation.`);
       }
-      const refusal = this.sharingRefusal(claim, this.uses[family].get(value));
+      const refusal = this.sharingRefusal(claim, family, value);
       if (refusal) return failure(claim, refusal);
       wanted.push({ family, value, index });
     }
     if (new Set(wanted.map((item) => item.index)).size > 1) return failure(claim, `${why} addresses ${ips.join(', ')} are in different pools; MetalLB takes all of a service's addresses from one pool.`);
-    for (const { family, value, index } of wanted) this.take(claim, index, family, value);
-    return { service: claim.key, ips: wanted.map(({ family, value }) => formatAddress(family, value)), pool: wanted[0]?.index.pool.name };
+    const taken = wanted.map(({ family, value, index }) => this.take(claim, index, family, value));
+    return { service: claim.key, ips: taken, pool: wanted[0]?.index.pool.name };
   }
 
   release(service: string): void {
-    for (const use of this.byService.get(service) ?? []) {
-      use.services = use.services.filter((holder) => holder !== service);
-      use.ports = use.ports.filter((port) => port.service !== service);
-      if (use.services.length > 0) continue;
-      this.uses[use.family].delete(use.value);
-      this.taken[use.family].delete(use.value);
-      use.pool.inUse.delete(use);
-      if (use.sharingKey !== undefined) this.bySharingKey.get(use.sharingKey)!.delete(use);
+    this.byService ??= this.indexByService();
+    for (const { family, value } of this.byService.get(service) ?? []) {
+      const left = holderList(this.holders[family].get(value)).filter((holder) => holder.key !== service);
+      if (left.length > 0) {
+        this.holders[family].set(value, left);
+        continue;
+      }
+      const sharingKey = holderList(this.holders[family].get(value))[0]?.sharingKey;
+      if (sharingKey !== undefined) this.bySharingKey.get(sharingKey)![family].delete(value);
+      this.holders[family].delete(value);
+      this.taken[family].delete(value);
     }
     this.byService.delete(service);
   }
@@ -140,9 +146,12 @@ export class Allocator {
   /** The addresses in use from a pool, lowest first, each with the services holding it. */
   usage(poolName: string): { ip: string; family: Family; services: string[] }[] {
     const index = this.pools.find((candidate) => candidate.pool.name === poolName);
-    const uses = [...(index?.inUse ?? [])];
-    uses.sort((a, b) => a.family - b.family || compareBig(a.value, b.value));
-    return uses.map((use) => ({ ip: formatAddress(use.family, use.value), family: use.family, services: [...use.services].sort(compareText) }));
+    if (!index) return [];
+    const rows = FAMILIES.flatMap((family) =>
+      [...this.holders[family].entries()].filter(([value]) => inRanges(index.ranges[family], value)).map(([value, holders]) => ({ family, value, holders })),
+    );
+    rows.sort((a, b) => a.family - b.family || compareBig(a.value, b.value));
+    return rows.map(({ family, value, holders }) => ({ ip: formatAddress(family, value), family, services: holderKeys(holders) }));
   }
 
   private candidatePools(claim: ServiceClaim): PoolIndex[] {
@@ -153,15 +162,15 @@ export class Allocator {
   /** The lowest usable address of each family the service needs, or why the pool cannot serve it. */
   private allocateFromPool(claim: ServiceClaim, index: PoolIndex): Allocation | string {
     const families = claim.preferDualStack ? preferredFamilies(claim.families, index) : claim.families;
-    const picked: { family: Family; value: bigint }[] = [];
+    const picked: bigint[] = [];
     for (const family of families) {
       if (index.ranges[family].length === 0) return index.lacking[family];
       const value = this.lowestUsable(claim, index, family);
       if (value === undefined) return index.exhausted;
-      picked.push({ family, value });
+      picked.push(value);
     }
-    for (const { family, value } of picked) this.take(claim, index, family, value);
-    return { service: claim.key, ips: picked.map(({ family, value }) => formatAddress(family, value)), pool: index.pool.name };
+    const ips = picked.map((value, at) => this.take(claim, index, families[at]!, value));
+    return { service: claim.key, ips, pool: index.pool.name };
   }
 
   /** MetalLB walks the pool in order and takes the first address it may use: free, or shareable. */
@@ -189,49 +198,84 @@ export class Allocator {
   private lowestShareable(claim: ServiceClaim, index: PoolIndex, family: Family): bigint | undefined {
     if (claim.sharingKey === undefined) return undefined;
     let lowest: bigint | undefined;
-    for (const use of this.bySharingKey.get(claim.sharingKey) ?? []) {
-      if (use.pool !== index || use.family !== family || this.sharingRefusal(claim, use)) continue;
-      if (lowest === undefined || use.value < lowest) lowest = use.value;
+    for (const [value, pool] of this.bySharingKey.get(claim.sharingKey)?.[family].entries() ?? []) {
+      if (pool !== index || this.sharingRefusal(claim, family, value)) continue;
+      if (lowest === undefined || value < lowest) lowest = value;
     }
     return lowest;
   }
 
-  /** Why the service may not use an address someone holds, as MetalLB's sharing rules say; undefined when it may. */
-  private sharingRefusal(claim: ServiceClaim, use: AddressUse | undefined): string | undefined {
-    if (!use) return undefined;
-    const ip = formatAddress(use.family, use.value);
-    const holder = [...use.services].sort(compareText)[0]!;
-    if (use.sharingKey === undefined) return `${ip} is held by ${holder}, which does not allow sharing (no allow-shared-ip annotation).`;
-    if (claim.sharingKey === undefined) return `${ip} is held by ${holder}; to share it, give this service the allow-shared-ip annotation "${use.sharingKey}".`;
-    if (claim.sharingKey !== use.sharingKey) {
-      return `sharing key "${claim.sharingKey}" differs from the key "${use.sharingKey}" of ${holder}, the service holding ${ip}.`;
+  /** Why the service may not use an address, as MetalLB's sharing rules say; undefined when it may. */
+  private sharingRefusal(claim: ServiceClaim, family: Family, value: bigint): string | undefined {
+    const holders = this.holders[family].get(value);
+    if (holders === undefined) return undefined;
+    const ip = formatAddress(family, value);
+    const first = holderList(holders)[0]!;
+    const holder = holderKeys(holders)[0]!;
+    if (first.sharingKey === undefined) return `${ip} is held by ${holder}, which does not allow sharing (no allow-shared-ip annotation).`;
+    if (claim.sharingKey === undefined) return `${ip} is held by ${holder}; to share it, give this service the allow-shared-ip annotation "${first.sharingKey}".`;
+    if (claim.sharingKey !== first.sharingKey) {
+      return `sharing key "${claim.sharingKey}" differs from the key "${first.sharingKey}" of ${holder}, the service holding ${ip}.`;
     }
-    if (claim.backendKey !== use.backendKey) {
+    if (claim.backendKey !== first.backendKey) {
       return `${ip} is shared by ${holder}, which selects other pods; services sharing an address with externalTrafficPolicy Local must select the same pods.`;
     }
-    const clash = use.ports.find(({ port }) => claim.ports.includes(port));
-    if (clash) return `port ${clash.port} on ${ip} is already used by ${clash.service}.`;
+    for (const other of holderList(holders)) {
+      const port = other.ports.find((used) => claim.ports.includes(used));
+      if (port !== undefined) return `port ${port} on ${ip} is already used by ${other.key}.`;
+    }
     return undefined;
   }
 
-  private take(claim: ServiceClaim, index: PoolIndex, family: Family, value: bigint): void {
-    let use = this.uses[family].get(value);
-    if (!use) {
-      use = { family, value, pool: index, sharingKey: claim.sharingKey, backendKey: claim.backendKey, ports: [], services: [] };
-      this.uses[family].set(value, use);
+  /** Records the service as holding the address; returns the address as text. */
+  private take(claim: ServiceClaim, index: PoolIndex, family: Family, value: bigint): string {
+    const holders = this.holders[family].get(value);
+    if (holders === undefined) {
+      this.holders[family].set(value, claim);
       this.taken[family].add(value);
-      index.inUse.add(use);
-      if (claim.sharingKey !== undefined) {
-        if (!this.bySharingKey.has(claim.sharingKey)) this.bySharingKey.set(claim.sharingKey, new Set());
-        this.bySharingKey.get(claim.sharingKey)!.add(use);
+      if (claim.sharingKey !== undefined) this.sharedUnder(claim.sharingKey)[family].set(value, index);
+    } else {
+      this.holders[family].set(value, [...holderList(holders), claim]);
+    }
+    this.byService?.set(claim.key, [...(this.byService.get(claim.key) ?? []), { family, value }]);
+    return formatAddress(family, value);
+  }
+
+  private sharedUnder(sharingKey: string): Record<Family, AddressTable<PoolIndex>> {
+    let shared = this.bySharingKey.get(sharingKey);
+    if (!shared) {
+      shared = { 4: new AddressTable(), 6: new AddressTable() };
+      this.bySharingKey.set(sharingKey, shared);
+    }
+    return shared;
+  }
+
+  private indexByService(): Map<string, Address[]> {
+    const index = new Map<string, Address[]>();
+    for (const family of FAMILIES) {
+      for (const [value, holders] of this.holders[family].entries()) {
+        for (const holder of holderList(holders)) index.set(holder.key, [...(index.get(holder.key) ?? []), { family, value }]);
       }
     }
-    use.services.push(claim.key);
-    for (const port of claim.ports) use.ports.push({ port, service: claim.key });
-    const held = this.byService.get(claim.key);
-    if (held) held.push(use);
-    else this.byService.set(claim.key, [use]);
+    return index;
   }
+}
+
+const FAMILIES: readonly Family[] = [4, 6];
+
+function holderList(holders: Holders | undefined): ServiceClaim[] {
+  return holders === undefined ? [] : Array.isArray(holders) ? holders : [holders];
+}
+
+/** The services holding an address, by name; the first is the one refusals name. */
+function holderKeys(holders: Holders): string[] {
+  return holderList(holders)
+    .map((holder) => holder.key)
+    .sort(compareText);
+}
+
+function inRanges(ranges: AddressRange[], value: bigint): boolean {
+  return ranges.some((range) => range.first <= value && value <= range.last);
 }
 
 /**
@@ -241,31 +285,55 @@ export class Allocator {
  */
 export function planAllocations(pools: Pool[], claims: ServiceClaim[], loadBalancerClass?: string): Allocation[] {
   const allocator = new Allocator(pools);
-  const results = new Map<string, Allocation>();
-  const pending = [...claims].sort((a, b) => compareText(a.key, b.key));
-  const seen = new Set<string>();
-  const ours: ServiceClaim[] = [];
-  for (const claim of pending) {
-    if (seen.has(claim.key)) continue;
-    seen.add(claim.key);
-    if (claim.loadBalancerClass !== loadBalancerClass) {
-      const whose = claim.loadBalancerClass === undefined ? 'has no loadBalancerClass' : `has loadBalancerClass ${claim.loadBalancerClass}`;
-      const handled = loadBalancerClass === undefined ? 'services without a class' : `only loadBalancerClass ${loadBalancerClass}`;
-      results.set(claim.key, failure(claim, `the service ${whose}, and MetalLB here handles ${handled}.`));
-    } else {
-      ours.push(claim);
+  // Each claim's group is read in input order, where the claims lie together in memory;
+  // the groups then walk the key order and touch only their own claims. At 100,000
+  // services a claim visited out of place is a cache miss, and those were most of the time.
+  const groups = claims.map((claim) => groupOf(claim, loadBalancerClass));
+  const order = keyOrder(claims);
+  const results = new Array<Allocation>(order.length);
+  for (const group of [Group.OtherClass, Group.Keeping, Group.Requesting, Group.Rest]) {
+    for (const [at, position] of order.entries()) {
+      if (groups[position] !== group) continue;
+      const claim = claims[position]!;
+      if (group === Group.OtherClass) {
+        const whose = claim.loadBalancerClass === undefined ? 'has no loadBalancerClass' : `has loadBalancerClass ${claim.loadBalancerClass}`;
+        const handled = loadBalancerClass === undefined ? 'services without a class' : `only loadBalancerClass ${loadBalancerClass}`;
+        results[at] = failure(claim, `the service ${whose}, and MetalLB here handles ${handled}.`);
+      } else if (group === Group.Keeping) {
+        const kept = allocator.assign(claim, claim.currentIps, 'current');
+        // A service that cannot keep its addresses asks again in a later group.
+        if (kept.error === undefined) results[at] = kept;
+        else groups[position] = claim.requestedIps.length > 0 ? Group.Requesting : Group.Rest;
+      } else {
+        results[at] = group === Group.Requesting ? allocator.assign(claim, claim.requestedIps, 'requested') : allocator.allocate(claim);
+      }
     }
   }
-  const requesting: ServiceClaim[] = [];
-  const rest: ServiceClaim[] = [];
-  for (const claim of ours) {
-    const kept = claim.currentIps.length > 0 ? allocator.assign(claim, claim.currentIps, 'current') : undefined;
-    if (kept && kept.error === undefined) results.set(claim.key, kept);
-    else (claim.requestedIps.length > 0 ? requesting : rest).push(claim);
-  }
-  for (const claim of requesting) results.set(claim.key, allocator.assign(claim, claim.requestedIps, 'requested'));
-  for (const claim of rest) results.set(claim.key, allocator.allocate(claim));
-  return [...results.values()].sort((a, b) => compareText(a.service, b.service));
+  return results;
+}
+
+/** MetalLB's order of work; a service's group may move later, never earlier. */
+enum Group {
+  OtherClass,
+  Keeping,
+  Requesting,
+  Rest,
+}
+
+function groupOf(claim: ServiceClaim, loadBalancerClass: string | undefined): Group {
+  if (claim.loadBalancerClass !== loadBalancerClass) return Group.OtherClass;
+  if (claim.currentIps.length > 0) return Group.Keeping;
+  return claim.requestedIps.length > 0 ? Group.Requesting : Group.Rest;
+}
+
+/**
+ * Positions of the claims in key order, the first claim of each key only. The sort moves
+ * positions and reads keys from an array made in input order, never the claims themselves.
+ */
+function keyOrder(claims: ServiceClaim[]): number[] {
+  const keys = claims.map((claim) => claim.key);
+  const order = keys.map((_, position) => position).sort((a, b) => compareText(keys[a]!, keys[b]!));
+  return order.filter((position, at) => at === 0 || keys[position] !== keys[order[at - 1]!]);
 }
 
 function allocationMatches(pool: Pool, claim: ServiceClaim): boolean {

@@ -132,3 +132,18 @@ test('load-balancer classes: services of another class are left alone', () => {
   const result = planAllocations(pools('p=192.0.2.0/30'), [service('a/theirs', { loadBalancerClass: 'example.com/lb' }), service('a/ours')]);
   assert.deepEqual(brief(result), ['a/ours 192.0.2.0 p', 'a/theirs - - the service has loadBalancerClass example.com/lb, and MetalLB here handles services without a class.']);
 });
+
+test('release of a shared address keeps it for the other holder; after the last, it is free again', () => {
+  const allocator = new Allocator(pools('p=192.0.2.1-192.0.2.2,2001:db8::/126'));
+  const shared = { sharingKey: 'web' };
+  assert.deepEqual(allocator.allocate(service('a/http', shared)).ips, ['192.0.2.1']);
+  assert.deepEqual(allocator.allocate(service('a/https', { ...shared, ports: ['TCP/443'] })).ips, ['192.0.2.1']);
+  allocator.release('a/http');
+  assert.deepEqual(allocator.usage('p'), [{ ip: '192.0.2.1', family: 4, services: ['a/https'] }]);
+  // Taken after the first release, so after the index by service was built.
+  assert.deepEqual(allocator.allocate(service('a/dual', { families: [4, 6] })).ips, ['192.0.2.2', '2001:db8::']);
+  allocator.release('a/https');
+  allocator.release('a/dual');
+  assert.deepEqual(allocator.usage('p'), []);
+  assert.deepEqual(allocator.allocate(service('a/next', { ...shared, ports: ['TCP/80'] })).ips, ['192.0.2.1']);
+});
