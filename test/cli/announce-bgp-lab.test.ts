@@ -9,7 +9,7 @@ import { parseBirdRoutes, type BirdRoute } from '../helpers/bird-routes.js';
 import { parseGobgpRoutes, type GobgpRoute } from '../helpers/gobgp-routes.js';
 import { labTest, labUnavailableReason } from '../helpers/root.js';
 import { fileURLToPath } from 'node:url';
-import { eventually, spawnAnnounce, type AnnounceEvent } from './announce-run.js';
+import { startVipkitJson, until, type JsonEvent } from '../helpers/vipkit-process.js';
 
 /**
  * node1 (AS 64800) announces to BIRD (AS 65002, eBGP over IPv4) and GoBGP (AS 64800,
@@ -27,6 +27,8 @@ const SPEC = {
 const BIRD_CONFIG = birdAcceptingSpeakers({ routerId: '192.0.2.1', localAs: 65002, accept: '192.0.2.0/24' });
 const BIRD_PEER = '192.0.2.1,asn=65002';
 const GOBGP_PEER = '[2001:db8:2::2],asn=64800';
+
+const spawnAnnounce = (lab: Lab, host: string, args: string[]) => startVipkitJson(lab, host, ['announce', '--json', ...args]);
 
 describe('vipkit announce over BGP to BIRD and GoBGP in a namespace lab', () => {
   let lab: Lab;
@@ -48,11 +50,15 @@ describe('vipkit announce over BGP to BIRD and GoBGP in a namespace lab', () => 
   const birdRoutes = async (): Promise<BirdRoute[]> => parseBirdRoutes(await bird.birdc('show', 'route', 'all'));
   const gobgpRoutes = async (): Promise<GobgpRoute[]> => [...parseGobgpRoutes(await gobgp.json('global', 'rib', '-a', 'ipv4')), ...parseGobgpRoutes(await gobgp.json('global', 'rib', '-a', 'ipv6'))];
   const prefixes = (routes: { prefix: string }[]) => routes.map((route) => route.prefix).sort();
-  const withPrefixes = async <T extends { prefix: string }>(read: () => Promise<T[]>, expected: string[]) =>
-    eventually(`the peer holds ${expected.join(', ')}`, async () => {
-      const routes = await read();
-      return JSON.stringify(prefixes(routes)) === JSON.stringify([...expected].sort()) && routes;
+  /** Waits until the peer holds exactly `expected`; its routes then. */
+  const withPrefixes = async <T extends { prefix: string }>(read: () => Promise<T[]>, expected: string[]): Promise<T[]> => {
+    let routes: T[] = [];
+    await until(`the peer holds exactly ${expected.join(', ') || 'nothing'}`, async () => {
+      routes = await read();
+      return JSON.stringify(prefixes(routes)) === JSON.stringify([...expected].sort());
     });
+    return routes;
+  };
 
   labTest('BIRD (eBGP, IPv4 session) and GoBGP (iBGP, IPv6 session) hold exactly the routes, with every attribute; SIGTERM withdraws them with a Cease carrying our message', async () => {
     const announce = spawnAnnounce(lab, 'node1', [
@@ -85,7 +91,7 @@ describe('vipkit announce over BGP to BIRD and GoBGP in a namespace lab', () => 
     const protocols = await bird.birdc('show', 'protocols', 'all');
     assert.match(protocols, /Received: Administrative shutdown/);
     assert.match(protocols, /Message:\s+maintenance by the test/);
-    await eventually('GoBGP logs the Cease with our message', () => /maintenance by the test/.test(gobgp.log()));
+    await until('GoBGP logs the Cease with our message', () => /maintenance by the test/.test(gobgp.log()));
     const sent = announce.events.filter((event) => event.event === 'notification' && event['direction'] === 'sent');
     assert.equal(sent.length, 2);
     assert.ok(sent.every((event) => event['description'] === 'Cease / Administrative Shutdown ("maintenance by the test")'));
@@ -123,7 +129,7 @@ describe('vipkit announce over BGP to BIRD and GoBGP in a namespace lab', () => 
       // BIRD is the only process in the router's namespace: kill it without a goodbye.
       const pids = (await lab.exec('router', ['ip', 'netns', 'pids', lab.namespace('router')])).stdout.trim().split('\n');
       await lab.exec('router', ['kill', '-9', ...pids]);
-      await eventually('vipkit sees the session go down', () => announce.events.some((event) => event.event === 'state' && event['from'] === 'Established'));
+      await until('vipkit sees the session go down', () => announce.events.some((event) => event.event === 'state' && event['from'] === 'Established'));
       bird.removeFolder();
       bird = await Bird.start(lab, 'router', BIRD_CONFIG);
       await withPrefixes(birdRoutes, expected);
@@ -135,14 +141,14 @@ describe('vipkit announce over BGP to BIRD and GoBGP in a namespace lab', () => 
   }, { timeout: 120_000 });
 
   /** The checks in a row that ended just before the health change at `index`. */
-  const checksBefore = (events: AnnounceEvent[], index: number) => events.slice(0, index).filter((event) => event.event === 'check').map((event) => event['passed'] as boolean);
+  const checksBefore = (events: JsonEvent[], index: number) => events.slice(0, index).filter((event) => event.event === 'check').map((event) => event['passed'] as boolean);
 
   labTest('health check: routes appear after --rise passes and go after --fall failures', async () => {
     const folder = mkdtempSync(join(tmpdir(), 'vipkit-check-'));
     const flag = join(folder, 'healthy');
     const announce = spawnAnnounce(lab, 'node1', ['--peer', BIRD_PEER, '--my-asn', '64800', '--check', `test -e ${flag}`, '--check-interval', '0.2', '--rise', '2', '--fall', '3', '203.0.113.60']);
     try {
-      await eventually('the session is up and checks are failing', () => announce.events.some((event) => event.event === 'state' && event['to'] === 'Established') && announce.events.filter((event) => event.event === 'check').length >= 3);
+      await until('the session is up and checks are failing', () => announce.events.some((event) => event.event === 'state' && event['to'] === 'Established') && announce.events.filter((event) => event.event === 'check').length >= 3);
       assert.deepEqual(await birdRoutes(), []);
       writeFileSync(flag, '');
       await withPrefixes(birdRoutes, ['203.0.113.60/32']);
@@ -164,11 +170,11 @@ describe('vipkit announce over BGP to BIRD and GoBGP in a namespace lab', () => 
     const announce = spawnAnnounce(lab, 'node1', ['--peer', BIRD_PEER, '--my-asn', '64800', '--check', `test -e ${flag}`, '--check-interval', '0.2', '--rise', '1', '--fall', '1', '--med', '10', '--down-med', '1000', '203.0.113.61']);
     const med = async () => (await birdRoutes())[0]?.bgp['med'];
     try {
-      await eventually('MED 1000 while down', async () => (await med()) === '1000');
+      await until('MED 1000 while down', async () => (await med()) === '1000');
       writeFileSync(flag, '');
-      await eventually('MED 10 once up', async () => (await med()) === '10');
+      await until('MED 10 once up', async () => (await med()) === '10');
       rmSync(flag);
-      await eventually('MED 1000 once down again', async () => (await med()) === '1000');
+      await until('MED 1000 once down again', async () => (await med()) === '1000');
     } finally {
       assert.equal(await announce.stop(), 0, announce.stderr());
       rmSync(folder, { recursive: true, force: true });
@@ -181,10 +187,10 @@ describe('vipkit announce over BGP to BIRD and GoBGP in a namespace lab', () => 
     const peer = lab.spawn('misbehaving', [process.execPath, peerScript, '192.0.2.3', '65003'], { stdio: ['ignore', 'pipe', 'inherit'] });
     const received: { connection?: number; type?: string; nlri?: string[]; listening?: string }[] = [];
     peer.stdout!.on('data', (chunk: Buffer) => received.push(...chunk.toString().trim().split('\n').map((line) => JSON.parse(line) as (typeof received)[number])));
-    await eventually('the misbehaving peer listens', () => received.some((line) => line.listening));
+    await until('the misbehaving peer listens', () => received.some((line) => line.listening));
     const announce = spawnAnnounce(lab, 'node1', ['--peer', '192.0.2.3,asn=65003', '--my-asn', '64800', '203.0.113.90']);
     try {
-      await eventually('the routes come again on a second connection', () => received.some((line) => line.connection === 2 && line.nlri?.includes('203.0.113.90/32')));
+      await until('the routes come again on a second connection', () => received.some((line) => line.connection === 2 && line.nlri?.includes('203.0.113.90/32')));
       const malformed = announce.events.find((event) => event.event === 'malformed');
       assert.match(JSON.stringify(malformed?.['errors']), /ORIGIN/);
       const sent = announce.events.find((event) => event.event === 'notification' && event['direction'] === 'sent');

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { after, before, describe } from 'node:test';
 import { Lab } from '../../src/lab/lab.js';
 import { captureDuring, tsharkFields } from '../helpers/capture.js';
 import { labTest, labUnavailableReason } from '../helpers/root.js';
+import { startVipkitJson, until, type VipkitProcess } from '../helpers/vipkit-process.js';
 import { VIPKIT } from './run-vipkit.js';
 
 /** node1 announces VIPs that no interface holds; the client's kernel and iputils are the judges. */
@@ -15,38 +15,16 @@ const SPEC = {
   ],
 };
 
-interface Event {
-  event: string;
-  [field: string]: unknown;
-}
-
 /** Starts `vipkit announce` in `host` and resolves once it has announced every address. */
-function startAnnounce(lab: Lab, host: string, args: string[]): Promise<{ child: ChildProcess; events: Event[]; exited: Promise<number> }> {
-  const child = lab.spawn(host, [process.execPath, VIPKIT, 'announce', '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const events: Event[] = [];
-  let stderr = '';
-  let buffered = '';
-  const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? -1)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`announce did not start: ${stderr}`)), 15_000);
-    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const lines = buffered.split('\n');
-      buffered = lines.pop()!;
-      for (const line of lines) events.push(JSON.parse(line) as Event);
-      if (events.some((event) => event.event === 'announced')) {
-        clearTimeout(timer);
-        resolve({ child, events, exited });
-      }
-    });
-    void exited.then((code) => reject(new Error(`announce exited with ${code}: ${stderr}`)));
-  });
-}
-
-async function stop(announce: { child: ChildProcess; exited: Promise<number> }): Promise<number> {
-  announce.child.kill('SIGTERM');
-  return announce.exited;
+async function startAnnounce(lab: Lab, host: string, args: string[]): Promise<VipkitProcess> {
+  const announce = startVipkitJson(lab, host, ['announce', '--json', ...args]);
+  let exited = false;
+  void announce.exited.then(() => (exited = true));
+  await until('announce announced its addresses', () => {
+    if (exited) throw new Error(`announce exited: ${announce.stderr()}`);
+    return announce.events.some((event) => event.event === 'announced');
+  }, 15_000);
+  return announce;
 }
 
 describe('vipkit announce --l2 in a namespace lab', () => {
@@ -77,7 +55,7 @@ describe('vipkit announce --l2 in a namespace lab', () => {
       assert.match(arping.stdout, new RegExp(`\\[${lab!.mac('node1').toUpperCase()}\\]`));
       assert.match(arping.stdout, /Received 2 response/);
     } finally {
-      assert.equal(await stop(announce), 0);
+      assert.equal(await announce.stop(), 0);
     }
     const summary = announce.events.at(-1)!;
     assert.equal(summary.event, 'summary');
@@ -89,7 +67,7 @@ describe('vipkit announce --l2 in a namespace lab', () => {
     const capture = await captureDuring(lab!, 'client', 'arp or icmp6', async () => {
       const announce = await startAnnounce(lab!, 'node1', ['--l2', '-I', 'eth0', '--garp-count', '3', '--garp-interval', '0.1', '192.0.2.101', '2001:db8:2::101']);
       await new Promise((resolve) => setTimeout(resolve, 600));
-      code = await stop(announce);
+      code = await announce.stop();
     });
     try {
       assert.equal(code, 0);
