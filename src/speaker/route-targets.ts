@@ -5,7 +5,7 @@
  * arithmetic and their prefixes produced one at a time, so a limit can be checked before
  * anything is enumerated and no list of a million addresses is ever built here.
  */
-import { AddressRangeError, formatAddress, parseAddressRange, type AddressRange, type Family } from '../pools/address-range.js';
+import { formatAddress, parseAddressRange, type Family } from '../pools/address-range.js';
 
 /** Consecutive prefixes of one length: `count` blocks from `first` (the first address's block number). */
 export interface PrefixBlock {
@@ -31,7 +31,8 @@ const BITS: Record<Family, number> = { 4: 32, 6: 128 };
 
 /**
  * The blocks of prefixes that cover `specs` at the aggregation lengths; refuses, before
- * enumerating anything, targets that come to more than `maxRoutes` prefixes.
+ * enumerating anything, targets that come to more than `maxRoutes` prefixes
+ * (RouteTargetError), and targets written wrongly (AddressRangeError).
  */
 export function routeBlocks(specs: readonly string[], aggregation: AggregationLengths, maxRoutes: number): PrefixBlock[] {
   const blocks = specs.map((spec) => blockFor(spec, aggregation));
@@ -44,14 +45,9 @@ export function routeBlocks(specs: readonly string[], aggregation: AggregationLe
   return blocks;
 }
 
+/** Throws AddressRangeError for a target written wrongly. */
 function blockFor(spec: string, aggregation: AggregationLengths): PrefixBlock {
-  let range: AddressRange;
-  try {
-    range = parseAddressRange(spec);
-  } catch (error) {
-    if (error instanceof AddressRangeError) throw new RouteTargetError(error.message);
-    throw error;
-  }
+  const range = parseAddressRange(spec);
   const bits = BITS[range.family];
   const length = (range.family === 4 ? aggregation.ipv4 : aggregation.ipv6) ?? bits;
   const hostBits = BigInt(bits - length);

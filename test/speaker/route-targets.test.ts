@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { AddressRangeError } from '../../src/pools/address-range.js';
 import { prefixesOf, routeBlocks, routeCount, RouteTargetError } from '../../src/speaker/route-targets.js';
 
 const expand = (specs: string[], aggregation = {}, max = 1_000_000) => [...prefixesOf(routeBlocks(specs, aggregation, max))];
@@ -43,6 +44,6 @@ describe('route targets', () => {
 
   test('bad targets are refused with the parser\'s reason', () => {
     assert.throws(() => routeBlocks(['203.0.113.5/24'], {}, 10), /host bits set; did you mean 203\.0\.113\.0\/24/);
-    assert.throws(() => routeBlocks(['vip.example'], {}, 10), RouteTargetError);
+    assert.throws(() => routeBlocks(['vip.example'], {}, 10), AddressRangeError);
   });
 });

@@ -9,6 +9,7 @@ import { ExitCode, UsageError } from '../errors.js';
 import type { Ui } from '../ui.js';
 import { BgpAnnouncer, type AnnouncerPeer, type RoutePolicy } from '../../bgp/announcer.js';
 import { defaultRoute, findInterface, interfaceForTarget, listInterfaces, sourceAddressFor, type InterfaceInfo } from '../../link/interfaces.js';
+import { AddressRangeError } from '../../pools/address-range.js';
 import { familiesOf, prefixesOf, routeBlocks, routeCount, RouteTargetError, type PrefixBlock } from '../../speaker/route-targets.js';
 import { HealthCheck, type Health } from '../../speaker/health-check.js';
 import { parsePeerSpec, PeerSpecError, type PeerSpec } from '../../speaker/peer-spec.js';
@@ -126,7 +127,7 @@ function parseRoutes(specs: string[], options: BgpAnnounceOptions): PrefixBlock[
   try {
     return routeBlocks(specs, { ipv4: options.aggregationLength, ipv6: options.aggregationLengthV6 }, options.maxRoutes);
   } catch (error) {
-    if (error instanceof RouteTargetError) throw new UsageError(error.message);
+    if (error instanceof RouteTargetError || error instanceof AddressRangeError) throw new UsageError(error.message);
     throw error;
   }
 }
