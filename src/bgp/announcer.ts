@@ -72,6 +72,8 @@ class PeerAnnouncer {
   readonly ribOut = new AdjRibOut();
   readonly status: PeerStatus;
   private announcedMed?: number;
+  /** AFI -> why its routes cannot go to this peer, for the 'skipped' event. */
+  private readonly whyUnusable = new Map<number, string>();
 
   constructor(
     readonly peer: AnnouncerPeer,
@@ -149,8 +151,6 @@ class PeerAnnouncer {
     }
     return desired;
   }
-
-  private readonly whyUnusable = new Map<number, string>();
 
   private usable(family: Family, hasNextHop: boolean, noNextHop: string): boolean {
     const negotiated = this.session.negotiated!.families.some((candidate) => sameFamily(candidate, family));
