@@ -23,8 +23,9 @@ export interface VipkitProcess {
   stop(): Promise<number>;
 }
 
-export function startVipkitJson(lab: Lab, host: string, argv: string[]): VipkitProcess {
-  const child = lab.spawn(host, [process.execPath, VIPKIT, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+/** `nodeOptions` go to node before the script, e.g. `--expose-gc`. */
+export function startVipkitJson(lab: Lab, host: string, argv: string[], nodeOptions: string[] = []): VipkitProcess {
+  const child = lab.spawn(host, [process.execPath, ...nodeOptions, VIPKIT, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
   const events: JsonEvent[] = [];
   let stderr = '';
   let buffered = '';

@@ -145,6 +145,7 @@ async function peer(address: string, options: BgpPeerOptions, ui: Ui): Promise<n
   await finish.done;
   clearTimeout(timer);
   const routes = session.adjRibIn.size;
+  measureHeap(watch, routes);
   await session.stop(finish.reason === 'interrupted' ? 'vipkit bgp-peer interrupted' : 'vipkit bgp-peer done');
   server?.close();
   const ok = watch.established && (watch.initialRoutesComplete || !options.once);
@@ -218,6 +219,10 @@ interface Watch {
   withdrawn: number;
   malformed: number;
   heapAtEstablished?: number;
+  bytesPerRoute?: number;
+  /** When the first and the latest UPDATE with routes were processed. */
+  firstUpdate?: Date;
+  lastUpdate?: Date;
 }
 
 /** Renders sessions as they go: FSM steps, the negotiated session, routes, failures. */
@@ -295,6 +300,8 @@ class Report {
     });
     session.on('routes', (change) => {
       watch.updates++;
+      watch.lastUpdate = new Date();
+      watch.firstUpdate ??= watch.lastUpdate;
       watch.announced += change.announced.length;
       watch.withdrawn += change.withdrawn.length;
       if (change.errors.length > 0) {
@@ -459,8 +466,12 @@ class Report {
   }
 }
 
+/** The heap the routes hold, measured while the Adj-RIB-In still has them. */
+function measureHeap(watch: Watch, routes: number): void {
+  if (watch.heapAtEstablished !== undefined && routes >= MIN_ROUTES_FOR_MEMORY) watch.bytesPerRoute = Math.round((heapUsed() - watch.heapAtEstablished) / routes);
+}
+
 function summaryFields(watch: Watch, routes: number): Record<string, unknown> {
-  const heap = watch.heapAtEstablished !== undefined && routes >= MIN_ROUTES_FOR_MEMORY ? heapUsed() - watch.heapAtEstablished : undefined;
   return {
     peer: watch.peer,
     established: watch.established,
@@ -469,7 +480,9 @@ function summaryFields(watch: Watch, routes: number): Record<string, unknown> {
     announced: watch.announced,
     withdrawn: watch.withdrawn,
     malformed: watch.malformed,
-    heap_bytes_per_route: heap === undefined ? undefined : Math.round(heap / routes),
+    heap_bytes_per_route: watch.bytesPerRoute,
+    first_update_ts: watch.firstUpdate?.toISOString(),
+    last_update_ts: watch.lastUpdate?.toISOString(),
   };
 }
 
