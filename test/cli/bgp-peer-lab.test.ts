@@ -275,6 +275,10 @@ describe('vipkit bgp-peer --listen: BIRD and GoBGP speakers connect to it', { sk
       await until('the outsider was refused', () => vipkit.events.some((event) => event.event === 'rejected' && event['peer'] === '192.0.2.100'), 45_000);
       assert.ok(!vipkit.events.some((event) => event.event === 'state' && event['peer'] === '192.0.2.100'));
       assert.match(await outsider.birdc('show', 'protocols', 'all', 'upstream'), /Connection rejected/i);
+
+      const second = await lab.exec('vipkit', [process.execPath, VIPKIT, 'bgp-peer', '--listen', '--accept', '192.0.2.0/24', '--my-asn', '64800']);
+      assert.equal(second.code, 2);
+      assert.match(second.stderr, /cannot listen on every address port 179: another process .* already does/);
     } finally {
       assert.equal(await vipkit.stop(), 0, vipkit.stderr());
     }

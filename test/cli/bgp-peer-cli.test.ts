@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { InvalidArgumentError } from 'commander';
+import { parseAsn, parseFamilies, parseHoldTime, parseRouterId } from '../../src/cli/bgp-options.js';
+import { runVipkit } from './run-vipkit.js';
+
+test('AS numbers: asplain and asdot (RFC 5396), 1 to 4294967295', () => {
+  assert.equal(parseAsn('64800'), 64800);
+  assert.equal(parseAsn('4200000000'), 4_200_000_000);
+  assert.equal(parseAsn('1.10'), 65546);
+  assert.equal(parseAsn('65535.65535'), 4_294_967_295);
+  for (const bad of ['0', '4294967296', '1.65536', '-1', 'AS64800', '64800.', '']) assert.throws(() => parseAsn(bad), InvalidArgumentError, bad);
+});
+
+test('router ids, hold times and families', () => {
+  assert.equal(parseRouterId('192.0.2.11'), '192.0.2.11');
+  assert.throws(() => parseRouterId('0.0.0.0'), InvalidArgumentError);
+  assert.throws(() => parseRouterId('2001:db8::1'), InvalidArgumentError);
+  assert.equal(parseHoldTime('0'), 0);
+  assert.equal(parseHoldTime('3'), 3);
+  assert.throws(() => parseHoldTime('2'), InvalidArgumentError);
+  assert.deepEqual(parseFamilies('ipv6,ipv4,ipv6'), [{ afi: 2, safi: 1 }, { afi: 1, safi: 1 }]);
+  assert.throws(() => parseFamilies('ipv4,l2vpn'), /l2vpn/);
+});
+
+// Each of these is refused before any socket is opened.
+for (const [args, message] of [
+  [['bgp-peer', '192.0.2.1'], /needs --my-asn/],
+  [['bgp-peer', '--my-asn', '0', '192.0.2.1'], /not an AS number/],
+  [['bgp-peer', '--my-asn', '64800', '192.0.2.300'], /not an IP address/],
+  [['bgp-peer', '--my-asn', '64800', '--password', 'secret', '192.0.2.1'], /TCP-MD5 .*Node\.js cannot set/],
+  [['bgp-peer', '--my-asn', '64800', '--ebgp-multihop', '192.0.2.1'], /multihop needs the TTL/],
+  [['bgp-peer', '--my-asn', '64800', '--listen'], /needs --accept/],
+  [['bgp-peer', '--my-asn', '64800', '--listen', '--accept', '192.0.2.1/24'], /host bits set/],
+  [['bgp-peer', '--my-asn', '64800', '--listen', '--accept', '192.0.2.0/24', '192.0.2.1'], /takes no peer address/],
+  [['bgp-peer', '--my-asn', '64800', '--hold-time', '30', '--keepalive', '20', '192.0.2.1'], /more than a third/],
+] as const) {
+  test(`bgp-peer ${args.slice(1).join(' ')}: one sentence, exit 2`, () => {
+    const result = runVipkit([...args]);
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, message);
+    assert.equal(result.stderr.trim().split('\n').length <= 2, true, result.stderr);
+    assert.doesNotMatch(result.stderr, /\n\s+at /);
+  });
+}
