@@ -239,7 +239,8 @@ export class BgpSession extends EventEmitter<SessionEvents> {
 
   private refuse(error: unknown): void {
     if (!(error instanceof BgpError)) throw error;
-    this.dispatch({ type: 'message-error', notification: error.toNotification(), reason: `we rejected the peer's message: ${describeNotification(error.code, error.subcode)} — ${error.reason}` });
+    const what = error.code === ErrorCode.Open ? 'OPEN' : 'message';
+    this.dispatch({ type: 'message-error', notification: error.toNotification(), reason: `we rejected the peer's ${what}: ${describeNotification(error.code, error.subcode)} — ${error.reason}` });
   }
 
   private handle(message: BgpMessage): void {

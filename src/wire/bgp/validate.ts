@@ -40,7 +40,7 @@ export function validateOpen(open: OpenMessage, expect: OpenExpectations): void 
     throw openError(OpenSubcode.BadPeerAs, `My AS ${open.myAs} should be AS_TRANS for AS ${peerAs} (RFC 6793 4.1)`);
   }
   if (expect.expectedPeerAs !== undefined && peerAs !== expect.expectedPeerAs) {
-    throw openError(OpenSubcode.BadPeerAs, `peer AS ${peerAs}, expected ${expect.expectedPeerAs}`);
+    throw openError(OpenSubcode.BadPeerAs, `the peer is AS ${peerAs}, we expect AS ${expect.expectedPeerAs}`);
   }
   // RFC 6286 2.2: non-zero; unique within an AS, so only iBGP peers may not share ours.
   if (open.bgpIdentifier === '0.0.0.0') throw openError(OpenSubcode.BadBgpIdentifier, 'BGP identifier 0.0.0.0');
