@@ -339,9 +339,11 @@ class Report {
       if (!this.quiet && to !== 'Established') this.ui.emit('state', { peer, from, to, reason });
       return;
     }
+    // established() prints the step to Established before the session it describes.
+    if (to === 'Established') return;
     this.status?.stop();
     this.ui.note(`${this.manyPeers ? `${peer}: ` : ''}${from} -> ${to}: ${reason}`);
-    if (to !== 'Established') this.progress(`${peer}: ${to}`);
+    this.progress(`${peer}: ${to}`);
   }
 
   private notification(peer: string, direction: 'sent' | 'received', code: number, subcode: number, data?: Buffer, communication?: string, reason?: string): void {
@@ -372,6 +374,7 @@ class Report {
       });
       return;
     }
+    this.ui.note(`${this.manyPeers ? `${peer}: ` : ''}OpenConfirm -> Established: KEEPALIVE received: session established`);
     if (this.quiet) return;
     const rows: string[][] = [
       ['', 'VIPKIT', 'PEER'],

@@ -82,8 +82,20 @@ const WATCH_STEP: Step = {
   },
 };
 
-/** The router runs BIRD (AS 65002) accepting any BGP speaker on the segment. */
-const ROUTER_BGP = birdAcceptingSpeakers({ routerId: '192.0.2.1', localAs: 65002, accept: '192.0.2.0/24' });
+/** The router runs BIRD (AS 65002) accepting any BGP speaker on the segment, and exports one route with communities. */
+const ROUTER_BGP = birdAcceptingSpeakers({
+  routerId: '192.0.2.1',
+  localAs: 65002,
+  accept: '192.0.2.0/24',
+  exports: { ipv4: ['198.51.100.0/24'] },
+  exportFilter: 'bgp_community.add((65002,100)); bgp_large_community.add((65002,7,8)); bgp_med = 42;',
+});
+
+/** bgp-peer: a session that comes up and shows what the router announces, and one that cannot. */
+const BGP_PEER_STEPS: Step[] = [
+  { title: 'Does a BGP session with the router come up, and what does it announce? (bgp-peer --once)', host: 'node1', argv: ['bgp-peer', '--my-asn', '64800', '--once', '192.0.2.1'] },
+  { title: 'The same, expecting the wrong AS of the router: why the session fails', host: 'node2', argv: ['bgp-peer', '--my-asn', '64800', '--peer-asn', '65001', '192.0.2.1'] },
+];
 
 /** node1 announces a VIP to the router over BGP for a few seconds; BIRD's own view of it is shown. */
 function bgpStep(bird: Bird): Step {
@@ -115,7 +127,7 @@ export async function run(_targets: string[], _options: Record<string, unknown>,
     writeFileSync(join(scratch, 'metallb-values-fixed.yaml'), POOLS_CONFIG.replace('bpg', 'bgp'));
     writeFileSync(join(scratch, 'services.yaml'), POOLS_SERVICES);
     bird = await Bird.start(lab, 'router', ROUTER_BGP);
-    const steps: Step[] = [...STEPS, WATCH_STEP, bgpStep(bird), ...POOL_STEPS];
+    const steps: Step[] = [...STEPS, WATCH_STEP, ...BGP_PEER_STEPS, bgpStep(bird), ...POOL_STEPS];
     for (const step of steps) {
       const argv = step.argv[0] === 'arping' || step.argv[0] === 'watch' ? [...step.argv, '--ethers', ethers] : step.argv;
       ui.line('');
