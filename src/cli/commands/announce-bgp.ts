@@ -6,7 +6,7 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { ExitCode, UsageError } from '../errors.js';
-import type { Ui } from '../ui.js';
+import type { Progress, Ui } from '../ui.js';
 import { BgpAnnouncer, type AnnouncerPeer, type RoutePolicy } from '../../bgp/announcer.js';
 import { defaultRoute, findInterface, interfaceForTarget, listInterfaces, sourceAddressFor, type InterfaceInfo } from '../../link/interfaces.js';
 import { AddressRangeError } from '../../pools/address-range.js';
@@ -112,6 +112,7 @@ export async function announceBgp(specs: string[], options: BgpAnnounceOptions, 
     output.stopReason ??= `--for ${options.for} s elapsed`;
     health?.stop();
     await Promise.race([announcer.stop(options.shutdownMessage), sleep(STOP_TIMEOUT_MS)]);
+    output.close();
     output.summary();
     return announcer.everEstablished ? ExitCode.Ok : ExitCode.NotSo;
   } finally {
@@ -215,7 +216,9 @@ function announcerPeer(peer: PeerSpec, options: BgpAnnounceOptions, families: Se
 /** Everything the user sees: a live status per peer on a TTY, lines otherwise, or --json events. */
 class AnnounceOutput {
   stopReason?: string;
-  private readonly status;
+  /** Started after the banner, so the banner is not written over the spinner. */
+  private status?: Progress;
+  private statusText = 'connecting';
 
   constructor(
     private readonly ui: Ui,
@@ -223,34 +226,33 @@ class AnnounceOutput {
     private readonly total: number,
     private readonly listed: string[] | undefined,
   ) {
-    this.status = ui.progress('connecting');
     announcer.on('state', ({ peer, from, to, reason }) => {
       if (ui.json) ui.emit('state', { peer, from, to, reason });
-      else if (to === 'Established' || from === 'Established' || to === 'Idle') ui.note(`${peer}: ${from} -> ${to} (${reason})`);
+      else if (to === 'Established' || from === 'Established' || to === 'Idle') this.print(() => ui.note(`${peer}: ${from} -> ${to} (${reason})`));
       this.refresh();
     });
     announcer.on('announced', ({ peer, count, med }) => {
       if (ui.json) ui.emit('announced', { peer, routes: count, med, prefixes: count === total ? listed : undefined });
-      else ui.line(`Announced ${describeRoutes(count, listed)} to ${peer}${med !== undefined ? ` with MED ${med}` : ''}.`);
+      else this.print(() => ui.line(`Announced ${describeRoutes(count, listed)} to ${peer}${med !== undefined ? ` with MED ${med}` : ''}.`));
       this.refresh();
     });
     announcer.on('withdrawn', ({ peer, count }) => {
       if (ui.json) ui.emit('withdrawn', { peer, routes: count, prefixes: count === total ? listed : undefined });
-      else ui.line(`Withdrew ${describeRoutes(count, listed)} from ${peer}.`);
+      else this.print(() => ui.line(`Withdrew ${describeRoutes(count, listed)} from ${peer}.`));
       this.refresh();
     });
     announcer.on('skipped', ({ peer, family, count, reason }) => {
       if (ui.json) ui.emit('skipped', { peer, family, routes: count, reason });
-      else ui.warn(`${count} ${family} route(s) not sent to ${peer}: ${reason}.`);
+      else this.print(() => ui.warn(`${count} ${family} route(s) not sent to ${peer}: ${reason}.`));
     });
     announcer.on('notification', ({ peer, description, sent }) => {
       if (ui.json) ui.emit('notification', { peer, direction: sent ? 'sent' : 'received', description });
-      else ui.note(`${peer}: NOTIFICATION ${sent ? 'sent' : 'received'}: ${description}`);
+      else this.print(() => ui.note(`${peer}: NOTIFICATION ${sent ? 'sent' : 'received'}: ${description}`));
     });
     announcer.on('malformed', ({ peer, errors }) => {
       // RFC 7606: the session survived; say what was wrong and go on.
       if (ui.json) ui.emit('malformed', { peer, errors });
-      else ui.warn(`${peer} sent a malformed UPDATE (handled as RFC 7606 says): ${errors.join('; ')}`);
+      else this.print(() => ui.warn(`${peer} sent a malformed UPDATE (handled as RFC 7606 says): ${errors.join('; ')}`));
     });
   }
 
@@ -258,6 +260,7 @@ class AnnounceOutput {
     if (this.ui.json) return;
     const what = describeRoutes(this.total, this.listed);
     this.ui.note(`Announcing ${what} to ${peers.map((peer) => `${peer.address} (AS ${peer.asn})`).join(', ')}; Ctrl-C withdraws and stops.`);
+    this.status = this.ui.progress(this.statusText);
     this.refresh();
   }
 
@@ -268,7 +271,7 @@ class AnnounceOutput {
 
   health(state: Health): void {
     if (this.ui.json) this.ui.emit('health', { health: state });
-    else this.ui.line(`Health check: service ${state}.`);
+    else this.print(() => this.ui.line(`Health check: service ${state}.`));
   }
 
   summary(): void {
@@ -285,12 +288,22 @@ class AnnounceOutput {
   }
 
   close(): void {
+    this.status?.stop();
+    this.status = undefined;
+  }
+
+  /** Writes a line without tearing the live status: the spinner goes, the line is written, the spinner comes back. */
+  private print(write: () => void): void {
+    if (this.status === undefined) return write();
     this.status.stop();
+    write();
+    this.status = this.ui.progress(this.statusText);
   }
 
   private refresh(extra?: string): void {
     const lines = this.announcer.status.map((peer) => `${peer.address}  ${peer.state}  ${peer.announced} prefixes sent  since ${peer.lastChange.toLocaleTimeString()}`);
-    this.status.update([...lines, ...(extra ? [extra] : [])].join('\n  '));
+    this.statusText = [...lines, ...(extra ? [extra] : [])].join('\n  ');
+    this.status?.update(this.statusText);
   }
 }
 
