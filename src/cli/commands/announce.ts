@@ -2,6 +2,7 @@ import { ExitCode, UsageError } from '../errors.js';
 import type { Ui } from '../ui.js';
 import { listInterfaces } from '../../link/interfaces.js';
 import { requiredInterface } from '../interface-choice.js';
+import { L2_SNAPSHOT_LENGTH } from '../../link/link.js';
 import { openPcapLink } from '../../link/pcap-link.js';
 import { CONFLICT_PROBE_FILTER, probeForConflicts } from '../../l2/conflict-probe.js';
 import { L2Announcer } from '../../l2/l2-announcer.js';
@@ -44,7 +45,7 @@ async function announceL2(specs: string[], options: AnnounceOptions, ui: Ui): Pr
   refuseLocalAddresses(addresses);
   const vlan = options.vlan === undefined ? undefined : { id: options.vlan, priority: 0, dropEligible: false };
   const protocols = `(${CONFLICT_PROBE_FILTER} or ${Responder.captureFilter()})`;
-  const link = await openPcapLink({ interfaceName: iface.name, filter: vlan ? `vlan ${vlan.id} and ${protocols}` : protocols });
+  const link = await openPcapLink({ interfaceName: iface.name, filter: vlan ? `vlan ${vlan.id} and ${protocols}` : protocols, snapshotLength: L2_SNAPSHOT_LENGTH });
   const stop = new AbortController();
   const interrupt = () => stop.abort();
   process.once('SIGINT', interrupt);
