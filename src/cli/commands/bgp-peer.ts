@@ -228,7 +228,7 @@ interface Watch {
 /** Renders sessions as they go: FSM steps, the negotiated session, routes, failures. */
 class Report {
   private status?: Progress;
-  private tableWidths = [0, 18, 15, 12, 10, 6, 10];
+  private tableWidths = [0, 20, 15, 12, 10, 6, 10];
   private headerPrinted = false;
 
   constructor(
