@@ -1,7 +1,8 @@
 import net from 'node:net';
+import { InvalidArgumentError } from 'commander';
 import { ExitCode, UsageError } from '../errors.js';
 import type { Progress, Ui } from '../ui.js';
-import { defaultRouterId } from '../bgp-options.js';
+import { defaultRouterId, parseAddress } from '../bgp-options.js';
 import type { ReceivedRoute, RibChange } from '../../bgp/adj-rib-in.js';
 import { BgpListener, listenOn, plainAddress, rejectConnection } from '../../bgp/listener.js';
 import { BgpSession, type SessionConfig } from '../../bgp/session.js';
@@ -71,14 +72,12 @@ function refuseUnsupported(options: BgpPeerOptions): void {
 }
 
 function peerAddress(text: string): string {
-  const address = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
   try {
-    const range = parseAddressRange(address);
-    if (range.first === range.last && !address.includes('/') && !address.includes('-')) return address;
+    return parseAddress(text);
   } catch (error) {
-    if (!(error instanceof AddressRangeError)) throw error;
+    if (error instanceof InvalidArgumentError) throw new UsageError(`${text} is not an IP address to peer with.`);
+    throw error;
   }
-  throw new UsageError(`"${text}" is not an IP address to peer with.`);
 }
 
 function sessionSettings(options: BgpPeerOptions, localAddress?: string): Omit<SessionConfig, 'peerAddress' | 'passive'> {
