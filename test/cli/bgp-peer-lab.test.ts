@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe } from 'node:test';
-import { Lab } from '../../src/lab/lab.js';
+import { Lab, withLab } from '../../src/lab/lab.js';
 import { Bird, Gobgp, gobgpConfig } from '../../src/lab/bgp-daemons.js';
 import { formatCommunity } from '../../src/wire/bgp/format.js';
 import { parseBirdRoutes, type BirdRoute } from '../helpers/bird-routes.js';
@@ -288,3 +288,65 @@ describe('vipkit bgp-peer --listen: BIRD and GoBGP speakers connect to it', { sk
     ]);
   });
 });
+
+/**
+ * A hand-made speaker (node, in its own namespace) that sends a good UPDATE, the same
+ * UPDATE with an invalid ORIGIN (RFC 7606: treat-as-withdraw) and then a broken header
+ * (a session reset): vipkit reports each, and keeps running.
+ */
+const MALFORMED_SPEAKER = (codec: string) => `
+import net from 'node:net';
+import { encodeMessage } from '${codec}';
+const base = { fourOctetAs: false, extendedMessage: false };
+const context = { fourOctetAs: true, extendedMessage: false };
+const socket = net.connect({ host: '192.0.2.1', port: 179, localAddress: '192.0.2.11' });
+socket.on('data', () => {});
+socket.on('error', () => {});
+socket.on('connect', () => {
+  socket.write(encodeMessage({ type: 'open', version: 4, myAs: 64900, holdTime: 90, bgpIdentifier: '192.0.2.11', capabilities: [{ type: 'multiprotocol', afi: 1, safi: 1 }, { type: 'four-octet-as', asn: 64900 }] }, base));
+  socket.write(encodeMessage({ type: 'keepalive' }, base));
+  setTimeout(() => {
+    const update = encodeMessage({ type: 'update', withdrawn: [], attributes: [{ type: 'origin', value: 'igp' }, { type: 'as-path', segments: [{ type: 'sequence', asns: [64900] }] }, { type: 'next-hop', value: '192.0.2.11' }], nlri: ['203.0.113.7/32'] }, context);
+    const invalidOrigin = Buffer.from(update);
+    invalidOrigin[invalidOrigin.indexOf(Buffer.from([0x40, 0x01, 0x01, 0x00])) + 3] = 7;
+    socket.write(update);
+    setTimeout(() => socket.write(invalidOrigin), 200);
+    setTimeout(() => socket.write(Buffer.concat([Buffer.alloc(16, 0xff), Buffer.from([0, 5, 2])])), 400);
+  }, 500);
+});
+setTimeout(() => process.exit(0), 5000);
+`;
+
+describe('vipkit bgp-peer --listen survives malformed input', { skip: labUnavailableReason() }, () => {
+  labTest('RFC 7606 treat-as-withdraw is reported, a broken header resets only that session', async () => {
+    const spec = {
+      hosts: [
+        { name: 'vipkit', addresses: ['192.0.2.1/24'] },
+        { name: 'speaker', addresses: ['192.0.2.11/24'] },
+      ],
+    };
+    await withLab(spec, async (lab) => {
+      const vipkit = startVipkitJson(lab, 'vipkit', ['bgp-peer', '--listen', '--accept', '192.0.2.0/24', '--my-asn', '64800', '--json']);
+      try {
+        await until('vipkit listens', () => vipkit.events.some((event) => event.event === 'listening'));
+        const codec = new URL('../../src/wire/bgp/message.js', import.meta.url).href;
+        const speaker = lab.spawn('speaker', [process.execPath, '--input-type=module', '-e', MALFORMED_SPEAKER(codec)], { stdio: 'ignore' });
+        const speakerExited = new Promise((resolve) => speaker.once('close', resolve));
+        await until('the session was reset', () => vipkit.events.some((event) => event.event === 'notification' && event['direction'] === 'sent'));
+        const kinds = vipkit.events.filter((event) => ['route', 'withdraw', 'malformed', 'notification'].includes(event.event)).map((event) => event.event);
+        assert.deepEqual(kinds, ['route', 'malformed', 'withdraw', 'notification']);
+        const malformed = vipkit.events.find((event) => event.event === 'malformed')!;
+        assert.equal(malformed['action'], 'treat-as-withdraw');
+        const reset = vipkit.events.find((event) => event.event === 'notification')!;
+        assert.equal(reset['description'], 'Message Header Error / Bad Message Length');
+        await speakerExited;
+        assert.equal(vipkit.child.exitCode, null, 'vipkit still runs');
+      } finally {
+        assert.equal(await vipkit.stop(), 0, vipkit.stderr());
+      }
+      const summary = vipkit.events.find((event) => event.event === 'summary')!;
+      assert.equal(summary['malformed'], 1);
+    });
+  });
+});
+

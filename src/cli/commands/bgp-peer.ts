@@ -7,7 +7,7 @@ import type { ReceivedRoute, RibChange } from '../../bgp/adj-rib-in.js';
 import { BgpListener, listenOn, plainAddress, rejectConnection } from '../../bgp/listener.js';
 import { BgpSession, type SessionConfig } from '../../bgp/session.js';
 import { addressValue, AddressRangeError, parseAddressRange, type AddressRange } from '../../pools/address-range.js';
-import type { BgpError } from '../../wire/bgp/bgp-error.js';
+import { ERROR_ACTION_NAMES, type BgpError } from '../../wire/bgp/bgp-error.js';
 import type { Capability } from '../../wire/bgp/capabilities.js';
 import { formatAsPath, formatCommunity, formatLargeCommunity } from '../../wire/bgp/format.js';
 import { encodeMessage } from '../../wire/bgp/message.js';
@@ -434,8 +434,8 @@ class Report {
   private malformed(peer: string, errors: BgpError[]): void {
     for (const error of errors) {
       const text = `${describeNotification(error.code, error.subcode)} — ${error.reason}`;
-      if (this.ui.json) this.ui.emit('malformed', { peer, action: errorActionName(error), reason: text });
-      else this.ui.warn(`${peer}: malformed UPDATE handled per RFC 7606 (${errorActionName(error)}): ${text}`);
+      if (this.ui.json) this.ui.emit('malformed', { peer, action: ERROR_ACTION_NAMES[error.action], reason: text });
+      else this.ui.warn(`${peer}: malformed UPDATE handled per RFC 7606 (${ERROR_ACTION_NAMES[error.action]}): ${text}`);
     }
   }
 
@@ -553,10 +553,6 @@ function explainNotification(message: NotificationMessage, session: BgpSession):
     default:
       return base;
   }
-}
-
-function errorActionName(error: BgpError): string {
-  return ['attribute-discard', 'treat-as-withdraw', 'afi-safi-disable', 'session-reset'][error.action] ?? 'session-reset';
 }
 
 /** IANA capability codes vipkit does not decode but can name. */
