@@ -34,6 +34,7 @@ for (const [args, message] of [
   [['bgp-peer', '--my-asn', '64800', '--listen', '--accept', '192.0.2.1/24'], /host bits set/],
   [['bgp-peer', '--my-asn', '64800', '--listen', '--accept', '192.0.2.0/24', '192.0.2.1'], /takes no peer address/],
   [['bgp-peer', '--my-asn', '64800', '--hold-time', '30', '--keepalive', '20', '192.0.2.1'], /more than a third/],
+  [['bgp-peer', '--my-asn', '64800', '--source-address', '198.51.100.254', '192.0.2.1'], /198\.51\.100\.254 is not configured/],
 ] as const) {
   test(`bgp-peer ${args.slice(1).join(' ')}: one sentence, exit 2`, () => {
     const result = runVipkit([...args]);

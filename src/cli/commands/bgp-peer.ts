@@ -3,6 +3,7 @@ import { InvalidArgumentError } from 'commander';
 import { ExitCode, UsageError } from '../errors.js';
 import type { Progress, Ui } from '../ui.js';
 import { defaultRouterId, parseAddress } from '../bgp-options.js';
+import { listInterfaces } from '../../link/interfaces.js';
 import type { ReceivedRoute, RibChange } from '../../bgp/adj-rib-in.js';
 import { BgpListener, listenOn, plainAddress, rejectConnection } from '../../bgp/listener.js';
 import { BgpSession, type SessionConfig } from '../../bgp/session.js';
@@ -56,6 +57,9 @@ export async function run(targets: string[], rawOptions: Record<string, unknown>
     if (targets.length > 0) throw new UsageError('bgp-peer --listen takes no peer address: the speakers come to it (use --accept <CIDR>).');
     return listen(options, ui);
   }
+  if (options.sourceAddress !== undefined && !isLocalAddress(options.sourceAddress)) {
+    throw new UsageError(`--source-address ${options.sourceAddress} is not configured on any interface of this host.`);
+  }
   if (targets.length !== 1) throw new UsageError('bgp-peer needs exactly one peer address, e.g. vipkit bgp-peer --my-asn 64800 192.0.2.1 (or --listen to act as the router).');
   if (options.accept) throw new UsageError('--accept goes with --listen.');
   return peer(peerAddress(targets[0]!), options, ui);
@@ -69,6 +73,10 @@ function refuseUnsupported(options: BgpPeerOptions): void {
   if (options.ebgpMultihop !== undefined) {
     throw new UsageError('eBGP multihop needs the TTL of the TCP connection set, which Node.js cannot do; peer with a directly connected address (TTL 1 is enough for it) instead.');
   }
+}
+
+function isLocalAddress(address: string): boolean {
+  return listInterfaces().some((iface) => [...iface.ipv4, ...iface.ipv6].some((held) => held.address === address));
 }
 
 function peerAddress(text: string): string {
