@@ -43,6 +43,8 @@ interface BgpPeerOptions {
 const DEFAULT_ESTABLISH_TIMEOUT_S = 30;
 /** --once: the initial routes are complete after End-of-RIB for every family, or this long without an UPDATE. */
 const ONCE_QUIET_MS = 3000;
+/** BIRD and GoBGP close a connection from an address they have no neighbour for without a word. */
+const SILENT_CLOSE_HINT = '(no NOTIFICATION: the peer most likely has no neighbour configured for this address, or is still waiting out an earlier error)';
 /** Below this many routes, a heap difference says more about the collector than about routes. */
 const MIN_ROUTES_FOR_MEMORY = 1000;
 
@@ -286,7 +288,7 @@ class Report {
     session.on('state', ({ from, to, reason }) => {
       // Our own Cease at the end is not news.
       if (finish.ended) return;
-      const explained = received && reason.startsWith('peer closed:') ? `peer closed: ${explainNotification(received, session)}` : reason;
+      const explained = received && reason.startsWith('peer closed:') ? `peer closed: ${explainNotification(received, session)}` : from === 'OpenSent' && to === 'Idle' && reason.startsWith('TCP connection closed') ? `${reason} ${SILENT_CLOSE_HINT}` : reason;
       received = undefined;
       this.state(peer, from, to, explained);
       if (to !== 'Idle') return;
