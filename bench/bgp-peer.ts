@@ -112,11 +112,8 @@ async function round(lab: Lab, first: 'vipkit' | 'bird'): Promise<Round> {
       vipkitDoneAfterLastMs: lastProcessed - vipkit.lastS * 1000,
     };
   } finally {
-    if (process.env['KEEP']) console.log(vipkitCapture.file, birdCapture?.file);
-    else {
-      vipkitCapture.dispose();
-      birdCapture?.dispose();
-    }
+    vipkitCapture.dispose();
+    birdCapture?.dispose();
     for (const bird of [receiver, speaker]) {
       await bird?.birdc('down').catch(() => undefined);
       bird?.removeFolder();
