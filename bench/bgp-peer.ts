@@ -2,13 +2,14 @@
  * vipkit bgp-peer receiving a full feed, side by side with BIRD receiving the same feed.
  *
  * A BIRD speaker announces --routes IPv4 /32 routes in 198.18.0.0/15 (RFC 2544's
- * benchmarking range) to two passive receivers at once: `vipkit bgp-peer --passive --once
- * -q --json` (it decodes every UPDATE and stores every route in its Adj-RIB-In, printing
- * only the summary) and a second BIRD. tcpdump runs in each receiver's namespace; each
- * receiver's time is first to last UPDATE carrying routes, from its own capture. TCP flow
- * control makes the speaker wait for a receiver that reads slowly, so the wire shows how
- * fast each one consumes the feed. vipkit also reports the heap its routes hold (node
- * --expose-gc, after a collection) and when it had processed the last UPDATE.
+ * benchmarking range) to two passive receivers, one session after the other (the order
+ * alternating by round, each session enabled once the speaker's table holds the whole
+ * feed): `vipkit bgp-peer --passive --once -q --json` (it decodes every UPDATE and keeps
+ * every route in its Adj-RIB-In, printing only the summary) and a second BIRD. tcpdump
+ * runs in each receiver's namespace; each receiver's time is first to last UPDATE with
+ * routes in its own capture, also without the speaker's stalls (see STALL_S). vipkit also
+ * reports the heap its routes hold (node --expose-gc, after a collection) and when it had
+ * processed the last UPDATE.
  *
  * Run as root after the build: node dist/bench/bgp-peer.js [--routes N] [--rounds N]
  */
