@@ -37,6 +37,18 @@ export interface CommandSpec extends Usage {
   load(): Promise<CommandModule>;
 }
 
+/** The session options bgp-peer and announce share: one parser each, wording per command. */
+function bgpSessionOptions(describe: Record<'myAsn' | 'peerAsn' | 'routerId' | 'holdTime' | 'port' | 'sourceAddress', string>): OptionSpec[] {
+  return [
+    { flags: '--my-asn <asn>', description: describe.myAsn, parse: parseBgpAsn },
+    { flags: '--peer-asn <asn>', description: describe.peerAsn, parse: parseBgpAsn },
+    { flags: '--router-id <id>', description: describe.routerId, parse: parseRouterId },
+    { flags: '--hold-time <s>', description: describe.holdTime, defaultValue: 90, parse: parseHoldTime },
+    { flags: '--port <n>', description: describe.port, defaultValue: 179, parse: parsePort },
+    { flags: '--source-address <address>', description: describe.sourceAddress, parse: parseAddress },
+  ];
+}
+
 const json: OptionSpec = { flags: '--json', description: 'one JSON object per line on stdout' };
 
 /** For options that may be repeated: every value, in order. */
@@ -146,13 +158,15 @@ export const commands: CommandSpec[] = [
       'vipkit bgp-peer --listen --accept 192.0.2.0/24 --my-asn 65002',
     ],
     options: [
-      { flags: '--my-asn <asn>', description: 'our AS number, asplain or asdot (required)', parse: parseBgpAsn },
-      { flags: '--peer-asn <asn>', description: "the peer's AS number (default: accept the one its OPEN gives, and report it)", parse: parseBgpAsn },
-      { flags: '--router-id <id>', description: 'our BGP identifier (default: the source address, or this host\'s first IPv4 address)', parse: parseRouterId },
-      { flags: '--hold-time <s>', description: 'hold time we offer: 0 or 3 to 65535 seconds', defaultValue: 90, parse: parseHoldTime },
+      ...bgpSessionOptions({
+        myAsn: 'our AS number, asplain or asdot (required)',
+        peerAsn: "the peer's AS number (default: accept the one its OPEN gives, and report it)",
+        routerId: "our BGP identifier (default: the source address, or this host's first IPv4 address)",
+        holdTime: 'hold time we offer: 0 or 3 to 65535 seconds',
+        port: 'TCP port to connect to (with --listen or --passive: to listen on)',
+        sourceAddress: 'local address of the connection (with --passive: the address to listen on)',
+      }),
       { flags: '--keepalive <s>', description: 'seconds between KEEPALIVEs (default: a third of the negotiated hold time)', parse: parsePositiveInteger },
-      { flags: '--port <n>', description: 'TCP port to connect to (with --listen or --passive: to listen on)', defaultValue: 179, parse: parsePort },
-      { flags: '--source-address <address>', description: 'local address of the connection (with --passive: the address to listen on)', parse: parseAddress },
       { flags: '--family <list>', description: 'address families to negotiate: ipv4, ipv6 or ipv4,ipv6 (default: both)', parse: parseFamilies },
       { flags: '--passive', description: 'wait for the peer to connect instead of connecting' },
       { flags: '--once', description: "exit after the peer's initial routes (End-of-RIB for every family, or 3 s without an UPDATE)" },
@@ -180,12 +194,14 @@ export const commands: CommandSpec[] = [
     ],
     options: [
       { flags: '--peer <spec>', description: 'a BGP peer: address[:port][,asn=N][,my-asn=N][,port=N][,hold-time=S][,source-address=A][,router-id=ID]; repeatable', parse: collect },
-      { flags: '--my-asn <asn>', description: 'our AS number, for every --peer that gives none (asplain or asdot)', parse: parseBgpAsn },
-      { flags: '--peer-asn <asn>', description: 'the peer AS number, for every --peer that gives none', parse: parseBgpAsn },
-      { flags: '--router-id <id>', description: 'our BGP identifier (default: the source address if IPv4, else our first IPv4 address)', parse: parseRouterId },
-      { flags: '--hold-time <s>', description: 'hold time proposed to every peer', defaultValue: 90, parse: parseHoldTime },
-      { flags: '--source-address <address>', description: 'connect to every peer from this address', parse: parseAddress },
-      { flags: '--port <n>', description: 'the peers\' BGP port', defaultValue: 179, parse: parsePort },
+      ...bgpSessionOptions({
+        myAsn: 'our AS number, for every --peer that gives none (asplain or asdot)',
+        peerAsn: 'the peer AS number, for every --peer that gives none',
+        routerId: 'our BGP identifier (default: the source address if IPv4, else our first IPv4 address)',
+        holdTime: 'hold time proposed to every peer',
+        port: "the peers' BGP port",
+        sourceAddress: 'connect to every peer from this address',
+      }),
       { flags: '--next-hop <address>', description: 'IPv4 next hop (default: our address of the session)', parse: parseAddress },
       { flags: '--next-hop-v6 <address>', description: 'IPv6 next hop (default: our global IPv6 address on the interface facing the peer)', parse: parseAddress },
       { flags: '--origin <origin>', description: 'ORIGIN: igp, egp or incomplete', defaultValue: 'igp' },
