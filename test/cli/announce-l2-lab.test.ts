@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe } from 'node:test';
-import { Lab } from '../../src/lab/lab.js';
+import { describe } from 'node:test';
+import type { Lab } from '../../src/lab/lab.js';
 import { captureDuring, tsharkFields } from '../helpers/capture.js';
-import { labTest, labUnavailableReason } from '../helpers/root.js';
+import { labTest, sharedLab } from '../helpers/root.js';
 import { startVipkitJson, until, type VipkitProcess } from '../helpers/vipkit-process.js';
 import { VIPKIT } from './run-vipkit.js';
 
@@ -28,31 +28,25 @@ async function startAnnounce(lab: Lab, host: string, args: string[]): Promise<Vi
 }
 
 describe('vipkit announce --l2 in a namespace lab', () => {
-  let lab: Lab | undefined;
-  before(async () => {
-    if (labUnavailableReason() === undefined) lab = await Lab.create(SPEC);
-  });
-  after(async () => {
-    await lab?.destroy();
-  });
+  const lab = sharedLab(SPEC);
 
   labTest('the client kernel resolves the VIP to our MAC, over ARP and NDP, and iputils arping gets answers', async () => {
-    const announce = await startAnnounce(lab!, 'node1', ['--l2', '-I', 'eth0', '--for', '30', '192.0.2.100', '2001:db8:2::100']);
+    const announce = await startAnnounce(lab(), 'node1', ['--l2', '-I', 'eth0', '--for', '30', '192.0.2.100', '2001:db8:2::100']);
     try {
       // Any datagram makes the client's kernel resolve the next hop; port 9 is discard.
-      await lab!.exec('client', ['bash', '-c', 'echo > /dev/udp/192.0.2.100/9; echo > /dev/udp/2001:db8:2::100/9']);
-      const neighbours = async () => JSON.parse((await lab!.exec('client', ['ip', '-j', 'neigh', 'show', 'dev', 'eth0'])).stdout) as { dst: string; lladdr?: string }[];
+      await lab().exec('client', ['bash', '-c', 'echo > /dev/udp/192.0.2.100/9; echo > /dev/udp/2001:db8:2::100/9']);
+      const neighbours = async () => JSON.parse((await lab().exec('client', ['ip', '-j', 'neigh', 'show', 'dev', 'eth0'])).stdout) as { dst: string; lladdr?: string }[];
       let table = await neighbours();
       for (let attempt = 0; attempt < 50 && !['192.0.2.100', '2001:db8:2::100'].every((ip) => table.some((entry) => entry.dst === ip && entry.lladdr)); attempt++) {
         await new Promise((resolve) => setTimeout(resolve, 100));
         table = await neighbours();
       }
       for (const ip of ['192.0.2.100', '2001:db8:2::100']) {
-        assert.equal(table.find((entry) => entry.dst === ip)?.lladdr, lab!.mac('node1'), `${ip} resolves to node1`);
+        assert.equal(table.find((entry) => entry.dst === ip)?.lladdr, lab().mac('node1'), `${ip} resolves to node1`);
       }
-      const arping = await lab!.exec('client', ['arping', '-c', '2', '-I', 'eth0', '192.0.2.100']);
+      const arping = await lab().exec('client', ['arping', '-c', '2', '-I', 'eth0', '192.0.2.100']);
       assert.equal(arping.code, 0, arping.stdout + arping.stderr);
-      assert.match(arping.stdout, new RegExp(`\\[${lab!.mac('node1').toUpperCase()}\\]`));
+      assert.match(arping.stdout, new RegExp(`\\[${lab().mac('node1').toUpperCase()}\\]`));
       assert.match(arping.stdout, /Received 2 response/);
     } finally {
       assert.equal(await announce.stop(), 0);
@@ -64,8 +58,8 @@ describe('vipkit announce --l2 in a namespace lab', () => {
 
   labTest('the gratuitous burst, captured on another host, reads cleanly in tshark', async () => {
     let code = -1;
-    const capture = await captureDuring(lab!, 'client', 'arp or icmp6', async () => {
-      const announce = await startAnnounce(lab!, 'node1', ['--l2', '-I', 'eth0', '--garp-count', '3', '--garp-interval', '0.1', '192.0.2.101', '2001:db8:2::101']);
+    const capture = await captureDuring(lab(), 'client', 'arp or icmp6', async () => {
+      const announce = await startAnnounce(lab(), 'node1', ['--l2', '-I', 'eth0', '--garp-count', '3', '--garp-interval', '0.1', '192.0.2.101', '2001:db8:2::101']);
       await new Promise((resolve) => setTimeout(resolve, 600));
       code = await announce.stop();
     });
@@ -74,7 +68,7 @@ describe('vipkit announce --l2 in a namespace lab', () => {
       const arp = tsharkFields(capture.file, ['arp.isgratuitous', 'arp.src.hw_mac', 'arp.src.proto_ipv4'], 'arp.isgratuitous == 1');
       assert.equal(arp.length, 3);
       for (const frame of arp) {
-        assert.equal(frame['arp.src.hw_mac'], lab!.mac('node1'));
+        assert.equal(frame['arp.src.hw_mac'], lab().mac('node1'));
         assert.equal(frame['arp.src.proto_ipv4'], '192.0.2.101');
         assert.equal(frame['_ws.malformed'], '');
       }
@@ -89,13 +83,13 @@ describe('vipkit announce --l2 in a namespace lab', () => {
   });
 
   labTest('an address another host answers for, or one this host holds, is refused with exit 2', async () => {
-    const taken = await lab!.exec('node1', [process.execPath, VIPKIT, 'announce', '--l2', '-I', 'eth0', '192.0.2.120']);
+    const taken = await lab().exec('node1', [process.execPath, VIPKIT, 'announce', '--l2', '-I', 'eth0', '192.0.2.120']);
     assert.equal(taken.code, 2);
-    assert.match(taken.stderr, new RegExp(`192\\.0\\.2\\.120 is already answered by ${lab!.mac('node2')}; refusing`));
-    const own = await lab!.exec('node1', [process.execPath, VIPKIT, 'announce', '--l2', '-I', 'eth0', '192.0.2.11']);
+    assert.match(taken.stderr, new RegExp(`192\\.0\\.2\\.120 is already answered by ${lab().mac('node2')}; refusing`));
+    const own = await lab().exec('node1', [process.execPath, VIPKIT, 'announce', '--l2', '-I', 'eth0', '192.0.2.11']);
     assert.equal(own.code, 2);
     assert.match(own.stderr, /192\.0\.2\.11 is configured on eth0 of this host/);
-    const noInterface = await lab!.exec('node1', [process.execPath, VIPKIT, 'announce', '--l2', '192.0.2.130']);
+    const noInterface = await lab().exec('node1', [process.execPath, VIPKIT, 'announce', '--l2', '192.0.2.130']);
     assert.equal(noInterface.code, 2);
     assert.match(noInterface.stderr, /needs the interface to use: -I <name>/);
   });

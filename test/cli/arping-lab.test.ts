@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { describe, before, after } from 'node:test';
-import { Lab } from '../../src/lab/lab.js';
-import { labTest, labUnavailableReason } from '../helpers/root.js';
+import { describe } from 'node:test';
+import { labTest, sharedLab } from '../helpers/root.js';
 import { captureDuring, tsharkFields } from '../helpers/capture.js';
 import { VIPKIT } from './run-vipkit.js';
 
@@ -24,16 +23,10 @@ interface Event {
 }
 
 describe('vipkit arping in a namespace lab', () => {
-  let lab: Lab | undefined;
-  before(async () => {
-    if (labUnavailableReason() === undefined) lab = await Lab.create(SPEC);
-  });
-  after(async () => {
-    await lab?.destroy();
-  });
+  const lab = sharedLab(SPEC);
 
   async function arping(...args: string[]) {
-    const result = await lab!.exec('client', [process.execPath, VIPKIT, 'arping', ...args], { timeoutMs: 30_000 });
+    const result = await lab().exec('client', [process.execPath, VIPKIT, 'arping', ...args], { timeoutMs: 30_000 });
     const events = args.includes('--json') ? result.stdout.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Event) : [];
     return { ...result, events };
   }
@@ -45,7 +38,7 @@ describe('vipkit arping in a namespace lab', () => {
     assert.equal(replies.length, 2);
     for (const reply of replies) {
       assert.equal(reply['ip'], '192.0.2.11');
-      assert.equal(reply['mac'], lab!.mac('node1'));
+      assert.equal(reply['mac'], lab().mac('node1'));
       assert.equal(reply['interface'], 'eth0');
       assert.ok(typeof reply['rtt_ms'] === 'number' && reply['rtt_ms'] > 0);
       assert.match(String(reply['ts']), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
@@ -54,7 +47,7 @@ describe('vipkit arping in a namespace lab', () => {
     assert.equal(summary.event, 'summary');
     assert.equal(summary['sent'], 2);
     assert.equal(summary['received'], 2);
-    assert.deepEqual(summary['targets'], { '192.0.2.11': [lab!.mac('node1')] });
+    assert.deepEqual(summary['targets'], { '192.0.2.11': [lab().mac('node1')] });
     assert.equal(summary['duplicates'], undefined, 'absent values are omitted');
   });
 
@@ -62,7 +55,7 @@ describe('vipkit arping in a namespace lab', () => {
     const { code, stdout, stderr } = await arping('-c', '1', '192.0.2.11');
     assert.equal(code, 0);
     assert.match(stderr, /^ARPING 192\.0\.2\.11 from 192\.0\.2\.10 eth0$/m);
-    const mac = lab!.mac('node1').toUpperCase().replaceAll('.', '\\.');
+    const mac = lab().mac('node1').toUpperCase().replaceAll('.', '\\.');
     assert.match(stdout, new RegExp(`^Unicast reply from 192\\.0\\.2\\.11 \\[${mac}\\]  \\d+\\.\\d{3}ms$`, 'm'));
     assert.match(stdout, /^Sent 1 probes \(1 broadcast\(s\)\)\nReceived 1 response\(s\)$/m);
   });
@@ -78,7 +71,7 @@ describe('vipkit arping in a namespace lab', () => {
     assert.equal(answered.code, 0, answered.stderr);
     const replies = answered.events.filter((event) => event.event === 'reply');
     assert.equal(replies.length, 2);
-    assert.deepEqual(new Set(replies.map((reply) => reply['mac'])), new Set([lab!.mac('node1')]));
+    assert.deepEqual(new Set(replies.map((reply) => reply['mac'])), new Set([lab().mac('node1')]));
     const silent = await arping('-c', '2', '-i', '0.2', '2001:db8:2::99');
     assert.equal(silent.code, 1);
   });
@@ -86,15 +79,15 @@ describe('vipkit arping in a namespace lab', () => {
   labTest('two hosts holding one address: both MACs, a loud warning, exit 3 on request, -D says in use', async () => {
     const both = await arping('-c', '2', '-i', '0.2', '--ethers', '/dev/null', '192.0.2.100');
     assert.equal(both.code, 0);
-    assert.match(both.stdout, new RegExp(lab!.mac('node2').toUpperCase()));
-    assert.match(both.stdout, new RegExp(lab!.mac('node3').toUpperCase()));
+    assert.match(both.stdout, new RegExp(lab().mac('node2').toUpperCase()));
+    assert.match(both.stdout, new RegExp(lab().mac('node3').toUpperCase()));
     assert.match(both.stderr, /warning: 192\.0\.2\.100 is answered by more than one MAC/);
 
     const json = await arping('-c', '2', '-i', '0.2', '--json', '--fail-on-duplicate', '192.0.2.100');
     assert.equal(json.code, 3);
     const summary = json.events.at(-1)!;
     assert.deepEqual(summary['duplicates'], ['192.0.2.100']);
-    assert.deepEqual(new Set((summary['targets'] as Record<string, string[]>)['192.0.2.100']), new Set([lab!.mac('node2'), lab!.mac('node3')]));
+    assert.deepEqual(new Set((summary['targets'] as Record<string, string[]>)['192.0.2.100']), new Set([lab().mac('node2'), lab().mac('node3')]));
 
     const v6 = await arping('-c', '2', '-i', '0.2', '--fail-on-duplicate', '2001:db8:2::100');
     assert.equal(v6.code, 3, v6.stderr);
@@ -111,9 +104,9 @@ describe('vipkit arping in a namespace lab', () => {
     const summary = events.at(-1)!;
     assert.equal(summary.event, 'summary');
     assert.deepEqual(summary['targets'], {
-      '192.0.2.11': [lab!.mac('node1')],
-      '192.0.2.12': [lab!.mac('node2')],
-      '192.0.2.13': [lab!.mac('node3')],
+      '192.0.2.11': [lab().mac('node1')],
+      '192.0.2.12': [lab().mac('node2')],
+      '192.0.2.13': [lab().mac('node3')],
     });
     assert.equal(summary['silent'], 30 - 3);
   });
@@ -122,7 +115,7 @@ describe('vipkit arping in a namespace lab', () => {
     const fields = ['arp.opcode', 'arp.src.hw_mac', 'arp.src.proto_ipv4', 'arp.dst.proto_ipv4', 'arp.isgratuitous', 'eth.dst'];
     for (const [flag, opcode] of [['-U', '1'], ['-A', '2']] as const) {
       let code = -1;
-      const capture = await captureDuring(lab!, 'node1', 'arp', async () => {
+      const capture = await captureDuring(lab(), 'node1', 'arp', async () => {
         ({ code } = await arping(flag, '-c', '2', '-i', '0.1', '192.0.2.50'));
       });
       try {
@@ -131,7 +124,7 @@ describe('vipkit arping in a namespace lab', () => {
         assert.equal(frames.length, 2, `${flag}: two frames seen`);
         for (const frame of frames) {
           assert.equal(frame['arp.opcode'], opcode);
-          assert.equal(frame['arp.src.hw_mac'], lab!.mac('client'));
+          assert.equal(frame['arp.src.hw_mac'], lab().mac('client'));
           assert.equal(frame['arp.src.proto_ipv4'], '192.0.2.50');
           assert.equal(frame['arp.dst.proto_ipv4'], '192.0.2.50');
           assert.equal(frame['arp.isgratuitous'], '1');
@@ -146,7 +139,7 @@ describe('vipkit arping in a namespace lab', () => {
 
   labTest('-U for IPv6 sends unsolicited neighbor advertisements tshark accepts', async () => {
     let code = -1;
-    const capture = await captureDuring(lab!, 'node1', 'icmp6', async () => {
+    const capture = await captureDuring(lab(), 'node1', 'icmp6', async () => {
       ({ code } = await arping('-U', '-c', '2', '-i', '0.1', '2001:db8:2::50'));
     });
     try {
@@ -157,7 +150,7 @@ describe('vipkit arping in a namespace lab', () => {
         assert.equal(frame['icmpv6.nd.na.target_address'], '2001:db8:2::50');
         assert.equal(frame['icmpv6.nd.na.flag.o'], '1');
         assert.equal(frame['icmpv6.nd.na.flag.s'], '0');
-        assert.equal(frame['icmpv6.opt.linkaddr'], lab!.mac('client'));
+        assert.equal(frame['icmpv6.opt.linkaddr'], lab().mac('client'));
         assert.equal(frame['ipv6.hlim'], '255');
         assert.equal(frame['ipv6.dst'], 'ff02::1');
         assert.equal(frame['icmpv6.checksum.status'], '1', 'checksum good');
@@ -169,7 +162,7 @@ describe('vipkit arping in a namespace lab', () => {
   });
 
   labTest('--vlan tags the probes with 802.1Q, as tshark reads them', async () => {
-    const capture = await captureDuring(lab!, 'node1', 'vlan', async () => {
+    const capture = await captureDuring(lab(), 'node1', 'vlan', async () => {
       await arping('--vlan', '100', '-c', '1', '192.0.2.11');
     });
     try {
@@ -188,7 +181,7 @@ describe('vipkit arping in a namespace lab', () => {
   });
 
   labTest('without CAP_NET_RAW, arping says how to grant it and exits 2', async () => {
-    const { code, stderr, stdout } = await lab!.exec('client', ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', '--inh-caps=-all', process.execPath, VIPKIT, 'arping', '-c', '1', '192.0.2.11']);
+    const { code, stderr, stdout } = await lab().exec('client', ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', '--inh-caps=-all', process.execPath, VIPKIT, 'arping', '-c', '1', '192.0.2.11']);
     assert.equal(code, 2, stderr);
     assert.match(stderr, /needs CAP_NET_RAW: run as root or `setcap cap_net_raw,cap_net_admin\+eip/);
     assert.doesNotMatch(stderr, /\n\s+at /);

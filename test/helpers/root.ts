@@ -3,7 +3,8 @@
  * `ip netns` they skip with a message saying why, so a skipped lab test is never silent.
  */
 import { execFileSync } from 'node:child_process';
-import { test, type TestContext, type TestOptions } from 'node:test';
+import { after, before, test, type TestContext, type TestOptions } from 'node:test';
+import { Lab, type LabSpec } from '../../src/lab/lab.js';
 
 let labSupport: string | undefined | null = null;
 
@@ -33,4 +34,22 @@ export function labTest(name: string, fn: (t: TestContext) => Promise<void>, opt
     }
     await fn(t);
   });
+}
+
+/**
+ * One lab for every test of the enclosing describe block, built before them and removed
+ * after them. Call the returned function inside a labTest, where labs can run.
+ */
+export function sharedLab(spec: LabSpec): () => Lab {
+  let lab: Lab | undefined;
+  before(async () => {
+    if (labUnavailableReason() === undefined) lab = await Lab.create(spec);
+  });
+  after(async () => {
+    await lab?.destroy();
+  });
+  return () => {
+    if (!lab) throw new Error('the shared lab was not built');
+    return lab;
+  };
 }

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe } from 'node:test';
+import { describe } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Lab } from '../../src/lab/lab.js';
 import { captureDuring, tsharkFields } from '../helpers/capture.js';
-import { labTest, labUnavailableReason } from '../helpers/root.js';
+import { labTest, sharedLab } from '../helpers/root.js';
 import { VIPKIT } from '../cli/run-vipkit.js';
 
 /**
@@ -26,26 +25,20 @@ const parse = (stdout: string): Event[] => stdout.split('\n').filter(Boolean).ma
 const withoutSummary = (events: Event[]) => events.filter((event) => event.event !== 'summary');
 
 describe('vipkit watch in a namespace lab', () => {
-  let lab: Lab | undefined;
-  before(async () => {
-    if (labUnavailableReason() === undefined) lab = await Lab.create(SPEC);
-  });
-  after(async () => {
-    await lab?.destroy();
-  });
+  const lab = sharedLab(SPEC);
 
   function watch(...args: string[]) {
-    return lab!.exec('client', [process.execPath, VIPKIT, 'watch', '--json', '-I', 'eth0', ...args], { timeoutMs: 30_000 });
+    return lab().exec('client', [process.execPath, VIPKIT, 'watch', '--json', '-I', 'eth0', ...args], { timeoutMs: 30_000 });
   }
 
   labTest('a VIP moved to another node with a gratuitous ARP: one move, the right MACs, the gap tcpdump saw; -r agrees', async () => {
     let live: Event[] = [];
-    const capture = await captureDuring(lab!, 'client', 'arp', async () => {
+    const capture = await captureDuring(lab(), 'client', 'arp', async () => {
       const watching = watch('--probe', '0.1', '--for', '3', '192.0.2.100');
       await delay(1200);
-      await lab!.removeAddress('node1', '192.0.2.100/24');
-      await lab!.addAddress('node2', '192.0.2.100/24');
-      await lab!.exec('node2', ['arping', '-q', '-U', '-c', '1', '-I', 'eth0', '192.0.2.100']);
+      await lab().removeAddress('node1', '192.0.2.100/24');
+      await lab().addAddress('node2', '192.0.2.100/24');
+      await lab().exec('node2', ['arping', '-q', '-U', '-c', '1', '-I', 'eth0', '192.0.2.100']);
       const { code, stdout, stderr } = await watching;
       assert.equal(code, 0, stderr);
       live = parse(stdout);
@@ -54,20 +47,20 @@ describe('vipkit watch in a namespace lab', () => {
       const moves = live.filter((event) => event.event === 'moved');
       assert.equal(moves.length, 1, JSON.stringify(live));
       const [moved] = moves;
-      assert.equal(moved!['from'], lab!.mac('node1'));
-      assert.equal(moved!['to'], lab!.mac('node2'));
+      assert.equal(moved!['from'], lab().mac('node1'));
+      assert.equal(moved!['to'], lab().mac('node2'));
       assert.equal(moved!['interface'], 'eth0');
       const owner = live.find((event) => event.event === 'owner')!;
-      assert.equal(owner['mac'], lab!.mac('node1'));
+      assert.equal(owner['mac'], lab().mac('node1'));
       assert.equal(live.find((event) => event.event === 'gratuitous')!['changed_owner'], true);
 
       const frames = tsharkFields(capture.file, ['frame.time_epoch', 'arp.src.hw_mac'], 'arp.src.proto_ipv4 == 192.0.2.100');
       const times = (mac: string) => frames.filter((frame) => frame['arp.src.hw_mac'] === mac).map((frame) => Number(frame['frame.time_epoch']));
-      const wireGapMs = (Math.min(...times(lab!.mac('node2'))) - Math.max(...times(lab!.mac('node1')))) * 1000;
+      const wireGapMs = (Math.min(...times(lab().mac('node2'))) - Math.max(...times(lab().mac('node1')))) * 1000;
       assert.ok(Math.abs((moved!['gap_ms'] as number) - wireGapMs) < 1, `gap ${moved!['gap_ms']} ms, tcpdump saw ${wireGapMs} ms`);
 
       // The same capture, read back: the same events.
-      const read = await lab!.exec('client', [process.execPath, VIPKIT, 'watch', '--json', '-r', capture.file, '192.0.2.100']);
+      const read = await lab().exec('client', [process.execPath, VIPKIT, 'watch', '--json', '-r', capture.file, '192.0.2.100']);
       assert.equal(read.code, 0, read.stderr);
       const shape = (events: Event[]) => withoutSummary(events).map((event) => [event.event, event.ip, event['mac'], event['from'], event['to']]);
       assert.deepEqual(shape(parse(read.stdout)), shape(live));
@@ -83,14 +76,14 @@ describe('vipkit watch in a namespace lab', () => {
     assert.equal(code, 0, stderr);
     const duplicates = parse(stdout).filter((event) => event.event === 'duplicate');
     assert.equal(duplicates.length, 1, stdout);
-    assert.deepEqual(new Set(duplicates[0]!['macs'] as string[]), new Set([lab!.mac('node2'), lab!.mac('node3')]));
+    assert.deepEqual(new Set(duplicates[0]!['macs'] as string[]), new Set([lab().mac('node2'), lab().mac('node3')]));
     assert.equal(parse(stdout).filter((event) => event.event === 'moved').length, 0, 'a duplicate is no flip-flop');
   });
 
   labTest('an address nobody holds goes dark: unanswered, passively from the host\'s own requests and with --probe', async () => {
     const passive = watch('--for', '3.5', '192.0.2.99');
     await delay(500);
-    await lab!.exec('client', ['arping', '-q', '-c', '3', '-I', 'eth0', '192.0.2.99']);
+    await lab().exec('client', ['arping', '-q', '-c', '3', '-I', 'eth0', '192.0.2.99']);
     const { code, stdout, stderr } = await passive;
     assert.equal(code, 0, stderr);
     const unanswered = parse(stdout).filter((event) => event.event === 'unanswered');
@@ -104,7 +97,7 @@ describe('vipkit watch in a namespace lab', () => {
   });
 
   labTest('usage errors exit 2 with one sentence', async () => {
-    const run = (...args: string[]) => lab!.exec('client', [process.execPath, VIPKIT, 'watch', ...args]);
+    const run = (...args: string[]) => lab().exec('client', [process.execPath, VIPKIT, 'watch', ...args]);
     const noInterface = await run('--for', '1');
     assert.equal(noInterface.code, 2);
     assert.match(noInterface.stderr, /needs an interface to listen on/);
