@@ -5,8 +5,8 @@ import { loadPoolsSource, type SourceFlags } from '../../src/pools/source.js';
 /** Fixture paths are relative to the repository root; dist/test/pools is three levels down. */
 export const REPO = new URL('../../../', import.meta.url);
 export const fixture = (name: string) => new URL(`test/fixtures/pools/${name}`, REPO).pathname;
-/** The deployment this project started from, in shared/ beside the repository. */
-export const SHARED_VALUES = new URL('../shared/examples/metallb-values.yaml', REPO).pathname;
+/** The deployment this project started from: a copy of shared/examples/metallb-values.yaml (CI's clone may not sit beside shared/). */
+export const SHARED_VALUES = fixture('metallb-values.yaml');
 
 const noFlags: SourceFlags = { pools: [], peers: [], defaults: {} };
 
