@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Allocator, planAllocations, type Allocation } from '../../src/pools/allocator.js';
+import { Allocator, planAllocations, type AllocationPlan } from '../../src/pools/allocator.js';
 import type { Pool } from '../../src/pools/model.js';
 import type { ServiceClaim } from '../../src/pools/services.js';
 import { loadText } from './helpers.js';
@@ -16,7 +16,7 @@ function service(key: string, fields: Partial<ServiceClaim> = {}): ServiceClaim 
   return { key, namespace, labels: {}, families: [4], preferDualStack: false, requestedIps: [], currentIps: [], backendKey: '', ports: ['TCP/80'], at: { source: 's', column: 1 }, ...fields };
 }
 
-const brief = (allocations: Allocation[]) => allocations.map((a) => `${a.service} ${a.ips.join(',') || '-'} ${a.pool ?? '-'}${a.error ? ` ${a.error}` : ''}`);
+const brief = (plan: AllocationPlan) => [...plan].map((a) => `${a.service} ${a.ips.join(',') || '-'} ${a.pool ?? '-'}${a.error ? ` ${a.error}` : ''}`);
 
 test('lowest free address first; a pool runs out with a reason', () => {
   const result = planAllocations(pools('small=192.0.2.1-192.0.2.2'), [service('a/x'), service('a/y'), service('a/z')]);
@@ -25,7 +25,7 @@ test('lowest free address first; a pool runs out with a reason', () => {
 
 test('avoid-buggy-ips skips .0 and .255, across a /24 boundary', () => {
   const result = planAllocations(pools('p=192.0.2.254-198.51.100.1,avoid-buggy-ips=true'), [service('a/1'), service('a/2'), service('a/3')]);
-  assert.deepEqual(result.map((a) => a.ips[0]), ['192.0.2.254', '192.0.3.1', '192.0.3.2']);
+  assert.deepEqual([...result].map((a) => a.ips[0]), ['192.0.2.254', '192.0.3.1', '192.0.3.2']);
 });
 
 test('requested addresses: honoured, outside every pool, or in another pool than annotated', () => {
@@ -65,8 +65,8 @@ test('sharing: same key and distinct ports share; a different key, a shared port
 
 test('an address held without a sharing key is refused', () => {
   const result = planAllocations(pools('p=192.0.2.10/32'), [service('a/one', { currentIps: ['192.0.2.10'] }), service('a/two', { sharingKey: 'k', requestedIps: ['192.0.2.10'] })]);
-  assert.equal(result[0]!.error, undefined);
-  assert.equal(result[1]!.error, '192.0.2.10 is held by a/one, which does not allow sharing (no allow-shared-ip annotation).');
+  assert.equal(result.error(0), undefined);
+  assert.equal(result.error(1), '192.0.2.10 is held by a/one, which does not allow sharing (no allow-shared-ip annotation).');
 });
 
 test('dual-stack services get one address of each family from one pool', () => {
@@ -112,7 +112,7 @@ test('the same inputs in any order give the same answer', () => {
   const expected = planAllocations(pool, claims);
   for (let round = 0; round < 5; round++) {
     const shuffled = [...claims].sort(() => Math.random() - 0.5);
-    assert.deepEqual(planAllocations(pool, shuffled), expected);
+    assert.deepEqual([...planAllocations(pool, shuffled)], [...expected]);
   }
 });
 
@@ -146,4 +146,23 @@ test('release of a shared address keeps it for the other holder; after the last,
   allocator.release('a/dual');
   assert.deepEqual(allocator.usage('p'), []);
   assert.deepEqual(allocator.allocate(service('a/next', { ...shared, ports: ['TCP/80'] })).ips, ['192.0.2.1']);
+});
+
+test('key order: namespace/name as one string, so "a-b/y" comes before "a/x"; the first claim of a key is the one planned', () => {
+  const claims = [service('ab/z'), service('a/x'), service('a-b/y'), service('a/x', { pool: 'missing' })];
+  const result = planAllocations(pools('p=192.0.2.0/29'), claims);
+  assert.deepEqual(brief(result), ['a-b/y 192.0.2.0 p', 'a/x 192.0.2.1 p', 'ab/z 192.0.2.2 p']);
+  assert.equal(result.length, 3);
+  assert.equal(result.failed, 0);
+  // A key that does not start with its namespace is still ordered by key.
+  const odd = planAllocations(pools('p=192.0.2.0/29'), [...claims, { ...service('a/w'), namespace: 'zz' }]);
+  assert.deepEqual(brief(odd), ['a-b/y 192.0.2.0 p', 'a/w 192.0.2.1 p', 'a/x 192.0.2.2 p', 'ab/z 192.0.2.3 p']);
+});
+
+test('a pool found full is asked again after a release', () => {
+  const allocator = new Allocator(pools('p=192.0.2.1/32'));
+  assert.deepEqual(allocator.allocate(service('a/1')).ips, ['192.0.2.1']);
+  assert.equal(allocator.allocate(service('a/2')).error, 'pool p is exhausted.');
+  allocator.release('a/1');
+  assert.deepEqual(allocator.allocate(service('a/3')).ips, ['192.0.2.1']);
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ExitCode, UsageError } from '../errors.js';
 import type { Ui } from '../ui.js';
-import { Allocator, planAllocations, type Allocation } from '../../pools/allocator.js';
+import { Allocator, planAllocations, type AllocationPlan } from '../../pools/allocator.js';
 import { checkConfig, sortProblems } from '../../pools/check.js';
 import { convert, TARGETS, type Target } from '../../pools/convert.js';
 import { formatLocation, poolSize, type PoolsConfig, type Problem } from '../../pools/model.js';
@@ -157,7 +157,7 @@ function list(loaded: Loaded, options: PoolsOptions, ui: Ui): number {
 }
 
 /** Puts the planned allocations into an allocator, so that usage can be read from it. */
-function replay(allocator: Allocator, allocations: Allocation[], services: ServiceClaim[]): void {
+function replay(allocator: Allocator, allocations: AllocationPlan, services: ServiceClaim[]): void {
   const claims = new Map(services.map((claim) => [claim.key, claim]));
   for (const allocation of allocations) {
     if (allocation.error === undefined) allocator.assign(claims.get(allocation.service)!, allocation.ips, 'current');
@@ -165,8 +165,9 @@ function replay(allocator: Allocator, allocations: Allocation[], services: Servi
 }
 
 function allocate(loaded: Loaded, options: PoolsOptions, ui: Ui): number {
-  const allocations = planAllocations(loaded.config.pools, loaded.services, options.lbClass);
-  const failed = allocations.filter((allocation) => allocation.error !== undefined).length;
+  const plan = planAllocations(loaded.config.pools, loaded.services, options.lbClass);
+  const allocations = [...plan];
+  const failed = plan.failed;
   if (ui.json) {
     for (const allocation of allocations) {
       const [ip, ...more] = allocation.ips;
