@@ -5,11 +5,13 @@
  * sends everything again, with attributes worked out for that session: the next hop is
  * our end of the connection unless one was given, eBGP puts our AS first in the path,
  * iBGP carries LOCAL_PREF (RFC 4271 5.1.5). `announce` drives this; `run` will too.
+ * Connections the peers open to us (`accept`) go to their sessions, which keep one
+ * connection per peer (RFC 4271 6.8, session.ts).
  */
 import { EventEmitter } from 'node:events';
-import { isIPv4 } from 'node:net';
+import { isIPv4, type Socket } from 'node:net';
 import { AdjRibOut, type Advertisement } from './adj-rib-out.js';
-import { BgpSession, type SessionConfig } from './session.js';
+import { BgpSession, plainAddress, rejectConnection, type SessionConfig } from './session.js';
 import type { Notification, StateName } from './fsm.js';
 import type { LargeCommunity, Origin } from '../wire/bgp/attributes.js';
 import { prefixAfi } from '../wire/bgp/nlri.js';
@@ -63,6 +65,8 @@ export interface AnnouncerEvents {
   skipped: [{ peer: string; family: string; count: number; reason: string }];
   notification: [{ peer: string; description: string; sent: boolean }];
   malformed: [{ peer: string; errors: string[] }];
+  /** A connection to us refused: from no peer of ours, or one a session did not take (RFC 4271 6.8). */
+  rejected: [{ address: string; reason: string }];
 }
 
 const DEFAULT_LOCAL_PREF = 100;
@@ -201,6 +205,15 @@ export class BgpAnnouncer extends EventEmitter<AnnouncerEvents> {
 
   start(): void {
     for (const peer of this.peers) peer.session.start();
+  }
+
+  /** A connection a peer opened to us: its session takes it beside its own; from anyone else, a Cease / Connection Rejected. */
+  accept(socket: Socket): void {
+    const address = plainAddress(socket.remoteAddress ?? '');
+    const peer = this.peers.find((candidate) => candidate.peer.session.peerAddress === address);
+    if (!peer) rejectConnection(socket);
+    const refused = peer ? peer.session.accept(socket) : `${address} is not a peer`;
+    if (refused !== undefined) this.emit('rejected', { address, reason: refused });
   }
 
   /** Announce `announcement` to every peer (now to those up, on Established to the rest); undefined withdraws. */

@@ -4,10 +4,14 @@
  * and the reason, so logs explain every transition. Sockets and timers live in
  * session.ts, which executes the actions and feeds back events.
  *
- * Left out, as RFC 4271 8.1 allows: DelayOpen, DampPeerOscillations, and collision
- * detection inside the FSM (session.ts resolves collisions between two connections,
- * RFC 4271 6.8). AutomaticStart is always on: after an error the session goes to Idle
- * and starts again when the ConnectRetry timer (with exponential back-off) expires.
+ * One FSM runs per TCP connection (RFC 4271 8: while a collision is unresolved a peer
+ * has two). Detecting a collision needs both connections, so session.ts does it (RFC 4271
+ * 6.8) and tells the losing FSM with Event 23, OpenCollisionDump: Cease / Connection
+ * Collision Resolution (RFC 4486), and Idle.
+ *
+ * Left out, as RFC 4271 8.1 allows: DelayOpen, DampPeerOscillations. AutomaticStart is
+ * always on: after an error the session goes to Idle and starts again when the
+ * ConnectRetry timer (with exponential back-off) expires.
  */
 
 export type StateName = 'Idle' | 'Connect' | 'Active' | 'OpenSent' | 'OpenConfirm' | 'Established';
@@ -37,7 +41,9 @@ export type FsmEvent =
   | { type: 'message-error'; notification: Notification; reason: string }
   | { type: 'notification-received'; notification: Notification; reason: string }
   | { type: 'keepalive-received' }
-  | { type: 'update-received' };
+  | { type: 'update-received' }
+  /** RFC 4271 8.1.4 Event 23: this connection lost a collision (session.ts says why). */
+  | { type: 'open-collision-dump'; reason: string };
 
 export type FsmAction =
   | { type: 'connect' }
@@ -80,6 +86,8 @@ const LARGE_HOLD_TIME = 240;
 const FSM_ERROR = 5;
 const UNEXPECTED_IN: Partial<Record<StateName, number>> = { OpenSent: 1, OpenConfirm: 2, Established: 3 };
 const HOLD_TIMER_EXPIRED: Notification = { code: 4, subcode: 0 };
+/** RFC 4486 3: Cease / Connection Collision Resolution. */
+const COLLISION_RESOLUTION: Notification = { code: 6, subcode: 7 };
 
 export function step(state: FsmState, event: FsmEvent, config: FsmConfig): Step {
   switch (state.name) {
@@ -129,6 +137,9 @@ function connecting(state: FsmState, event: FsmEvent, config: FsmConfig): Step {
       };
     case 'tcp-failed':
       return down(state, config, `TCP connection failed: ${event.reason}`, []);
+    case 'open-collision-dump':
+      // No BGP message exchanged yet: nothing to tell the peer.
+      return down(state, config, event.reason, []);
     case 'stop':
       return stopped(state, event.notification);
     case 'start':
@@ -196,6 +207,9 @@ function common(state: FsmState, event: FsmEvent, config: FsmConfig): Step {
       return down(state, config, event.reason, [notify(event.notification)]);
     case 'notification-received':
       return down(state, config, `peer closed: ${event.reason}`, []);
+    case 'open-collision-dump':
+      // RFC 4271 8.2.2 Event 23 in OpenSent, OpenConfirm (and Established): a Cease, then Idle.
+      return down(state, config, event.reason, [notify(COLLISION_RESOLUTION)]);
     case 'stop':
       return stopped(state, event.notification);
     case 'start':
@@ -270,6 +284,8 @@ function describe(event: FsmEvent): string {
       return 'UPDATE';
     case 'open-received':
       return 'OPEN';
+    case 'open-collision-dump':
+      return 'collision dump';
     default:
       return event.type;
   }

@@ -2,14 +2,12 @@
  * The router side of BGP for speakers that connect in: a TCP listener that accepts
  * connections from addresses in the configured ranges (as BIRD's `neighbor range`) and
  * runs one passive BgpSession per speaker. Connections from anywhere else are refused
- * with a Cease / Connection Rejected NOTIFICATION (RFC 4486 4) and closed.
+ * with a Cease / Connection Rejected NOTIFICATION (RFC 4486 4) and closed; a second
+ * connection from a speaker is the session's to settle (session.ts, RFC 4271 6.8).
  */
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
-import { BgpSession, type SessionConfig } from './session.js';
-import { encodeMessage } from '../wire/bgp/message.js';
-import { CeaseSubcode, ErrorCode } from '../wire/bgp/notification-codes.js';
-import { BASE_CONTEXT } from '../wire/bgp/registry.js';
+import { BgpSession, plainAddress, rejectConnection, type SessionConfig } from './session.js';
 
 export interface ListenerConfig {
   /** Address to listen on; absent: every address, IPv4 and IPv6. */
@@ -26,11 +24,6 @@ export interface ListenerEvents {
   session: [BgpSession];
   /** A connection refused, and why. */
   rejected: [{ address: string; reason: string }];
-}
-
-/** `::ffff:192.0.2.11` (an IPv4 peer on a dual-stack socket) is 192.0.2.11. */
-export function plainAddress(address: string): string {
-  return address.startsWith('::ffff:') && net.isIPv4(address.slice(7)) ? address.slice(7) : address;
 }
 
 export class BgpListener extends EventEmitter<ListenerEvents> {
@@ -66,14 +59,10 @@ export class BgpListener extends EventEmitter<ListenerEvents> {
       this.reject(socket, address, `${address} is not in the accepted ranges`);
       return;
     }
-    const existing = this.sessions.get(address);
-    if (existing && existing.state !== 'Active') {
-      // RFC 4271 6.8 would compare BGP identifiers; a listener that never connects out keeps the session it has.
-      this.reject(socket, address, `${address} already has a session (${existing.state})`, CeaseSubcode.ConnectionCollisionResolution);
-      return;
-    }
-    const session = existing ?? this.newSession(address);
-    session.accept(socket);
+    // The session refuses a connection beside its own or an Established one (RFC 4271 6.8).
+    const session = this.sessions.get(address) ?? this.newSession(address);
+    const refused = session.accept(socket);
+    if (refused !== undefined) this.emit('rejected', { address, reason: refused });
   }
 
   private newSession(address: string): BgpSession {
@@ -91,9 +80,23 @@ export class BgpListener extends EventEmitter<ListenerEvents> {
     return session;
   }
 
-  private reject(socket: net.Socket, address: string, reason: string, subcode: number = CeaseSubcode.ConnectionRejected): void {
-    rejectConnection(socket, subcode);
+  private reject(socket: net.Socket, address: string, reason: string): void {
+    rejectConnection(socket);
     this.emit('rejected', { address, reason });
+  }
+}
+
+/** The sentence for a listen error a user can fix (`where`: "192.0.2.11 port 179"), or undefined. */
+export function listenErrorSentence(error: unknown, where: string): string | undefined {
+  switch ((error as NodeJS.ErrnoException).code) {
+    case 'EADDRINUSE':
+      return `cannot listen on ${where}: another process (a BGP daemon?) already does.`;
+    case 'EACCES':
+      return `cannot listen on ${where}: ports below 1024 need root or CAP_NET_BIND_SERVICE.`;
+    case 'EADDRNOTAVAIL':
+      return `cannot listen on ${where}: that address is not configured on this host.`;
+    default:
+      return undefined;
   }
 }
 
@@ -106,11 +109,4 @@ export function listenOn(server: net.Server, address: string | undefined, port: 
       resolve();
     });
   });
-}
-
-/** Refuses a connection with a Cease NOTIFICATION (RFC 4486: Connection Rejected by default) and closes it. */
-export function rejectConnection(socket: net.Socket, subcode: number = CeaseSubcode.ConnectionRejected): void {
-  socket.on('error', () => socket.destroy());
-  socket.end(encodeMessage({ type: 'notification', code: ErrorCode.Cease, subcode }, BASE_CONTEXT));
-  setTimeout(() => socket.destroy(), 1000).unref();
 }

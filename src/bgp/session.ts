@@ -4,6 +4,22 @@
  * Adj-RIB-In and out as events; what we announce goes through `send` (adj-rib-out.ts
  * decides what). Every state change is an event with its reason, so a command can
  * explain a session that does not come up.
+ *
+ * Connection collisions (RFC 4271 6.8). A session may hold two connections at once: the
+ * one it opened and the one the peer opened (`accept`), each a `Connection` with its own
+ * FSM, socket and timers, as RFC 4271 8 runs one FSM per connection. When a valid OPEN
+ * arrives on one while the other is in OpenConfirm (we learn the peer's BGP Identifier
+ * only from its OPEN, so never earlier), the identifiers are compared as unsigned 32-bit
+ * numbers: if ours is lower, the connection we opened is closed, else the one the peer
+ * opened. The loser's FSM gets OpenCollisionDump (Event 23) and sends Cease / Connection
+ * Collision Resolution (RFC 4486 3). A connection against an Established one loses (6.8:
+ * the new one is closed), whether it arrives (`accept` refuses it) or is still in its OPEN
+ * exchange; reaching Established dumps the other connection, wherever it is.
+ *
+ * The user sees one session: `state` is the state of its most advanced connection, and a
+ * 'state' event fires when that changes. A connection that falls to Idle while another
+ * lives is dropped; the last one left keeps the ConnectRetry back-off. While there are two,
+ * reasons name the connection they concern.
  */
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
@@ -16,10 +32,11 @@ import { BgpFramer } from '../wire/bgp/header.js';
 import { decodeMessage, encodeMessage, type BgpMessage } from '../wire/bgp/message.js';
 import { describeNotification, type NotificationMessage } from '../wire/bgp/notification.js';
 import { CeaseSubcode, ErrorCode } from '../wire/bgp/notification-codes.js';
-import { myAsField, type OpenMessage } from '../wire/bgp/open.js';
+import { myAsField, openAsn, type OpenMessage } from '../wire/bgp/open.js';
 import { BASE_CONTEXT, familyName, type Family, type SessionCodecContext } from '../wire/bgp/registry.js';
 import { endOfRib, type UpdateMessage } from '../wire/bgp/update.js';
 import { negotiate, validateOpen, type NegotiatedSession } from '../wire/bgp/validate.js';
+import { ipv4ToBytes } from '../wire/ip-address.js';
 
 export const BGP_PORT = 179;
 
@@ -56,99 +73,192 @@ export interface SessionEvents {
 /** RFC 4271 10 suggests 120 s; a troubleshooting tool wants to know sooner. */
 const DEFAULT_CONNECT_RETRY = { initialSeconds: 1, maxSeconds: 60 };
 
-export class BgpSession extends EventEmitter<SessionEvents> {
-  readonly adjRibIn = new AdjRibIn();
-  private fsm: FsmState = INITIAL_STATE;
-  private socket?: net.Socket;
-  private framer = new BgpFramer();
-  private context: SessionCodecContext = BASE_CONTEXT;
-  private readonly timers = new Map<Timer, NodeJS.Timeout>();
-  private localOpen?: OpenMessage;
-  private peerOpen?: OpenMessage;
+/** How far a connection has got, to pick the one whose state the user sees. */
+const PROGRESS: Record<StateName, number> = { Idle: 0, Connect: 1, Active: 1, OpenSent: 2, OpenConfirm: 3, Established: 4 };
+
+type Direction = 'outgoing' | 'incoming';
+
+const COLLISION = 'connection collision (RFC 4271 6.8)';
+
+/** One TCP connection to the peer and the FSM that runs on it. */
+class Connection {
+  fsm: FsmState = INITIAL_STATE;
+  socket?: net.Socket;
+  /** Who opened the socket: set when one is attached, kept after it closes. */
+  direction?: Direction;
+  framer = new BgpFramer();
+  context: SessionCodecContext = BASE_CONTEXT;
+  readonly timers = new Map<Timer, NodeJS.Timeout>();
+  localOpen?: OpenMessage;
+  peerOpen?: OpenMessage;
   negotiated?: NegotiatedSession;
 
-  constructor(readonly config: SessionConfig) {
+  get label(): string {
+    return this.direction === 'incoming' ? 'on the connection the peer opened' : 'on the connection we opened';
+  }
+
+  clearTimers(): void {
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+  }
+}
+
+/** Opens the outgoing TCP connection; tests put an in-memory socket here. */
+export type Dial = (options: net.NetConnectOpts) => net.Socket;
+
+export class BgpSession extends EventEmitter<SessionEvents> {
+  readonly adjRibIn = new AdjRibIn();
+  /** The first is the oldest; a second exists only while a collision may happen. */
+  private connections: Connection[] = [new Connection()];
+  /** The state last reported in a 'state' event. */
+  private shownState: StateName = 'Idle';
+
+  constructor(
+    readonly config: SessionConfig,
+    private readonly dial: Dial = net.connect,
+  ) {
     super();
   }
 
   get state(): StateName {
-    return this.fsm.name;
+    return this.shown.fsm.name;
+  }
+
+  get negotiated(): NegotiatedSession | undefined {
+    return this.shown.negotiated;
   }
 
   start(): void {
-    this.dispatch({ type: 'start' });
+    this.dispatch(this.connections[0]!, { type: 'start' });
   }
 
   /** Closes with a Cease / Administrative Shutdown carrying `message` (RFC 8203), and stays down. */
   async stop(message: string): Promise<void> {
     const data = Buffer.concat([Buffer.from([Buffer.byteLength(message)]), Buffer.from(message)]);
-    const socket = this.socket;
-    this.dispatch({ type: 'stop', notification: { code: ErrorCode.Cease, subcode: CeaseSubcode.AdministrativeShutdown, data } });
-    if (socket && !socket.destroyed) await new Promise((resolve) => socket.once('close', resolve));
+    const sockets = this.connections.flatMap((connection) => (connection.socket ? [connection.socket] : []));
+    for (const connection of [...this.connections]) {
+      this.dispatch(connection, { type: 'stop', notification: { code: ErrorCode.Cease, subcode: CeaseSubcode.AdministrativeShutdown, data } });
+    }
+    await Promise.all(sockets.filter((socket) => !socket.destroyed).map((socket) => new Promise((resolve) => socket.once('close', resolve))));
   }
 
-  /** A passive session takes the connection its listener accepted from the peer. */
-  accept(socket: net.Socket): void {
-    if (this.socket || this.fsm.name !== 'Active') {
-      // RFC 4271 6.8 would compare BGP Identifiers; one connection per session is kept here.
-      socket.destroy();
-      return;
+  /**
+   * Takes a connection the peer opened: a passive session waiting for it, or a second
+   * connection beside ours, for RFC 4271 6.8 to settle. Refused with a Cease / Connection
+   * Collision Resolution when the session is Established or already has the peer's
+   * connection; returns why it was refused, or undefined.
+   */
+  accept(socket: net.Socket): string | undefined {
+    const established = this.connections.find((connection) => connection.fsm.name === 'Established');
+    const incoming = this.connections.find((connection) => connection.socket && connection.direction === 'incoming');
+    const refusal = established ? 'the session is already Established (RFC 4271 6.8: the new connection is closed)' : incoming ? `the connection the peer opened earlier is in ${incoming.fsm.name}` : undefined;
+    if (refusal) {
+      rejectConnection(socket, CeaseSubcode.ConnectionCollisionResolution);
+      return refusal;
     }
-    this.attach(socket);
-    this.dispatch({ type: 'tcp-connected' });
+    let connection = this.connections.find((candidate) => candidate.fsm.name === 'Active' && !candidate.socket);
+    if (!connection) {
+      connection = new Connection();
+      connection.direction = 'incoming';
+      this.connections.push(connection);
+      // It only waits for this connection: whatever the session's mode, it starts passive.
+      this.dispatch(connection, { type: 'start' }, true);
+    }
+    this.attach(connection, socket, 'incoming');
+    this.dispatch(connection, { type: 'tcp-connected' });
+    return undefined;
   }
 
   /** Sends encoded UPDATEs (Established only, as adj-rib-out.ts packs them); false if the session is not up. */
   sendUpdates(messages: Buffer[]): boolean {
-    if (this.fsm.name !== 'Established' || !this.socket) return false;
-    this.socket.cork();
-    for (const message of messages) this.socket.write(message);
-    this.socket.uncork();
+    const socket = this.shown.fsm.name === 'Established' ? this.shown.socket : undefined;
+    if (!socket) return false;
+    socket.cork();
+    for (const message of messages) socket.write(message);
+    socket.uncork();
     return true;
   }
 
   get codecContext(): SessionCodecContext {
-    return this.context;
+    return this.shown.context;
   }
 
   /** Our end of the connection (the address a route's default next hop is), while there is one. */
   get localAddress(): string | undefined {
-    return this.socket?.localAddress;
+    const address = this.shown.socket?.localAddress;
+    // A connection the peer opened to a dual-stack listener has an IPv4-mapped address.
+    return address === undefined ? undefined : plainAddress(address);
   }
 
-  private dispatch(event: FsmEvent): void {
-    const { next, actions, reason } = step(this.fsm, event, { passive: this.config.passive, connectRetry: this.config.connectRetry ?? DEFAULT_CONNECT_RETRY });
-    const from = this.fsm.name;
-    this.fsm = next;
-    for (const action of actions) this.execute(action, reason);
-    if (from !== next.name) this.emit('state', { from, to: next.name, reason });
+  get peerOpenMessage(): OpenMessage | undefined {
+    return this.shown.peerOpen;
   }
 
-  private execute(action: FsmAction, reason: string): void {
+  /** The OPEN we sent on the current (or last) connection. */
+  get localOpenMessage(): OpenMessage | undefined {
+    return this.shown.localOpen;
+  }
+
+  /** The connection whose state the user sees: the most advanced, the older one on a tie. */
+  private get shown(): Connection {
+    return this.connections.reduce((best, connection) => (PROGRESS[connection.fsm.name] > PROGRESS[best.fsm.name] ? connection : best));
+  }
+
+  /** `passive` overrides the session's mode for this step (a connection the peer opened starts passive). */
+  private dispatch(connection: Connection, event: FsmEvent, passive = this.config.passive): void {
+    if (!this.connections.includes(connection)) return;
+    const { next, actions, reason: stepReason } = step(connection.fsm, event, { passive, connectRetry: this.config.connectRetry ?? DEFAULT_CONNECT_RETRY });
+    const reason = this.connections.length > 1 ? `${stepReason} (${connection.label})` : stepReason;
+    const arrived = next.name === 'Established' && connection.fsm.name !== 'Established';
+    connection.fsm = next;
+    for (const action of actions) this.execute(connection, action, reason);
+    if (next.name === 'Idle' && this.connections.length > 1) this.discard(connection);
+    this.report(reason);
+    if (!arrived) return;
+    // RFC 4271 6.8: one connection per session once Established; the other goes, whatever its state.
+    for (const other of this.connections.filter((candidate) => candidate !== connection)) {
+      this.dispatch(other, { type: 'open-collision-dump', reason: `${COLLISION}: the session is established on the other connection, so this one closes` });
+    }
+  }
+
+  private discard(connection: Connection): void {
+    connection.clearTimers();
+    this.connections = this.connections.filter((candidate) => candidate !== connection);
+  }
+
+  private report(reason: string): void {
+    const to = this.state;
+    if (to === this.shownState) return;
+    const from = this.shownState;
+    this.shownState = to;
+    this.emit('state', { from, to, reason });
+  }
+
+  private execute(connection: Connection, action: FsmAction, reason: string): void {
     switch (action.type) {
       case 'connect':
-        return this.connect();
+        return this.connect(connection);
       case 'drop-connection':
-        return this.dropConnection();
+        return dropConnection(connection);
       case 'send-open':
-        this.localOpen = this.buildOpen();
-        return this.write(this.localOpen);
+        connection.localOpen = this.buildOpen();
+        return write(connection, connection.localOpen);
       case 'send-keepalive':
-        return this.write({ type: 'keepalive' });
+        return write(connection, { type: 'keepalive' });
       case 'send-notification': {
         const { code, subcode, data } = action.notification;
-        this.write({ type: 'notification', code, subcode, data });
+        write(connection, { type: 'notification', code, subcode, data });
         this.emit('notification-sent', { notification: action.notification, description: describeNotification(code, subcode), reason });
         return;
       }
       case 'start-timer':
-        return this.startTimer(action.timer, action.seconds);
+        return this.startTimer(connection, action.timer, action.seconds);
       case 'stop-timer':
-        clearTimeout(this.timers.get(action.timer));
-        this.timers.delete(action.timer);
+        clearTimeout(connection.timers.get(action.timer));
+        connection.timers.delete(action.timer);
         return;
       case 'established':
-        this.emit('established', this.negotiated!);
+        this.emit('established', connection.negotiated!);
         return;
       case 'session-down':
         this.emit('down', { reason, withdrawn: this.adjRibIn.clear() });
@@ -168,117 +278,129 @@ export class BgpSession extends EventEmitter<SessionEvents> {
     return { type: 'open', version: 4, myAs: myAsField(localAs), holdTime, bgpIdentifier: routerId, capabilities };
   }
 
-  private connect(): void {
+  private connect(connection: Connection): void {
     const { peerAddress, port, localAddress } = this.config;
-    const socket = net.connect({ host: peerAddress, port, localAddress, family: isIP(peerAddress) });
-    this.attach(socket);
-    socket.once('connect', () => this.dispatch({ type: 'tcp-connected' }));
+    const socket = this.dial({ host: peerAddress, port, localAddress, family: isIP(peerAddress) });
+    this.attach(connection, socket, 'outgoing');
+    socket.once('connect', () => this.dispatch(connection, { type: 'tcp-connected' }));
   }
 
-  private attach(socket: net.Socket): void {
-    this.socket = socket;
-    this.framer = new BgpFramer();
-    this.context = BASE_CONTEXT;
+  private attach(connection: Connection, socket: net.Socket, direction: Direction): void {
+    connection.socket = socket;
+    connection.direction = direction;
+    connection.framer = new BgpFramer();
+    connection.context = BASE_CONTEXT;
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.receive(chunk));
-    socket.once('error', (error: NodeJS.ErrnoException) => this.connectionLost(socket, describeSocketError(error, this.config)));
-    socket.once('end', () => this.connectionLost(socket, 'the peer closed the connection'));
-    socket.once('close', () => this.connectionLost(socket, 'the connection closed'));
+    socket.on('data', (chunk: Buffer) => this.receive(connection, chunk));
+    socket.once('error', (error: NodeJS.ErrnoException) => this.connectionLost(connection, socket, describeSocketError(error, this.config)));
+    socket.once('end', () => this.connectionLost(connection, socket, 'the peer closed the connection'));
+    socket.once('close', () => this.connectionLost(connection, socket, 'the connection closed'));
   }
 
-  private connectionLost(socket: net.Socket, reason: string): void {
-    if (socket !== this.socket) return;
-    this.socket = undefined;
+  private connectionLost(connection: Connection, socket: net.Socket, reason: string): void {
+    if (socket !== connection.socket) return;
+    connection.socket = undefined;
     socket.destroy();
-    this.dispatch({ type: 'tcp-failed', reason });
+    this.dispatch(connection, { type: 'tcp-failed', reason });
   }
 
-  private dropConnection(): void {
-    const socket = this.socket;
-    this.socket = undefined;
-    // end() lets a NOTIFICATION written just before reach the peer; destroy follows shortly.
-    if (socket && !socket.destroyed) {
-      socket.end();
-      setTimeout(() => socket.destroy(), 1000).unref();
-    }
-  }
-
-  private write(message: BgpMessage): void {
-    if (this.socket && !this.socket.destroyed) this.socket.write(encodeMessage(message, this.context));
-  }
-
-  private startTimer(timer: Timer, seconds: number): void {
-    clearTimeout(this.timers.get(timer));
+  private startTimer(connection: Connection, timer: Timer, seconds: number): void {
+    clearTimeout(connection.timers.get(timer));
     // RFC 4271 10: jitter ConnectRetry and Keepalive by 75-100% so peers do not synchronise.
     const jitter = timer === 'hold' ? 1 : 0.75 + Math.random() * 0.25;
-    this.timers.set(
+    connection.timers.set(
       timer,
       setTimeout(() => {
-        this.timers.delete(timer);
-        this.dispatch({ type: 'timer-expired', timer });
+        connection.timers.delete(timer);
+        this.dispatch(connection, { type: 'timer-expired', timer });
       }, seconds * 1000 * jitter),
     );
   }
 
-  private receive(chunk: Buffer): void {
+  private receive(connection: Connection, chunk: Buffer): void {
     let messages: Buffer[];
     try {
-      messages = this.framer.push(chunk);
+      messages = connection.framer.push(chunk);
     } catch (error) {
-      return this.refuse(error);
+      return this.refuse(connection, error);
     }
     for (const bytes of messages) {
-      if (!this.socket) return;
+      if (!connection.socket) return;
       try {
-        this.handle(decodeMessage(bytes, this.context));
+        this.handle(connection, decodeMessage(bytes, connection.context));
       } catch (error) {
-        this.refuse(error);
+        this.refuse(connection, error);
       }
     }
   }
 
-  private refuse(error: unknown): void {
+  private refuse(connection: Connection, error: unknown): void {
     if (!(error instanceof BgpError)) throw error;
     const what = error.code === ErrorCode.Open ? 'OPEN' : 'message';
-    this.dispatch({ type: 'message-error', notification: error.toNotification(), reason: `we rejected the peer's ${what}: ${describeNotification(error.code, error.subcode)} — ${error.reason}` });
+    this.dispatch(connection, { type: 'message-error', notification: error.toNotification(), reason: `we rejected the peer's ${what}: ${describeNotification(error.code, error.subcode)} — ${error.reason}` });
   }
 
-  private handle(message: BgpMessage): void {
+  private handle(connection: Connection, message: BgpMessage): void {
     switch (message.type) {
       case 'open':
-        return this.receiveOpen(message);
+        return this.receiveOpen(connection, message);
       case 'keepalive':
-        return this.dispatch({ type: 'keepalive-received' });
+        return this.dispatch(connection, { type: 'keepalive-received' });
       case 'notification':
-        return this.receiveNotification(message);
+        return this.receiveNotification(connection, message);
       case 'update':
-        return this.receiveUpdate(message);
+        return this.receiveUpdate(connection, message);
       case 'route-refresh':
-        if (this.fsm.name === 'Established') this.emit('route-refresh', { afi: message.afi, safi: message.safi });
+        if (connection.fsm.name === 'Established') this.emit('route-refresh', { afi: message.afi, safi: message.safi });
         return;
     }
   }
 
-  private receiveOpen(open: OpenMessage): void {
+  private receiveOpen(connection: Connection, open: OpenMessage): void {
     // An OPEN outside OpenSent is an FSM error; the FSM answers it whatever the timers say.
-    if (this.fsm.name !== 'OpenSent') return this.dispatch({ type: 'open-received', timers: { holdTime: 0, keepaliveTime: 0 } });
+    if (connection.fsm.name !== 'OpenSent') return this.dispatch(connection, { type: 'open-received', timers: { holdTime: 0, keepaliveTime: 0 } });
     validateOpen(open, { expectedPeerAs: this.config.peerAs, localRouterId: this.config.routerId, localAs: this.config.localAs });
-    this.peerOpen = open;
-    this.negotiated = negotiate(this.localOpen!, open, { keepaliveTime: this.config.keepaliveTime });
-    this.context = this.negotiated.context;
-    this.framer.extendedMessage = this.negotiated.extendedMessage;
-    this.dispatch({ type: 'open-received', timers: { holdTime: this.negotiated.holdTime, keepaliveTime: this.negotiated.keepaliveTime } });
+    const rival = this.connections.find((other) => other !== connection && (other.fsm.name === 'OpenConfirm' || other.fsm.name === 'Established'));
+    if (rival) {
+      const { loser, reason } = this.resolveCollision(connection, rival, open);
+      this.dispatch(loser, { type: 'open-collision-dump', reason });
+      if (loser === connection) return;
+    }
+    connection.peerOpen = open;
+    connection.negotiated = negotiate(connection.localOpen!, open, { keepaliveTime: this.config.keepaliveTime });
+    connection.context = connection.negotiated.context;
+    connection.framer.extendedMessage = connection.negotiated.extendedMessage;
+    this.dispatch(connection, { type: 'open-received', timers: { holdTime: connection.negotiated.holdTime, keepaliveTime: connection.negotiated.keepaliveTime } });
   }
 
-  private receiveNotification(message: NotificationMessage): void {
+  /**
+   * RFC 4271 6.8: `opened` just received the peer's OPEN while `rival` is in OpenConfirm
+   * or Established. Against Established the new connection loses. Otherwise the lower
+   * BGP Identifier (unsigned 32-bit) loses the connection it opened; equal identifiers
+   * (eBGP, RFC 6286 3) fall back to the AS numbers the same way.
+   */
+  private resolveCollision(opened: Connection, rival: Connection, open: OpenMessage): { loser: Connection; reason: string } {
+    if (rival.fsm.name === 'Established') return { loser: opened, reason: `${COLLISION}: the session is already established on the other connection, so this one closes` };
+    const ours = ipv4ToBytes(this.config.routerId).readUInt32BE(0);
+    const theirs = ipv4ToBytes(open.bgpIdentifier).readUInt32BE(0);
+    const peerAs = openAsn(open);
+    const weAreLower = ours === theirs ? this.config.localAs < peerAs : ours < theirs;
+    const closing: Direction = weAreLower ? 'outgoing' : 'incoming';
+    const loser = rival.direction === closing ? rival : opened;
+    const relation = weAreLower ? 'lower' : 'higher';
+    const compared = ours === theirs ? `both BGP identifiers are ${open.bgpIdentifier} and our AS ${this.config.localAs} is ${relation} than the peer's ${peerAs}` : `our BGP identifier ${this.config.routerId} is ${relation} than the peer's ${open.bgpIdentifier}`;
+    return { loser, reason: `${COLLISION}: ${compared}, so the connection ${closing === 'outgoing' ? 'we' : 'the peer'} opened closes` };
+  }
+
+  private receiveNotification(connection: Connection, message: NotificationMessage): void {
     const description = describeNotification(message.code, message.subcode) + (message.communication ? ` ("${message.communication}")` : '');
     this.emit('notification', { message, description });
-    this.dispatch({ type: 'notification-received', notification: message, reason: description });
+    this.dispatch(connection, { type: 'notification-received', notification: message, reason: description });
   }
 
-  private receiveUpdate(update: UpdateMessage): void {
-    if (this.fsm.name !== 'Established') return this.dispatch({ type: 'update-received' });
-    this.dispatch({ type: 'update-received' });
+  private receiveUpdate(connection: Connection, update: UpdateMessage): void {
+    if (connection.fsm.name !== 'Established') return this.dispatch(connection, { type: 'update-received' });
+    this.dispatch(connection, { type: 'update-received' });
     const family = endOfRib(update);
     if (family) {
       this.emit('end-of-rib', family);
@@ -288,20 +410,38 @@ export class BgpSession extends EventEmitter<SessionEvents> {
     const disabled = errors.find((error) => error.action === ErrorAction.AfiSafiDisable);
     if (disabled?.family) {
       // RFC 7606 5.4 / RFC 4760 7: with no way to disable one family alone here, reset.
-      this.dispatch({ type: 'message-error', notification: disabled.toNotification(), reason: `${familyName(disabled.family)}: ${disabled.message}` });
+      this.dispatch(connection, { type: 'message-error', notification: disabled.toNotification(), reason: `${familyName(disabled.family)}: ${disabled.message}` });
       return;
     }
-    this.emit('routes', { ...this.adjRibIn.apply(update, this.context), errors });
+    this.emit('routes', { ...this.adjRibIn.apply(update, connection.context), errors });
   }
+}
 
-  get peerOpenMessage(): OpenMessage | undefined {
-    return this.peerOpen;
+function dropConnection(connection: Connection): void {
+  const socket = connection.socket;
+  connection.socket = undefined;
+  // end() lets a NOTIFICATION written just before reach the peer; destroy follows shortly.
+  if (socket && !socket.destroyed) {
+    socket.end();
+    setTimeout(() => socket.destroy(), 1000).unref();
   }
+}
 
-  /** The OPEN we sent on the current (or last) connection. */
-  get localOpenMessage(): OpenMessage | undefined {
-    return this.localOpen;
-  }
+function write(connection: Connection, message: BgpMessage): void {
+  const socket = connection.socket;
+  if (socket && !socket.destroyed) socket.write(encodeMessage(message, connection.context));
+}
+
+/** `::ffff:192.0.2.11` (an IPv4 peer on a dual-stack socket) is 192.0.2.11. */
+export function plainAddress(address: string): string {
+  return address.startsWith('::ffff:') && net.isIPv4(address.slice(7)) ? address.slice(7) : address;
+}
+
+/** Refuses a connection with a Cease NOTIFICATION (RFC 4486: Connection Rejected by default) and closes it. */
+export function rejectConnection(socket: net.Socket, subcode: number = CeaseSubcode.ConnectionRejected): void {
+  socket.on('error', () => socket.destroy());
+  socket.end(encodeMessage({ type: 'notification', code: ErrorCode.Cease, subcode }, BASE_CONTEXT));
+  setTimeout(() => socket.destroy(), 1000).unref();
 }
 
 /** Socket errors in words a user can act on. */

@@ -42,6 +42,7 @@ test('every state answers every event, with a reason, and never throws', () => {
     { type: 'notification-received', notification: { code: 6, subcode: 4 }, reason: 'Cease' },
     { type: 'keepalive-received' },
     { type: 'update-received' },
+    { type: 'open-collision-dump', reason: 'connection collision' },
   ];
   for (const name of ['Idle', 'Connect', 'Active', 'OpenSent', 'OpenConfirm', 'Established'] as const) {
     for (const event of events) {

@@ -4,10 +4,11 @@
  * flags into a plan; src/bgp/announcer.ts does the announcing, src/speaker/ the targets
  * and the health check.
  */
-import { isIPv4, isIPv6 } from 'node:net';
+import net, { isIPv4, isIPv6 } from 'node:net';
 import { ExitCode, UsageError } from '../errors.js';
 import type { Progress, Ui } from '../ui.js';
 import { BgpAnnouncer, type AnnouncerPeer, type RoutePolicy } from '../../bgp/announcer.js';
+import { listenErrorSentence, listenOn } from '../../bgp/listener.js';
 import { defaultRoute, findInterface, interfaceForTarget, listInterfaces, sourceAddressFor, type InterfaceInfo } from '../../link/interfaces.js';
 import { AddressRangeError } from '../../pools/address-range.js';
 import { familiesOf, prefixesOf, routeBlocks, routeCount, RouteTargetError, type PrefixBlock } from '../../speaker/route-targets.js';
@@ -46,6 +47,7 @@ export interface BgpAnnounceOptions {
   downMed?: number;
   timeout?: number;
   shutdownMessage: string;
+  acceptIncoming?: boolean;
   for?: number;
   json?: boolean;
 }
@@ -70,6 +72,7 @@ export async function announceBgp(specs: string[], options: BgpAnnounceOptions, 
   const total = routeCount(blocks);
   const listed = total <= LISTED_PREFIXES ? [...prefixesOf(blocks)] : undefined;
   const output = new AnnounceOutput(ui, announcer, total, listed);
+  const servers = options.acceptIncoming ? await acceptIncoming(announcer, peers, options.sourceAddress) : [];
 
   const stop = new AbortController();
   const interrupt = (signal: NodeJS.Signals) => {
@@ -111,16 +114,40 @@ export async function announceBgp(specs: string[], options: BgpAnnounceOptions, 
     await sleep(options.for === undefined ? Infinity : options.for * 1000, stop.signal);
     output.stopReason ??= `--for ${options.for} s elapsed`;
     health?.stop();
+    closeAll(servers);
     await Promise.race([announcer.stop(options.shutdownMessage), sleep(STOP_TIMEOUT_MS)]);
     output.close();
     output.summary();
     return announcer.everEstablished ? ExitCode.Ok : ExitCode.NotSo;
   } finally {
+    closeAll(servers);
     health?.stop();
     process.off('SIGINT', interrupt);
     process.off('SIGTERM', interrupt);
     output.close();
   }
+}
+
+/** --accept-incoming: listen on each peer port (on --source-address, or every address) and hand the peers' connections to their sessions. */
+async function acceptIncoming(announcer: BgpAnnouncer, peers: PeerSpec[], address: string | undefined): Promise<net.Server[]> {
+  const servers: net.Server[] = [];
+  for (const port of new Set(peers.map((peer) => peer.port))) {
+    const server = net.createServer((socket) => announcer.accept(socket));
+    try {
+      await listenOn(server, address, port);
+    } catch (error) {
+      closeAll(servers);
+      const sentence = listenErrorSentence(error, `${address ?? 'every address'} port ${port}`);
+      if (sentence !== undefined) throw new UsageError(`--accept-incoming: ${sentence}`);
+      throw error;
+    }
+    servers.push(server);
+  }
+  return servers;
+}
+
+function closeAll(servers: net.Server[]): void {
+  for (const server of servers) if (server.listening) server.close();
 }
 
 function parseRoutes(specs: string[], options: BgpAnnounceOptions): PrefixBlock[] {
@@ -248,6 +275,10 @@ class AnnounceOutput {
     announcer.on('notification', ({ peer, description, sent }) => {
       if (ui.json) ui.emit('notification', { peer, direction: sent ? 'sent' : 'received', description });
       else this.print(() => ui.note(`${peer}: NOTIFICATION ${sent ? 'sent' : 'received'}: ${description}`));
+    });
+    announcer.on('rejected', ({ address, reason }) => {
+      if (ui.json) ui.emit('rejected', { peer: address, reason });
+      else this.print(() => ui.note(`${address}: connection refused (Cease NOTIFICATION sent): ${reason}`));
     });
     announcer.on('malformed', ({ peer, errors }) => {
       // RFC 7606: the session survived; say what was wrong and go on.

@@ -5,15 +5,15 @@ import type { Progress, Ui } from '../ui.js';
 import { defaultRouterId, parseAddress } from '../bgp-options.js';
 import { listInterfaces } from '../../link/interfaces.js';
 import type { ReceivedRoute, RibChange } from '../../bgp/adj-rib-in.js';
-import { BgpListener, listenOn, plainAddress, rejectConnection } from '../../bgp/listener.js';
-import { BgpSession, type SessionConfig } from '../../bgp/session.js';
+import { BgpListener, listenErrorSentence, listenOn } from '../../bgp/listener.js';
+import { BgpSession, plainAddress, rejectConnection, type SessionConfig } from '../../bgp/session.js';
 import { addressValue, AddressRangeError, parseAddressRange, type AddressRange } from '../../pools/address-range.js';
 import { ERROR_ACTION_NAMES, type BgpError } from '../../wire/bgp/bgp-error.js';
 import type { Capability } from '../../wire/bgp/capabilities.js';
 import { formatAsPath, formatCommunity, formatLargeCommunity } from '../../wire/bgp/format.js';
 import { encodeMessage } from '../../wire/bgp/message.js';
 import { describeNotification, type NotificationMessage } from '../../wire/bgp/notification.js';
-import { ErrorCode, OpenSubcode } from '../../wire/bgp/notification-codes.js';
+import { CeaseSubcode, ErrorCode, OpenSubcode } from '../../wire/bgp/notification-codes.js';
 import { openAsn, type OpenMessage } from '../../wire/bgp/open.js';
 import { familyName, IPV4_UNICAST, IPV6_UNICAST, sameFamily, type Family } from '../../wire/bgp/registry.js';
 import { endOfRibUpdate } from '../../wire/bgp/update.js';
@@ -29,6 +29,7 @@ interface BgpPeerOptions {
   sourceAddress?: string;
   family?: Family[];
   passive?: boolean;
+  acceptIncoming?: boolean;
   once?: boolean;
   timeout?: number;
   listen?: string | boolean;
@@ -57,6 +58,7 @@ export async function run(targets: string[], rawOptions: Record<string, unknown>
   }
   if (options.listen !== undefined && options.listen !== false) {
     if (targets.length > 0) throw new UsageError('bgp-peer --listen takes no peer address: the speakers come to it (use --accept <CIDR>).');
+    if (options.acceptIncoming) throw new UsageError('--accept-incoming goes with a peer address: --listen accepts every connection already.');
     return listen(options, ui);
   }
   if (options.sourceAddress !== undefined && !isLocalAddress(options.sourceAddress)) {
@@ -64,6 +66,7 @@ export async function run(targets: string[], rawOptions: Record<string, unknown>
   }
   if (targets.length !== 1) throw new UsageError('bgp-peer needs exactly one peer address, e.g. vipkit bgp-peer --my-asn 64800 192.0.2.1 (or --listen to act as the router).');
   if (options.accept) throw new UsageError('--accept goes with --listen.');
+  if (options.acceptIncoming && options.passive) throw new UsageError('--accept-incoming is for a session that also connects out; --passive only waits for the peer, so leave one of them out.');
   return peer(peerAddress(targets[0]!), options, ui);
 }
 
@@ -141,8 +144,13 @@ async function peer(address: string, options: BgpPeerOptions, ui: Ui): Promise<n
   const report = new Report(ui, false, options.quiet ?? false);
   const finish = new Finish();
   const watch = report.watch(session, options, finish);
-  // --passive: wait for this one peer to connect, on the port and source address given.
-  const server = options.passive ? net.createServer((socket) => (plainAddress(socket.remoteAddress ?? '') === address ? session.accept(socket) : rejectConnection(socket))) : undefined;
+  // --passive: wait for this one peer to connect, on the port and source address given;
+  // --accept-incoming: take its connection too, beside ours (RFC 4271 6.8 keeps one).
+  const accepted = (socket: net.Socket) => {
+    const refused = session.accept(socket);
+    if (refused !== undefined) report.rejected(address, refused);
+  };
+  const server = options.passive || options.acceptIncoming ? net.createServer((socket) => (plainAddress(socket.remoteAddress ?? '') === address ? accepted(socket) : rejectConnection(socket))) : undefined;
   if (server) await startListening(() => listenOn(server, options.sourceAddress, options.port), options);
   const timeout = options.timeout ?? DEFAULT_ESTABLISH_TIMEOUT_S;
   const timer = setTimeout(() => {
@@ -168,10 +176,8 @@ async function startListening(listen: () => Promise<void>, options: BgpPeerOptio
   try {
     await listen();
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new UsageError(`cannot listen on ${where}: another process (a BGP daemon?) already does.`);
-    if (code === 'EACCES') throw new UsageError(`cannot listen on ${where}: ports below 1024 need root or CAP_NET_BIND_SERVICE.`);
-    if (code === 'EADDRNOTAVAIL') throw new UsageError(`cannot listen on ${where}: that address is not configured on this host.`);
+    const sentence = listenErrorSentence(error, where);
+    if (sentence !== undefined) throw new UsageError(sentence);
     throw error;
   }
 }
@@ -247,7 +253,8 @@ class Report {
   ) {}
 
   starting(address: string, options: BgpPeerOptions): void {
-    this.progress(options.passive ? `waiting for ${address} to connect to port ${options.port}` : `connecting to ${address} port ${options.port}`);
+    const accepting = options.acceptIncoming ? `, and accepting its connection on port ${options.port}` : '';
+    this.progress(options.passive ? `waiting for ${address} to connect to port ${options.port}` : `connecting to ${address} port ${options.port}${accepting}`);
   }
 
   listening(address: { address: string; port: number }, options: BgpPeerOptions): void {
@@ -260,7 +267,7 @@ class Report {
 
   rejected(address: string, reason: string): void {
     if (this.ui.json) this.ui.emit('rejected', { peer: address, reason });
-    else this.ui.note(`${address}: connection refused (Cease / Connection Rejected): ${reason}`);
+    else this.ui.note(`${address}: connection refused (Cease NOTIFICATION sent): ${reason}`);
   }
 
   watch(session: BgpSession, options: BgpPeerOptions, finish: Finish): Watch {
@@ -284,7 +291,12 @@ class Report {
       received = message;
       this.notification(peer, 'received', message.code, message.subcode, message.data, message.communication);
     });
-    session.on('notification-sent', ({ notification, reason }) => !finish.ended && this.notification(peer, 'sent', notification.code, notification.subcode, notification.data, undefined, reason));
+    session.on('notification-sent', ({ notification, reason }) => {
+      if (finish.ended) return;
+      this.notification(peer, 'sent', notification.code, notification.subcode, notification.data, undefined, reason);
+      // The losing connection of a collision goes without a state change the user sees.
+      if (!this.ui.json && notification.code === ErrorCode.Cease && notification.subcode === CeaseSubcode.ConnectionCollisionResolution) this.ui.note(`${peer}: ${reason}`);
+    });
     session.on('state', ({ from, to, reason }) => {
       // Our own Cease at the end is not news.
       if (finish.ended) return;
