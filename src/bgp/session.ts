@@ -1,7 +1,7 @@
 /**
  * One BGP session over TCP: executes what the pure FSM (fsm.ts) decides — connecting,
  * sending, timers — and feeds it what happens on the socket. Decoded UPDATEs go to the
- * Adj-RIB-In and out as events; what we announce goes through `send` (adj-rib-out.ts
+ * Adj-RIB-In and out as events; what we announce goes through `sendUpdates` (adj-rib-out.ts
  * decides what). Every state change is an event with its reason, so a command can
  * explain a session that does not come up.
  *
