@@ -268,9 +268,14 @@ class AnnounceOutput {
       else this.print(() => ui.line(`Withdrew ${describeRoutes(count, listed)} from ${peer}.`));
       this.refresh();
     });
+    // Every resend skips the same routes again: a human is told once per peer and reason.
+    const warned = new Set<string>();
     announcer.on('skipped', ({ peer, family, count, reason }) => {
       if (ui.json) ui.emit('skipped', { peer, family, routes: count, reason });
-      else this.print(() => ui.warn(`${count} ${family} route(s) not sent to ${peer}: ${reason}.`));
+      else if (!warned.has(`${peer} ${family} ${reason}`)) {
+        warned.add(`${peer} ${family} ${reason}`);
+        this.print(() => ui.warn(`${count} ${family} route(s) not sent to ${peer}: ${reason}.`));
+      }
     });
     announcer.on('notification', ({ peer, description, sent }) => {
       if (ui.json) ui.emit('notification', { peer, direction: sent ? 'sent' : 'received', description });
