@@ -12,8 +12,9 @@ const STEP_TIMEOUT_MS = 60_000;
 const VIPKIT = fileURLToPath(new URL('../../../../bin/vipkit.js', import.meta.url));
 
 /**
- * The demo lab: a client and three nodes on one bridge, documentation addresses only.
- * 192.0.2.100 is held by node2 and node3 at once — the duplicate a user should find.
+ * The demo lab: a client, three nodes and a BGP router on one bridge, documentation
+ * addresses only. 192.0.2.100 is held by node2 and node3 at once — the duplicate a user
+ * should find.
  */
 export const DEMO_LAB: LabSpec = {
   hosts: [
@@ -25,8 +26,17 @@ export const DEMO_LAB: LabSpec = {
   ],
 };
 
-/** Each step: what it shows, and the vipkit command run in the client namespace. */
-const STEPS: { title: string; argv: string[] }[] = [
+/** What a step shows, and the vipkit command that shows it. */
+interface Step {
+  title: string;
+  argv: string[];
+  /** Where the command runs (default: the client). */
+  host?: string;
+  /** Runs while the command does; what it returns is shown after the command's output. */
+  during?(lab: Lab): Promise<string | void>;
+}
+
+const ARPING_STEPS: Step[] = [
   { title: 'Who answers for node1? (ARP, like iputils arping)', argv: ['arping', '-c', '2', '192.0.2.11'] },
   { title: 'The same over IPv6 (NDP neighbor solicitation)', argv: ['arping', '-c', '2', '2001:db8:2::11'] },
   { title: 'Who answers for the VIP 192.0.2.100?', argv: ['arping', '-c', '2', '192.0.2.100'] },
@@ -55,19 +65,10 @@ const POOLS_SERVICES = ['web', 'web-tls', 'api', 'legacy']
   .join('---\n');
 
 /** pools sends nothing: it reads the files written into the step's working directory. */
-const POOL_STEPS: { title: string; argv: string[] }[] = [
+const POOL_STEPS: Step[] = [
   { title: 'Check a MetalLB config: the typo MetalLB would ignore, and addresses some clients mishandle', argv: ['pools', 'check', 'metallb-values.yaml'] },
   { title: 'What would each service get? (two share an address, one asks for one outside every pool)', argv: ['pools', 'allocate', '--services', 'services.yaml', 'metallb-values-fixed.yaml'] },
 ];
-
-interface Step {
-  title: string;
-  argv: string[];
-  /** Where the command runs (default: the client). */
-  host?: string;
-  /** Runs while the command does; what it returns is shown after the command's output. */
-  during?(lab: Lab): Promise<string | void>;
-}
 
 /** A step whose command runs while something changes in the lab. */
 const WATCH_STEP: Step = {
@@ -127,7 +128,7 @@ export async function run(_targets: string[], _options: Record<string, unknown>,
     writeFileSync(join(scratch, 'metallb-values-fixed.yaml'), POOLS_CONFIG.replace('bpg', 'bgp'));
     writeFileSync(join(scratch, 'services.yaml'), POOLS_SERVICES);
     bird = await Bird.start(lab, 'router', ROUTER_BGP);
-    const steps: Step[] = [...STEPS, WATCH_STEP, ...BGP_PEER_STEPS, bgpStep(bird), ...POOL_STEPS];
+    const steps: Step[] = [...ARPING_STEPS, WATCH_STEP, ...BGP_PEER_STEPS, bgpStep(bird), ...POOL_STEPS];
     for (const step of steps) {
       const argv = step.argv[0] === 'arping' || step.argv[0] === 'watch' ? [...step.argv, '--ethers', ethers] : step.argv;
       ui.line('');
