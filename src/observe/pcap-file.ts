@@ -43,7 +43,10 @@ class ChunkedFile {
   private offset = 0;
   private ended = false;
 
-  constructor(private readonly fd: number) {}
+  constructor(
+    private readonly fd: number,
+    private readonly path: string,
+  ) {}
 
   /**
    * The next `length` bytes, or undefined when the file ends first. Each chunk is fresh,
@@ -67,7 +70,13 @@ class ChunkedFile {
     const size = Math.max(CHUNK_SIZE, wanted - rest.length);
     const chunk = Buffer.allocUnsafe(rest.length + size);
     rest.copy(chunk);
-    const read = readSync(this.fd, chunk, rest.length, size, null);
+    let read: number;
+    try {
+      read = readSync(this.fd, chunk, rest.length, size, null);
+    } catch (error) {
+      // A directory opens fine and fails here (EISDIR); so does a disk error (EIO).
+      throw new CaptureFileError(`cannot read the capture file ${this.path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
     if (read === 0) this.ended = true;
     this.buffer = chunk.subarray(0, rest.length + read);
     this.offset = 0;
@@ -125,7 +134,7 @@ export function* readCapture(path: string, stats: CaptureReadStats = { records: 
     throw new CaptureFileError(`cannot read the capture file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
   try {
-    const file = new ChunkedFile(fd);
+    const file = new ChunkedFile(fd, path);
     const head = file.take(4);
     const magicBE = head?.readUInt32BE(0);
     const magicLE = head?.readUInt32LE(0);

@@ -113,10 +113,11 @@ describe('capture files', () => {
     }
   });
 
-  it('refuses a file that is neither pcap nor pcapng, and a missing file', () => {
+  it('refuses a file that is neither pcap nor pcapng, a missing file, and a directory', () => {
     const path = join(directory, 'text.txt');
     writeFileSync(path, 'not a capture\n');
     assert.throws(() => read(path), CaptureFileError);
     assert.throws(() => read(join(directory, 'missing.pcap')), /cannot read the capture file .*ENOENT/);
+    assert.throws(() => read(directory), (error: unknown) => error instanceof CaptureFileError && /cannot read the capture file .*EISDIR/.test(error.message));
   });
 });
