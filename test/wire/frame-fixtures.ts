@@ -18,15 +18,20 @@ export function loadHexFixtures(directory: string): Map<string, Buffer> {
   return fixtures;
 }
 
-export function loadFrameFixtures(): Map<string, Buffer> {
-  return loadHexFixtures(FIXTURE_DIRECTORY);
+/** The fixtures of one folder, loaded on first use: `all()` by name, `get(name)` one (missing fails). */
+export function hexFixtureFolder(directory: string): { all(): Map<string, Buffer>; get(name: string): Buffer } {
+  let loaded: Map<string, Buffer> | undefined;
+  const all = () => (loaded ??= loadHexFixtures(directory));
+  return {
+    all,
+    get(name) {
+      const fixture = all().get(name);
+      assert.ok(fixture, `fixture ${name}.hex is missing`);
+      return fixture;
+    },
+  };
 }
 
-let loaded: Map<string, Buffer> | undefined;
-
-export function frameFixture(name: string): Buffer {
-  loaded ??= loadFrameFixtures();
-  const frame = loaded.get(name);
-  assert.ok(frame, `fixture ${name}.hex is missing`);
-  return frame;
-}
+const frames = hexFixtureFolder(FIXTURE_DIRECTORY);
+export const loadFrameFixtures = frames.all;
+export const frameFixture = frames.get;
