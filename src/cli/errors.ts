@@ -1,3 +1,5 @@
+import { UserError } from '../user-error.js';
+
 /**
  * Exit codes are a contract (DESIGN.md): scripts branch on them.
  * 0 success; 1 the thing asked about is not so; 2 usage, environment or refusal;
@@ -12,7 +14,7 @@ export const ExitCode = {
   Internal: 70,
 } as const;
 
-/** Bad flags, bad addresses, a missing interface or privilege: one sentence, exit 2. */
-export class UsageError extends Error {
+/** Bad flags and refusals the command itself decides: one sentence, exit 2 (a UserError). */
+export class UsageError extends UserError {
   override readonly name = 'UsageError';
 }

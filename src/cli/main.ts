@@ -1,7 +1,7 @@
 import { CommanderError } from 'commander';
 import { buildProgram } from './program.js';
-import { ExitCode, UsageError } from './errors.js';
-import { LinkError } from '../link/link-error.js';
+import { ExitCode } from './errors.js';
+import { UserError } from '../user-error.js';
 
 /** The only place that ends the process; everything else returns or throws. */
 async function main(argv: string[]): Promise<number> {
@@ -19,7 +19,7 @@ function exitCodeFor(error: unknown): number {
     // --help and --version surface here too, with exit code 0; commander printed them.
     return error.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
   }
-  if (error instanceof UsageError || error instanceof LinkError) {
+  if (error instanceof UserError) {
     process.stderr.write(`vipkit: ${error.message}\n`);
     return ExitCode.Usage;
   }

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { AddressRangeError, formatAddress, parseAddressRange, rangeSize, type AddressRange } from '../pools/address-range.js';
+import { UserError } from '../user-error.js';
 
 /** The addresses one run probes; all of one family (ARP and NDP never mix in a run). */
 export interface TargetList {
@@ -10,7 +11,7 @@ export interface TargetList {
 }
 
 /** Thrown for a target the user wrote wrongly; the command turns it into exit 2. */
-export class TargetError extends Error {
+export class TargetError extends UserError {
   override readonly name = 'TargetError';
 }
 

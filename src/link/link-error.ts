@@ -1,3 +1,5 @@
+import { UserError } from '../user-error.js';
+
 /**
  * Why a link could not be opened or used. Each message is one sentence a user can act on;
  * the CLI prints it and exits 2 (environment error), never a stack trace.
@@ -9,7 +11,7 @@ export type LinkErrorReason =
   | 'open-failed'
   | 'send-failed';
 
-export class LinkError extends Error {
+export class LinkError extends UserError {
   override readonly name = 'LinkError';
 
   constructor(

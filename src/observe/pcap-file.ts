@@ -7,6 +7,7 @@
  * and ends the read; only a file that is neither format is an error.
  */
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { UserError } from '../user-error.js';
 
 /** LINKTYPE_ETHERNET (tcpdump.org link-layer header types). */
 export const LINKTYPE_ETHERNET = 1;
@@ -29,7 +30,7 @@ export interface CaptureReadStats {
 }
 
 /** The file is not a capture vipkit can read; the CLI turns it into exit 2. */
-export class CaptureFileError extends Error {
+export class CaptureFileError extends UserError {
   override readonly name = 'CaptureFileError';
 }
 

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { IPv4 } from 'ip-num';
 import { ipv6FromBytes, ipv6ToBytes } from '../wire/ip-address.js';
+import { UserError } from '../user-error.js';
 
 export type Family = 4 | 6;
 
@@ -14,7 +15,7 @@ export interface AddressRange {
 }
 
 /** Thrown for an address, CIDR or range written wrongly; the message says how to fix it. */
-export class AddressRangeError extends Error {
+export class AddressRangeError extends UserError {
   override readonly name = 'AddressRangeError';
 }
 

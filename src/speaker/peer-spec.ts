@@ -7,6 +7,7 @@
 import { InvalidArgumentError } from 'commander';
 import { isIP } from 'node:net';
 import { defaultRouterId, parseAddress, parseAsn, parseHoldTime, parsePort, parseRouterId } from '../cli/bgp-options.js';
+import { UserError } from '../user-error.js';
 
 export interface PeerSpec {
   address: string;
@@ -28,7 +29,7 @@ export interface PeerDefaults {
 }
 
 /** Thrown for a --peer the user wrote wrongly; the command turns it into exit 2. */
-export class PeerSpecError extends Error {
+export class PeerSpecError extends UserError {
   override readonly name = 'PeerSpecError';
 }
 

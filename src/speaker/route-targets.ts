@@ -6,6 +6,7 @@
  * anything is enumerated and no list of a million addresses is ever built here.
  */
 import { formatAddress, parseAddressRange, type Family } from '../pools/address-range.js';
+import { UserError } from '../user-error.js';
 
 /** Consecutive prefixes of one length: `count` blocks from `first` (the first address's block number). */
 export interface PrefixBlock {
@@ -16,7 +17,7 @@ export interface PrefixBlock {
   count: bigint;
 }
 
-export class RouteTargetError extends Error {
+export class RouteTargetError extends UserError {
   override readonly name = 'RouteTargetError';
 }
 
