@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { AddressRangeError, formatAddress, parseAddressRange, rangeSize, type AddressRange } from '../pools/address-range.js';
+import { formatAddress, parseAddressRange, rangeSize, type AddressRange } from '../pools/address-range.js';
 import { UserError } from '../user-error.js';
 
 /** The addresses one run probes; all of one family (ARP and NDP never mix in a run). */
@@ -44,13 +44,7 @@ export function parseTargets(specs: string[], limit = MAX_SWEEP_ADDRESSES): Targ
 
 /** An IPv4 subnet's network and broadcast addresses are never a host's (RFC 919; RFC 3021 for /31). */
 function sweepRange(spec: string): AddressRange {
-  let range: AddressRange;
-  try {
-    range = parseAddressRange(spec);
-  } catch (error) {
-    if (error instanceof AddressRangeError) throw new TargetError(error.message);
-    throw error;
-  }
+  const range = parseAddressRange(spec);
   const isHostSubnet = range.family === 4 && range.prefixLength !== undefined && range.prefixLength < 31;
   return isHostSubnet ? { ...range, first: range.first + 1n, last: range.last - 1n } : range;
 }

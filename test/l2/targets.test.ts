@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseTargets, TargetError } from '../../src/l2/targets.js';
+import { parseTargets } from '../../src/l2/targets.js';
+import { UserError } from '../../src/user-error.js';
 
 test('one plain address is a single target', () => {
   assert.deepEqual(parseTargets(['192.0.2.11']), { family: 4, addresses: ['192.0.2.11'], single: true });
@@ -34,6 +35,6 @@ test('mistakes are refused with a sentence that says how to fix them', () => {
     [['2001:db8::/100'], /hold 268435456 addresses; a sweep is limited to 65536/],
   ];
   for (const [specs, message] of refusals) {
-    assert.throws(() => parseTargets(specs), (error: unknown) => error instanceof TargetError && message.test(error.message), specs.join(' '));
+    assert.throws(() => parseTargets(specs), (error: unknown) => error instanceof UserError && message.test(error.message), specs.join(' '));
   }
 });

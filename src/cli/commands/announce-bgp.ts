@@ -10,10 +10,9 @@ import type { Progress, Ui } from '../ui.js';
 import { BgpAnnouncer, type AnnouncerPeer, type RoutePolicy } from '../../bgp/announcer.js';
 import { listenErrorSentence, listenOn } from '../../bgp/listener.js';
 import { defaultRoute, findInterface, interfaceForTarget, listInterfaces, sourceAddressFor, type InterfaceInfo } from '../../link/interfaces.js';
-import { AddressRangeError } from '../../pools/address-range.js';
-import { familiesOf, prefixesOf, routeBlocks, routeCount, RouteTargetError, type PrefixBlock } from '../../speaker/route-targets.js';
+import { familiesOf, prefixesOf, routeBlocks, routeCount, type PrefixBlock } from '../../speaker/route-targets.js';
 import { HealthCheck, type Health } from '../../speaker/health-check.js';
-import { parsePeerSpec, PeerSpecError, type PeerSpec } from '../../speaker/peer-spec.js';
+import { parsePeerSpec, type PeerSpec } from '../../speaker/peer-spec.js';
 import { sleep } from '../../time.js';
 import { ORIGINS, type Origin } from '../../wire/bgp/attributes.js';
 import { DecodeError } from '../../wire/decode-error.js';
@@ -152,28 +151,18 @@ function closeAll(servers: net.Server[]): void {
 
 function parseRoutes(specs: string[], options: BgpAnnounceOptions): PrefixBlock[] {
   if (specs.length === 0) throw new UsageError('announce needs the prefixes, ranges or addresses to announce, for example: vipkit announce --peer 192.0.2.1,asn=65002 --my-asn 64800 203.0.113.10');
-  try {
-    return routeBlocks(specs, { ipv4: options.aggregationLength, ipv6: options.aggregationLengthV6 }, options.maxRoutes);
-  } catch (error) {
-    if (error instanceof RouteTargetError || error instanceof AddressRangeError) throw new UsageError(error.message);
-    throw error;
-  }
+  return routeBlocks(specs, { ipv4: options.aggregationLength, ipv6: options.aggregationLengthV6 }, options.maxRoutes);
 }
 
 function peerSpec(text: string, options: BgpAnnounceOptions): PeerSpec {
-  try {
-    return parsePeerSpec(text, {
-      port: options.port,
-      holdTime: options.holdTime,
-      asn: options.peerAsn,
-      myAsn: options.myAsn,
-      routerId: options.routerId,
-      sourceAddress: options.sourceAddress,
-    });
-  } catch (error) {
-    if (error instanceof PeerSpecError) throw new UsageError(error.message);
-    throw error;
-  }
+  return parsePeerSpec(text, {
+    port: options.port,
+    holdTime: options.holdTime,
+    asn: options.peerAsn,
+    myAsn: options.myAsn,
+    routerId: options.routerId,
+    sourceAddress: options.sourceAddress,
+  });
 }
 
 function routePolicy(options: BgpAnnounceOptions, peers: PeerSpec[]): RoutePolicy {

@@ -7,7 +7,7 @@ import { openPcapLink } from '../../link/pcap-link.js';
 import { CONFLICT_PROBE_FILTER, probeForConflicts } from '../../l2/conflict-probe.js';
 import { L2Announcer } from '../../l2/l2-announcer.js';
 import { Responder } from '../../l2/responder.js';
-import { parseTargets, TargetError } from '../../l2/targets.js';
+import { parseTargets } from '../../l2/targets.js';
 import { busyPoll, sleep } from '../../time.js';
 import { announceBgp, type BgpAnnounceOptions } from './announce-bgp.js';
 
@@ -104,14 +104,9 @@ async function announceL2(specs: string[], options: AnnounceOptions, ui: Ui): Pr
 
 function parseAddresses(specs: string[]): string[] {
   if (specs.length === 0) throw new UsageError('announce --l2 needs the addresses to answer for, for example: vipkit announce --l2 -I eth0 192.0.2.100');
-  try {
-    const addresses = [...new Set(specs.flatMap((spec) => parseTargets([spec], MAX_L2_ADDRESSES).addresses))];
-    if (addresses.length > MAX_L2_ADDRESSES) throw new TargetError(`that is ${addresses.length} addresses; announce --l2 holds at most ${MAX_L2_ADDRESSES}.`);
-    return addresses;
-  } catch (error) {
-    if (error instanceof TargetError) throw new UsageError(error.message);
-    throw error;
-  }
+  const addresses = [...new Set(specs.flatMap((spec) => parseTargets([spec], MAX_L2_ADDRESSES).addresses))];
+  if (addresses.length > MAX_L2_ADDRESSES) throw new UsageError(`that is ${addresses.length} addresses; announce --l2 holds at most ${MAX_L2_ADDRESSES}.`);
+  return addresses;
 }
 
 /** An address this host already holds is answered by its kernel: two answers would be a duplicate of our own making. */

@@ -9,7 +9,7 @@ import { loadEthers } from '../../l2/ethers.js';
 import { gratuitousArp, unsolicitedAdvertisement } from '../../l2/gratuitous.js';
 import { Prober, type Reply } from '../../l2/prober.js';
 import { sweep } from '../../l2/sweep.js';
-import { parseTargets, TargetError, type TargetList } from '../../l2/targets.js';
+import { parseTargets, type TargetList } from '../../l2/targets.js';
 import type { VlanTag } from '../../wire/ethernet.js';
 import { sleep } from '../../time.js';
 
@@ -27,7 +27,7 @@ interface ArpingOptions {
   unicast?: boolean;
   json?: boolean;
   vlan?: number;
-  ethers: string;
+  ethers?: string;
   failOnDuplicate?: boolean;
   rate: number;
   retry: number;
@@ -69,23 +69,12 @@ export async function run(specs: string[], rawOptions: Record<string, unknown>, 
 
 function makePlan(specs: string[], options: ArpingOptions): Plan {
   if (specs.length === 0) throw new UsageError(`arping needs a target: an address, a CIDR or a range; ${USAGE_EXAMPLES}.`);
-  let targets: TargetList;
-  try {
-    targets = parseTargets(specs);
-  } catch (error) {
-    if (error instanceof TargetError) throw new UsageError(error.message);
-    throw error;
-  }
+  const targets = parseTargets(specs);
   if ((options.unsolicited || options.reply || options.dad) && !targets.single) {
     throw new UsageError('-D, -U and -A take one address, not a range.');
   }
   if (options.dad && (options.unsolicited || options.reply)) throw new UsageError('-D cannot be combined with -U or -A.');
-  let names: Map<string, string>;
-  try {
-    names = loadEthers(options.ethers, options.ethers !== '/etc/ethers');
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const names = loadEthers(options.ethers);
   const iface = interfaceFor(targets.addresses[0]!, options.interface);
   const vlan = options.vlan === undefined ? undefined : { id: options.vlan, priority: 0, dropEligible: false };
   return { targets, iface, vlan, names, sourceIp: chooseSource(targets, iface, options) };

@@ -10,10 +10,10 @@ import { Prober } from '../../l2/prober.js';
 import { parseTargets } from '../../l2/targets.js';
 import type { AddressEvent, AddressHistory } from '../../observe/address-watch.js';
 import { BGP_PORT, BgpWatch, type BgpEvent } from '../../observe/bgp-watch.js';
-import { CaptureFileError, LINKTYPE_ETHERNET, PcapWriter, readCapture, type CaptureReadStats } from '../../observe/pcap-file.js';
+import { LINKTYPE_ETHERNET, PcapWriter, readCapture, type CaptureReadStats } from '../../observe/pcap-file.js';
 import { WatchEngine, type WatchFrame } from '../../observe/watch-engine.js';
 import { WatchTargets } from '../../observe/watch-targets.js';
-import { AddressRangeError, familyOf } from '../../pools/address-range.js';
+import { familyOf } from '../../pools/address-range.js';
 import { sleep } from '../../time.js';
 
 interface WatchOptions {
@@ -25,7 +25,7 @@ interface WatchOptions {
   dupWindow: number;
   silence: number;
   vlan?: number;
-  ethers: string;
+  ethers?: string;
   bgp?: boolean;
   json?: boolean;
 }
@@ -47,18 +47,15 @@ const PROBE_BURST = 50;
 const CAPTURE_BUFFER_SIZE = 64 * 1024 * 1024;
 /** Frames analysed between two looks at the kernel's ring. */
 const FRAME_BATCH = 32;
+/** About a second at 1M frames/s: memory stays bounded when analysis (e.g. --bgp) cannot keep up. */
+const MAX_QUEUED_FRAMES = 1_000_000;
 
 const NS_PER_MS = 1_000_000n;
 
 export async function run(specs: string[], rawOptions: Record<string, unknown>, ui: Ui): Promise<number> {
   const options = rawOptions as unknown as WatchOptions;
   const targets = parseWatchTargets(specs);
-  let names: Map<string, string>;
-  try {
-    names = loadEthers(options.ethers, options.ethers !== '/etc/ethers');
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const names = loadEthers(options.ethers);
   if (options.read !== undefined) {
     if (options.interface !== undefined) throw new UsageError('-r reads a capture file: it takes no -I.');
     if (options.probe !== undefined) throw new UsageError('--probe sends on the live wire; it cannot be used with -r.');
@@ -72,12 +69,7 @@ export async function run(specs: string[], rawOptions: Record<string, unknown>, 
 
 function parseWatchTargets(specs: string[]): WatchTargets | undefined {
   if (specs.length === 0) return undefined;
-  try {
-    return new WatchTargets(specs);
-  } catch (error) {
-    if (error instanceof AddressRangeError) throw new UsageError(error.message);
-    throw error;
-  }
+  return new WatchTargets(specs);
 }
 
 function engineFor(targets: WatchTargets | undefined, options: WatchOptions, ownMacs?: Set<string>): WatchEngine<BgpEvent> {
@@ -92,13 +84,7 @@ function engineFor(targets: WatchTargets | undefined, options: WatchOptions, own
 }
 
 function openWriter(path: string | undefined): PcapWriter | undefined {
-  if (path === undefined) return undefined;
-  try {
-    return new PcapWriter(path);
-  } catch (error) {
-    if (error instanceof CaptureFileError) throw new UsageError(error.message);
-    throw error;
-  }
+  return path === undefined ? undefined : new PcapWriter(path);
 }
 
 async function readFile(path: string, targets: WatchTargets | undefined, options: WatchOptions, output: WatchOutput): Promise<number> {
@@ -115,9 +101,6 @@ async function readFile(path: string, targets: WatchTargets | undefined, options
       writer?.write(record.data, record.timestampNs);
       output.events(engine.observe({ data: record.data, at: record.timestampNs, interfaceName: record.interfaceName }));
     }
-  } catch (error) {
-    if (error instanceof CaptureFileError) throw new UsageError(error.message);
-    throw error;
   } finally {
     writer?.close();
   }
@@ -129,6 +112,7 @@ async function readFile(path: string, targets: WatchTargets | undefined, options
 
 async function watchLive(interfaces: InterfaceInfo[], targets: WatchTargets | undefined, options: WatchOptions, output: WatchOutput): Promise<number> {
   const filter = captureFilter(options.vlan, options.bgp);
+  const probes = options.probe === undefined ? [] : planProbes(interfaces, targets!);
   const links: Link[] = [];
   const stop = new AbortController();
   const interrupt = () => stop.abort();
@@ -145,10 +129,13 @@ async function watchLive(interfaces: InterfaceInfo[], targets: WatchTargets | un
     for (const iface of interfaces) links.push(await openPcapLink({ interfaceName: iface.name, filter, bufferSize: CAPTURE_BUFFER_SIZE, snapshotLength }));
     writer = openWriter(options.write);
     const engine = engineFor(targets, options, new Set(links.map((link) => link.mac)));
-    const queue = new FrameQueue((frame) => {
-      writer?.write(frame.data, frame.at);
-      output.events(engine.observe(frame));
-    });
+    const queue = new FrameQueue(
+      (frame) => {
+        writer?.write(frame.data, frame.at);
+        output.events(engine.observe(frame));
+      },
+      () => output.ui.warn(`analysis is ${MAX_QUEUED_FRAMES} frames behind the capture; frames are being dropped (counted in the summary).`),
+    );
     for (const link of links) {
       link.onFrame((frame) => queue.push({ data: frame.data, at: frame.receivedAt + epochOffset, interfaceName: link.interfaceName }));
     }
@@ -159,11 +146,11 @@ async function watchLive(interfaces: InterfaceInfo[], targets: WatchTargets | un
     }, TICK_MS);
     output.ui.note(`Watching ${interfaces.map((iface) => iface.name).join(', ')}${targets ? ` for ${targets.specs.join(', ')}` : ''}; Ctrl-C stops.`);
     const watching = sleep(options.for === undefined ? Infinity : options.for * 1000, stop.signal).then(() => stop.abort());
-    if (options.probe !== undefined) await probeTargets(probersFor(links, interfaces, targets!, options), options.probe, stop.signal);
+    if (options.probe !== undefined) await probeTargets(probersFor(links, probes, options), options.probe, stop.signal);
     await watching;
     queue.flush();
     output.events(engine.finish(now()));
-    output.summary(engine, {});
+    output.summary(engine, { dropped: queue.dropped });
     return ExitCode.Ok;
   } finally {
     clearInterval(ticker);
@@ -185,10 +172,19 @@ class FrameQueue {
   private frames: WatchFrame[] = [];
   private head = 0;
   private scheduled = false;
+  /** Frames refused because analysis fell this far behind; reported, never a crash. */
+  dropped = 0;
 
-  constructor(private readonly analyse: (frame: WatchFrame) => void) {}
+  constructor(
+    private readonly analyse: (frame: WatchFrame) => void,
+    private readonly onFirstDrop: () => void,
+  ) {}
 
   push(frame: WatchFrame): void {
+    if (this.frames.length - this.head >= MAX_QUEUED_FRAMES) {
+      if (this.dropped++ === 0) this.onFirstDrop();
+      return;
+    }
     this.frames.push(frame);
     if (!this.scheduled) {
       this.scheduled = true;
@@ -220,28 +216,40 @@ function captureFilter(vlan: number | undefined, bgp: boolean | undefined): stri
   return vlan === undefined ? `(${protocols}) or (vlan and (${protocols}))` : `vlan ${vlan} and (${protocols})`;
 }
 
+/** What one interface probes for one family, and from which of its addresses. */
+interface ProbeTargets {
+  interfaceIndex: number;
+  family: 4 | 6;
+  sourceIp: string;
+  addresses: string[];
+}
+
 interface ProbePlan {
   prober: Prober;
   addresses: string[];
 }
 
-/** One prober per interface and family, asking from our address in the targets' subnet. */
-function probersFor(links: Link[], interfaces: InterfaceInfo[], targets: WatchTargets, options: WatchOptions): ProbePlan[] {
-  const plans: ProbePlan[] = [];
-  const vlan = options.vlan === undefined ? undefined : { id: options.vlan, priority: 0, dropEligible: false };
+/** Checked before any capture opens, so a target or interface that cannot be probed is refused first. */
+function planProbes(interfaces: InterfaceInfo[], targets: WatchTargets): ProbeTargets[] {
+  const planned: ProbeTargets[] = [];
   for (const family of [4, 6] as const) {
     const specs = targets.specs.filter((spec) => familyOf(spec.split(/[/-]/)[0]!) === family);
     if (specs.length === 0) continue;
     const { addresses } = parseTargets(specs);
-    links.forEach((link, index) => {
-      const sourceIp = sourceAddressFor(interfaces[index]!, addresses[0]!);
+    interfaces.forEach((iface, interfaceIndex) => {
+      const sourceIp = sourceAddressFor(iface, addresses[0]!);
       if (sourceIp === undefined) {
-        throw new UsageError(`--probe needs an IPv${family} address on ${link.interfaceName} to ask from; ${link.interfaceName} has none in a subnet holding ${addresses[0]}.`);
+        throw new UsageError(`--probe needs an IPv${family} address on ${iface.name} to ask from; ${iface.name} has none in a subnet holding ${addresses[0]}.`);
       }
-      plans.push({ prober: new Prober({ link, family, sourceIp, vlan }), addresses });
+      planned.push({ interfaceIndex, family, sourceIp, addresses });
     });
   }
-  return plans;
+  return planned;
+}
+
+function probersFor(links: Link[], planned: ProbeTargets[], options: WatchOptions): ProbePlan[] {
+  const vlan = options.vlan === undefined ? undefined : { id: options.vlan, priority: 0, dropEligible: false };
+  return planned.map(({ interfaceIndex, family, sourceIp, addresses }) => ({ prober: new Prober({ link: links[interfaceIndex]!, family, sourceIp, vlan }), addresses }));
 }
 
 /** Every target once per interval, paced to at most MAX_PROBE_RATE probes a second. */
