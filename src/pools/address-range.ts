@@ -75,9 +75,22 @@ export function addressValue(address: string): bigint {
   return (bytes.readBigUInt64BE(0) << 64n) | bytes.readBigUInt64BE(8);
 }
 
+/** Undefined for text that is not one address vipkit can use, an IPv6 address with a zone included. */
 export function familyOf(address: string): Family | undefined {
   const family = isIP(address);
-  return family === 0 ? undefined : family === 4 ? 4 : 6;
+  if (family === 0 || address.includes('%')) return undefined;
+  return family === 4 ? 4 : 6;
+}
+
+/**
+ * Why text cannot be a pool, peer, node or service address, as the end of a sentence, or
+ * undefined when it can. node's isIP accepts a zone (fe80::1%eth0), which names a link
+ * of one host and has no meaning in a cluster's config.
+ */
+export function addressRefusal(address: string): string | undefined {
+  if (familyOf(address) !== undefined) return undefined;
+  if (isIP(address) === 6) return `has an IPv6 zone (${address.slice(address.indexOf('%'))}); zones are not allowed in pool, peer, node or service addresses, so write it without one`;
+  return 'is not an IP address';
 }
 
 /** Reused by every IPv6 address formatted: ipv6FromBytes keeps nothing of it. */

@@ -1,4 +1,4 @@
-import { addressValue, familyOf, formatAddress, isBuggyAddress, type AddressRange, type Family } from './address-range.js';
+import { addressRefusal, addressValue, familyOf, formatAddress, isBuggyAddress, type AddressRange, type Family } from './address-range.js';
 import { AddressTable } from './address-table.js';
 import { selectorMatches } from './crds.js';
 import { IntervalSet } from './interval-set.js';
@@ -199,7 +199,7 @@ export class Allocator {
     const wanted: (Address & { index: PoolIndex })[] = [];
     for (const ip of ips) {
       const family = familyOf(ip);
-      if (family === undefined) return `${why} address "${ip}" is not an IP address.`;
+      if (family === undefined) return `${why} address "${ip}" ${addressRefusal(ip)}.`;
       const value = addressValue(ip);
       const index = this.pools.find((candidate) => inRanges(candidate.ranges[family], value));
       if (!index) return `${why} ${ip} is not in any pool.`;

@@ -1,5 +1,4 @@
-import { isIP } from 'node:net';
-import { AddressRangeError, parseAddressRange } from './address-range.js';
+import { addressRefusal, AddressRangeError, parseAddressRange } from './address-range.js';
 import { PROTOCOLS, type LabelSelector, type Location, type PoolRange, type Problem, type Protocol } from './model.js';
 import { suggestion } from './suggest.js';
 import { expectMap, FieldReader, type YamlNode } from './yaml-source.js';
@@ -23,8 +22,9 @@ export function readProtocol(text: string, at: Location, problems: Problem[]): P
 }
 
 export function readAddress(text: string, what: string, at: Location, problems: Problem[]): string | undefined {
-  if (isIP(text) !== 0) return text;
-  problems.push({ severity: 'error', at, message: `${what} "${text}" is not an IP address.` });
+  const refusal = addressRefusal(text);
+  if (refusal === undefined) return text;
+  problems.push({ severity: 'error', at, message: `${what} "${text}" ${refusal}.` });
   return undefined;
 }
 

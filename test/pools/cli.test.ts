@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { commands } from '../../src/cli/command-table.js';
 import { runVipkit } from '../cli/run-vipkit.js';
@@ -63,4 +65,24 @@ test('the man page documents every subcommand in the table', () => {
   const page = readFileSync(new URL('man/vipkit-pools.1', REPO), 'utf8');
   const pools = commands.find((command) => command.name === 'pools')!;
   for (const { name } of pools.subcommands!) assert.match(page, new RegExp(`\\.B ${name}\\b`), name);
+});
+
+test('an IPv6 zone in a node, peer or service address is a located problem, never an internal error', () => {
+  const node = runVipkit(['pools', 'check', '--pool', 'a=192.0.2.0/28', '--node', 'fe80::1%eth0']);
+  assert.equal(node.code, 1);
+  assert.match(node.stdout, /--node #1, column 1: error: node address "fe80::1%eth0" has an IPv6 zone \(%eth0\); zones are not allowed in pool, peer, node or service addresses/);
+  const peer = runVipkit(['pools', 'check', '--pool', 'a=192.0.2.0/28', '--peer', 'fe80::1%eth0,asn=65002,my-asn=64800']);
+  assert.equal(peer.code, 1);
+  assert.match(peer.stdout, /--peer #1, column 1: error: peer address "fe80::1%eth0" has an IPv6 zone/);
+  const scratch = mkdtempSync(join(tmpdir(), 'vipkit-pools-'));
+  try {
+    const services = join(scratch, 'services.yaml');
+    writeFileSync(services, 'apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\nspec: {type: LoadBalancer, loadBalancerIP: "fe80::1%eth0"}\n');
+    const allocated = runVipkit(['pools', 'allocate', '--json', '--services', services, '--pool', 'a=2001:db8::/120']);
+    assert.equal(allocated.code, 1);
+    const [allocation] = events(allocated.stdout).filter((event) => event['event'] === 'allocation');
+    assert.equal(allocation!['error'], 'requested address "fe80::1%eth0" has an IPv6 zone (%eth0); zones are not allowed in pool, peer, node or service addresses, so write it without one.');
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
 });

@@ -8,7 +8,7 @@ import { formatLocation, poolSize, type PoolsConfig, type Problem } from '../../
 import { readServices, type ServiceClaim } from '../../pools/services.js';
 import { loadPoolsSource, type SourceFile } from '../../pools/source.js';
 import { suggestion } from '../../pools/suggest.js';
-import { kubernetesName } from '../../pools/value-parsers.js';
+import { kubernetesName, readAddress } from '../../pools/value-parsers.js';
 
 interface PoolsOptions {
   pool?: string[];
@@ -64,7 +64,8 @@ function load(paths: string[], options: PoolsOptions): Loaded {
   const source = loadPoolsSource(files, { pools: options.pool ?? [], peers: options.peer ?? [], defaults: { asn: options.peerAsn, myAsn: options.myAsn } });
   const problems = [...source.problems];
   const services = (options.services ?? []).flatMap((path) => readServices(readInput(path), path, problems));
-  problems.push(...checkConfig(source.config, { nodeAddresses: options.node ?? [], services }));
+  const nodeAddresses = (options.node ?? []).flatMap((text, index) => readAddress(text, 'node address', { source: `--node #${index + 1}`, column: 1 }, problems) ?? []);
+  problems.push(...checkConfig(source.config, { nodeAddresses, services }));
   return { config: source.config, services, problems: sortProblems(problems) };
 }
 
