@@ -7,15 +7,24 @@ const MAX_TIMEOUT_MS = 2 ** 31 - 1;
  */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    if (signal?.aborted || ms <= 0) return resolve();
-    // setTimeout treats anything beyond 2^31-1 ms (Infinity included) as 1 ms.
-    const timer = Number.isFinite(ms) ? setTimeout(done, Math.min(ms, MAX_TIMEOUT_MS)) : undefined;
+    if (signal?.aborted) return resolve();
+    // Even a zero wait yields to the event loop: a loop of sleeps must let signals and frames in.
+    if (ms <= 0) return void setImmediate(resolve);
+    const deadline = performance.now() + ms;
+    let timer: NodeJS.Timeout | undefined;
+    // setTimeout treats anything beyond 2^31-1 ms as 1 ms: long waits go in steps.
+    const arm = () => {
+      const left = deadline - performance.now();
+      if (left <= 0) return done();
+      timer = Number.isFinite(left) ? setTimeout(arm, Math.min(left, MAX_TIMEOUT_MS)) : undefined;
+    };
     function done() {
       clearTimeout(timer);
       signal?.removeEventListener('abort', done);
       resolve();
     }
     signal?.addEventListener('abort', done, { once: true });
+    arm();
   });
 }
 

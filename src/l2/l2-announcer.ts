@@ -7,6 +7,8 @@ import { Responder, type Answered } from './responder.js';
 export interface L2AnnouncerEvents {
   answered?(answered: Answered): void;
   gratuitous?(ip: string): void;
+  /** Sending failed (the interface went away, say): the announcer has stopped. */
+  failed?(error: unknown): void;
 }
 
 export interface GratuitousSchedule {
@@ -35,7 +37,10 @@ export class L2Announcer {
   private readonly responder: Responder;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly refresh?: NodeJS.Timeout;
-  private pending: string[] = [];
+  /** Addresses waiting for a gratuitous frame, each once, in order. */
+  private readonly pending = new Set<string>();
+  private tokens: number;
+  private lastDrain = performance.now();
   private drainer?: NodeJS.Timeout;
   private readonly stopListening: () => void;
 
@@ -48,11 +53,10 @@ export class L2Announcer {
   ) {
     Responder.warmUp();
     this.responder = new Responder(link.mac);
+    this.tokens = this.burstSize;
     this.stopListening = link.onFrame((frame) => {
       const handling = this.responder.answer(frame);
-      if (!('reply' in handling)) return;
-      link.send(handling.reply);
-      this.events.answered?.(handling.answered);
+      if ('reply' in handling && this.send(handling.reply)) this.events.answered?.(handling.answered);
     });
     if (schedule.refreshMs !== undefined) {
       this.refresh = setInterval(() => this.enqueue([...this.current]), schedule.refreshMs);
@@ -72,7 +76,7 @@ export class L2Announcer {
     clearInterval(this.refresh);
     clearInterval(this.drainer);
     this.drainer = undefined;
-    this.pending = [];
+    this.pending.clear();
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     this.set([]);
@@ -90,18 +94,29 @@ export class L2Announcer {
   }
 
   private enqueue(addresses: string[]): void {
-    this.pending.push(...addresses);
+    for (const ip of addresses) this.pending.add(ip);
     this.drain();
-    if (this.pending.length > 0) this.drainer ??= setInterval(() => this.drain(), DRAIN_TICK_MS);
+    if (this.pending.size > 0) this.drainer ??= setInterval(() => this.drain(), DRAIN_TICK_MS);
+  }
+
+  /** A token bucket: the rate over time, and never more saved up than one tick's worth. */
+  private get burstSize(): number {
+    return Math.max(1, (this.schedule.ratePerSecond * DRAIN_TICK_MS) / 1000);
   }
 
   /** Sends what the rate allows now; what is no longer ours by the time it is due is dropped. */
   private drain(): void {
-    const allowance = Math.max(1, Math.floor((this.schedule.ratePerSecond * DRAIN_TICK_MS) / 1000));
-    for (const ip of this.pending.splice(0, allowance)) {
-      if (this.current.has(ip)) this.announce(ip);
+    const now = performance.now();
+    this.tokens = Math.min(this.burstSize, this.tokens + ((now - this.lastDrain) * this.schedule.ratePerSecond) / 1000);
+    this.lastDrain = now;
+    for (const ip of this.pending) {
+      if (this.tokens < 1) break;
+      this.pending.delete(ip);
+      if (!this.current.has(ip)) continue;
+      this.tokens -= 1;
+      this.announce(ip);
     }
-    if (this.pending.length === 0) {
+    if (this.pending.size === 0) {
       clearInterval(this.drainer);
       this.drainer = undefined;
     }
@@ -109,7 +124,18 @@ export class L2Announcer {
 
   private announce(ip: string): void {
     const frame = isIP(ip) === 4 ? gratuitousArp(this.link.mac, ip, 'request', this.vlan) : unsolicitedAdvertisement(this.link.mac, ip, this.vlan);
-    this.link.send(frame);
-    this.events.gratuitous?.(ip);
+    if (this.send(frame)) this.events.gratuitous?.(ip);
+  }
+
+  /** Sends run from frame and timer callbacks: a failure is reported, never thrown into the event loop. */
+  private send(frame: Buffer): boolean {
+    try {
+      this.link.send(frame);
+      return true;
+    } catch (error) {
+      this.stop();
+      this.events.failed?.(error);
+      return false;
+    }
   }
 }

@@ -62,6 +62,7 @@ async function announceL2(specs: string[], options: AnnounceOptions, ui: Ui): Pr
     let gratuitous = 0;
     const status = ui.progress(`announcing ${addresses.length} address(es) on ${iface.name}`);
     const showStatus = () => status.update(`announcing ${addresses.length} address(es) on ${iface.name}: ${answered} requests answered, ${gratuitous} gratuitous sent`);
+    let failure: unknown;
     const schedule = {
       count: options.garpCount,
       intervalMs: options.garpInterval * 1000,
@@ -82,6 +83,10 @@ async function announceL2(specs: string[], options: AnnounceOptions, ui: Ui): Pr
           if (ui.json) ui.emit('gratuitous', { interface: iface.name, ip, mac: link.mac });
           showStatus();
         },
+        failed(error) {
+          failure = error;
+          stop.abort();
+        },
       },
       vlan,
     );
@@ -92,6 +97,8 @@ async function announceL2(specs: string[], options: AnnounceOptions, ui: Ui): Pr
     await sleep(options.for === undefined ? Infinity : options.for * 1000, stop.signal);
     announcer.stop();
     status.stop();
+    // A send failure (e.g. the interface went away) ends the run with its one sentence.
+    if (failure !== undefined) throw failure;
     if (ui.json) ui.emit('summary', { interface: iface.name, addresses, answered, gratuitous });
     else ui.line(`Stopped announcing ${describe(addresses)} on ${iface.name}: ${answered} requests answered, ${gratuitous} gratuitous sent.`);
     return ExitCode.Ok;
