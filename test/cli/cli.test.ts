@@ -118,6 +118,7 @@ labTest('usage errors exit 2 with one sentence and no stack trace', async () => 
     { args: ['arping', '--vlan', '4095', '192.0.2.1'], says: /VLAN id/ },
     { args: ['arping', '-I', 'no-such-if0', '192.0.2.1'], says: /no interface named no-such-if0; interfaces here: lo, eth0/ },
     { args: ['arping', '203.0.113.77'], says: /no interface here has a subnet holding 203\.0\.113\.77/ },
+    { args: ['arping', '-I', 'eth0', '-s', 'fe80::1%eth0', '2001:db8:2::11'], says: /-s fe80::1%eth0 is not an IPv6 address like the target/ },
     { args: ['arping', '-I', 'eth0', '203.0.113.77'], says: /eth0 has no IPv4 address in a subnet holding 203\.0\.113\.77; give the source address with -s/ },
     { args: ['arping', '-D', '192.0.2.0/30'], says: /one address/ },
     { args: ['arping', '--ethers', '/nonexistent/ethers', '192.0.2.1'], says: /cannot read the ethers file/ },

@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { familyOf } from '../../pools/address-range.js';
 import { ExitCode, UsageError } from '../errors.js';
 import type { Ui } from '../ui.js';
 import { sourceAddressFor, type InterfaceInfo } from '../../link/interfaces.js';
@@ -85,7 +85,7 @@ function chooseSource(targets: TargetList, iface: InterfaceInfo, options: Arping
   if (options.dad) return undefined;
   if (options.unsolicited || options.reply) return target;
   if (options.source !== undefined) {
-    if (isIP(options.source) !== targets.family) throw new UsageError(`-s ${options.source} is not an IPv${targets.family} address like the target.`);
+    if (familyOf(options.source) !== targets.family) throw new UsageError(`-s ${options.source} is not an IPv${targets.family} address like the target (without a %zone).`);
     return options.source;
   }
   const source = sourceAddressFor(iface, target);
