@@ -20,6 +20,7 @@ export function checkConfig(config: PoolsConfig, context: CheckContext): Problem
   checkOverlaps(config.pools, problems);
   for (const pool of config.pools) checkPool(pool, config, problems);
   for (const peer of config.peers) checkPeer(peer, problems);
+  checkCommunityAliases(config, problems);
   checkReservedAddresses(config, context.nodeAddresses, problems);
   checkServicePools(config, context.services, problems);
   return problems;
@@ -92,6 +93,9 @@ function checkPool(pool: Pool, config: PoolsConfig, problems: Problem[]): void {
       });
     }
   }
+}
+
+function checkCommunityAliases(config: PoolsConfig, problems: Problem[]): void {
   for (const [name, alias] of config.communityAliases) {
     if (!isCommunityValue(alias.value)) {
       problems.push({ severity: 'error', at: alias.at, message: `community "${name}" has the value "${alias.value}", which is not like 65002:100 or large:65002:7:8.` });

@@ -93,6 +93,14 @@ test('aggregation shorter than a pool prefix, and unknown communities', () => {
   ]);
 });
 
+test('a community alias with a bad value is reported once, with two pools or none', () => {
+  const aliases = 'bgp-communities:\n  broken: 65535-65282\n';
+  const broken = 'error in.yaml:2:3 community "broken" has the value "65535-65282", which is not like 65002:100 or large:65002:7:8.';
+  const twoPools = 'address-pools:\n- {name: a, protocol: layer2, addresses: [10.0.0.64/28]}\n- {name: b, protocol: layer2, addresses: [10.0.0.80/28]}\n';
+  assert.deepEqual(problemsIn(aliases + twoPools), [broken]);
+  assert.deepEqual(problemsIn(aliases), [broken]);
+});
+
 test('YAML syntax errors point at the line, also inside a ConfigMap', () => {
   assert.deepEqual(problemsIn('address-pools:\n- name: p\n  addresses: [10.0.0.1\n'), [
     'error in.yaml:4:1 YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ].',
