@@ -11,20 +11,22 @@ import { formatDuration } from './value-parsers.js';
 export type Target = 'crds' | 'flags' | 'legacy';
 export const TARGETS: readonly Target[] = ['crds', 'flags', 'legacy'];
 
-export type Converted = { text: string; objects: unknown[] } | { reason: string };
+/** The text and its objects, with warnings for what changed on the way (a pool renamed); or why it cannot be written. */
+export type Converted = { text: string; objects: unknown[]; warnings: string[] } | { reason: string };
 
 export function convert(config: PoolsConfig, target: Target): Converted {
   switch (target) {
     case 'crds': {
-      const resources = toCrds(config);
-      return { text: resources.map((resource) => stringify(resource)).join('---\n'), objects: resources };
+      const crds = toCrds(config);
+      if ('reason' in crds) return crds;
+      return { text: crds.resources.map((resource) => stringify(resource)).join('---\n'), objects: crds.resources, warnings: crds.warnings };
     }
     case 'flags': {
       const flags = toFlags(config);
       if ('reason' in flags) return flags;
       const lines: string[] = [];
       for (let i = 0; i < flags.args.length; i += 2) lines.push(`${flags.args[i]} ${flags.args[i + 1]}`);
-      return { text: lines.join('\n') + '\n', objects: [{ args: flags.args }] };
+      return { text: lines.join('\n') + '\n', objects: [{ args: flags.args }], warnings: [] };
     }
     case 'legacy':
       return toLegacy(config);
@@ -75,5 +77,5 @@ function toLegacy(config: PoolsConfig): Converted {
     }),
   });
   const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: 'metallb-system', name: 'config' }, data: { config: stringify(document) } };
-  return { text: stringify(configMap), objects: [configMap] };
+  return { text: stringify(configMap), objects: [configMap], warnings: [] };
 }

@@ -249,9 +249,22 @@ export interface Resource {
 /**
  * The config as CRDs, in configmaptocrs' order and names: peers (peer1...), pools, BGP
  * advertisements (bgpadvertisement1...), L2 advertisements (l2advertisement1...), one
- * Community holding every alias. Names become valid Kubernetes names.
+ * Community holding every alias. Names become valid Kubernetes names, each renamed pool
+ * with a warning; refused when a pool's name has nothing left, or two pools' names become one.
  */
-export function toCrds(config: PoolsConfig): Resource[] {
+export function toCrds(config: PoolsConfig): { resources: Resource[]; warnings: string[] } | { reason: string } {
+  const poolNames = new Map<Pool, string>();
+  const owners = new Map<string, Pool>();
+  const warnings: string[] = [];
+  for (const pool of config.pools) {
+    const name = kubernetesName(pool.name);
+    if (name === '') return { reason: `pool "${pool.name}" has no letter to start a Kubernetes name with, so it cannot name an IPAddressPool; rename it.` };
+    const owner = owners.get(name);
+    if (owner) return { reason: `pools "${owner.name}" and "${pool.name}" would both be the IPAddressPool "${name}"; rename one of them.` };
+    owners.set(name, pool);
+    poolNames.set(pool, name);
+    if (name !== pool.name) warnings.push(`pool "${pool.name}" is named "${name}" in the CRDs, a valid Kubernetes name; update annotations that name it.`);
+  }
   const resource = (apiVersion: string, kind: string, name: string, spec: Record<string, unknown>): Resource => ({
     apiVersion,
     kind,
@@ -276,7 +289,7 @@ export function toCrds(config: PoolsConfig): Resource[] {
   );
   for (const pool of config.pools) {
     resources.push(
-      resource('metallb.io/v1beta1', 'IPAddressPool', kubernetesName(pool.name), {
+      resource('metallb.io/v1beta1', 'IPAddressPool', poolNames.get(pool)!, {
         addresses: pool.ranges.map((range) => range.text),
         autoAssign: pool.autoAssign ? undefined : false,
         avoidBuggyIPs: pool.avoidBuggyIPs || undefined,
@@ -292,18 +305,18 @@ export function toCrds(config: PoolsConfig): Resource[] {
         aggregationLengthV6: advertisement.aggregationLengthV6,
         localPref: advertisement.localPref,
         communities: advertisement.communities.length > 0 ? advertisement.communities : undefined,
-        ipAddressPools: [kubernetesName(pool.name)],
+        ipAddressPools: [poolNames.get(pool)!],
       }),
     ),
   );
   config.pools
     .filter((pool) => pool.protocols.includes('layer2'))
-    .forEach((pool, index) => resources.push(resource('metallb.io/v1beta1', 'L2Advertisement', `l2advertisement${index + 1}`, { ipAddressPools: [kubernetesName(pool.name)] })));
+    .forEach((pool, index) => resources.push(resource('metallb.io/v1beta1', 'L2Advertisement', `l2advertisement${index + 1}`, { ipAddressPools: [poolNames.get(pool)!] })));
   if (config.communityAliases.size > 0) {
     const communities = [...config.communityAliases].map(([name, { value }]) => ({ name, value }));
     resources.push(resource('metallb.io/v1beta1', 'Community', 'communities', { communities }));
   }
-  return resources;
+  return { resources, warnings };
 }
 
 function allocationSpec(allocation: ServiceAllocation): Record<string, unknown> {

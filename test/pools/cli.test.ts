@@ -61,6 +61,17 @@ test('convert --to flags prints the flags run reads', () => {
   assert.equal(runVipkit(['pools', 'convert', SHARED_VALUES]).code, 2, '--to is required');
 });
 
+test('convert --to crds refuses clashing Kubernetes names with exit 1, and warns of a rename', () => {
+  const clashing = runVipkit(['pools', 'convert', '--to', 'crds', '--pool', 'Prod=192.0.2.0/28', '--pool', 'prod=192.0.2.16/28']);
+  assert.equal(clashing.code, 1);
+  assert.equal(clashing.stdout, '');
+  assert.match(clashing.stderr, /cannot convert to crds: pools "Prod" and "prod" would both be the IPAddressPool "prod"; rename one of them\./);
+  const renamed = runVipkit(['pools', 'convert', '--to', 'crds', '--pool', 'Prod=192.0.2.0/28']);
+  assert.equal(renamed.code, 0);
+  assert.match(renamed.stderr, /warning: pool "Prod" is named "prod" in the CRDs/);
+  assert.match(renamed.stdout, /name: prod\n/);
+});
+
 test('the man page documents every subcommand in the table', () => {
   const page = readFileSync(new URL('man/vipkit-pools.1', REPO), 'utf8');
   const pools = commands.find((command) => command.name === 'pools')!;

@@ -53,3 +53,13 @@ test('what a format cannot hold is refused with the reason', () => {
   const unadvertised = loadText('apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: p}\nspec: {addresses: [192.0.2.0/28]}\n').config;
   assert.deepEqual(convert(unadvertised, 'legacy'), { reason: 'pool p is advertised by no protocol; a legacy pool has exactly one protocol.' });
 });
+
+test('CRDs are refused when two pools would share a Kubernetes name or a name comes out empty; renames are warned of', () => {
+  const clashing = loadText('', { pools: ['Prod=192.0.2.0/28', 'prod=192.0.2.16/28'] }).config;
+  assert.deepEqual(convert(clashing, 'crds'), { reason: 'pools "Prod" and "prod" would both be the IPAddressPool "prod"; rename one of them.' });
+  const numbered = loadText('', { pools: ['123=192.0.2.0/28'] }).config;
+  assert.deepEqual(convert(numbered, 'crds'), { reason: 'pool "123" has no letter to start a Kubernetes name with, so it cannot name an IPAddressPool; rename it.' });
+  const renamed = convert(loadText('', { pools: ['Prod=192.0.2.0/28'] }).config, 'crds');
+  assert.ok('warnings' in renamed);
+  assert.deepEqual(renamed.warnings, ['pool "Prod" is named "prod" in the CRDs, a valid Kubernetes name; update annotations that name it.']);
+});

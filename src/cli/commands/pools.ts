@@ -8,7 +8,7 @@ import { formatLocation, poolSize, type PoolsConfig, type Problem } from '../../
 import { readServices, type ServiceClaim } from '../../pools/services.js';
 import { loadPoolsSource, type SourceFile } from '../../pools/source.js';
 import { suggestion } from '../../pools/suggest.js';
-import { kubernetesName, readAddress } from '../../pools/value-parsers.js';
+import { readAddress } from '../../pools/value-parsers.js';
 
 interface PoolsOptions {
   pool?: string[];
@@ -198,12 +198,7 @@ function convertTo(config: PoolsConfig, target: Target, ui: Ui): number {
     process.stderr.write(`vipkit: cannot convert to ${target}: ${converted.reason}\n`);
     return ExitCode.NotSo;
   }
-  if (target === 'crds') {
-    for (const pool of config.pools) {
-      const name = kubernetesName(pool.name);
-      if (name !== pool.name) ui.warn(`pool "${pool.name}" is named "${name}" in the CRDs, a valid Kubernetes name; update annotations that name it.`);
-    }
-  }
+  for (const warning of converted.warnings) ui.warn(warning);
   if (ui.json) {
     const event = target === 'crds' ? 'resource' : target === 'flags' ? 'flags' : 'config';
     for (const object of converted.objects) ui.emit(event, object as Record<string, unknown>);
