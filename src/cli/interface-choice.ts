@@ -1,4 +1,5 @@
-import { findInterface, interfaceForTarget, listInterfaces, type InterfaceInfo } from '../link/interfaces.js';
+import { findInterface, interfaceForTarget, isLinkLocal, listInterfaces, type InterfaceInfo } from '../link/interfaces.js';
+import { familyOf } from '../pools/address-range.js';
 import { UsageError } from './errors.js';
 
 const known = () => listInterfaces().map((candidate) => candidate.name).join(', ');
@@ -7,7 +8,7 @@ const known = () => listInterfaces().map((candidate) => candidate.name).join(', 
 export function namedInterface(name: string): InterfaceInfo {
   const iface = findInterface(name);
   if (!iface) throw new UsageError(`no interface named ${name}; interfaces here: ${known()}.`);
-  if (!iface.up) throw new UsageError(`interface ${name} is down; bring it up with: ip link set ${name} up.`);
+  if (!iface.up) throw new UsageError(`interface ${name} is not up (administratively down or no carrier): see ip link show ${name}.`);
   if (!iface.mac) throw new UsageError(`${name} has no Ethernet address (a loopback or tunnel): ARP and NDP do not run on it.`);
   return iface;
 }
@@ -15,7 +16,7 @@ export function namedInterface(name: string): InterfaceInfo {
 /** The named interface, or else the one whose subnet holds the target: never a fallback to any other (DESIGN.md). */
 export function interfaceFor(target: string, name: string | undefined): InterfaceInfo {
   if (name !== undefined) return namedInterface(name);
-  if (target.toLowerCase().startsWith('fe80:')) throw new UsageError(`${target} is link-local: name the interface with -I.`);
+  if (familyOf(target) === 6 && isLinkLocal(target)) throw new UsageError(`${target} is link-local: name the interface with -I.`);
   const iface = interfaceForTarget(target);
   if (!iface) throw new UsageError(`no interface here has a subnet holding ${target}; name one with -I (interfaces here: ${known()}).`);
   return iface;

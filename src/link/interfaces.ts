@@ -125,12 +125,14 @@ function longestMatch(iface: InterfaceInfo, family: 4 | 6, target: IPv4 | IPv6):
 /**
  * The up, non-loopback interface whose subnet holds `ip`, longest prefix first; on a tie
  * the lowest index. An IPv6 `%zone` restricts the choice to that interface (the only way
- * to pick among link-local subnets). Undefined when no subnet holds `ip`: callers must not
- * fall back to another interface (DESIGN.md).
+ * to pick among link-local subnets: without one, every interface holds fe80::/10, so there
+ * is no answer). Undefined when no subnet holds `ip`: callers must not fall back to
+ * another interface (DESIGN.md).
  */
 export function interfaceForTarget(ip: string): InterfaceInfo | undefined {
   const target = parseTarget(ip);
   if (target === undefined) return undefined;
+  if (target.family === 6 && target.zone === undefined && LINK_LOCAL.contains(target.address)) return undefined;
   let best: { iface: InterfaceInfo; prefixLength: number } | undefined;
   for (const iface of listInterfaces()) {
     if (!iface.up || iface.loopback) continue;
@@ -143,8 +145,11 @@ export function interfaceForTarget(ip: string): InterfaceInfo | undefined {
   return best?.iface;
 }
 
-function isLinkLocal(address: string): boolean {
-  return IPv6CidrRange.fromCidr('fe80::/10').contains(IPv6.fromString(address));
+/** RFC 4291 2.5.6. */
+const LINK_LOCAL = IPv6CidrRange.fromCidr('fe80::/10');
+
+export function isLinkLocal(address: string): boolean {
+  return LINK_LOCAL.contains(IPv6.fromString(address));
 }
 
 /**

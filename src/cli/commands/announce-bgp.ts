@@ -9,7 +9,7 @@ import { ExitCode, UsageError } from '../errors.js';
 import type { Progress, Ui } from '../ui.js';
 import { BgpAnnouncer, type AnnouncerPeer, type RoutePolicy } from '../../bgp/announcer.js';
 import { listenErrorSentence, listenOn } from '../../bgp/listener.js';
-import { defaultRoute, findInterface, interfaceForTarget, listInterfaces, sourceAddressFor, type InterfaceInfo } from '../../link/interfaces.js';
+import { defaultRoute, findInterface, interfaceForTarget, isLinkLocal, listInterfaces, sourceAddressFor, type InterfaceInfo } from '../../link/interfaces.js';
 import { familiesOf, prefixesOf, routeBlocks, routeCount, type PrefixBlock } from '../../speaker/route-targets.js';
 import { HealthCheck, type Health } from '../../speaker/health-check.js';
 import { parsePeerSpec, type PeerSpec } from '../../speaker/peer-spec.js';
@@ -209,9 +209,9 @@ function announcerPeer(peer: PeerSpec, options: BgpAnnounceOptions, families: Se
   let nextHopV6 = options.nextHopV6;
   if (nextHopV6 !== undefined && !isIPv6(nextHopV6)) throw new UsageError(`--next-hop-v6 ${nextHopV6} is not an IPv6 address.`);
   if (families.has(6) && nextHopV6 === undefined) {
-    const global = iface?.ipv6.find((entry) => !entry.address.toLowerCase().startsWith('fe80:'));
+    const global = iface?.ipv6.find((entry) => !isLinkLocal(entry.address));
     nextHopV6 = iface && isIPv6(peer.address) ? sourceAddressFor(iface, peer.address) : global?.address;
-    if (nextHopV6?.toLowerCase().startsWith('fe80:')) nextHopV6 = global?.address;
+    if (nextHopV6 !== undefined && isLinkLocal(nextHopV6)) nextHopV6 = global?.address;
     if (nextHopV6 === undefined) throw new UsageError(`IPv6 routes need a global IPv6 next hop, and there is no global IPv6 address ${where}: give --next-hop-v6.`);
   }
   return {
