@@ -103,11 +103,6 @@ export class Allocator {
     return described(claim, this.choose(claim));
   }
 
-  /** Specific addresses: those a service asks for, or already holds (status.loadBalancer.ingress). */
-  assign(claim: ServiceClaim, ips: string[], why: 'requested' | 'current'): Allocation {
-    return described(claim, this.place(claim, ips, why));
-  }
-
   /**
    * Every claim's result, deterministically: services keeping the addresses they hold
    * come first, then those asking for specific addresses, then the rest — each group in

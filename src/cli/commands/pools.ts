@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ExitCode, UsageError } from '../errors.js';
 import type { Ui } from '../ui.js';
-import { Allocator, planAllocations, type AllocationPlan } from '../../pools/allocator.js';
+import { Allocator, planAllocations } from '../../pools/allocator.js';
 import { checkConfig, sortProblems } from '../../pools/check.js';
 import { convert, TARGETS, type Target } from '../../pools/convert.js';
 import { formatLocation, poolSize, type PoolsConfig, type Problem } from '../../pools/model.js';
@@ -110,7 +110,8 @@ function formatProblem(problem: Problem, ui: Ui): string {
 function list(loaded: Loaded, options: PoolsOptions, ui: Ui): number {
   const withServices = (options.services ?? []).length > 0;
   const allocator = new Allocator(loaded.config.pools);
-  if (withServices) replay(allocator, planAllocations(loaded.config.pools, loaded.services, options.lbClass), loaded.services);
+  // The plan's results are read back as each pool's usage.
+  if (withServices) allocator.plan(loaded.services, options.lbClass);
   const rows = loaded.config.pools.map((pool) => {
     const size = { 4: poolSize(pool, 4), 6: poolSize(pool, 6) };
     const addresses = allocator.usage(pool.name);
@@ -155,14 +156,6 @@ function list(loaded: Loaded, options: PoolsOptions, ui: Ui): number {
     else printTable(ui, ['ADDRESS', 'POOL', 'SERVICES'], held);
   }
   return ExitCode.Ok;
-}
-
-/** Puts the planned allocations into an allocator, so that usage can be read from it. */
-function replay(allocator: Allocator, allocations: AllocationPlan, services: ServiceClaim[]): void {
-  const claims = new Map(services.map((claim) => [claim.key, claim]));
-  for (const allocation of allocations) {
-    if (allocation.error === undefined) allocator.assign(claims.get(allocation.service)!, allocation.ips, 'current');
-  }
 }
 
 function allocate(loaded: Loaded, options: PoolsOptions, ui: Ui): number {
