@@ -1,11 +1,12 @@
 import { ArpOperation } from '../wire/arp.js';
 import type { VlanTag } from '../wire/ethernet.js';
 import { encodeArpFrame, encodeNdpFrame } from '../wire/frame.js';
+import { ipv6MulticastMac } from '../wire/ip-address.js';
 import { BROADCAST_MAC, ZERO_MAC } from '../wire/mac.js';
 
 /** RFC 4291 2.7.1: the link-local all-nodes group, and its Ethernet group address (RFC 2464 7). */
-const ALL_NODES = 'ff02::1';
-const ALL_NODES_MAC = '33:33:00:00:00:01';
+export const ALL_NODES = 'ff02::1';
+export const ALL_NODES_MAC = ipv6MulticastMac(ALL_NODES);
 
 export type GratuitousKind = 'request' | 'reply';
 

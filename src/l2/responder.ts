@@ -3,10 +3,8 @@ import { ArpOperation } from '../wire/arp.js';
 import { DecodeError } from '../wire/decode-error.js';
 import type { VlanTag } from '../wire/ethernet.js';
 import { decodeFrame, encodeArpFrame, encodeNdpFrame, type DecodedFrame } from '../wire/frame.js';
+import { ALL_NODES, ALL_NODES_MAC } from './gratuitous.js';
 
-/** RFC 4291 2.7.1 all-nodes, and its Ethernet group (RFC 2464 7): where answers to DAD probes go. */
-const ALL_NODES = 'ff02::1';
-const ALL_NODES_MAC = '33:33:00:00:00:01';
 
 /** Who asked, for an address we answered for. */
 export interface Answered {

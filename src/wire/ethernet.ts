@@ -6,6 +6,11 @@ import { checkUint } from './uint-field.js';
 export const EtherType = { IPv4: 0x0800, ARP: 0x0806, VLAN: 0x8100, IPv6: 0x86dd } as const;
 
 /** IEEE 802.1Q tag control information. */
+/** A tag for `--vlan <id>`: priority 0, not drop-eligible; none without an id. */
+export function vlanTag(id: number | undefined): VlanTag | undefined {
+  return id === undefined ? undefined : { id, priority: 0, dropEligible: false };
+}
+
 export interface VlanTag {
   id: number;
   priority: number;

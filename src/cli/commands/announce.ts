@@ -9,6 +9,7 @@ import { L2Announcer } from '../../l2/l2-announcer.js';
 import { Responder } from '../../l2/responder.js';
 import { parseTargets } from '../../l2/targets.js';
 import { busyPoll, sleep } from '../../time.js';
+import { vlanTag } from '../../wire/ethernet.js';
 import { announceBgp, type BgpAnnounceOptions } from './announce-bgp.js';
 
 interface AnnounceOptions {
@@ -43,7 +44,7 @@ async function announceL2(specs: string[], options: AnnounceOptions, ui: Ui): Pr
   const addresses = parseAddresses(specs);
   const iface = requiredInterface(options.interface, 'announce --l2');
   refuseLocalAddresses(addresses);
-  const vlan = options.vlan === undefined ? undefined : { id: options.vlan, priority: 0, dropEligible: false };
+  const vlan = vlanTag(options.vlan);
   const protocols = `(${CONFLICT_PROBE_FILTER} or ${Responder.captureFilter()})`;
   const link = await openPcapLink({ interfaceName: iface.name, filter: vlan ? `vlan ${vlan.id} and ${protocols}` : protocols, snapshotLength: L2_SNAPSHOT_LENGTH });
   const stop = new AbortController();

@@ -10,7 +10,7 @@ import { gratuitousArp, unsolicitedAdvertisement } from '../../l2/gratuitous.js'
 import { Prober, type Reply } from '../../l2/prober.js';
 import { sweep } from '../../l2/sweep.js';
 import { parseTargets, type TargetList } from '../../l2/targets.js';
-import type { VlanTag } from '../../wire/ethernet.js';
+import { vlanTag, type VlanTag } from '../../wire/ethernet.js';
 import { sleep } from '../../time.js';
 
 interface ArpingOptions {
@@ -76,7 +76,7 @@ function makePlan(specs: string[], options: ArpingOptions): Plan {
   if (options.dad && (options.unsolicited || options.reply)) throw new UsageError('-D cannot be combined with -U or -A.');
   const names = loadEthers(options.ethers);
   const iface = interfaceFor(targets.addresses[0]!, options.interface);
-  const vlan = options.vlan === undefined ? undefined : { id: options.vlan, priority: 0, dropEligible: false };
+  const vlan = vlanTag(options.vlan);
   return { targets, iface, vlan, names, sourceIp: chooseSource(targets, iface, options) };
 }
 

@@ -15,6 +15,7 @@ import { WatchEngine, type WatchFrame } from '../../observe/watch-engine.js';
 import { WatchTargets } from '../../observe/watch-targets.js';
 import { familyOf } from '../../pools/address-range.js';
 import { sleep } from '../../time.js';
+import { vlanTag } from '../../wire/ethernet.js';
 
 interface WatchOptions {
   interface?: string[];
@@ -248,7 +249,7 @@ function planProbes(interfaces: InterfaceInfo[], targets: WatchTargets): ProbeTa
 }
 
 function probersFor(links: Link[], planned: ProbeTargets[], options: WatchOptions): ProbePlan[] {
-  const vlan = options.vlan === undefined ? undefined : { id: options.vlan, priority: 0, dropEligible: false };
+  const vlan = vlanTag(options.vlan);
   return planned.map(({ interfaceIndex, family, sourceIp, addresses }) => ({ prober: new Prober({ link: links[interfaceIndex]!, family, sourceIp, vlan }), addresses }));
 }
 
