@@ -14,7 +14,10 @@ export interface Progress {
  */
 export class Ui {
   readonly json: boolean;
+  /** Colour for stdout. */
   readonly style: ChalkInstance;
+  /** Colour for stderr, which may be a terminal when stdout is not. */
+  readonly errorStyle: ChalkInstance;
   private readonly interactive: boolean;
   private readonly quiet: boolean;
 
@@ -23,6 +26,7 @@ export class Ui {
     this.quiet = options.quiet ?? false;
     const colour = streams.out.isTTY && !('NO_COLOR' in process.env);
     this.style = new Chalk({ level: colour ? 1 : 0 });
+    this.errorStyle = new Chalk({ level: streams.err.isTTY && !('NO_COLOR' in process.env) ? 1 : 0 });
     this.interactive = !this.json && !!streams.err.isTTY && !('NO_COLOR' in process.env) && !options.quiet;
   }
 
@@ -47,7 +51,12 @@ export class Ui {
 
   /** Warnings always reach stderr, also in JSON mode. */
   warn(text: string): void {
-    this.streams.err.write(this.stderrStyle().yellow.bold(`warning: ${text}`) + '\n');
+    this.streams.err.write(this.errorStyle.yellow.bold(`warning: ${text}`) + '\n');
+  }
+
+  /** A problem with the input, coloured with errorStyle, on stderr also in JSON mode, where stdout holds only results. */
+  problem(text: string): void {
+    this.streams.err.write(text + '\n');
   }
 
   progress(text: string): Progress {
@@ -61,10 +70,5 @@ export class Ui {
         spinner.stop();
       },
     };
-  }
-
-  private stderrStyle(): ChalkInstance {
-    const colour = this.streams.err.isTTY && !('NO_COLOR' in process.env);
-    return new Chalk({ level: colour ? 1 : 0 });
   }
 }

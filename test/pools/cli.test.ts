@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { commands } from '../../src/cli/command-table.js';
+import { run } from '../../src/cli/commands/pools.js';
+import { Ui } from '../../src/cli/ui.js';
 import { runVipkit } from '../cli/run-vipkit.js';
 import { fixture, REPO, SHARED_VALUES } from './helpers.js';
 
@@ -70,6 +72,26 @@ test('convert --to crds refuses clashing Kubernetes names with exit 1, and warns
   assert.equal(renamed.code, 0);
   assert.match(renamed.stderr, /warning: pool "Prod" is named "prod" in the CRDs/);
   assert.match(renamed.stdout, /name: prod\n/);
+});
+
+test('problems before list go to stderr coloured by stderr\'s terminal, not stdout\'s, and never with NO_COLOR', async () => {
+  const noColor = process.env['NO_COLOR'];
+  const written = { out: '', err: '' };
+  const stream = (isTTY: boolean, into: 'out' | 'err') => ({ isTTY, write: (text: string) => ((written[into] += text), true) }) as unknown as NodeJS.WriteStream;
+  const listWithWarning = () => run(['list'], { pool: ['p=192.0.2.0/24'] }, new Ui({}, { out: stream(false, 'out') as typeof process.stdout, err: stream(true, 'err') as typeof process.stderr }));
+  try {
+    delete process.env['NO_COLOR'];
+    assert.equal(await listWithWarning(), 0);
+    assert.match(written.err, /^--pool #1, column 3: \u001b\[33m\u001b\[1mwarning\u001b\[22m\u001b\[39m: 192\.0\.2\.0\/24 in pool "p"/);
+    assert.doesNotMatch(written.out, /\u001b/);
+    written.err = '';
+    process.env['NO_COLOR'] = '1';
+    await listWithWarning();
+    assert.match(written.err, /^--pool #1, column 3: warning: 192\.0\.2\.0\/24 in pool "p"/);
+  } finally {
+    if (noColor === undefined) delete process.env['NO_COLOR'];
+    else process.env['NO_COLOR'] = noColor;
+  }
 });
 
 test('the man page documents every subcommand in the table', () => {

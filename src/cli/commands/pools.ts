@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { ChalkInstance } from 'chalk';
 import { ExitCode, UsageError } from '../errors.js';
 import type { Ui } from '../ui.js';
 import { Allocator, planAllocations } from '../../pools/allocator.js';
@@ -89,7 +90,7 @@ function check(loaded: Loaded, options: PoolsOptions, ui: Ui): number {
     }
     ui.emit('summary', { errors, warnings, pools: loaded.config.pools.length, peers: loaded.config.peers.length });
   } else {
-    for (const problem of loaded.problems) ui.line(formatProblem(problem, ui));
+    for (const problem of loaded.problems) ui.line(formatProblem(problem, ui.style));
     const counted = `${plural(errors, 'error')}, ${plural(warnings, 'warning')}`;
     ui.line(`${counted} in ${plural(loaded.config.pools.length, 'pool')} and ${plural(loaded.config.peers.length, 'peer')}`);
   }
@@ -98,12 +99,13 @@ function check(loaded: Loaded, options: PoolsOptions, ui: Ui): number {
 
 /** Problems on stderr before another subcommand runs; true when there are errors, which stop it. */
 function reportProblems(problems: Problem[], ui: Ui): boolean {
-  for (const problem of problems) process.stderr.write(formatProblem(problem, ui) + '\n');
+  for (const problem of problems) ui.problem(formatProblem(problem, ui.errorStyle));
   return problems.some((problem) => problem.severity === 'error');
 }
 
-function formatProblem(problem: Problem, ui: Ui): string {
-  const label = problem.severity === 'error' ? ui.style.red.bold('error') : ui.style.yellow.bold('warning');
+/** style: that of the stream the line goes to. */
+function formatProblem(problem: Problem, style: ChalkInstance): string {
+  const label = problem.severity === 'error' ? style.red.bold('error') : style.yellow.bold('warning');
   return `${formatLocation(problem.at)}: ${label}: ${problem.message}`;
 }
 
@@ -188,7 +190,7 @@ function allocate(loaded: Loaded, options: PoolsOptions, ui: Ui): number {
 function convertTo(config: PoolsConfig, target: Target, ui: Ui): number {
   const converted = convert(config, target);
   if ('reason' in converted) {
-    process.stderr.write(`vipkit: cannot convert to ${target}: ${converted.reason}\n`);
+    ui.problem(`vipkit: cannot convert to ${target}: ${converted.reason}`);
     return ExitCode.NotSo;
   }
   for (const warning of converted.warnings) ui.warn(warning);
