@@ -132,11 +132,3 @@ function countCongruent(first: bigint, last: bigint, residue: bigint): bigint {
   const atOrBelow = (value: bigint) => (value < residue ? 0n : (value - residue) / 256n + 1n);
   return atOrBelow(last) - (first === 0n ? 0n : atOrBelow(first - 1n));
 }
-
-/** The range as written by a person: a CIDR when it is one, else first-last, or one address. */
-export function formatRange(range: AddressRange): string {
-  const first = formatAddress(range.family, range.first);
-  if (range.prefixLength !== undefined) return `${first}/${range.prefixLength}`;
-  if (range.first === range.last) return first;
-  return `${first}-${formatAddress(range.family, range.last)}`;
-}

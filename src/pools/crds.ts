@@ -11,7 +11,7 @@ import { entry, expectMap, FieldReader, type YamlMap } from './yaml-source.js';
  * is layer2 or bgp because an advertisement selects it.
  */
 
-export const CRD_KINDS = ['IPAddressPool', 'L2Advertisement', 'BGPAdvertisement', 'BGPPeer', 'Community', 'BFDProfile'] as const;
+const CRD_KINDS = ['IPAddressPool', 'L2Advertisement', 'BGPAdvertisement', 'BGPPeer', 'Community', 'BFDProfile'] as const;
 const OBJECT_KEYS = ['apiVersion', 'kind', 'metadata', 'spec', 'status'];
 const POOL_KEYS = ['addresses', 'autoAssign', 'avoidBuggyIPs', 'serviceAllocation'];
 const ALLOCATION_KEYS = ['priority', 'namespaces', 'namespaceSelectors', 'serviceSelectors'];

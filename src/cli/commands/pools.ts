@@ -24,8 +24,8 @@ interface PoolsOptions {
   json?: boolean;
 }
 
-const SUBCOMMANDS = ['check', 'list', 'allocate', 'convert'] as const;
-type Subcommand = (typeof SUBCOMMANDS)[number];
+/** Commander has already refused any other name (command-table.ts). */
+type Subcommand = 'check' | 'list' | 'allocate' | 'convert';
 
 /** What every subcommand starts from: the merged model, the services, and every problem found. */
 interface Loaded {
@@ -36,10 +36,7 @@ interface Loaded {
 
 export async function run(targets: string[], rawOptions: Record<string, unknown>, ui: Ui): Promise<number> {
   const options = rawOptions as PoolsOptions;
-  const [subcommand = '', ...files] = targets;
-  if (!(SUBCOMMANDS as readonly string[]).includes(subcommand)) {
-    throw new UsageError(`"${subcommand}" is not a pools subcommand${suggestion(subcommand, SUBCOMMANDS, false)}`);
-  }
+  const [subcommand, ...files] = targets as [Subcommand, ...string[]];
   if (files.length === 0 && (options.pool ?? []).length === 0) {
     throw new UsageError(`pools ${subcommand} needs a pools source: MetalLB files, --pool flags, or both; for example: vipkit pools ${subcommand} metallb-values.yaml.`);
   }
@@ -48,7 +45,7 @@ export async function run(targets: string[], rawOptions: Record<string, unknown>
     throw new UsageError(`pools convert needs --to ${TARGETS.join('|')}${options.to === undefined ? '.' : suggestion(options.to, TARGETS, false)}`);
   }
   const loaded = load(files, options);
-  switch (subcommand as Subcommand) {
+  switch (subcommand) {
     case 'check':
       return check(loaded, options, ui);
     case 'list':
