@@ -1,4 +1,4 @@
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, Scalar, type Node as YamlNodeRaw } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, Scalar, type Document, type Node as YamlNodeRaw } from 'yaml';
 import type { Location, Problem } from './model.js';
 import { suggestion } from './suggest.js';
 
@@ -75,7 +75,7 @@ function parseWithPlacer(text: string, lines: LineCounter, place: Placer): Parse
       problems.push({ severity: 'error', at: place(error.pos[0]), message: `YAML syntax error: ${firstSentence(error.message)}` });
     }
     if (document.errors.length > 0 || document.contents === null) continue;
-    documents.push(convert(document.contents, place));
+    documents.push(converter(document, place, problems)(document.contents));
   }
   return { documents, problems };
 }
@@ -86,8 +86,45 @@ function firstSentence(message: string): string {
   return line.endsWith('.') ? line : `${line}.`;
 }
 
-function convert(node: YamlNodeRaw, place: Placer): YamlNode {
-  const at = place(node.range?.[0] ?? 0);
+/** As the yaml package's own maxAliasCount: enough for any config, and it bounds a document whose aliases nest (billion laughs). */
+const MAX_ALIASES = 100;
+
+/**
+ * Reads one document's nodes. An alias (*x) reads as the node its anchor (&x) marks,
+ * located where the anchor is, which is where its values are written; one that cannot be
+ * read so is a problem at the alias.
+ */
+function converter(document: Document, place: Placer, problems: Problem[]): (node: YamlNodeRaw) => YamlNode {
+  const open = new Set<YamlNodeRaw>();
+  let aliases = 0;
+  const convert = (node: YamlNodeRaw): YamlNode => {
+    const at = place(node.range?.[0] ?? 0);
+    if (isAlias(node)) {
+      const anchored = node.resolve(document);
+      const refusal =
+        anchored === undefined
+          ? `alias *${node.source} has no anchor &${node.source} before it`
+          : open.has(anchored)
+            ? `alias *${node.source} is inside the node its anchor marks, so it would never end`
+            : ++aliases > MAX_ALIASES
+              ? `this document has more than ${MAX_ALIASES} aliases; write the values out`
+              : undefined;
+      if (refusal === undefined) return convert(anchored!);
+      // Past the limit, the document is refused once, not at every alias left.
+      if (aliases <= MAX_ALIASES + 1) problems.push({ severity: 'error', at, message: `${refusal}.` });
+      return { kind: 'scalar', at, value: null };
+    }
+    open.add(node);
+    try {
+      return convertNode(node, at, convert, place);
+    } finally {
+      open.delete(node);
+    }
+  };
+  return convert;
+}
+
+function convertNode(node: YamlNodeRaw, at: Location, convert: (node: YamlNodeRaw) => YamlNode, place: Placer): YamlNode {
   if (isMap(node)) {
     const entries: YamlMap['entries'] = [];
     for (const pair of node.items) {
@@ -96,13 +133,13 @@ function convert(node: YamlNodeRaw, place: Placer): YamlNode {
       const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
       const keyAt = place(keyNode?.range?.[0] ?? node.range?.[0] ?? 0);
       const valueNode = pair.value as YamlNodeRaw | null;
-      const value: YamlNode = valueNode ? convert(valueNode, place) : { kind: 'scalar', at: keyAt, value: null };
+      const value: YamlNode = valueNode ? convert(valueNode) : { kind: 'scalar', at: keyAt, value: null };
       entries.push({ key, keyAt, value });
     }
     return { kind: 'map', at, entries };
   }
   if (isSeq(node)) {
-    return { kind: 'seq', at, items: node.items.map((item) => convert(item as YamlNodeRaw, place)) };
+    return { kind: 'seq', at, items: node.items.map((item) => convert(item as YamlNodeRaw)) };
   }
   const scalar = node as Scalar;
   const value = scalar.value;
