@@ -30,7 +30,8 @@ import { BgpError, ErrorAction } from '../wire/bgp/bgp-error.js';
 import type { Capability } from '../wire/bgp/capabilities.js';
 import { BgpFramer } from '../wire/bgp/header.js';
 import { decodeMessage, encodeMessage, type BgpMessage } from '../wire/bgp/message.js';
-import { describeNotification, type NotificationMessage } from '../wire/bgp/notification.js';
+import { describeNotification, encodeCommunication, type NotificationMessage } from '../wire/bgp/notification.js';
+import { RouteRefreshSubtype } from '../wire/bgp/route-refresh.js';
 import { CeaseSubcode, ErrorCode } from '../wire/bgp/notification-codes.js';
 import { myAsField, openAsn, type OpenMessage } from '../wire/bgp/open.js';
 import { BASE_CONTEXT, familyName, type Family, type SessionCodecContext } from '../wire/bgp/registry.js';
@@ -134,7 +135,7 @@ export class BgpSession extends EventEmitter<SessionEvents> {
 
   /** Closes with a Cease / Administrative Shutdown carrying `message` (RFC 8203), and stays down. */
   async stop(message: string): Promise<void> {
-    const data = Buffer.concat([Buffer.from([Buffer.byteLength(message)]), Buffer.from(message)]);
+    const data = encodeCommunication(message);
     const sockets = this.connections.flatMap((connection) => (connection.socket ? [connection.socket] : []));
     for (const connection of [...this.connections]) {
       this.dispatch(connection, { type: 'stop', notification: { code: ErrorCode.Cease, subcode: CeaseSubcode.AdministrativeShutdown, data } });
@@ -335,7 +336,12 @@ export class BgpSession extends EventEmitter<SessionEvents> {
   }
 
   private refuse(connection: Connection, error: unknown): void {
-    if (!(error instanceof BgpError)) throw error;
+    if (!(error instanceof BgpError)) {
+      // A bug while handling the peer's message must not take a long-running process down:
+      // this session resets with the bug in its reason, and the others carry on.
+      this.dispatch(connection, { type: 'message-error', notification: { code: ErrorCode.Cease, subcode: 0 }, reason: `internal error (please report it): ${String(error)}` });
+      return;
+    }
     const what = error.code === ErrorCode.Open ? 'OPEN' : 'message';
     this.dispatch(connection, { type: 'message-error', notification: error.toNotification(), reason: `we rejected the peer's ${what}: ${describeNotification(error.code, error.subcode)} — ${error.reason}` });
   }
@@ -351,7 +357,8 @@ export class BgpSession extends EventEmitter<SessionEvents> {
       case 'update':
         return this.receiveUpdate(connection, message);
       case 'route-refresh':
-        if (connection.fsm.name === 'Established') this.emit('route-refresh', { afi: message.afi, safi: message.safi });
+        // RFC 7313 3.2: only a Request asks us to send again; BoRR/EoRR only bracket the peer's own refresh.
+        if (connection.fsm.name === 'Established' && message.subtype === RouteRefreshSubtype.Request) this.emit('route-refresh', { afi: message.afi, safi: message.safi });
         return;
     }
   }

@@ -1,11 +1,12 @@
 /**
- * Option values every BGP command reads (bgp-peer, announce, run): AS numbers, router
+ * Option values every BGP command reads (bgp-peer, announce): AS numbers, router
  * ids, peer addresses, ports and address families. Each parser fits commander's
  * `argParser`: it returns the value or throws InvalidArgumentError with one sentence.
  */
 import { InvalidArgumentError } from 'commander';
 import { isIP, isIPv4 } from 'node:net';
 import { listInterfaces } from '../link/interfaces.js';
+import { addressValue, familyOf, formatAddress } from '../pools/address-range.js';
 import { IPV4_UNICAST, IPV6_UNICAST, type Family } from '../wire/bgp/registry.js';
 
 const MAX_ASN = 4_294_967_295;
@@ -40,7 +41,9 @@ export function parseRouterId(value: string): string {
 export function parseAddress(value: string): string {
   const address = value.startsWith('[') && value.endsWith(']') ? value.slice(1, -1) : value;
   if (isIP(address) === 0) throw new InvalidArgumentError(`"${value}" is not an IP address.`);
-  return address;
+  // Canonical text, so that it equals what a socket reports for the same peer (2001:DB8::1, 0:0::1).
+  const family = familyOf(address);
+  return family === undefined ? address : formatAddress(family, addressValue(address));
 }
 
 export function parsePort(value: string): number {
@@ -64,7 +67,7 @@ const FAMILIES: Record<string, Family> = { ipv4: IPV4_UNICAST, 'ipv4-unicast': I
 export function parseFamilies(value: string): Family[] {
   const families: Family[] = [];
   for (const name of value.split(',').map((item) => item.trim().toLowerCase())) {
-    const family = FAMILIES[name];
+    const family = Object.hasOwn(FAMILIES, name) ? FAMILIES[name] : undefined;
     if (!family) throw new InvalidArgumentError(`"${name}" is not an address family: expected ipv4, ipv6 or both, comma-separated.`);
     if (!families.includes(family)) families.push(family);
   }

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { parseAddress, parseAsn as parseBgpAsn, parseFamilies, parseHoldTime, parsePort, parseRouterId } from './bgp-options.js';
-import { parsePositiveInteger, parsePositiveNumber, parseSeconds, parseVlanId } from './parse.js';
+import { parsePositiveInteger, parsePositiveNumber, parsePositiveSeconds, parseSeconds, parseVlanId } from './parse.js';
 import type { Ui } from './ui.js';
 
 /**
@@ -215,8 +215,8 @@ export const commands: CommandSpec[] = [
       { flags: '--aggregation-length-v6 <n>', description: 'announce the covering IPv6 prefixes of this length instead of /128 host routes', parse: integerBetween(0, 128) },
       { flags: '--max-routes <n>', description: 'refuse targets that come to more routes than this', defaultValue: 1_000_000, parse: parsePositiveInteger },
       { flags: '--check <command>', description: 'announce only while this /bin/sh command exits 0' },
-      { flags: '--check-interval <s>', description: 'seconds from the start of one check to the next', defaultValue: 5, parse: parsePositiveNumber },
-      { flags: '--check-timeout <s>', description: 'kill a check running longer than this (default: the interval); it counts as failed', parse: parsePositiveNumber },
+      { flags: '--check-interval <s>', description: 'seconds from the start of one check to the next', defaultValue: 5, parse: parsePositiveSeconds },
+      { flags: '--check-timeout <s>', description: 'kill a check running longer than this (default: the interval); it counts as failed', parse: parsePositiveSeconds },
       { flags: '--rise <n>', description: 'checks passed in a row that bring the service up', defaultValue: 3, parse: parsePositiveInteger },
       { flags: '--fall <n>', description: 'checks failed in a row that take the service down', defaultValue: 3, parse: parsePositiveInteger },
       { flags: '--down-med <n>', description: 'while the check fails, keep announcing with this MED instead of withdrawing', parse: integerBetween(0, 4_294_967_295) },
@@ -228,7 +228,7 @@ export const commands: CommandSpec[] = [
       { flags: '--garp-count <n>', description: 'gratuitous ARPs / unsolicited NAs sent when the announcement starts', defaultValue: 3, parse: parsePositiveInteger },
       { flags: '--garp-interval <s>', description: 'seconds between the gratuitous frames of that burst', defaultValue: 0.2, parse: parseSeconds },
       { flags: '--garp-rate <fps>', description: 'at most this many gratuitous frames per second in all', defaultValue: 1000, parse: parsePositiveNumber },
-      { flags: '--garp-refresh <s>', description: 'send one more gratuitous frame per address this often, to keep switch tables warm', parse: parsePositiveNumber },
+      { flags: '--garp-refresh <s>', description: 'send one more gratuitous frame per address this often, to keep switch tables warm', parse: parsePositiveSeconds },
       { flags: '--for <s>', description: 'stop after this many seconds (default: until SIGINT/SIGTERM)', parse: parseSeconds },
       { flags: '--force', description: 'announce even an address another host already answers for' },
       { flags: '--vlan <id>', description: 'answer and announce on this 802.1Q VLAN', parse: parseVlanId },
@@ -252,7 +252,7 @@ export const commands: CommandSpec[] = [
       { flags: '-r, --read <file>', description: 'analyse a capture file (pcap or pcapng) instead of the live wire' },
       { flags: '-w, --write <file>', description: 'save every frame watched to this pcap file' },
       { flags: '--for <s>', description: 'stop after this many seconds (default: until SIGINT/SIGTERM)', parse: parseSeconds },
-      { flags: '--probe <s>', description: 'also send an ARP request / neighbor solicitation to each target this often', parse: parsePositiveNumber },
+      { flags: '--probe <s>', description: 'also send an ARP request / neighbor solicitation to each target this often', parse: parsePositiveSeconds },
       { flags: '--dup-window <s>', description: 'two MACs claiming one IP within this many seconds are a duplicate', defaultValue: 1, parse: parseSeconds },
       { flags: '--silence <s>', description: 'requests unanswered for longer than this make an address dark', defaultValue: 1, parse: parseSeconds },
       { flags: '--vlan <id>', description: 'watch only this 802.1Q VLAN (default: every VLAN and untagged)', parse: parseVlanId },

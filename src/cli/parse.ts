@@ -1,11 +1,21 @@
 import { InvalidArgumentError } from 'commander';
 
+/** The longest duration a flag takes: Node's timers hold 2^31-1 ms (about 24.8 days) at most. */
+const MAX_SECONDS = 2_147_483;
+
 /** Durations are seconds everywhere, fractions allowed (DESIGN.md). */
 export function parseSeconds(value: string): number {
   const seconds = Number(value);
-  if (value.trim() === '' || !Number.isFinite(seconds) || seconds < 0) {
-    throw new InvalidArgumentError('expected a duration in seconds, such as 1 or 0.2.');
+  if (value.trim() === '' || !Number.isFinite(seconds) || seconds < 0 || seconds > MAX_SECONDS) {
+    throw new InvalidArgumentError(`expected a duration in seconds from 0 to ${MAX_SECONDS} (about 24 days), such as 1 or 0.2.`);
   }
+  return seconds;
+}
+
+/** A duration that must be more than 0, e.g. an interval. */
+export function parsePositiveSeconds(value: string): number {
+  const seconds = parseSeconds(value);
+  if (seconds === 0) throw new InvalidArgumentError('expected a duration in seconds greater than 0, such as 1 or 0.2.');
   return seconds;
 }
 

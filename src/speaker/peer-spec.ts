@@ -49,7 +49,7 @@ export function parsePeerSpec(text: string, defaults: PeerDefaults): PeerSpec {
     const equals = item.indexOf('=');
     const key = equals < 0 ? item : item.slice(0, equals);
     const value = item.slice(equals + 1);
-    if (UNSUPPORTED[key]) throw new PeerSpecError(`--peer ${head}: ${UNSUPPORTED[key]}.`);
+    if (Object.hasOwn(UNSUPPORTED, key)) throw new PeerSpecError(`--peer ${head}: ${UNSUPPORTED[key]}.`);
     if (equals < 0) throw new PeerSpecError(`--peer ${head}: "${item}" is not an option; write options as key=value, like asn=65002.`);
     if (!KNOWN.includes(key)) throw new PeerSpecError(`--peer ${head}: unknown option "${key}"; known: ${KNOWN.join(', ')}.`);
     try {

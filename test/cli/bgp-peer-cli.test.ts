@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InvalidArgumentError } from 'commander';
-import { parseAsn, parseFamilies, parseHoldTime, parseRouterId } from '../../src/cli/bgp-options.js';
+import { parseAddress, parseAsn, parseFamilies, parseHoldTime, parseRouterId } from '../../src/cli/bgp-options.js';
+import { parseSeconds } from '../../src/cli/parse.js';
 import { runVipkit } from './run-vipkit.js';
 
 test('AS numbers: asplain and asdot (RFC 5396), 1 to 4294967295', () => {
@@ -21,6 +22,14 @@ test('router ids, hold times and families', () => {
   assert.throws(() => parseHoldTime('2'), InvalidArgumentError);
   assert.deepEqual(parseFamilies('ipv6,ipv4,ipv6'), [{ afi: 2, safi: 1 }, { afi: 1, safi: 1 }]);
   assert.throws(() => parseFamilies('ipv4,l2vpn'), /l2vpn/);
+  assert.throws(() => parseFamilies('constructor'), /"constructor" is not an address family/);
+  // Canonical, so that it equals what a socket reports for the same peer.
+  assert.equal(parseAddress('[2001:DB8:0:0::1]'), '2001:db8::1');
+  assert.equal(parseAddress('0:0:0:0:0:0:0:1'), '::1');
+  assert.equal(parseAddress('fe80::1%eth0'), 'fe80::1%eth0');
+  // Timers hold at most 2^31-1 ms: a longer duration is refused, not turned into 1 ms.
+  assert.equal(parseSeconds('2147483'), 2147483);
+  assert.throws(() => parseSeconds('3000000'), /from 0 to 2147483/);
 });
 
 // Each of these is refused before any socket is opened.

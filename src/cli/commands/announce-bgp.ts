@@ -14,6 +14,7 @@ import { familiesOf, prefixesOf, routeBlocks, routeCount, type PrefixBlock } fro
 import { HealthCheck, type Health } from '../../speaker/health-check.js';
 import { parsePeerSpec, type PeerSpec } from '../../speaker/peer-spec.js';
 import { sleep } from '../../time.js';
+import { MAX_COMMUNICATION_LENGTH } from '../../wire/bgp/notification.js';
 import { ORIGINS, type Origin } from '../../wire/bgp/attributes.js';
 import { DecodeError } from '../../wire/decode-error.js';
 import { parseCommunity, parseLargeCommunity } from '../../wire/bgp/format.js';
@@ -55,8 +56,6 @@ export interface BgpAnnounceOptions {
 const LISTED_PREFIXES = 1000;
 /** Withdrawing and saying goodbye to a peer that no longer reads must not hold the exit. */
 const STOP_TIMEOUT_MS = 5000;
-/** RFC 9003 2: a shutdown communication of at most 255 octets of UTF-8. */
-const MAX_SHUTDOWN_MESSAGE = 255;
 
 export async function announceBgp(specs: string[], options: BgpAnnounceOptions, ui: Ui): Promise<number> {
   const blocks = parseRoutes(specs, options);
@@ -64,7 +63,8 @@ export async function announceBgp(specs: string[], options: BgpAnnounceOptions, 
   const peers = (options.peer ?? []).map((text) => peerSpec(text, options));
   const policy = routePolicy(options, peers);
   if (options.downMed !== undefined && options.check === undefined) throw new UsageError('--down-med is the MED sent while --check fails; it needs --check.');
-  if (Buffer.byteLength(options.shutdownMessage) > MAX_SHUTDOWN_MESSAGE) throw new UsageError(`--shutdown-message is longer than ${MAX_SHUTDOWN_MESSAGE} bytes (RFC 9003).`);
+  // RFC 9003 2: a shutdown communication of at most 255 octets of UTF-8.
+  if (Buffer.byteLength(options.shutdownMessage) > MAX_COMMUNICATION_LENGTH) throw new UsageError(`--shutdown-message is longer than ${MAX_COMMUNICATION_LENGTH} bytes (RFC 9003).`);
   const announcerPeers = peers.map((peer) => announcerPeer(peer, options, families));
   const sessionFamilies: Family[] = [...(families.has(4) ? [IPV4_UNICAST] : []), ...(families.has(6) ? [IPV6_UNICAST] : [])];
   const announcer = new BgpAnnouncer(announcerPeers, sessionFamilies, policy);

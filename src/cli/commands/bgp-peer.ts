@@ -7,7 +7,7 @@ import { listInterfaces } from '../../link/interfaces.js';
 import type { ReceivedRoute, RibChange } from '../../bgp/adj-rib-in.js';
 import { BgpListener, listenErrorSentence, listenOn } from '../../bgp/listener.js';
 import { BgpSession, plainAddress, rejectConnection, type SessionConfig } from '../../bgp/session.js';
-import { addressValue, AddressRangeError, parseAddressRange, type AddressRange } from '../../pools/address-range.js';
+import { type AddressRange, AddressRangeError, addressValue, familyOf, parseAddressRange } from '../../pools/address-range.js';
 import { ERROR_ACTION_NAMES, type BgpError } from '../../wire/bgp/bgp-error.js';
 import type { Capability } from '../../wire/bgp/capabilities.js';
 import { formatAsPath, formatCommunity, formatLargeCommunity } from '../../wire/bgp/format.js';
@@ -218,7 +218,8 @@ function acceptRange(spec: string): AddressRange {
 }
 
 function inRange(range: AddressRange, address: string): boolean {
-  if ((range.family === 4) !== !address.includes(':')) return false;
+  // A link-local speaker (fe80::…%eth0) has a zone: no --accept range holds it.
+  if (familyOf(address) !== range.family) return false;
   const value = addressValue(address);
   return value >= range.first && value <= range.last;
 }
