@@ -12,7 +12,7 @@ export interface Advertisement {
  * What we announced to one peer (RFC 4271 3.2, Adj-RIB-Out), kept declaratively (after
  * MetalLB's Session.Set): `set(desired)` compares the wish with what the peer was sent and
  * returns the UPDATEs that make the peer agree — prefixes sharing one attribute set packed
- * into as few messages as fit, withdrawals likewise. `announce` and `run` both go through it.
+ * into as few messages as fit, withdrawals likewise. `announce` goes through it.
  */
 export class AdjRibOut {
   /** Prefix -> the key of the attributes it was sent with. */

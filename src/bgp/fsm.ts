@@ -13,6 +13,7 @@
  * always on: after an error the session goes to Idle and starts again when the
  * ConnectRetry timer (with exponential back-off) expires.
  */
+import { CeaseSubcode, ErrorCode } from '../wire/bgp/notification-codes.js';
 
 export type StateName = 'Idle' | 'Connect' | 'Active' | 'OpenSent' | 'OpenConfirm' | 'Established';
 export type Timer = 'connect-retry' | 'hold' | 'keepalive';
@@ -83,11 +84,10 @@ export const INITIAL_STATE: FsmState = { name: 'Idle', connectRetryCounter: 0 };
 const LARGE_HOLD_TIME = 240;
 
 /** RFC 6608 FSM error subcodes: an unexpected message in OpenSent, OpenConfirm, Established. */
-const FSM_ERROR = 5;
 const UNEXPECTED_IN: Partial<Record<StateName, number>> = { OpenSent: 1, OpenConfirm: 2, Established: 3 };
-const HOLD_TIMER_EXPIRED: Notification = { code: 4, subcode: 0 };
+const HOLD_TIMER_EXPIRED: Notification = { code: ErrorCode.HoldTimerExpired, subcode: 0 };
 /** RFC 4486 3: Cease / Connection Collision Resolution. */
-const COLLISION_RESOLUTION: Notification = { code: 6, subcode: 7 };
+const COLLISION_RESOLUTION: Notification = { code: ErrorCode.Cease, subcode: CeaseSubcode.ConnectionCollisionResolution };
 
 export function step(state: FsmState, event: FsmEvent, config: FsmConfig): Step {
   switch (state.name) {
@@ -215,7 +215,7 @@ function common(state: FsmState, event: FsmEvent, config: FsmConfig): Step {
     case 'start':
       return ignore(state, event);
     default:
-      return down(state, config, `unexpected ${describe(event)} in ${state.name}`, [notify({ code: FSM_ERROR, subcode: UNEXPECTED_IN[state.name] ?? 0 })]);
+      return down(state, config, `unexpected ${describe(event)} in ${state.name}`, [notify({ code: ErrorCode.FiniteStateMachine, subcode: UNEXPECTED_IN[state.name] ?? 0 })]);
   }
 }
 

@@ -1,6 +1,5 @@
 /**
- * BGP-4 message codec (RFC 4271 and extensions) — the one import for sessions, RIBs and
- * the CLI. Pure: no sockets, no timers. Every decoder throws only BgpError (a DecodeError).
+ * BGP-4 message codec (RFC 4271 and extensions), with this file listing what it exports. Pure: no sockets, no timers. Every decoder throws only BgpError (a DecodeError).
  *
  * Framing and messages
  * - `BgpFramer#push(chunk) -> Buffer[]`: TCP stream -> whole messages (header checked);

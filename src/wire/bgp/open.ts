@@ -33,7 +33,7 @@ import { AS_TRANS, HEADER_LENGTH, MAX_MESSAGE_LENGTH, MessageType } from './regi
  * Decoding merges the capabilities of every Capabilities parameter in order; encoding
  * writes them as one parameter (as BIRD and GoBGP do). Other parameter types are kept in
  * `parameters` so validateOpen can refuse them (Unsupported Optional Parameter).
- * Checking version, AS, identifier and hold time is validation, in session.ts.
+ * Checking version, AS, identifier and hold time is validation, in validate.ts.
  */
 export interface OpenMessage {
   type: 'open';
