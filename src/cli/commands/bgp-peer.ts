@@ -202,9 +202,11 @@ async function listen(options: BgpPeerOptions, ui: Ui): Promise<number> {
   report.listening(listener.address, options);
   if (options.timeout !== undefined) finish.after(options.timeout, 'timeout');
   await finish.done;
+  // Read before closing: a closed session's Adj-RIB-In is empty.
+  const held = watches.map((watch) => watch.session.adjRibIn.size);
   await listener.close('vipkit bgp-peer stopped listening');
   const established = watches.filter((watch) => watch.established);
-  report.listenSummary(watches);
+  report.listenSummary(watches, held);
   return established.length > 0 ? ExitCode.Ok : ExitCode.NotSo;
 }
 
@@ -227,6 +229,7 @@ function inRange(range: AddressRange, address: string): boolean {
 /** What happened to one session, for the exit code and the summary. */
 interface Watch {
   peer: string;
+  session: BgpSession;
   established: boolean;
   initialRoutesComplete: boolean;
   lastFailure?: string;
@@ -273,7 +276,7 @@ class Report {
 
   watch(session: BgpSession, options: BgpPeerOptions, finish: Finish): Watch {
     const peer = session.config.peerAddress;
-    const watch: Watch = { peer, established: false, initialRoutesComplete: false, updates: 0, announced: 0, withdrawn: 0, malformed: 0 };
+    const watch: Watch = { peer, session, established: false, initialRoutesComplete: false, updates: 0, announced: 0, withdrawn: 0, malformed: 0 };
     let received: NotificationMessage | undefined;
     let pendingEndOfRib: Family[] = [];
     let quietTimer: NodeJS.Timeout | undefined;
@@ -476,15 +479,15 @@ class Report {
     this.ui.line(summaryLine(watch, routes));
   }
 
-  listenSummary(watches: Watch[]): void {
+  /** The listener keeps one session per speaker, so one watch each; `held` is what each still held at the end. */
+  listenSummary(watches: Watch[], held: number[]): void {
     this.status?.stop();
-    const peers = [...new Map(watches.map((watch) => [watch.peer, watch])).values()];
-    for (const watch of peers) {
-      const fields = summaryFields(watch, watch.announced - watch.withdrawn);
+    for (const [index, watch] of watches.entries()) {
+      const fields = summaryFields(watch, held[index]!);
       if (this.ui.json) this.ui.emit('summary', { ...fields, reason: watch.established ? undefined : watch.lastFailure });
-      else this.ui.line(watch.established ? summaryLine(watch) : `${watch.peer}: no session: ${watch.lastFailure ?? 'it never finished the OPEN exchange'}`);
+      else this.ui.line(watch.established ? summaryLine(watch, held[index]) : `${watch.peer}: no session: ${watch.lastFailure ?? 'it never finished the OPEN exchange'}`);
     }
-    if (peers.length === 0) {
+    if (watches.length === 0) {
       if (this.ui.json) this.ui.emit('summary', { speakers: 0 });
       else this.ui.line('No speaker connected.');
     }
