@@ -14,15 +14,13 @@ import {
   decodeMessage,
   describeNotification,
   endOfRib,
+  describeCapability,
   familyName,
-  formatAsPath,
-  formatCommunity,
-  formatLargeCommunity,
   negotiate,
   openAsn,
   routeAttributes,
+  routeJson,
   type BgpMessage,
-  type Capability,
   type OpenMessage,
   type SessionCodecContext,
   type UpdateMessage,
@@ -192,23 +190,8 @@ export class BgpWatch implements FrameObserver<BgpEvent> {
   }
 }
 
-function capabilityText(capability: Capability): string {
-  switch (capability.type) {
-    case 'multiprotocol':
-      return familyName(capability);
-    case 'four-octet-as':
-      return `four-octet-as ${capability.asn}`;
-    case 'graceful-restart':
-      return `graceful-restart ${capability.restartTime}s`;
-    case 'unknown':
-      return `capability ${capability.code}`;
-    default:
-      return capability.type;
-  }
-}
-
 function openDetails(open: OpenMessage): Record<string, unknown> {
-  return { asn: openAsn(open), hold_time: open.holdTime, router_id: open.bgpIdentifier, capabilities: open.capabilities.map(capabilityText) };
+  return { asn: openAsn(open), hold_time: open.holdTime, router_id: open.bgpIdentifier, capabilities: open.capabilities.map(describeCapability) };
 }
 
 /** Announced and withdrawn prefixes of every family, and the route's attributes as text. */
@@ -225,17 +208,7 @@ function updateDetails(update: UpdateMessage, context: SessionCodecContext | und
   return {
     announced: announced.length > 0 ? announced : undefined,
     withdrawn: withdrawn.length > 0 ? withdrawn : undefined,
-    ...(announced.length === 0
-      ? {}
-      : {
-          origin: route.origin,
-          as_path: route.asPath === undefined ? undefined : formatAsPath(route.asPath),
-          next_hop: route.nextHop ?? route.ipv6NextHop,
-          med: route.med,
-          local_pref: route.localPref,
-          communities: route.communities?.map(formatCommunity),
-          large_communities: route.largeCommunities?.map(formatLargeCommunity),
-        }),
+    ...(announced.length === 0 ? {} : routeJson(route, !announced.some((prefix) => !prefix.includes(':')))),
     errors: update.errors?.map((error) => error.message),
   };
 }

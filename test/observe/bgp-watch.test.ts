@@ -64,7 +64,7 @@ describe('vipkit watch --bgp on a BIRD-GoBGP capture', () => {
     assert.deepEqual([bird!['asn'], bird!['router_id'], bird!['hold_time']], [65002, '192.0.2.1', 240]);
     assert.deepEqual([gobgp!['asn'], gobgp!['router_id'], gobgp!['hold_time']], [64800, '192.0.2.11', 90]);
     assert.ok((bird!['capabilities'] as string[]).includes('four-octet-as 65002'));
-    assert.ok((gobgp!['capabilities'] as string[]).includes('ipv6-unicast'));
+    assert.ok((gobgp!['capabilities'] as string[]).includes('multiprotocol ipv6-unicast'));
   });
 
   it('says what each speaker announces, with attributes in the usual notation', () => {

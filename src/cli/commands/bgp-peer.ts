@@ -9,8 +9,7 @@ import { BgpListener, listenErrorSentence, listenOn } from '../../bgp/listener.j
 import { BgpSession, plainAddress, rejectConnection, type SessionConfig } from '../../bgp/session.js';
 import { type AddressRange, AddressRangeError, addressValue, familyOf, parseAddressRange } from '../../pools/address-range.js';
 import { ERROR_ACTION_NAMES, type BgpError } from '../../wire/bgp/bgp-error.js';
-import type { Capability } from '../../wire/bgp/capabilities.js';
-import { formatAsPath, formatCommunity, formatLargeCommunity } from '../../wire/bgp/format.js';
+import { capabilityName, describeCapability, routeJson, type RouteJson } from '../../wire/bgp/format.js';
 import { encodeMessage } from '../../wire/bgp/message.js';
 import { describeNotification, type NotificationMessage } from '../../wire/bgp/notification.js';
 import { CeaseSubcode, ErrorCode, OpenSubcode } from '../../wire/bgp/notification-codes.js';
@@ -407,8 +406,8 @@ class Report {
       ['router id', local.bgpIdentifier, remote.bgpIdentifier],
       ['hold time', `${local.holdTime} s`, `${remote.holdTime} s`],
     ];
-    const sent = new Map(local.capabilities.map((capability) => [capabilityKey(capability), describeCapability(capability)]));
-    const peerSent = new Map(remote.capabilities.map((capability) => [capabilityKey(capability), describeCapability(capability)]));
+    const sent = new Map(local.capabilities.map((capability) => [capabilityName(capability), describeCapability(capability)]));
+    const peerSent = new Map(remote.capabilities.map((capability) => [capabilityName(capability), describeCapability(capability)]));
     const keys = [...new Set([...sent.keys(), ...peerSent.keys()])];
     const capabilityRows = keys.map((key) => [key, sent.has(key) ? 'yes' : '-', peerSent.has(key) ? 'yes' : '-', agreed.includes(key) ? 'agreed' : '']);
     this.ui.line(this.ui.style.bold(`Session with ${peer} established`) + ` (AS ${negotiated.peerAs}, hold time ${negotiated.holdTime} s, keepalive every ${negotiated.keepaliveTime} s)`);
@@ -525,35 +524,9 @@ function heapUsed(): number {
   return process.memoryUsage().heapUsed;
 }
 
-/** A received route in DESIGN.md's JSON shapes; absent attributes are left out. */
-export function routeFields(route: ReceivedRoute): {
-  prefix: string;
-  next_hop?: string;
-  next_hop_link_local?: string;
-  as_path?: string;
-  origin?: string;
-  med?: number;
-  local_pref?: number;
-  communities?: string[];
-  large_communities?: string[];
-  atomic_aggregate?: boolean;
-  aggregator?: string;
-} {
-  const { attributes } = route;
-  const ipv6 = route.prefix.includes(':');
-  return {
-    prefix: route.prefix,
-    next_hop: ipv6 ? attributes.ipv6NextHop : attributes.nextHop,
-    ...(ipv6 && attributes.ipv6LinkLocalNextHop ? { next_hop_link_local: attributes.ipv6LinkLocalNextHop } : {}),
-    ...(attributes.asPath ? { as_path: formatAsPath(attributes.asPath) } : {}),
-    origin: attributes.origin,
-    med: attributes.med,
-    local_pref: attributes.localPref,
-    communities: attributes.communities?.map(formatCommunity),
-    large_communities: attributes.largeCommunities?.map(formatLargeCommunity),
-    ...(attributes.atomicAggregate ? { atomic_aggregate: true } : {}),
-    ...(attributes.aggregator ? { aggregator: `${attributes.aggregator.asn}:${attributes.aggregator.address}` } : {}),
-  };
+/** A received route as the JSON contract writes it (DESIGN.md). */
+export function routeFields(route: ReceivedRoute): { prefix: string } & RouteJson {
+  return { prefix: route.prefix, ...routeJson(route.attributes, route.prefix.includes(':')) };
 }
 
 /** "OPEN Message Error / Bad Peer AS", with what the bytes and our settings tell about it. */
@@ -578,44 +551,6 @@ function explainNotification(message: NotificationMessage, session: BgpSession):
       return `${base} — the peer requires a capability we did not send${message.data?.length ? ` (code ${message.data[0]})` : ''}`;
     default:
       return base;
-  }
-}
-
-/** IANA capability codes vipkit does not decode but can name. */
-const CAPABILITY_NAMES: Record<number, string> = {
-  5: 'extended-next-hop',
-  9: 'bgp-role',
-  69: 'add-path',
-  71: 'long-lived-graceful-restart',
-  73: 'fqdn',
-  128: 'route-refresh (Cisco, old)',
-};
-
-/** The key a capability is matched by on both sides: its name, and the family for multiprotocol. */
-function capabilityKey(capability: Capability): string {
-  switch (capability.type) {
-    case 'multiprotocol':
-      return `multiprotocol ${familyName(capability)}`;
-    case 'unknown':
-      return CAPABILITY_NAMES[capability.code] ?? `capability ${capability.code}`;
-    default:
-      return capability.type;
-  }
-}
-
-export function describeCapability(capability: Capability): string {
-  switch (capability.type) {
-    case 'four-octet-as':
-      return `four-octet-as ${capability.asn}`;
-    case 'graceful-restart': {
-      const flags = [capability.restarting ? 'restarting' : '', capability.notification ? 'notification' : ''].filter(Boolean);
-      const families = capability.families.map((family) => `${familyName(family)}${family.forwardingState ? ' (forwarding kept)' : ''}`);
-      return `graceful-restart restart-time=${capability.restartTime}s${flags.length ? ` ${flags.join(',')}` : ''}${families.length ? ` ${families.join(',')}` : ''}`;
-    }
-    case 'unknown':
-      return `${capabilityKey(capability)} (code ${capability.code}${capability.value.length ? `, ${capability.value.length} bytes` : ''})`;
-    default:
-      return capabilityKey(capability);
   }
 }
 

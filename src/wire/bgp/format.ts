@@ -1,5 +1,8 @@
 import { DecodeError } from '../decode-error.js';
 import type { AsPathSegment, LargeCommunity } from './attributes.js';
+import type { Capability } from './capabilities.js';
+import { familyName } from './registry.js';
+import type { RouteAttributes } from './route-attributes.js';
 
 /*
  * Text forms the CLI prints and parses (DESIGN.md --json conventions): AS paths as
@@ -104,4 +107,73 @@ export function parseLargeCommunity(text: string): LargeCommunity {
   if (parts.length !== 3) throw new DecodeError('bgp-text', `not a large community: ${JSON.stringify(text)}`);
   const [globalAdministrator, localData1, localData2] = parts.map(parseAsn) as [number, number, number];
   return { globalAdministrator, localData1, localData2 };
+}
+
+/** A route's attributes in DESIGN.md's JSON shapes; absent attributes are left out. */
+export interface RouteJson {
+  next_hop?: string;
+  next_hop_link_local?: string;
+  as_path?: string;
+  origin?: string;
+  med?: number;
+  local_pref?: number;
+  communities?: string[];
+  large_communities?: string[];
+  atomic_aggregate?: boolean;
+  aggregator?: string;
+}
+
+/** `ipv6`: the prefixes are IPv6, so the next hop is MP_REACH's, not NEXT_HOP. */
+export function routeJson(attributes: RouteAttributes, ipv6: boolean): RouteJson {
+  return {
+    next_hop: ipv6 ? attributes.ipv6NextHop : attributes.nextHop,
+    ...(ipv6 && attributes.ipv6LinkLocalNextHop ? { next_hop_link_local: attributes.ipv6LinkLocalNextHop } : {}),
+    ...(attributes.asPath ? { as_path: formatAsPath(attributes.asPath) } : {}),
+    origin: attributes.origin,
+    med: attributes.med,
+    local_pref: attributes.localPref,
+    communities: attributes.communities?.map(formatCommunity),
+    large_communities: attributes.largeCommunities?.map(formatLargeCommunity),
+    ...(attributes.atomicAggregate ? { atomic_aggregate: true } : {}),
+    ...(attributes.aggregator ? { aggregator: `${attributes.aggregator.asn}:${attributes.aggregator.address}` } : {}),
+  };
+}
+
+/** IANA capability codes vipkit does not decode but can name. */
+const CAPABILITY_NAMES: Record<number, string> = {
+  5: 'extended-next-hop',
+  9: 'bgp-role',
+  69: 'add-path',
+  71: 'long-lived-graceful-restart',
+  73: 'fqdn',
+  128: 'route-refresh (Cisco, old)',
+};
+
+/** The name a capability is matched by on both sides: its type, and the family for multiprotocol. */
+export function capabilityName(capability: Capability): string {
+  switch (capability.type) {
+    case 'multiprotocol':
+      return `multiprotocol ${familyName(capability)}`;
+    case 'unknown':
+      return CAPABILITY_NAMES[capability.code] ?? `capability ${capability.code}`;
+    default:
+      return capability.type;
+  }
+}
+
+/** A capability with its values, as `bgp-peer` and `watch --bgp` print it. */
+export function describeCapability(capability: Capability): string {
+  switch (capability.type) {
+    case 'four-octet-as':
+      return `four-octet-as ${capability.asn}`;
+    case 'graceful-restart': {
+      const flags = [capability.restarting ? 'restarting' : '', capability.notification ? 'notification' : ''].filter(Boolean);
+      const families = capability.families.map((family) => `${familyName(family)}${family.forwardingState ? ' (forwarding kept)' : ''}`);
+      return `graceful-restart restart-time=${capability.restartTime}s${flags.length ? ` ${flags.join(',')}` : ''}${families.length ? ` ${families.join(',')}` : ''}`;
+    }
+    case 'unknown':
+      return `${capabilityName(capability)} (code ${capability.code}${capability.value.length ? `, ${capability.value.length} bytes` : ''})`;
+    default:
+      return capabilityName(capability);
+  }
 }

@@ -46,7 +46,8 @@
  * - `describeNotification(code, subcode)` -> "OPEN Message Error / Bad Peer AS".
  * - `formatAsPath`/`parseAsPath` ("64800 65002 {64512 64513}"), `formatCommunity`/
  *   `parseCommunity` ("65002:100", "NO_EXPORT"), `formatLargeCommunity`/
- *   `parseLargeCommunity` ("65002:7:8"), `parsePrefix`/`formatPrefix`, `encodeNlri`/`decodeNlri`.
+ *   `parseLargeCommunity` ("65002:7:8"), `parsePrefix`/`formatPrefix`, `encodeNlri`/`decodeNlri`;
+ *   `routeJson` (a route's attributes in the --json shapes), `capabilityName`/`describeCapability`.
  */
 export * from './attributes.js';
 export * from './bgp-error.js';
