@@ -7,6 +7,7 @@
  */
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
+import { UserError } from '../user-error.js';
 import { BgpSession, plainAddress, rejectConnection, type SessionConfig } from './session.js';
 
 export interface ListenerConfig {
@@ -86,9 +87,11 @@ export class BgpListener extends EventEmitter<ListenerEvents> {
   }
 }
 
-/** The sentence for a listen error a user can fix (`where`: "192.0.2.11 port 179"), or undefined. */
-export function listenErrorSentence(error: unknown, where: string): string | undefined {
-  switch ((error as NodeJS.ErrnoException).code) {
+/** Listening failed for a reason the user can fix: the port is taken, privileged, or the address not ours. */
+export class ListenError extends UserError {}
+
+function listenErrorSentence(error: NodeJS.ErrnoException, where: string): string {
+  switch (error.code) {
     case 'EADDRINUSE':
       return `cannot listen on ${where}: another process (a BGP daemon?) already does.`;
     case 'EACCES':
@@ -96,16 +99,17 @@ export function listenErrorSentence(error: unknown, where: string): string | und
     case 'EADDRNOTAVAIL':
       return `cannot listen on ${where}: that address is not configured on this host.`;
     default:
-      return undefined;
+      return `cannot listen on ${where}: ${error.code ?? error.message}.`;
   }
 }
 
-/** Resolves once `server` listens; rejects with the socket error (EADDRINUSE, EACCES, EADDRNOTAVAIL). */
+/** Resolves once `server` listens; rejects with a ListenError in one sentence. */
 export function listenOn(server: net.Server, address: string | undefined, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (error: NodeJS.ErrnoException) => reject(new ListenError(listenErrorSentence(error, `${address ?? 'every address'} port ${port}`)));
+    server.once('error', failed);
     server.listen({ host: address, port }, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });

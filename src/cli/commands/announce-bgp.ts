@@ -8,7 +8,7 @@ import net, { isIPv4, isIPv6 } from 'node:net';
 import { ExitCode, UsageError } from '../errors.js';
 import type { Progress, Ui } from '../ui.js';
 import { BgpAnnouncer, type AnnouncerPeer, type RoutePolicy } from '../../bgp/announcer.js';
-import { listenErrorSentence, listenOn } from '../../bgp/listener.js';
+import { listenOn } from '../../bgp/listener.js';
 import { defaultRoute, findInterface, interfaceForTarget, isLinkLocal, listInterfaces, sourceAddressFor, type InterfaceInfo } from '../../link/interfaces.js';
 import { familiesOf, prefixesOf, routeBlocks, routeCount, type PrefixBlock } from '../../speaker/route-targets.js';
 import { HealthCheck, type Health } from '../../speaker/health-check.js';
@@ -136,8 +136,6 @@ async function acceptIncoming(announcer: BgpAnnouncer, peers: PeerSpec[], addres
       await listenOn(server, address, port);
     } catch (error) {
       closeAll(servers);
-      const sentence = listenErrorSentence(error, `${address ?? 'every address'} port ${port}`);
-      if (sentence !== undefined) throw new UsageError(`--accept-incoming: ${sentence}`);
       throw error;
     }
     servers.push(server);

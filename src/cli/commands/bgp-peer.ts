@@ -5,7 +5,7 @@ import type { Progress, Ui } from '../ui.js';
 import { defaultRouterId, parseAddress } from '../bgp-options.js';
 import { listInterfaces } from '../../link/interfaces.js';
 import type { ReceivedRoute, RibChange } from '../../bgp/adj-rib-in.js';
-import { BgpListener, listenErrorSentence, listenOn } from '../../bgp/listener.js';
+import { BgpListener, listenOn } from '../../bgp/listener.js';
 import { BgpSession, plainAddress, rejectConnection, type SessionConfig } from '../../bgp/session.js';
 import { type AddressRange, AddressRangeError, addressValue, familyOf, parseAddressRange } from '../../pools/address-range.js';
 import { ERROR_ACTION_NAMES, type BgpError } from '../../wire/bgp/bgp-error.js';
@@ -150,7 +150,7 @@ async function peer(address: string, options: BgpPeerOptions, ui: Ui): Promise<n
     if (refused !== undefined) report.rejected(address, refused);
   };
   const server = options.passive || options.acceptIncoming ? net.createServer((socket) => (plainAddress(socket.remoteAddress ?? '') === address ? accepted(socket) : rejectConnection(socket))) : undefined;
-  if (server) await startListening(() => listenOn(server, options.sourceAddress, options.port), options);
+  if (server) await listenOn(server, options.sourceAddress, options.port);
   const timeout = options.timeout ?? DEFAULT_ESTABLISH_TIMEOUT_S;
   const timer = setTimeout(() => {
     const last = watch.lastFailure ?? (session.state === 'Connect' ? `the TCP connection to ${address} port ${options.port} got no answer (is the address up and reachable?)` : `it stayed in ${session.state}`);
@@ -169,18 +169,6 @@ async function peer(address: string, options: BgpPeerOptions, ui: Ui): Promise<n
   return ok ? ExitCode.Ok : ExitCode.NotSo;
 }
 
-/** Runs `listen`, turning the errors a user can fix into one sentence and exit 2. */
-async function startListening(listen: () => Promise<void>, options: BgpPeerOptions): Promise<void> {
-  const where = `${options.sourceAddress ?? (typeof options.listen === 'string' ? options.listen : 'every address')} port ${options.port}`;
-  try {
-    await listen();
-  } catch (error) {
-    const sentence = listenErrorSentence(error, where);
-    if (sentence !== undefined) throw new UsageError(sentence);
-    throw error;
-  }
-}
-
 async function listen(options: BgpPeerOptions, ui: Ui): Promise<number> {
   if (!options.accept || options.accept.length === 0) throw new UsageError('bgp-peer --listen needs --accept <CIDR> for the speakers it may accept, e.g. --accept 192.0.2.0/24.');
   const ranges = options.accept.map(acceptRange);
@@ -197,7 +185,7 @@ async function listen(options: BgpPeerOptions, ui: Ui): Promise<number> {
   const watches: Watch[] = [];
   listener.on('session', (session) => watches.push(report.watch(session, { ...options, once: false }, finish)));
   listener.on('rejected', ({ address: from, reason }) => report.rejected(from, reason));
-  await startListening(() => listener.listen(), options);
+  await listener.listen();
   report.listening(listener.address, options);
   if (options.timeout !== undefined) finish.after(options.timeout, 'timeout');
   await finish.done;
