@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import type { Link } from '../link/link.js';
 import type { VlanTag } from '../wire/ethernet.js';
 import { gratuitousArp, unsolicitedAdvertisement } from './gratuitous.js';
-import { Responder, type Answered } from './responder.js';
+import { describeRequest, Responder, type Answered } from './responder.js';
 
 export interface L2AnnouncerEvents {
   answered?(answered: Answered): void;
@@ -56,7 +56,7 @@ export class L2Announcer {
     this.tokens = this.burstSize;
     this.stopListening = link.onFrame((frame) => {
       const handling = this.responder.answer(frame);
-      if ('reply' in handling && this.send(handling.reply)) this.events.answered?.(handling.answered);
+      if ('reply' in handling && this.send(handling.reply)) this.events.answered?.(describeRequest(frame.data));
     });
     if (schedule.refreshMs !== undefined) {
       this.refresh = setInterval(() => this.enqueue([...this.current]), schedule.refreshMs);

@@ -39,7 +39,7 @@ export interface ArpPacket {
  * Any other hardware/protocol type or address length is refused. Bytes after the 28 of
  * the packet are Ethernet padding (frames under 60 bytes) and are ignored.
  */
-const HARDWARE_TYPE_ETHERNET = 1;
+export const HARDWARE_TYPE_ETHERNET = 1;
 const ARP_LENGTH = 28;
 
 export const arp: Codec<ArpPacket> = {

@@ -1,5 +1,3 @@
-import { ipv6ToBytes } from './ip-address.js';
-
 /**
  * The Internet checksum (RFC 1071): the one's complement of the one's complement sum of
  * 16-bit words, an odd last byte padded with zero. Over a message whose checksum field is
@@ -7,6 +5,11 @@ import { ipv6ToBytes } from './ip-address.js';
  * checksum is right (RFC 1071 1).
  */
 export function internetChecksum(data: Buffer): number {
+  return fold(wordSum(data));
+}
+
+/** The sum of the 16-bit words of `data`, an odd last byte padded with zero, not yet folded. */
+function wordSum(data: Buffer): number {
   let sum = 0;
   for (let index = 0; index + 1 < data.length; index += 2) {
     sum += data.readUInt16BE(index);
@@ -14,8 +17,13 @@ export function internetChecksum(data: Buffer): number {
   if (data.length % 2 === 1) {
     sum += data[data.length - 1]! << 8;
   }
+  return sum;
+}
+
+/** Folds the carries back in (one's complement addition) and complements. */
+function fold(sum: number): number {
   while (sum > 0xffff) {
-    sum = (sum & 0xffff) + (sum >>> 16);
+    sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
   }
   return ~sum & 0xffff;
 }
@@ -33,10 +41,10 @@ export function internetChecksum(data: Buffer): number {
  *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  *  |                      zero                     |  Next Header  |
  *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *
+ * The addresses are the 16 bytes each as on the wire.
  */
-export function ipv6UpperLayerChecksum(source: string, destination: string, nextHeader: number, message: Buffer): number {
-  const lengthAndNextHeader = Buffer.alloc(8);
-  lengthAndNextHeader.writeUInt32BE(message.length, 0);
-  lengthAndNextHeader.writeUInt8(nextHeader, 7);
-  return internetChecksum(Buffer.concat([ipv6ToBytes(source), ipv6ToBytes(destination), lengthAndNextHeader, message]));
+export function ipv6UpperLayerChecksum(source: Buffer, destination: Buffer, nextHeader: number, message: Buffer): number {
+  const lengthWords = (message.length >>> 16) + (message.length & 0xffff);
+  return fold(wordSum(source) + wordSum(destination) + lengthWords + nextHeader + wordSum(message));
 }

@@ -1,6 +1,7 @@
 import { ipv6UpperLayerChecksum } from './checksum.js';
 import type { Codec } from './codec.js';
 import { DecodeError } from './decode-error.js';
+import { ipv6ToBytes } from './ip-address.js';
 import { NEXT_HEADER_ICMPV6 } from './ipv6.js';
 import { Reader } from './reader.js';
 import { checkUint } from './uint-field.js';
@@ -53,7 +54,7 @@ export const icmpv6: Codec<Icmpv6Message> = {
 /** Writes the checksum of an encoded ICMPv6 message (RFC 4443 2.3) into it and returns it. */
 export function sealIcmpv6(message: Buffer, source: string, destination: string): Buffer {
   message.writeUInt16BE(0, CHECKSUM_OFFSET);
-  message.writeUInt16BE(ipv6UpperLayerChecksum(source, destination, NEXT_HEADER_ICMPV6, message), CHECKSUM_OFFSET);
+  message.writeUInt16BE(ipv6UpperLayerChecksum(ipv6ToBytes(source), ipv6ToBytes(destination), NEXT_HEADER_ICMPV6, message), CHECKSUM_OFFSET);
   return message;
 }
 
@@ -62,7 +63,7 @@ export function verifyIcmpv6Checksum(message: Buffer, source: string, destinatio
   if (message.length < HEADER_LENGTH) {
     throw new DecodeError('icmpv6', `a message needs ${HEADER_LENGTH} bytes, got ${message.length}`);
   }
-  if (ipv6UpperLayerChecksum(source, destination, NEXT_HEADER_ICMPV6, message) !== 0) {
+  if (ipv6UpperLayerChecksum(ipv6ToBytes(source), ipv6ToBytes(destination), NEXT_HEADER_ICMPV6, message) !== 0) {
     const expected = sealIcmpv6(Buffer.from(message), source, destination).readUInt16BE(CHECKSUM_OFFSET);
     const found = message.readUInt16BE(CHECKSUM_OFFSET);
     const explanation = `checksum 0x${found.toString(16)} is wrong, expected 0x${expected.toString(16)}`;

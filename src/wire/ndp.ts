@@ -70,11 +70,9 @@ export function isNdpType(icmpv6Type: number): boolean {
  * frame.ts). Reserved bits are sent as zero and ignored on receipt (4.3, 4.4). Hop limit
  * and source-address rules (7.1) are validation, left to the engines.
  */
-const OPTION_SOURCE_LINK_LAYER = 1;
-const OPTION_TARGET_LINK_LAYER = 2;
-const FLAG_ROUTER = 0x80000000;
-const FLAG_SOLICITED = 0x40000000;
-const FLAG_OVERRIDE = 0x20000000;
+export const NdpOptionType = { SourceLinkLayer: 1, TargetLinkLayer: 2 } as const;
+/** The flags in the first word of an NA's body. */
+export const NaFlag = { Router: 0x80000000, Solicited: 0x40000000, Override: 0x20000000 } as const;
 const FIXED_BODY_LENGTH = 20;
 const LINK_LAYER_OPTION_LENGTH = 8;
 
@@ -83,7 +81,7 @@ export const ndp: Codec<NdpMessage> = {
     const body = Buffer.alloc(ndp.encodingLength(message) - 4);
     if (message.type === 'neighbor-advertisement') {
       const flags =
-        (message.router ? FLAG_ROUTER : 0) | (message.solicited ? FLAG_SOLICITED : 0) | (message.override ? FLAG_OVERRIDE : 0);
+        (message.router ? NaFlag.Router : 0) | (message.solicited ? NaFlag.Solicited : 0) | (message.override ? NaFlag.Override : 0);
       body.writeUInt32BE(flags >>> 0, 0);
     }
     ipv6ToBytes(message.target).copy(body, 4);
@@ -114,6 +112,40 @@ export const ndp: Codec<NdpMessage> = {
   },
 };
 
+/** Where the options of an NS or NA are: the wanted link-layer address's first byte, and every other option's data. */
+export interface NdpOptionSpans {
+  linkLayerAt?: number;
+  others: { type: number; start: number; end: number }[];
+}
+
+/**
+ * Walks the options (RFC 4861 4.6) in `buffer[start, end)` without copying them, so the
+ * responder can find the asker's MAC on the bytes. Throws DecodeError for an option of
+ * length 0 (4.6 has such packets discarded), one running past the end, or a link-layer
+ * option of type `linkLayerType` that repeats or is not Ethernet-sized (RFC 2464 6).
+ */
+export function scanNdpOptions(buffer: Buffer, start: number, end: number, linkLayerType: number): NdpOptionSpans {
+  const reader = new Reader(buffer, 'ndp', start, end);
+  const spans: NdpOptionSpans = { others: [] };
+  while (reader.remaining > 0) {
+    const type = reader.u8('option type');
+    const length = reader.u8('option length');
+    if (length === 0) reader.fail(`option ${type} has length 0`);
+    const dataStart = reader.offset;
+    reader.skip(length * 8 - 2, `option ${type} data`);
+    if (type !== linkLayerType) {
+      spans.others.push({ type, start: dataStart, end: reader.offset });
+    } else if (spans.linkLayerAt !== undefined) {
+      reader.fail(`link-layer address option ${type} appears twice`);
+    } else if (length !== 1) {
+      reader.fail(`link-layer address option of ${length * 8} bytes, Ethernet needs 8 (RFC 2464 6)`);
+    } else {
+      spans.linkLayerAt = dataStart;
+    }
+  }
+  return spans;
+}
+
 /** Interprets an ICMPv6 message already decoded (and checksum-checked) as NS or NA. */
 export function ndpFromIcmpv6(message: Icmpv6Message): NdpMessage {
   const reader = new Reader(message.body, 'ndp');
@@ -122,34 +154,19 @@ export function ndpFromIcmpv6(message: Icmpv6Message): NdpMessage {
   const flags = reader.u32('flags and reserved');
   const target = ipv6FromBytes(reader.bytes(16, 'target address'));
   const wantedLinkLayer =
-    message.type === Icmpv6Type.NeighborSolicitation ? OPTION_SOURCE_LINK_LAYER : OPTION_TARGET_LINK_LAYER;
-  let linkLayer: string | undefined;
-  const otherOptions: NdpOption[] = [];
-  while (reader.remaining > 0) {
-    const type = reader.u8('option type');
-    const length = reader.u8('option length');
-    // A zero length would loop forever; RFC 4861 4.6 has such packets discarded.
-    if (length === 0) reader.fail(`option ${type} has length 0`);
-    const data = reader.bytes(length * 8 - 2, `option ${type} data`);
-    if (type !== wantedLinkLayer) {
-      otherOptions.push({ type, data });
-    } else if (linkLayer !== undefined) {
-      reader.fail(`link-layer address option ${type} appears twice`);
-    } else if (length !== 1) {
-      reader.fail(`link-layer address option of ${length * 8} bytes, Ethernet needs 8 (RFC 2464 6)`);
-    } else {
-      linkLayer = macFromBytes(data.subarray(0, 6));
-    }
-  }
+    message.type === Icmpv6Type.NeighborSolicitation ? NdpOptionType.SourceLinkLayer : NdpOptionType.TargetLinkLayer;
+  const options = scanNdpOptions(message.body, reader.offset, message.body.length, wantedLinkLayer);
+  const linkLayer = options.linkLayerAt === undefined ? undefined : macFromBytes(message.body.subarray(options.linkLayerAt, options.linkLayerAt + 6));
+  const otherOptions = options.others.map(({ type, start, end }) => ({ type, data: Buffer.from(message.body.subarray(start, end)) }));
   const extras = otherOptions.length > 0 ? { otherOptions } : {};
   if (message.type === Icmpv6Type.NeighborSolicitation) {
     return { type: 'neighbor-solicitation', target, ...(linkLayer ? { sourceLinkLayer: linkLayer } : {}), ...extras };
   }
   return {
     type: 'neighbor-advertisement',
-    router: (flags & FLAG_ROUTER) !== 0,
-    solicited: (flags & FLAG_SOLICITED) !== 0,
-    override: (flags & FLAG_OVERRIDE) !== 0,
+    router: (flags & NaFlag.Router) !== 0,
+    solicited: (flags & NaFlag.Solicited) !== 0,
+    override: (flags & NaFlag.Override) !== 0,
     target,
     ...(linkLayer ? { targetLinkLayer: linkLayer } : {}),
     ...extras,
@@ -162,9 +179,9 @@ function icmpv6TypeOf(message: NdpMessage): number {
 
 function linkLayerOption(message: NdpMessage): { type: number; mac: string } | undefined {
   if (message.type === 'neighbor-solicitation') {
-    return message.sourceLinkLayer === undefined ? undefined : { type: OPTION_SOURCE_LINK_LAYER, mac: message.sourceLinkLayer };
+    return message.sourceLinkLayer === undefined ? undefined : { type: NdpOptionType.SourceLinkLayer, mac: message.sourceLinkLayer };
   }
-  return message.targetLinkLayer === undefined ? undefined : { type: OPTION_TARGET_LINK_LAYER, mac: message.targetLinkLayer };
+  return message.targetLinkLayer === undefined ? undefined : { type: NdpOptionType.TargetLinkLayer, mac: message.targetLinkLayer };
 }
 
 /** Whole option size in bytes; RFC 4861 4.6 needs a multiple of 8, at most 255 units. */
