@@ -3,7 +3,8 @@
  *
  * 1. Latency: the client probes the kernel's own address on node1 and a VIP that vipkit
  *    announces from node1, alternately; tcpdump in the client namespace times each
- *    request-to-reply on the wire.
+ *    request-to-reply on the wire. The same for bench/bare-cap-responder.ts, the floor of
+ *    any Node.js responder on cap.
  * 2. Load: the client sweeps 16,126 VIPs that vipkit announces, at 5,000 requests/s;
  *    requests and replies are counted in the capture.
  *
@@ -16,6 +17,7 @@ import { Lab } from '../src/lab/lab.js';
 import { captureDuring, tsharkFields } from '../test/helpers/capture.js';
 
 const VIPKIT = fileURLToPath(new URL('../../bin/vipkit.js', import.meta.url));
+const BARE_CAP_RESPONDER = fileURLToPath(new URL('./bare-cap-responder.js', import.meta.url));
 const { values } = parseArgs({ options: { probes: { type: 'string', default: '200' }, rate: { type: 'string', default: '5000' } } });
 
 const LAB = {
@@ -55,17 +57,20 @@ function wireTimes(file: string): Map<string, { rtts: number[]; requests: number
   return byTarget;
 }
 
-function startAnnounce(lab: Lab, targets: string[]): Promise<ChildProcess> {
-  const child = lab.spawn('node1', [process.execPath, VIPKIT, 'announce', '--l2', '-I', 'eth0', '--json', ...targets], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** Starts a responder in node1 and resolves once its output shows `ready`. */
+function startResponder(lab: Lab, argv: string[], ready: string): Promise<ChildProcess> {
+  const child = lab.spawn('node1', argv, { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('"announced"')) resolve(child);
+      if (chunk.toString().includes(ready)) resolve(child);
     });
-    child.once('exit', (code) => reject(new Error(`announce exited with ${code}`)));
+    child.once('exit', (code) => reject(new Error(`${argv.slice(1).join(' ')} exited with ${code}`)));
   });
 }
 
-async function stopAnnounce(child: ChildProcess): Promise<void> {
+const announceArgv = (args: string[]) => [process.execPath, VIPKIT, 'announce', '--l2', '-I', 'eth0', '--json', ...args];
+
+async function stopResponder(child: ChildProcess): Promise<void> {
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   await exited;
@@ -75,36 +80,41 @@ if (process.getuid?.() !== 0) {
   console.error('bench/announce-l2 needs root: it builds network namespaces.');
   process.exit(2);
 }
-/** Median wire request-to-reply for the kernel's own address and for vipkit's VIP, alternating. */
-async function latency(lab: Lab, probes: number, announceArgs: string[]): Promise<{ kernel: number; vipkit: number }> {
-  const announce = await startAnnounce(lab, [...announceArgs, VIP]);
+/** Median wire request-to-reply for the kernel's own address and for the responder's VIP, alternating. */
+async function latency(lab: Lab, probes: number, responderArgv: string[], ready: string): Promise<{ kernel: number; responder: number }> {
+  const responder = await startResponder(lab, responderArgv, ready);
   const capture = await captureDuring(lab, 'client', 'arp', async () => {
     for (let round = 0; round < probes; round++) {
       for (const target of [KERNEL_ADDRESS, VIP]) await lab.exec('client', ['arping', '-c', '1', '-w', '1', '-I', 'eth0', target]);
     }
   });
-  await stopAnnounce(announce);
+  await stopResponder(responder);
   const times = wireTimes(capture.file);
   capture.dispose();
-  return { kernel: median(times.get(KERNEL_ADDRESS)!.rtts), vipkit: median(times.get(VIP)!.rtts) };
+  return { kernel: median(times.get(KERNEL_ADDRESS)!.rtts), responder: median(times.get(VIP)!.rtts) };
 }
 
 const lab = await Lab.create(LAB);
 try {
   const probes = Number(values.probes);
   console.log(`Latency: ${probes} requests each, alternating, from iputils arping in the client; request-to-reply on the wire (tcpdump)`);
-  for (const [label, args] of [['vipkit announce --l2', []], ['vipkit announce --l2 --busy-poll', ['--busy-poll']]] as const) {
-    const { kernel, vipkit } = await latency(lab, probes, [...args]);
-    console.log(`${label.padEnd(34)} median ${vipkit.toFixed(3)} ms   kernel (its own address) ${kernel.toFixed(3)} ms   ratio ${(vipkit / kernel).toFixed(2)}`);
+  const responders: [string, string[], string][] = [
+    ['vipkit announce --l2', announceArgv([VIP]), '"announced"'],
+    ['vipkit announce --l2 --busy-poll', announceArgv(['--busy-poll', VIP]), '"announced"'],
+    ['bare cap responder (floor)', [process.execPath, BARE_CAP_RESPONDER, VIP], 'ready'],
+  ];
+  for (const [label, argv, ready] of responders) {
+    const { kernel, responder } = await latency(lab, probes, argv, ready);
+    console.log(`${label.padEnd(34)} median ${responder.toFixed(3)} ms   kernel (its own address) ${kernel.toFixed(3)} ms   ratio ${(responder / kernel).toFixed(2)}`);
   }
 
   // One quick gratuitous round for 16k addresses, finished before the sweep starts.
-  const announce = await startAnnounce(lab, ['--garp-count', '1', '--garp-rate', '50000', LOAD_RANGE]);
+  const announce = await startResponder(lab, announceArgv(['--garp-count', '1', '--garp-rate', '50000', LOAD_RANGE]), '"announced"');
   await new Promise((resolve) => setTimeout(resolve, 2000));
   const load = await captureDuring(lab, 'client', 'arp and net 198.18.0.0/18', async () => {
     await lab.exec('client', [process.execPath, VIPKIT, 'arping', '-q', '--rate', values.rate, '--retry', '1', '--timeout', '0.5', LOAD_RANGE], { timeoutMs: 120_000 });
   });
-  await stopAnnounce(announce);
+  await stopResponder(announce);
   let requests = 0;
   let replies = 0;
   let unanswered = 0;
