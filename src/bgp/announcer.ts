@@ -11,7 +11,7 @@
 import { EventEmitter } from 'node:events';
 import { isIPv4, type Socket } from 'node:net';
 import { AdjRibOut, type Advertisement } from './adj-rib-out.js';
-import { BgpSession, plainAddress, rejectConnection, type SessionConfig } from './session.js';
+import { BgpSession, handOverConnection, type SessionConfig } from './session.js';
 import type { Notification, StateName } from './fsm.js';
 import type { LargeCommunity, Origin } from '../wire/bgp/attributes.js';
 import { prefixAfi } from '../wire/bgp/nlri.js';
@@ -209,10 +209,10 @@ export class BgpAnnouncer extends EventEmitter<AnnouncerEvents> {
 
   /** A connection a peer opened to us: its session takes it beside its own; from anyone else, a Cease / Connection Rejected. */
   accept(socket: Socket): void {
-    const address = plainAddress(socket.remoteAddress ?? '');
-    const peer = this.peers.find((candidate) => candidate.peer.session.peerAddress === address);
-    if (!peer) rejectConnection(socket);
-    const refused = peer ? peer.session.accept(socket) : `${address} is not a peer`;
+    const { address, refused } = handOverConnection(
+      socket,
+      (from) => this.peers.find((candidate) => candidate.peer.session.peerAddress === from)?.session ?? `${from} is not a peer`,
+    );
     if (refused !== undefined) this.emit('rejected', { address, reason: refused });
   }
 

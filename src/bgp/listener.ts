@@ -8,7 +8,7 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { UserError } from '../user-error.js';
-import { BgpSession, plainAddress, rejectConnection, type SessionConfig } from './session.js';
+import { BgpSession, handOverConnection, type SessionConfig } from './session.js';
 
 export interface ListenerConfig {
   /** Address to listen on; absent: every address, IPv4 and IPv6. */
@@ -53,16 +53,9 @@ export class BgpListener extends EventEmitter<ListenerEvents> {
   }
 
   private connection(socket: net.Socket): void {
-    const address = plainAddress(socket.remoteAddress ?? '');
-    // An error on a socket no session has taken yet must not reach the process.
-    socket.on('error', () => socket.destroy());
-    if (!this.config.accepts(address)) {
-      this.reject(socket, address, `${address} is not in the accepted ranges`);
-      return;
-    }
-    // The session refuses a connection beside its own or an Established one (RFC 4271 6.8).
-    const session = this.sessions.get(address) ?? this.newSession(address);
-    const refused = session.accept(socket);
+    const { address, refused } = handOverConnection(socket, (from) =>
+      this.config.accepts(from) ? (this.sessions.get(from) ?? this.newSession(from)) : `${from} is not in the accepted ranges`,
+    );
     if (refused !== undefined) this.emit('rejected', { address, reason: refused });
   }
 
@@ -81,10 +74,6 @@ export class BgpListener extends EventEmitter<ListenerEvents> {
     return session;
   }
 
-  private reject(socket: net.Socket, address: string, reason: string): void {
-    rejectConnection(socket);
-    this.emit('rejected', { address, reason });
-  }
 }
 
 /** Listening failed for a reason the user can fix: the port is taken, privileged, or the address not ours. */

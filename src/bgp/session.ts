@@ -444,6 +444,25 @@ export function plainAddress(address: string): string {
   return address.startsWith('::ffff:') && net.isIPv4(address.slice(7)) ? address.slice(7) : address;
 }
 
+/**
+ * Gives a connection a speaker opened to us to the session `sessionFor` names for its
+ * address, which may refuse it beside one of its own (RFC 4271 6.8); where there is no
+ * session (`sessionFor` says why instead), refuses it with a Cease / Connection Rejected
+ * (RFC 4486 4). Returns the speaker's address and, if refused, why.
+ */
+export function handOverConnection(socket: net.Socket, sessionFor: (address: string) => BgpSession | string): { address: string; refused?: string } {
+  // An error on a socket nobody has taken yet must not reach the process.
+  socket.on('error', () => socket.destroy());
+  const address = plainAddress(socket.remoteAddress ?? '');
+  const session = sessionFor(address);
+  if (typeof session === 'string') {
+    rejectConnection(socket);
+    return { address, refused: session };
+  }
+  const refused = session.accept(socket);
+  return refused === undefined ? { address } : { address, refused };
+}
+
 /** Refuses a connection with a Cease NOTIFICATION (RFC 4486: Connection Rejected by default) and closes it. */
 export function rejectConnection(socket: net.Socket, subcode: number = CeaseSubcode.ConnectionRejected): void {
   socket.on('error', () => socket.destroy());

@@ -6,6 +6,7 @@
  */
 import net, { isIPv4, isIPv6 } from 'node:net';
 import { ExitCode, UsageError } from '../errors.js';
+import { onInterrupt } from '../interrupt.js';
 import type { Progress, Ui } from '../ui.js';
 import { BgpAnnouncer, type AnnouncerPeer, type RoutePolicy } from '../../bgp/announcer.js';
 import { listenOn } from '../../bgp/listener.js';
@@ -74,12 +75,10 @@ export async function announceBgp(specs: string[], options: BgpAnnounceOptions, 
   const servers = options.acceptIncoming ? await acceptIncoming(announcer, peers, options.sourceAddress) : [];
 
   const stop = new AbortController();
-  const interrupt = (signal: NodeJS.Signals) => {
+  const stopListening = onInterrupt((signal) => {
     output.stopReason = signal;
     stop.abort();
-  };
-  process.once('SIGINT', interrupt);
-  process.once('SIGTERM', interrupt);
+  });
   let health: HealthCheck | undefined;
   try {
     const announcement = (med?: number) => ({ prefixes: () => prefixesOf(blocks), ...(med !== undefined ? { med } : {}) });
@@ -121,8 +120,7 @@ export async function announceBgp(specs: string[], options: BgpAnnounceOptions, 
   } finally {
     closeAll(servers);
     health?.stop();
-    process.off('SIGINT', interrupt);
-    process.off('SIGTERM', interrupt);
+    stopListening();
     output.close();
   }
 }

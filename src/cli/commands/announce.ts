@@ -1,4 +1,5 @@
 import { ExitCode, UsageError } from '../errors.js';
+import { onInterrupt } from '../interrupt.js';
 import type { Ui } from '../ui.js';
 import { listInterfaces } from '../../link/interfaces.js';
 import { requiredInterface } from '../interface-choice.js';
@@ -48,9 +49,7 @@ async function announceL2(specs: string[], options: AnnounceOptions, ui: Ui): Pr
   const protocols = `(${CONFLICT_PROBE_FILTER} or ${Responder.captureFilter()})`;
   const link = await openPcapLink({ interfaceName: iface.name, filter: vlan ? `vlan ${vlan.id} and ${protocols}` : protocols, snapshotLength: L2_SNAPSHOT_LENGTH });
   const stop = new AbortController();
-  const interrupt = () => stop.abort();
-  process.once('SIGINT', interrupt);
-  process.once('SIGTERM', interrupt);
+  const stopListening = onInterrupt(() => stop.abort());
   try {
     if (!options.force) {
       const conflicts = await probeForConflicts(link, addresses, { ...CONFLICT_PROBE, signal: stop.signal });
@@ -104,8 +103,7 @@ async function announceL2(specs: string[], options: AnnounceOptions, ui: Ui): Pr
     else ui.line(`Stopped announcing ${describe(addresses)} on ${iface.name}: ${answered} requests answered, ${gratuitous} gratuitous sent.`);
     return ExitCode.Ok;
   } finally {
-    process.off('SIGINT', interrupt);
-    process.off('SIGTERM', interrupt);
+    stopListening();
     link.close();
   }
 }

@@ -1,5 +1,6 @@
 import { familyOf } from '../../pools/address-range.js';
 import { ExitCode, UsageError } from '../errors.js';
+import { onInterrupt } from '../interrupt.js';
 import type { Ui } from '../ui.js';
 import { sourceAddressFor, type InterfaceInfo } from '../../link/interfaces.js';
 import { interfaceFor } from '../interface-choice.js';
@@ -50,9 +51,7 @@ export async function run(specs: string[], rawOptions: Record<string, unknown>, 
   const plan = makePlan(specs, options);
   const link = await openPcapLink({ interfaceName: plan.iface.name, filter: Prober.captureFilter(plan.targets.family, plan.vlan), snapshotLength: L2_SNAPSHOT_LENGTH });
   const stop = new AbortController();
-  const interrupt = () => stop.abort();
-  process.once('SIGINT', interrupt);
-  process.once('SIGTERM', interrupt);
+  const stopListening = onInterrupt(() => stop.abort());
   try {
     if (options.unsolicited || options.reply) return await announce(link, plan, options, ui, stop.signal);
     const session = new ReplyLog(plan, options, ui);
@@ -61,8 +60,7 @@ export async function run(specs: string[], rawOptions: Record<string, unknown>, 
       ? await probeOne(link, prober, session, plan, options, ui, stop)
       : await probeSweep(link, prober, session, plan, options, ui, stop.signal);
   } finally {
-    process.off('SIGINT', interrupt);
-    process.off('SIGTERM', interrupt);
+    stopListening();
     link.close();
   }
 }

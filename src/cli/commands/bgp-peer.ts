@@ -1,12 +1,13 @@
 import net from 'node:net';
 import { InvalidArgumentError } from 'commander';
 import { ExitCode, UsageError } from '../errors.js';
+import { onInterrupt } from '../interrupt.js';
 import type { Progress, Ui } from '../ui.js';
 import { defaultRouterId, parseAddress } from '../bgp-options.js';
 import { listInterfaces } from '../../link/interfaces.js';
 import type { ReceivedRoute, RibChange } from '../../bgp/adj-rib-in.js';
 import { BgpListener, listenOn } from '../../bgp/listener.js';
-import { BgpSession, plainAddress, rejectConnection, type SessionConfig } from '../../bgp/session.js';
+import { BgpSession, handOverConnection, type SessionConfig } from '../../bgp/session.js';
 import { type AddressRange, AddressRangeError, addressValue, familyOf, parseAddressRange } from '../../pools/address-range.js';
 import { ERROR_ACTION_NAMES, type BgpError } from '../../wire/bgp/bgp-error.js';
 import { capabilityName, describeCapability, routeJson, type RouteJson } from '../../wire/bgp/format.js';
@@ -117,12 +118,9 @@ class Finish {
 
   constructor() {
     this.done = new Promise((resolve) => (this.resolve = resolve));
-    const interrupt = () => this.end('interrupted');
-    process.once('SIGINT', interrupt);
-    process.once('SIGTERM', interrupt);
+    const stopListening = onInterrupt(() => this.end('interrupted'));
     void this.done.then(() => {
-      process.off('SIGINT', interrupt);
-      process.off('SIGTERM', interrupt);
+      stopListening();
       for (const timer of this.timers) clearTimeout(timer);
     });
   }
@@ -146,10 +144,10 @@ async function peer(address: string, options: BgpPeerOptions, ui: Ui): Promise<n
   // --passive: wait for this one peer to connect, on the port and source address given;
   // --accept-incoming: take its connection too, beside ours (RFC 4271 6.8 keeps one).
   const accepted = (socket: net.Socket) => {
-    const refused = session.accept(socket);
-    if (refused !== undefined) report.rejected(address, refused);
+    const incoming = handOverConnection(socket, (from) => (from === address ? session : `${from} is not the peer`));
+    if (incoming.refused !== undefined) report.rejected(incoming.address, incoming.refused);
   };
-  const server = options.passive || options.acceptIncoming ? net.createServer((socket) => (plainAddress(socket.remoteAddress ?? '') === address ? accepted(socket) : rejectConnection(socket))) : undefined;
+  const server = options.passive || options.acceptIncoming ? net.createServer(accepted) : undefined;
   if (server) await listenOn(server, options.sourceAddress, options.port);
   const timeout = options.timeout ?? DEFAULT_ESTABLISH_TIMEOUT_S;
   const timer = setTimeout(() => {

@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import { ExitCode, UsageError } from '../errors.js';
 import { namedInterface } from '../interface-choice.js';
+import { onInterrupt } from '../interrupt.js';
 import type { Ui } from '../ui.js';
 import { sourceAddressFor, type InterfaceInfo } from '../../link/interfaces.js';
 import { L2_SNAPSHOT_LENGTH, WALL_MINUS_MONOTONIC_NS, type Link } from '../../link/link.js';
@@ -116,9 +117,7 @@ async function watchLive(interfaces: InterfaceInfo[], targets: WatchTargets | un
   const probes = options.probe === undefined ? [] : planProbes(interfaces, targets!);
   const links: Link[] = [];
   const stop = new AbortController();
-  const interrupt = () => stop.abort();
-  process.once('SIGINT', interrupt);
-  process.once('SIGTERM', interrupt);
+  const stopListening = onInterrupt(() => stop.abort());
   let writer: PcapWriter | undefined;
   let ticker: NodeJS.Timeout | undefined;
   // Kernel capture times arrive on the hrtime scale; events and files want the epoch.
@@ -155,8 +154,7 @@ async function watchLive(interfaces: InterfaceInfo[], targets: WatchTargets | un
     return ExitCode.Ok;
   } finally {
     clearInterval(ticker);
-    process.off('SIGINT', interrupt);
-    process.off('SIGTERM', interrupt);
+    stopListening();
     for (const link of links) link.close();
     writer?.close();
   }
