@@ -2,11 +2,8 @@ import { packUpdates, packWithdrawals } from '../wire/bgp/pack.js';
 import type { SessionCodecContext } from '../wire/bgp/registry.js';
 import type { RouteAttributes } from '../wire/bgp/route-attributes.js';
 
-/** One prefix we want the peer to have, with its attributes. */
-export interface Advertisement {
-  prefix: string;
-  attributes: RouteAttributes;
-}
+/** What we want the peer to have: prefix -> its attributes (no object per prefix, which counts with a million of them). */
+export type DesiredRoutes = ReadonlyMap<string, RouteAttributes>;
 
 /**
  * What we announced to one peer (RFC 4271 3.2, Adj-RIB-Out), kept declaratively (after
@@ -17,20 +14,15 @@ export interface Advertisement {
 export class AdjRibOut {
   /** Prefix -> the key of the attributes it was sent with. */
   private sent = new Map<string, string>();
-  private desired: Advertisement[] = [];
 
   get size(): number {
     return this.sent.size;
   }
 
-  set(desired: Advertisement[], context: SessionCodecContext): Buffer[] {
-    this.desired = desired;
-    // Prefix -> attributes only: no object per prefix, which counts with a million of them.
-    const wanted = new Map<string, RouteAttributes>();
-    for (const { prefix, attributes } of desired) wanted.set(prefix, attributes);
-    const withdrawals = [...this.sent.keys()].filter((prefix) => !wanted.has(prefix));
+  set(desired: DesiredRoutes, context: SessionCodecContext): Buffer[] {
+    const withdrawals = [...this.sent.keys()].filter((prefix) => !desired.has(prefix));
     const groups = new Map<string, { attributes: RouteAttributes; prefixes: string[] }>();
-    for (const [prefix, attributes] of wanted) {
+    for (const [prefix, attributes] of desired) {
       const key = attributeKey(attributes);
       if (this.sent.get(prefix) === key) continue;
       const group = groups.get(key) ?? groups.set(key, { attributes, prefixes: [] }).get(key)!;
@@ -45,8 +37,8 @@ export class AdjRibOut {
     return messages;
   }
 
-  /** A new session knows nothing we sent before: everything desired (or a new wish) goes again. */
-  resend(context: SessionCodecContext, desired: Advertisement[] = this.desired): Buffer[] {
+  /** A new session knows nothing we sent before: everything desired goes again. */
+  resend(desired: DesiredRoutes, context: SessionCodecContext): Buffer[] {
     this.sent.clear();
     return this.set(desired, context);
   }

@@ -10,7 +10,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { isIPv4, type Socket } from 'node:net';
-import { AdjRibOut, type Advertisement } from './adj-rib-out.js';
+import { AdjRibOut, type DesiredRoutes } from './adj-rib-out.js';
 import { BgpSession, handOverConnection, type SessionConfig } from './session.js';
 import type { Notification, StateName } from './fsm.js';
 import type { LargeCommunity, Origin } from '../wire/bgp/attributes.js';
@@ -117,7 +117,7 @@ class PeerAnnouncer {
     if (this.session.state !== 'Established') return;
     const context = this.session.codecContext;
     const desired = this.advertisements(announcement);
-    const messages = fresh ? this.ribOut.resend(context, desired) : this.ribOut.set(desired, context);
+    const messages = fresh ? this.ribOut.resend(desired, context) : this.ribOut.set(desired, context);
     this.session.sendUpdates(messages);
     const before = this.status.announced;
     const med = announcement?.med ?? this.policy.med;
@@ -131,8 +131,9 @@ class PeerAnnouncer {
     this.announcedMed = med;
   }
 
-  private advertisements(announcement: Announcement | undefined): Advertisement[] {
-    if (announcement === undefined) return [];
+  private advertisements(announcement: Announcement | undefined): DesiredRoutes {
+    const desired = new Map<string, RouteAttributes>();
+    if (announcement === undefined) return desired;
     const negotiated = this.session.negotiated!;
     const ebgp = negotiated.peerAs !== this.peer.session.localAs;
     const base = this.baseAttributes(ebgp, announcement.med ?? this.policy.med);
@@ -141,12 +142,11 @@ class PeerAnnouncer {
       [Afi.Ipv4, this.usable(IPV4_UNICAST, nextHop !== undefined && isIPv4(nextHop), 'no IPv4 next hop: the session is over IPv6; give --next-hop') ? { ...base, nextHop } : undefined],
       [Afi.Ipv6, this.usable(IPV6_UNICAST, this.peer.nextHopV6 !== undefined, 'no IPv6 next hop') ? { ...base, ipv6NextHop: this.peer.nextHopV6 } : undefined],
     ]);
-    const desired: Advertisement[] = [];
     const skipped = new Map<number, number>();
     for (const prefix of announcement.prefixes()) {
       const afi = prefixAfi(prefix);
       const attributes = byAfi.get(afi);
-      if (attributes) desired.push({ prefix, attributes });
+      if (attributes) desired.set(prefix, attributes);
       else skipped.set(afi, (skipped.get(afi) ?? 0) + 1);
     }
     for (const [afi, count] of skipped) {
