@@ -18,10 +18,11 @@ import { parseArgs } from 'node:util';
 import { Bird, birdAcceptingSpeakers } from '../src/lab/bgp-daemons.js';
 import { Lab } from '../src/lab/lab.js';
 import { captureDuring, tsharkFields } from '../test/helpers/capture.js';
+import { benchmarkAddress, routeCount } from './benchmark-routes.js';
 
 const VIPKIT = fileURLToPath(new URL('../../bin/vipkit.js', import.meta.url));
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, routes: { type: 'string', default: '100000' } } });
-const ROUTES = Number(values.routes);
+const ROUTES = routeCount(values.routes);
 
 const LAB = {
   hosts: [
@@ -30,9 +31,7 @@ const LAB = {
   ],
 };
 const BIRD_CONFIG = birdAcceptingSpeakers({ routerId: '192.0.2.1', localAs: 65002, accept: '192.0.2.0/24', families: ['ipv4'] });
-const FIRST = 0xc6120000; // 198.18.0.0
-const dotted = (value: number) => `${value >>> 24}.${(value >>> 16) & 0xff}.${(value >>> 8) & 0xff}.${value & 0xff}`;
-const LAST_ADDRESS = dotted(FIRST + ROUTES - 1);
+const LAST_ADDRESS = benchmarkAddress(ROUTES - 1);
 
 interface Run {
   startToAllMs: number;
@@ -42,7 +41,7 @@ interface Run {
 
 function exabgpConfig(): string {
   const routes: string[] = [];
-  for (let index = 0; index < ROUTES; index++) routes.push(`    route ${dotted(FIRST + index)}/32 next-hop self;`);
+  for (let index = 0; index < ROUTES; index++) routes.push(`    route ${benchmarkAddress(index)}/32 next-hop self;`);
   return `neighbor 192.0.2.1 {
   router-id 192.0.2.11;
   local-address 192.0.2.11;

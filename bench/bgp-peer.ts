@@ -19,9 +19,10 @@ import { Lab } from '../src/lab/lab.js';
 import { Bird } from '../src/lab/bgp-daemons.js';
 import { captureDuring } from '../test/helpers/capture.js';
 import { startVipkitJson, until } from '../test/helpers/vipkit-process.js';
+import { benchmarkAddress, routeCount } from './benchmark-routes.js';
 
 const { values } = parseArgs({ options: { routes: { type: 'string', default: '100000' }, rounds: { type: 'string', default: '3' } } });
-const ROUTES = Number(values.routes);
+const ROUTES = routeCount(values.routes);
 const ROUNDS = Number(values.rounds);
 const FEED_TIMEOUT_MS = 120_000;
 
@@ -35,7 +36,7 @@ const LAB = {
 
 function speakerConfig(routes: number): string {
   const lines: string[] = [];
-  for (let index = 0; index < routes; index++) lines.push(`route 198.${18 + (index >> 16)}.${(index >> 8) & 0xff}.${index & 0xff}/32 blackhole;`);
+  for (let index = 0; index < routes; index++) lines.push(`route ${benchmarkAddress(index)}/32 blackhole;`);
   return `router id 192.0.2.1;
 protocol device {}
 protocol static feed { ipv4; ${lines.join(' ')} }
