@@ -7,14 +7,15 @@ import { VIPKIT } from '../cli/run-vipkit.js';
 
 /**
  * vipkit watch live in the client namespace, against the Linux kernel answering ARP in
- * the others, with tcpdump beside it as the independent witness. The VIP 192.0.2.100
- * starts on node1; 192.0.2.200 is held by node2 and node3 at once; nobody holds .99.
+ * the others, with tcpdump beside it as the independent witness. The VIPs 192.0.2.100 and
+ * 2001:db8:2::100 start on node1; 192.0.2.200 is held by node2 and node3 at once; nobody
+ * holds .99.
  */
 const SPEC = {
   hosts: [
-    { name: 'client', addresses: ['192.0.2.10/24'] },
-    { name: 'node1', addresses: ['192.0.2.11/24', '192.0.2.100/24'] },
-    { name: 'node2', addresses: ['192.0.2.12/24', '192.0.2.200/24'] },
+    { name: 'client', addresses: ['192.0.2.10/24', '2001:db8:2::10/64'] },
+    { name: 'node1', addresses: ['192.0.2.11/24', '192.0.2.100/24', '2001:db8:2::11/64', '2001:db8:2::100/64'] },
+    { name: 'node2', addresses: ['192.0.2.12/24', '192.0.2.200/24', '2001:db8:2::12/64'] },
     { name: 'node3', addresses: ['192.0.2.13/24', '192.0.2.200/24'] },
   ],
 };
@@ -66,6 +67,32 @@ describe('vipkit watch in a namespace lab', () => {
       assert.deepEqual(shape(parse(read.stdout)), shape(live));
       const fileMove = parse(read.stdout).find((event) => event.event === 'moved')!;
       assert.ok(Math.abs((fileMove['gap_ms'] as number) - (moved!['gap_ms'] as number)) < 1);
+    } finally {
+      capture.dispose();
+    }
+  });
+
+  labTest('IPv6: the kernels answer --probe solicitations; a VIP moved to node2 is one move, as tshark saw the advertisements', async () => {
+    let live: Event[] = [];
+    const capture = await captureDuring(lab(), 'client', 'icmp6', async () => {
+      const watching = watch('--probe', '0.1', '--for', '3', '2001:db8:2::100');
+      await delay(1200);
+      await lab().removeAddress('node1', '2001:db8:2::100/64');
+      await lab().addAddress('node2', '2001:db8:2::100/64');
+      const { code, stdout, stderr } = await watching;
+      assert.equal(code, 0, stderr);
+      live = parse(stdout);
+    });
+    try {
+      assert.equal(live.find((event) => event.event === 'owner')?.['mac'], lab().mac('node1'), JSON.stringify(live));
+      const moves = live.filter((event) => event.event === 'moved');
+      assert.equal(moves.length, 1, JSON.stringify(live));
+      assert.equal(moves[0]!['from'], lab().mac('node1'));
+      assert.equal(moves[0]!['to'], lab().mac('node2'));
+      // The independent witness: advertisements for the VIP from both nodes, node1's first.
+      const advertisements = tsharkFields(capture.file, ['frame.time_epoch', 'eth.src'], 'icmpv6.type == 136 && icmpv6.nd.na.target_address == 2001:db8:2::100');
+      const senders = [...new Set(advertisements.map((frame) => frame['eth.src']))];
+      assert.deepEqual(senders, [lab().mac('node1'), lab().mac('node2')]);
     } finally {
       capture.dispose();
     }
