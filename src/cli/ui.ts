@@ -27,7 +27,10 @@ export class Ui {
     const colour = streams.out.isTTY && !('NO_COLOR' in process.env);
     this.style = new Chalk({ level: colour ? 1 : 0 });
     this.errorStyle = new Chalk({ level: streams.err.isTTY && !('NO_COLOR' in process.env) ? 1 : 0 });
-    this.interactive = !this.json && !!streams.err.isTTY && !('NO_COLOR' in process.env) && !options.quiet;
+    // ora redraws by counting wrapped lines: a terminal that reports no width (a
+    // pseudo-terminal nobody sized) gets clear-line codes without end.
+    const sizedTerminal = !!streams.err.isTTY && (streams.err.columns ?? 0) > 0;
+    this.interactive = !this.json && sizedTerminal && !('NO_COLOR' in process.env) && !options.quiet;
   }
 
   /** One JSON object per line; absent values omitted, bigints as strings (DESIGN.md). */

@@ -134,3 +134,19 @@ labTest('usage errors exit 2 with one sentence and no stack trace', async () => 
     }
   });
 });
+
+labTest('the spinner shows on a terminal, and stays off on one that reports no width (ora would clear lines without end)', async () => {
+  await withLab({ hosts: [{ name: 'alone', addresses: ['192.0.2.10/24'] }] }, async (lab) => {
+    const onTerminal = async (columns: number) => {
+      const command = `stty cols ${columns} rows 24; ${process.execPath} ${VIPKIT} bgp-peer 192.0.2.99 --my-asn 64800 --peer-asn 65000 --timeout 1`;
+      const result = await lab.exec('alone', ['script', '-qfec', command, '/dev/null'], { timeoutMs: 30_000 });
+      assert.equal(result.code, 1, result.stdout);
+      assert.match(result.stdout, /no session with 192\.0\.2\.99 within 1 s/);
+      return result.stdout;
+    };
+    assert.match(await onTerminal(80), /connecting to 192\.0\.2\.99 port 179/);
+    const unsized = await onTerminal(0);
+    assert.doesNotMatch(unsized, /connecting to/);
+    assert.ok(unsized.length < 1000, `${unsized.length} bytes on the terminal`);
+  });
+});
