@@ -83,6 +83,29 @@ const WATCH_STEP: Step = {
   },
 };
 
+/** node1 answers ARP for a VIP it does not hold; iputils arping and the client's own kernel are the witnesses. */
+const L2_ANNOUNCE_STEP: Step = {
+  title: 'Announce 192.0.2.150 from node1 at Layer 2 for 3 seconds: vipkit answers ARP for it, the address is on no interface',
+  host: 'node1',
+  argv: ['announce', '--l2', '-I', 'eth0', '--for', '3', '192.0.2.150'],
+  async during(lab: Lab): Promise<string> {
+    // After the conflict probe (about 0.5 s) and the gratuitous burst.
+    await sleep(1500);
+    const arping = await lab.exec('client', ['arping', '-c', '2', '-I', 'eth0', '192.0.2.150']);
+    // A datagram makes the client's kernel resolve the address into its neighbour table.
+    await lab.exec('client', ['bash', '-c', 'echo > /dev/udp/192.0.2.150/9']);
+    await sleep(200);
+    const neighbour = await lab.exec('client', ['ip', 'neigh', 'show', '192.0.2.150']);
+    return [
+      `client$ arping -c 2 -I eth0 192.0.2.150   (iputils, while node1 announces)`,
+      arping.stdout.trimEnd(),
+      '',
+      `client$ ip neigh show 192.0.2.150   (node1's MAC is ${lab.mac('node1')})`,
+      neighbour.stdout.trimEnd(),
+    ].join('\n');
+  },
+};
+
 /** The router runs BIRD (AS 65002) accepting any BGP speaker on the segment, and exports one route with communities. */
 const ROUTER_BGP = birdAcceptingSpeakers({
   routerId: '192.0.2.1',
@@ -128,7 +151,7 @@ export async function run(_targets: string[], _options: Record<string, unknown>,
     writeFileSync(join(scratch, 'metallb-values-fixed.yaml'), POOLS_CONFIG.replace('bpg', 'bgp'));
     writeFileSync(join(scratch, 'services.yaml'), POOLS_SERVICES);
     bird = await Bird.start(lab, 'router', ROUTER_BGP);
-    const steps: Step[] = [...ARPING_STEPS, WATCH_STEP, ...BGP_PEER_STEPS, bgpStep(bird), ...POOL_STEPS];
+    const steps: Step[] = [...ARPING_STEPS, WATCH_STEP, L2_ANNOUNCE_STEP, ...BGP_PEER_STEPS, bgpStep(bird), ...POOL_STEPS];
     for (const step of steps) {
       const argv = step.argv[0] === 'arping' || step.argv[0] === 'watch' ? [...step.argv, '--ethers', ethers] : step.argv;
       ui.line('');

@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { labTest } from '../helpers/root.js';
+import { VIPKIT } from './run-vipkit.js';
+
+/**
+ * `vipkit demo` end to end: it builds its own lab, so it runs as a whole process. Every
+ * step ends as it should, and the witnesses it prints (iputils arping, the client's
+ * neighbour table, birdc) show what the vipkit steps did.
+ */
+labTest('vipkit demo runs every step with the exit code it shows, and removes its lab', async () => {
+  const { stdout, stderr } = await promisify(execFile)(process.execPath, [VIPKIT, 'demo'], { env: { ...process.env, NO_COLOR: '1' }, timeout: 180_000, maxBuffer: 1 << 24 });
+  const steps = [...stdout.matchAll(/^(\w+)\$ vipkit (\S+)/gm)].map((match) => `${match[1]} ${match[2]}`);
+  const exits = [...stdout.matchAll(/^\(exit (\d+)\)$/gm)].map((match) => Number(match[1]));
+  assert.deepEqual(steps, [
+    ...Array<string>(4).fill('client arping'),
+    'client watch',
+    'node1 announce',
+    'node1 bgp-peer',
+    'node2 bgp-peer',
+    'node1 announce',
+    'client pools',
+    'client pools',
+  ]);
+  // The wrong AS, a config with a typo, and a service left without an address exit 1; all else 0.
+  assert.deepEqual(exits, [0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1]);
+
+  const node1 = /\(node1's MAC is ([0-9a-f:]{17})\)/.exec(stdout)?.[1];
+  assert.ok(node1, stdout);
+  assert.match(stdout, new RegExp(`Unicast reply from 192\\.0\\.2\\.150 \\[${node1.toUpperCase()}\\]`));
+  assert.match(stdout, new RegExp(`^192\\.0\\.2\\.150 dev eth0 lladdr ${node1} `, 'm'));
+  assert.match(stdout, /^203\.0\.113\.10\/32 +unicast .*\[AS64800i\]\n(?:\t.*\n)*\tBGP\.community: \(64800,100\)/m);
+  assert.match(stdout, /speaker1 .*Received: Administrative shutdown/);
+  assert.match(stderr, /Lab removed\.\s*$/);
+});
