@@ -2,11 +2,13 @@ import { isIP } from 'node:net';
 import type { Link } from '../link/link.js';
 import type { VlanTag } from '../wire/ethernet.js';
 import { gratuitousArp, unsolicitedAdvertisement } from './gratuitous.js';
-import { describeRequest, Responder, type Answered } from './responder.js';
+import { describeMalformed, describeRequest, Responder, type Answered } from './responder.js';
 
 export interface L2AnnouncerEvents {
   answered?(answered: Answered): void;
   gratuitous?(ip: string): void;
+  /** A frame that looked like a question for us but could not be read (counted and logged, never fatal). */
+  malformed?(reason: string): void;
   /** Sending failed (the interface went away, say): the announcer has stopped. */
   failed?(error: unknown): void;
 }
@@ -56,7 +58,11 @@ export class L2Announcer {
     this.tokens = this.burstSize;
     this.stopListening = link.onFrame((frame) => {
       const handling = this.responder.answer(frame);
-      if ('reply' in handling && this.send(handling.reply)) this.events.answered?.(describeRequest(frame.data));
+      if ('reply' in handling) {
+        if (this.send(handling.reply)) this.events.answered?.(describeRequest(frame.data));
+      } else if (handling.ignored === 'malformed') {
+        this.events.malformed?.(describeMalformed(frame.data));
+      }
     });
     if (schedule.refreshMs !== undefined) {
       this.refresh = setInterval(() => this.enqueue([...this.current]), schedule.refreshMs);

@@ -222,6 +222,17 @@ export class Responder {
   }
 }
 
+/** Why the responder found a frame malformed, in the codec's words (read only for frames it could not answer). */
+export function describeMalformed(frame: Buffer): string {
+  try {
+    decodeFrame(frame);
+  } catch (error) {
+    if (error instanceof DecodeError) return error.message;
+    throw error;
+  }
+  return 'not an ARP or NDP message the responder can read';
+}
+
 /** Who asked, in text, for a request the responder answered: decoded by the codec, after the reply has left. */
 export function describeRequest(request: Buffer): Answered {
   const { ethernet, arp, ipv6, ndp } = decodeFrame(request);

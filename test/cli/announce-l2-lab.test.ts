@@ -1,10 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import type { Lab } from '../../src/lab/lab.js';
+import { ArpOperation } from '../../src/wire/arp.js';
+import { encodeArpFrame, encodeNdpFrame } from '../../src/wire/frame.js';
+import { solicitedNodeMulticast } from '../../src/wire/ip-address.js';
 import { captureDuring, tsharkFields } from '../helpers/capture.js';
 import { labTest, sharedLab } from '../helpers/root.js';
 import { startVipkitJson, until, type VipkitProcess } from '../helpers/vipkit-process.js';
 import { VIPKIT } from './run-vipkit.js';
+
+const LINK_SCRIPT = fileURLToPath(new URL('../link/link-script.js', import.meta.url));
 
 /** node1 announces VIPs that no interface holds; the client's kernel and iputils are the judges. */
 const SPEC = {
@@ -80,6 +86,30 @@ describe('vipkit announce --l2 in a namespace lab', () => {
     } finally {
       capture.dispose();
     }
+  });
+
+  labTest('malformed questions from the wire are counted and logged with the reason; answering goes on', async () => {
+    const announce = await startAnnounce(lab(), 'node1', ['--l2', '-I', 'eth0', '--for', '30', '192.0.2.102', '2001:db8:2::102']);
+    try {
+      const client = lab().mac('client');
+      const arp = encodeArpFrame({ source: client, destination: 'ff:ff:ff:ff:ff:ff', arp: { operation: ArpOperation.Request, senderMac: client, senderIp: '192.0.2.10', targetMac: '00:00:00:00:00:00', targetIp: '192.0.2.102' } });
+      arp[18] = 7; // hardware address length
+      const solicitation = encodeNdpFrame({ source: client, destination: '33:33:ff:00:01:02', ipSource: '2001:db8:2::10', ipDestination: solicitedNodeMulticast('2001:db8:2::102'), ndp: { type: 'neighbor-solicitation', target: '2001:db8:2::102', sourceLinkLayer: client } });
+      solicitation[56] = (solicitation[56]! + 1) & 0xff; // ICMPv6 checksum
+      for (const frame of [arp, solicitation]) {
+        const sent = await lab().exec('client', [process.execPath, LINK_SCRIPT, 'eth0', 'less 1', frame.toString('hex'), '0']);
+        assert.match(sent.stdout, /"event":"sent"/, sent.stderr);
+      }
+      await until('announce logged both malformed frames', () => announce.events.filter((event) => event.event === 'malformed').length === 2);
+      const arping = await lab().exec('client', ['arping', '-c', '1', '-I', 'eth0', '192.0.2.102']);
+      assert.match(arping.stdout, /Received 1 response/);
+    } finally {
+      assert.equal(await announce.stop(), 0);
+    }
+    const reasons = announce.events.filter((event) => event.event === 'malformed').map((event) => event['reason']);
+    assert.match(String(reasons[0]), /hardware address length 7, expected 6/);
+    assert.match(String(reasons[1]), /checksum 0x[0-9a-f]+ is wrong/);
+    assert.equal(announce.events.at(-1)!['malformed'], 2);
   });
 
   labTest('an address another host answers for, or one this host holds, is refused with exit 2', async () => {

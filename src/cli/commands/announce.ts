@@ -60,8 +60,10 @@ async function announceL2(specs: string[], options: AnnounceOptions, ui: Ui): Pr
     }
     let answered = 0;
     let gratuitous = 0;
+    let malformed = 0;
+    const counts = () => `${answered} requests answered, ${gratuitous} gratuitous sent${malformed > 0 ? `, ${malformed} malformed frames ignored` : ''}`;
     const status = ui.progress(`announcing ${addresses.length} address(es) on ${iface.name}`);
-    const showStatus = () => status.update(`announcing ${addresses.length} address(es) on ${iface.name}: ${answered} requests answered, ${gratuitous} gratuitous sent`);
+    const showStatus = () => status.update(`announcing ${addresses.length} address(es) on ${iface.name}: ${counts()}`);
     let failure: unknown;
     const schedule = {
       count: options.garpCount,
@@ -83,6 +85,12 @@ async function announceL2(specs: string[], options: AnnounceOptions, ui: Ui): Pr
           if (ui.json) ui.emit('gratuitous', { interface: iface.name, ip, mac: link.mac });
           showStatus();
         },
+        malformed(reason) {
+          malformed++;
+          if (ui.json) ui.emit('malformed', { interface: iface.name, reason });
+          else if (malformed === 1) ui.warn(`ignored a malformed frame on ${iface.name}: ${reason} (further ones are counted).`);
+          showStatus();
+        },
         failed(error) {
           failure = error;
           stop.abort();
@@ -99,8 +107,8 @@ async function announceL2(specs: string[], options: AnnounceOptions, ui: Ui): Pr
     status.stop();
     // A send failure (e.g. the interface went away) ends the run with its one sentence.
     if (failure !== undefined) throw failure;
-    if (ui.json) ui.emit('summary', { interface: iface.name, addresses, answered, gratuitous });
-    else ui.line(`Stopped announcing ${describe(addresses)} on ${iface.name}: ${answered} requests answered, ${gratuitous} gratuitous sent.`);
+    if (ui.json) ui.emit('summary', { interface: iface.name, addresses, answered, gratuitous, malformed });
+    else ui.line(`Stopped announcing ${describe(addresses)} on ${iface.name}: ${counts()}.`);
     return ExitCode.Ok;
   } finally {
     stopListening();
