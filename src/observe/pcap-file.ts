@@ -11,6 +11,19 @@ import { UserError } from '../user-error.js';
 
 /** LINKTYPE_ETHERNET (tcpdump.org link-layer header types). */
 export const LINKTYPE_ETHERNET = 1;
+/** ARPHRD_ETHER: the hardware type of an Ethernet device in a Linux cooked header. */
+const ARPHRD_ETHER = 1;
+const MAC_LENGTH = 6;
+
+/**
+ * Linux cooked headers, as `tcpdump -i any` writes them (LINKTYPE_LINUX_SLL 113 up to
+ * tcpdump 4.98 or with -y LINUX_SLL, LINKTYPE_LINUX_SLL2 276 from 4.99): where the
+ * device's hardware type, the sender's address and its length, and the EtherType are.
+ */
+const COOKED_HEADERS = new Map([
+  [113, { length: 16, hardwareTypeAt: 2, addressLength: (data: Buffer) => data.readUInt16BE(4), addressAt: 6, etherTypeAt: 14 }],
+  [276, { length: 20, hardwareTypeAt: 8, addressLength: (data: Buffer) => data[11]!, addressAt: 12, etherTypeAt: 0 }],
+]);
 
 export interface CaptureRecord {
   data: Buffer;
@@ -32,6 +45,24 @@ export interface CaptureReadStats {
 /** The file is not a capture vipkit can read; the CLI turns it into exit 2. */
 export class CaptureFileError extends UserError {
   override readonly name = 'CaptureFileError';
+}
+
+/**
+ * The record as an Ethernet frame, or undefined for a link type vipkit does not watch. A
+ * cooked record from an Ethernet device keeps the sender's MAC and the EtherType (and a
+ * VLAN tag libpcap put back) but not the destination MAC, which is left all zero: nothing
+ * in watch reads it.
+ */
+export function ethernetFrame({ data, linkType }: CaptureRecord): Buffer | undefined {
+  if (linkType === LINKTYPE_ETHERNET) return data;
+  const header = COOKED_HEADERS.get(linkType);
+  if (header === undefined || data.length < header.length) return undefined;
+  if (data.readUInt16BE(header.hardwareTypeAt) !== ARPHRD_ETHER || header.addressLength(data) !== MAC_LENGTH) return undefined;
+  const frame = Buffer.alloc(2 * MAC_LENGTH + 2 + data.length - header.length);
+  data.copy(frame, MAC_LENGTH, header.addressAt, header.addressAt + MAC_LENGTH);
+  data.copy(frame, 2 * MAC_LENGTH, header.etherTypeAt, header.etherTypeAt + 2);
+  data.copy(frame, 2 * MAC_LENGTH + 2, header.length);
+  return frame;
 }
 
 const CHUNK_SIZE = 1024 * 1024;

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { CaptureFileError, PcapWriter, readCapture, type CaptureReadStats } from '../../src/observe/pcap-file.js';
+import { CaptureFileError, ethernetFrame, LINKTYPE_ETHERNET, PcapWriter, readCapture, type CaptureReadStats } from '../../src/observe/pcap-file.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'vipkit-pcap-'));
 after(() => rmSync(directory, { recursive: true, force: true }));
@@ -119,5 +119,45 @@ describe('capture files', () => {
     assert.throws(() => read(path), CaptureFileError);
     assert.throws(() => read(join(directory, 'missing.pcap')), /cannot read the capture file .*ENOENT/);
     assert.throws(() => read(directory), (error: unknown) => error instanceof CaptureFileError && /cannot read the capture file .*EISDIR/.test(error.message));
+  });
+});
+
+describe('Linux cooked frames (tcpdump -i any) as Ethernet', () => {
+  // FRAME_A's source MAC, EtherType and payload behind a cooked header instead of its Ethernet one.
+  const source = FRAME_A.subarray(6, 12);
+  const etherTypeAndPayload = FRAME_A.subarray(12);
+  const expected = Buffer.concat([Buffer.alloc(6), source, etherTypeAndPayload]).toString('hex');
+  const sll = (hardwareType: number, addressLength: number) => {
+    const header = Buffer.alloc(16);
+    header.writeUInt16BE(1, 0); // packet type: broadcast
+    header.writeUInt16BE(hardwareType, 2);
+    header.writeUInt16BE(addressLength, 4);
+    source.copy(header, 6);
+    etherTypeAndPayload.copy(header, 14, 0, 2);
+    return Buffer.concat([header, etherTypeAndPayload.subarray(2)]);
+  };
+  const sll2 = (hardwareType: number) => {
+    const header = Buffer.alloc(20);
+    etherTypeAndPayload.copy(header, 0, 0, 2);
+    header.writeUInt32BE(2, 4); // interface index
+    header.writeUInt16BE(hardwareType, 8);
+    header[10] = 1;
+    header[11] = 6;
+    source.copy(header, 12);
+    return Buffer.concat([header, etherTypeAndPayload.subarray(2)]);
+  };
+  const asEthernet = (data: Buffer, linkType: number) => ethernetFrame({ data, linkType, timestampNs: 0n })?.toString('hex');
+
+  it('SLL and SLL2 from an Ethernet device keep the source MAC, the EtherType and the payload; the destination is zero', () => {
+    assert.equal(asEthernet(sll(1, 6), 113), expected);
+    assert.equal(asEthernet(sll2(1), 276), expected);
+    assert.equal(asEthernet(FRAME_A, LINKTYPE_ETHERNET), FRAME_A.toString('hex'));
+  });
+
+  it('other devices, other link types and cut headers are not Ethernet', () => {
+    assert.equal(asEthernet(sll(772, 6), 113), undefined); // ARPHRD_LOOPBACK
+    assert.equal(asEthernet(sll(1, 0), 113), undefined);
+    assert.equal(asEthernet(sll2(1).subarray(0, 19), 276), undefined);
+    assert.equal(asEthernet(FRAME_A, 101), undefined); // LINKTYPE_RAW
   });
 });

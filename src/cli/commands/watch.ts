@@ -11,7 +11,7 @@ import { Prober } from '../../l2/prober.js';
 import { parseTargets } from '../../l2/targets.js';
 import type { AddressEvent, AddressHistory } from '../../observe/address-watch.js';
 import { BGP_PORT, BgpWatch, type BgpEvent } from '../../observe/bgp-watch.js';
-import { LINKTYPE_ETHERNET, PcapWriter, readCapture, type CaptureReadStats } from '../../observe/pcap-file.js';
+import { ethernetFrame, PcapWriter, readCapture, type CaptureReadStats } from '../../observe/pcap-file.js';
 import { WatchEngine, type WatchFrame } from '../../observe/watch-engine.js';
 import { WatchTargets } from '../../observe/watch-targets.js';
 import { familyOf } from '../../pools/address-range.js';
@@ -96,12 +96,13 @@ async function readFile(path: string, targets: WatchTargets | undefined, options
   const writer = openWriter(options.write);
   try {
     for (const record of readCapture(path, stats)) {
-      if (record.linkType !== LINKTYPE_ETHERNET) {
+      const frame = ethernetFrame(record);
+      if (frame === undefined) {
         otherLinkTypes++;
         continue;
       }
-      writer?.write(record.data, record.timestampNs);
-      output.events(engine.observe({ data: record.data, at: record.timestampNs, interfaceName: record.interfaceName }));
+      writer?.write(frame, record.timestampNs);
+      output.events(engine.observe({ data: frame, at: record.timestampNs, interfaceName: record.interfaceName }));
     }
   } finally {
     writer?.close();
