@@ -73,7 +73,6 @@ export class BgpListener extends EventEmitter<ListenerEvents> {
     this.emit('session', session);
     return session;
   }
-
 }
 
 /** Listening failed for a reason the user can fix: the port is taken, privileged, or the address not ours. */

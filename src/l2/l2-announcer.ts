@@ -7,7 +7,7 @@ import { describeMalformed, describeRequest, Responder, type Answered } from './
 export interface L2AnnouncerEvents {
   answered?(answered: Answered): void;
   gratuitous?(ip: string): void;
-  /** A frame that looked like a question for us but could not be read (counted and logged, never fatal). */
+  /** An ARP or NDP frame that could not be read: reported, never fatal. */
   malformed?(reason: string): void;
   /** Sending failed (the interface went away, say): the announcer has stopped. */
   failed?(error: unknown): void;
