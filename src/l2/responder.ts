@@ -61,6 +61,8 @@ const NDP_HOP_LIMIT = 255;
 const NA_LENGTH = NDP_OPTIONS + 8;
 
 const ALL_NODES_BYTES = ipv6ToBytes(ALL_NODES);
+/** ff02::1:ff00:0/104, the solicited-node multicast groups (RFC 4291 2.7.1). */
+const SOLICITED_NODE_PREFIX = ipv6ToBytes('ff02::1:ff00:0').subarray(0, 13);
 const ALL_NODES_MAC_BYTES = macToBytes(ALL_NODES_MAC);
 
 /** An address as a Set key: its wire bytes as latin1 (4 characters for IPv4, 16 for IPv6). */
@@ -187,13 +189,18 @@ export class Responder {
       if (error instanceof DecodeError) return { ignored: 'malformed' };
       throw error;
     }
+    const dad = source.every((byte) => byte === 0);
+    // RFC 4861 7.1.1: a solicitation from :: (duplicate address detection) goes to a
+    // solicited-node group and names no source link-layer address; otherwise it is invalid.
+    if (dad && (askerMacAt !== undefined || SOLICITED_NODE_PREFIX.compare(destination, 0, SOLICITED_NODE_PREFIX.length) !== 0)) {
+      return { ignored: 'malformed' };
+    }
     // RFC 4861 7.1.1: a solicitation that did not arrive with hop limit 255 came from off-link.
     if (request[ip + 7] !== NDP_HOP_LIMIT) return { ignored: 'hop-limit-not-255' };
     const target = icmp + NDP_TARGET;
     if (!this.addresses.has(addressKey(request, target, 16))) return { ignored: 'not-our-address' };
     // RFC 4861 7.2.4: answer the solicitor with Solicited set; a DAD probe from :: gets an
     // answer to all-nodes with Solicited clear (RFC 4862 5.4.3 relies on it).
-    const dad = source.every((byte) => byte === 0);
     const reply = Buffer.alloc(icmp + NA_LENGTH);
     if (dad) ALL_NODES_MAC_BYTES.copy(reply, 0);
     else request.copy(reply, 0, askerMacAt ?? 6, (askerMacAt ?? 6) + 6);
@@ -230,7 +237,8 @@ export function describeMalformed(frame: Buffer): string {
     if (error instanceof DecodeError) return error.message;
     throw error;
   }
-  return 'not an ARP or NDP message the responder can read';
+  // The codec reads it; the only rule the responder adds is RFC 4861 7.1.1's for DAD probes.
+  return 'a duplicate address probe (from ::) with a source link-layer address or not to a solicited-node group (RFC 4861 7.1.1)';
 }
 
 /** Who asked, in text, for a request the responder answered: decoded by the codec, after the reply has left. */

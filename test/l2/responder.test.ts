@@ -89,6 +89,17 @@ test('a neighbor solicitation gets a solicited advertisement; a DAD probe gets o
   assert.equal((toAll!.ndp as { solicited: boolean }).solicited, false);
 });
 
+test('a DAD probe with a source link-layer address, or not to a solicited-node group, is invalid (RFC 4861 7.1.1)', async () => {
+  const { asker, handled, heard } = segment(['2001:db8:2::100']);
+  const dad = (ipDestination: string, sourceLinkLayer?: string) =>
+    encodeNdpFrame({ source: ASKER, destination: '33:33:ff:00:01:00', ipSource: '::', ipDestination, ndp: { type: 'neighbor-solicitation', target: '2001:db8:2::100', sourceLinkLayer } });
+  asker.send(dad(solicitedNodeMulticast('2001:db8:2::100'), ASKER));
+  asker.send(dad('ff02::1'));
+  await settle();
+  assert.deepEqual(handled, [{ ignored: 'malformed' }, { ignored: 'malformed' }]);
+  assert.equal(heard.length, 0);
+});
+
 /** The responder's decision as the codec sees it: decode to text, decide, encode from text. */
 function answerByCodec(addresses: Set<string>, data: Buffer): Buffer | undefined {
   let decoded;
@@ -105,6 +116,8 @@ function answerByCodec(addresses: Set<string>, data: Buffer): Buffer | undefined
   }
   if (ndp?.type === 'neighbor-solicitation' && ipv6!.hopLimit === 255 && addresses.has(ndp.target)) {
     const dad = ipv6!.source === '::';
+    // RFC 4861 7.1.1: from :: only to a solicited-node group, and without a source link-layer address.
+    if (dad && (ndp.sourceLinkLayer !== undefined || !ipv6!.destination.startsWith('ff02::1:ff'))) return undefined;
     return encodeNdpFrame({
       source: OURS,
       destination: dad ? '33:33:00:00:00:01' : (ndp.sourceLinkLayer ?? ethernet.source),
