@@ -112,13 +112,16 @@ describe('vipkit announce --l2 in a namespace lab', () => {
     assert.equal(announce.events.at(-1)!['malformed'], 2);
   });
 
-  labTest('an address another host answers for, or one this host holds, is refused with exit 2', async () => {
+  labTest('an address another host answers for, one this host holds, or one no host can hold is refused with exit 2', async () => {
     const taken = await lab().exec('node1', [process.execPath, VIPKIT, 'announce', '--l2', '-I', 'eth0', '192.0.2.120']);
     assert.equal(taken.code, 2);
     assert.match(taken.stderr, new RegExp(`192\\.0\\.2\\.120 is already answered by ${lab().mac('node2')}; refusing`));
     const own = await lab().exec('node1', [process.execPath, VIPKIT, 'announce', '--l2', '-I', 'eth0', '192.0.2.11']);
     assert.equal(own.code, 2);
     assert.match(own.stderr, /192\.0\.2\.11 is configured on eth0 of this host/);
+    const broadcast = await lab().exec('node1', [process.execPath, VIPKIT, 'announce', '--l2', '-I', 'eth0', '255.255.255.255']);
+    assert.equal(broadcast.code, 2);
+    assert.match(broadcast.stderr, /255\.255\.255\.255 is the limited broadcast address/);
     const noInterface = await lab().exec('node1', [process.execPath, VIPKIT, 'announce', '--l2', '192.0.2.130']);
     assert.equal(noInterface.code, 2);
     assert.match(noInterface.stderr, /needs the interface to use: -I <name>/);

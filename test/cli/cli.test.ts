@@ -113,6 +113,7 @@ labTest('usage errors exit 2 with one sentence and no stack trace', async () => 
     { args: ['arping', '192.0.2.80-192.0.2.70'], says: /reversed/ },
     { args: ['arping', '192.0.2.1', '2001:db8::1'], says: /cannot be mixed/ },
     { args: ['arping', '2001:db8::/64'], says: /limited to 65536/ },
+    { args: ['arping', '224.0.0.1'], says: /224\.0\.0\.1 is a multicast address: ARP and NDP are for the unicast addresses hosts hold/ },
     { args: ['arping', '-i', 'soon', '192.0.2.1'], says: /duration in seconds/ },
     { args: ['arping', '-c', '0', '192.0.2.1'], says: /whole number/ },
     { args: ['arping', '--vlan', '4095', '192.0.2.1'], says: /VLAN id/ },

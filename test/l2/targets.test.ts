@@ -33,6 +33,13 @@ test('mistakes are refused with a sentence that says how to fix them', () => {
     [['node1'], /not an IP address, a CIDR/],
     [['192.0.2.1', '2001:db8::1'], /cannot be mixed/],
     [['2001:db8::/100'], /hold 268435456 addresses; a sweep is limited to 65536/],
+    [['0.0.0.0'], /0\.0\.0\.0 is in 0\.0\.0\.0\/8, "this network": ARP and NDP are for the unicast addresses hosts hold/],
+    [['255.255.255.255'], /the limited broadcast address/],
+    [['127.0.0.1'], /a loopback address/],
+    [['223.255.255.254-224.0.0.1'], /224\.0\.0\.0 is a multicast address/],
+    [['::'], /the unspecified address/],
+    [['::1'], /the loopback address/],
+    [['ff02::1'], /a multicast address/],
   ];
   for (const [specs, message] of refusals) {
     assert.throws(() => parseTargets(specs), (error: unknown) => error instanceof UserError && message.test(error.message), specs.join(' '));
