@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { formatAddress, parseAddressRange, rangeSize, type AddressRange } from '../pools/address-range.js';
+import { formatAddress, notUnicast, parseAddressRange, rangeSize, type AddressRange } from '../pools/address-range.js';
 import { UserError } from '../user-error.js';
 
 /** The addresses one run probes; all of one family (ARP and NDP never mix in a run). */
@@ -49,25 +49,4 @@ function sweepRange(spec: string): AddressRange {
   const range = parseAddressRange(spec);
   const isHostSubnet = range.family === 4 && range.prefixLength !== undefined && range.prefixLength < 31;
   return isHostSubnet ? { ...range, first: range.first + 1n, last: range.last - 1n } : range;
-}
-
-/**
- * What `value` is when no host can hold it: IPv4 0.0.0.0/8 ("this network", RFC 1122
- * 3.2.1.3), 127.0.0.0/8 (loopback), 224.0.0.0/4 (multicast) and 255.255.255.255 (limited
- * broadcast, RFC 919); IPv6 :: (unspecified), ::1 (loopback) and ff00::/8 (multicast,
- * RFC 4291 2.5.2, 2.5.3, 2.7). Undefined for a unicast address.
- */
-function notUnicast(family: 4 | 6, value: bigint): string | undefined {
-  if (family === 4) {
-    const firstOctet = Number(value >> 24n);
-    if (value === 0xffffffffn) return 'the limited broadcast address';
-    if (firstOctet === 0) return 'in 0.0.0.0/8, "this network"';
-    if (firstOctet === 127) return 'a loopback address';
-    if (firstOctet >= 224 && firstOctet <= 239) return 'a multicast address';
-    return undefined;
-  }
-  if (value === 0n) return 'the unspecified address';
-  if (value === 1n) return 'the loopback address';
-  if (value >> 120n === 0xffn) return 'a multicast address';
-  return undefined;
 }

@@ -93,6 +93,27 @@ export function addressRefusal(address: string): string | undefined {
   return 'is not an IP address';
 }
 
+/**
+ * What `value` is when no host can hold it: IPv4 0.0.0.0/8 ("this network", RFC 1122
+ * 3.2.1.3), 127.0.0.0/8 (loopback), 224.0.0.0/4 (multicast) and 255.255.255.255 (limited
+ * broadcast, RFC 919); IPv6 :: (unspecified), ::1 (loopback) and ff00::/8 (multicast,
+ * RFC 4291 2.5.2, 2.5.3, 2.7). Undefined for a unicast address.
+ */
+export function notUnicast(family: Family, value: bigint): string | undefined {
+  if (family === 4) {
+    const firstOctet = Number(value >> 24n);
+    if (value === 0xffffffffn) return 'the limited broadcast address';
+    if (firstOctet === 0) return 'in 0.0.0.0/8, "this network"';
+    if (firstOctet === 127) return 'a loopback address';
+    if (firstOctet >= 224 && firstOctet <= 239) return 'a multicast address';
+    return undefined;
+  }
+  if (value === 0n) return 'the unspecified address';
+  if (value === 1n) return 'the loopback address';
+  if (value >> 120n === 0xffn) return 'a multicast address';
+  return undefined;
+}
+
 /** Reused by every IPv6 address formatted: ipv6FromBytes keeps nothing of it. */
 const scratch = Buffer.alloc(16);
 

@@ -216,6 +216,11 @@ describe('vipkit announce over BGP to BIRD and GoBGP in a namespace lab', () => 
       [['--peer', BIRD_PEER, '--my-asn', '64800', '--max-routes', '100', '198.18.0.0/24'], /256 routes, more than --max-routes 100: announce covering prefixes instead with --aggregation-length <n>/],
       [['--peer', '192.0.2.1', '--my-asn', '64800', '203.0.113.5'], /--peer 192\.0\.2\.1 has no AS number/],
       [['203.0.113.5'], /needs --peer <router>/],
+      [['--peer', BIRD_PEER, '--peer', '192.0.2.1,asn=65003', '--my-asn', '64800', '203.0.113.5'], /--peer 192\.0\.2\.1 is given twice/],
+      [['--peer', BIRD_PEER, '--my-asn', '64800', '--next-hop', '0.0.0.0', '203.0.113.5'], /--next-hop 0\.0\.0\.0 is in 0\.0\.0\.0\/8, "this network"; a next hop is the unicast address routers forward to/],
+      [['--peer', BIRD_PEER, '--my-asn', '64800', '--next-hop-v6', 'ff02::1', '2001:db8:100::5'], /--next-hop-v6 ff02::1 is a multicast address/],
+      [['--peer', BIRD_PEER, '--my-asn', '64800', '--community', '65536:1', '203.0.113.5'], /^vipkit: --community "65536:1" is not a community: write communities as 65002:100/m],
+      [['--peer', BIRD_PEER, '--my-asn', '64800', '--check', ' ', '203.0.113.5'], /--check needs a command/],
     ];
     for (const [args, message] of refusals) {
       const refused = spawnAnnounce(lab, 'node2', args);

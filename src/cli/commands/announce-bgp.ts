@@ -11,6 +11,7 @@ import type { Progress, Ui } from '../ui.js';
 import { BgpAnnouncer, type AnnouncerPeer, type RoutePolicy } from '../../bgp/announcer.js';
 import { listenOn } from '../../bgp/listener.js';
 import { defaultRoute, findInterface, interfaceForTarget, isLinkLocal, listInterfaces, sourceAddressFor, type InterfaceInfo } from '../../link/interfaces.js';
+import { addressValue, notUnicast } from '../../pools/address-range.js';
 import { familiesOf, prefixesOf, routeBlocks, routeCount, type PrefixBlock } from '../../speaker/route-targets.js';
 import { HealthCheck, type Health } from '../../speaker/health-check.js';
 import { parsePeerSpec, type PeerSpec } from '../../speaker/peer-spec.js';
@@ -62,6 +63,10 @@ export async function announceBgp(specs: string[], options: BgpAnnounceOptions, 
   const blocks = parseRoutes(specs, options);
   const families = familiesOf(blocks);
   const peers = (options.peer ?? []).map((text) => peerSpec(text, options));
+  const repeated = peers.find((peer, index) => peers.findIndex((other) => other.address === peer.address) !== index);
+  // Connections a peer opens are told apart by its address: one session per address.
+  if (repeated) throw new UsageError(`--peer ${repeated.address} is given twice; announce to each router once.`);
+  if (options.check !== undefined && options.check.trim() === '') throw new UsageError('--check needs a command, for example --check "curl -fsS http://127.0.0.1/healthz".');
   const policy = routePolicy(options, peers);
   if (options.downMed !== undefined && options.check === undefined) throw new UsageError('--down-med is the MED sent while --check fails; it needs --check.');
   // RFC 9003 2: a shutdown communication of at most 255 octets of UTF-8.
@@ -167,20 +172,21 @@ function routePolicy(options: BgpAnnounceOptions, peers: PeerSpec[]): RoutePolic
   if (options.localPref !== undefined && external) {
     throw new UsageError(`--local-pref is for iBGP peers only (RFC 4271 5.1.5), and ${external.address} is eBGP (AS ${external.asn}, ours ${external.myAsn}).`);
   }
-  const textValues = <T>(values: string[] | undefined, parse: (text: string) => T): T[] => {
-    try {
-      return (values ?? []).map(parse);
-    } catch (error) {
-      if (error instanceof DecodeError) throw new UsageError(`${error.message}; write communities as 65002:100 or a well-known name (no-export), large ones as 65002:7:8.`);
-      throw error;
-    }
-  };
+  const textValues = <T>(option: string, what: string, values: string[] | undefined, parse: (text: string) => T): T[] =>
+    (values ?? []).map((text) => {
+      try {
+        return parse(text);
+      } catch (error) {
+        if (!(error instanceof DecodeError)) throw error;
+        throw new UsageError(`${option} ${JSON.stringify(text)} is not a ${what}: write communities as 65002:100 or a well-known name (no-export), large ones as 65002:7:8.`);
+      }
+    });
   return {
     origin: options.origin as Origin,
     ...(options.med !== undefined ? { med: options.med } : {}),
     ...(options.localPref !== undefined ? { localPref: options.localPref } : {}),
-    communities: textValues(options.community, parseCommunity),
-    largeCommunities: textValues(options.largeCommunity, parseLargeCommunity),
+    communities: textValues('--community', 'community', options.community, parseCommunity),
+    largeCommunities: textValues('--large-community', 'large community', options.largeCommunity, parseLargeCommunity),
     asPathPrepend: options.asPathPrepend,
   };
 }
@@ -197,6 +203,7 @@ function announcerPeer(peer: PeerSpec, options: BgpAnnounceOptions, families: Se
   const where = iface ? `on ${iface.name}, the interface facing ${peer.address}` : `here: no interface faces ${peer.address}`;
   let nextHop = options.nextHop;
   if (nextHop !== undefined && !isIPv4(nextHop)) throw new UsageError(`--next-hop ${nextHop} is not an IPv4 address (IPv6 next hops go in --next-hop-v6).`);
+  refuseSpecialNextHop('--next-hop', nextHop);
   if (families.has(4) && nextHop === undefined && isIPv6(peer.address)) {
     // Our end of an IPv6 session cannot be an IPv4 route's next hop.
     nextHop = iface?.ipv4[0]?.address;
@@ -204,6 +211,7 @@ function announcerPeer(peer: PeerSpec, options: BgpAnnounceOptions, families: Se
   }
   let nextHopV6 = options.nextHopV6;
   if (nextHopV6 !== undefined && !isIPv6(nextHopV6)) throw new UsageError(`--next-hop-v6 ${nextHopV6} is not an IPv6 address.`);
+  refuseSpecialNextHop('--next-hop-v6', nextHopV6);
   if (families.has(6) && nextHopV6 === undefined) {
     const global = iface?.ipv6.find((entry) => !isLinkLocal(entry.address));
     nextHopV6 = iface && isIPv6(peer.address) ? sourceAddressFor(iface, peer.address) : global?.address;
@@ -223,6 +231,13 @@ function announcerPeer(peer: PeerSpec, options: BgpAnnounceOptions, families: Se
     ...(nextHop !== undefined ? { nextHop } : {}),
     ...(nextHopV6 !== undefined ? { nextHopV6 } : {}),
   };
+}
+
+/** A router drops or treats as withdrawn an UPDATE whose next hop no host can hold (RFC 4271 6.3). */
+function refuseSpecialNextHop(option: string, address: string | undefined): void {
+  if (address === undefined) return;
+  const special = notUnicast(isIPv4(address) ? 4 : 6, addressValue(address));
+  if (special !== undefined) throw new UsageError(`${option} ${address} is ${special}; a next hop is the unicast address routers forward to.`);
 }
 
 /** Everything the user sees: a live status per peer on a TTY, lines otherwise, or --json events. */
