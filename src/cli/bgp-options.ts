@@ -6,7 +6,7 @@
 import { InvalidArgumentError } from 'commander';
 import { isIP, isIPv4 } from 'node:net';
 import { listInterfaces } from '../link/interfaces.js';
-import { addressValue, familyOf, formatAddress } from '../pools/address-range.js';
+import { addressValue, familyOf, formatAddress, notUnicast } from '../pools/address-range.js';
 import { IPV4_UNICAST, IPV6_UNICAST, type Family } from '../wire/bgp/registry.js';
 
 const MAX_ASN = 4_294_967_295;
@@ -44,6 +44,15 @@ export function parseAddress(value: string): string {
   // Canonical text, so that it equals what a socket reports for the same peer (2001:DB8::1, 0:0::1).
   const family = familyOf(address);
   return family === undefined ? address : formatAddress(family, addressValue(address));
+}
+
+/** A BGP peer's address: unicast, loopback included (a daemon on this host). */
+export function parsePeerAddress(value: string): string {
+  const address = parseAddress(value);
+  const family = familyOf(address);
+  const special = family === undefined ? undefined : notUnicast(family, addressValue(address), { loopbackAllowed: true });
+  if (special !== undefined) throw new InvalidArgumentError(`${address} is ${special}: a BGP peer has a unicast address.`);
+  return address;
 }
 
 export function parsePort(value: string): number {

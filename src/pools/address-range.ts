@@ -97,19 +97,20 @@ export function addressRefusal(address: string): string | undefined {
  * What `value` is when no host can hold it: IPv4 0.0.0.0/8 ("this network", RFC 1122
  * 3.2.1.3), 127.0.0.0/8 (loopback), 224.0.0.0/4 (multicast) and 255.255.255.255 (limited
  * broadcast, RFC 919); IPv6 :: (unspecified), ::1 (loopback) and ff00::/8 (multicast,
- * RFC 4291 2.5.2, 2.5.3, 2.7). Undefined for a unicast address.
+ * RFC 4291 2.5.2, 2.5.3, 2.7). Undefined for a unicast address, and for loopback when
+ * it is allowed (a daemon on this host).
  */
-export function notUnicast(family: Family, value: bigint): string | undefined {
+export function notUnicast(family: Family, value: bigint, { loopbackAllowed = false } = {}): string | undefined {
   if (family === 4) {
     const firstOctet = Number(value >> 24n);
     if (value === 0xffffffffn) return 'the limited broadcast address';
     if (firstOctet === 0) return 'in 0.0.0.0/8, "this network"';
-    if (firstOctet === 127) return 'a loopback address';
+    if (firstOctet === 127 && !loopbackAllowed) return 'a loopback address';
     if (firstOctet >= 224 && firstOctet <= 239) return 'a multicast address';
     return undefined;
   }
   if (value === 0n) return 'the unspecified address';
-  if (value === 1n) return 'the loopback address';
+  if (value === 1n && !loopbackAllowed) return 'the loopback address';
   if (value >> 120n === 0xffn) return 'a multicast address';
   return undefined;
 }

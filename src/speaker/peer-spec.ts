@@ -6,7 +6,7 @@
  */
 import { InvalidArgumentError } from 'commander';
 import { isIP } from 'node:net';
-import { defaultRouterId, parseAddress, parseAsn, parseHoldTime, parsePort, parseRouterId } from '../cli/bgp-options.js';
+import { defaultRouterId, parseAddress, parseAsn, parseHoldTime, parsePeerAddress, parsePort, parseRouterId } from '../cli/bgp-options.js';
 import { UserError } from '../user-error.js';
 
 export interface PeerSpec {
@@ -91,9 +91,10 @@ function splitAddressPort(text: string): { address: string; port?: number } {
   const ipv4WithPort = /^(\d+\.\d+\.\d+\.\d+):(.*)$/.exec(text);
   const [addressText, portText] = bracketed ? [bracketed[1]!, bracketed[2]] : ipv4WithPort ? [ipv4WithPort[1]!, ipv4WithPort[2]] : [text, undefined];
   if (isIP(addressText) === 0) throw new PeerSpecError(`--peer "${text}" does not start with an IP address (write an IPv6 peer as [2001:db8::1]).`);
-  if (portText === undefined) return { address: addressText };
   try {
-    return { address: addressText, port: parsePort(portText) };
+    // Canonical text, so that it equals what a socket reports when this peer connects to us.
+    const address = parsePeerAddress(addressText);
+    return portText === undefined ? { address } : { address, port: parsePort(portText) };
   } catch (error) {
     if (error instanceof InvalidArgumentError) throw new PeerSpecError(`--peer ${text}: ${error.message}`);
     throw error;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InvalidArgumentError } from 'commander';
-import { parseAddress, parseAsn, parseFamilies, parseHoldTime, parseRouterId } from '../../src/cli/bgp-options.js';
+import { parseAddress, parseAsn, parseFamilies, parseHoldTime, parsePeerAddress, parseRouterId } from '../../src/cli/bgp-options.js';
 import { parseSeconds } from '../../src/cli/parse.js';
 import { runVipkit } from './run-vipkit.js';
 
@@ -27,6 +27,12 @@ test('router ids, hold times and families', () => {
   assert.equal(parseAddress('[2001:DB8:0:0::1]'), '2001:db8::1');
   assert.equal(parseAddress('0:0:0:0:0:0:0:1'), '::1');
   assert.equal(parseAddress('fe80::1%eth0'), 'fe80::1%eth0');
+  // A peer is unicast; a daemon on this host (loopback) is one.
+  assert.equal(parsePeerAddress('127.0.0.1'), '127.0.0.1');
+  assert.equal(parsePeerAddress('[::1]'), '::1');
+  for (const [bad, why] of [['0.0.0.0', /"this network"/], ['224.0.0.5', /multicast/], ['255.255.255.255', /broadcast/], ['::', /unspecified/], ['ff02::2', /multicast/]] as const) {
+    assert.throws(() => parsePeerAddress(bad), (error: Error) => error instanceof InvalidArgumentError && why.test(error.message) && /a BGP peer has a unicast address/.test(error.message), bad);
+  }
   // Timers hold at most 2^31-1 ms: a longer duration is refused, not turned into 1 ms.
   assert.equal(parseSeconds('2147483'), 2147483);
   assert.throws(() => parseSeconds('3000000'), /from 0 to 2147483/);

@@ -16,6 +16,8 @@ describe('--peer', () => {
     });
     assert.equal(parsePeerSpec('192.0.2.1:1790,asn=65002', defaults).port, 1790);
     assert.equal(parsePeerSpec('2001:db8:2::1,asn=65002', defaults).address, '2001:db8:2::1');
+    // Canonical, so that the peer's own connection to us is recognised as its.
+    assert.equal(parsePeerSpec('[2001:DB8:2:0::1]:1179,asn=65002', defaults).address, '2001:db8:2::1');
   });
 
   test('mistakes and what Node cannot do are refused with the reason', () => {
@@ -29,6 +31,7 @@ describe('--peer', () => {
       ['192.0.2.1,65002', /"65002" is not an option; write options as key=value/],
       ['router1,asn=65002', /does not start with an IP address/],
       ['192.0.2.1,asn=65002,source-address=2001:db8::1', /not of the peer's address family/],
+      ['224.0.0.5,asn=65002', /--peer 224\.0\.0\.5: 224\.0\.0\.5 is a multicast address: a BGP peer has a unicast address/],
     ];
     for (const [spec, message] of refused) assert.throws(() => parsePeerSpec(spec, defaults), (error: Error) => error instanceof PeerSpecError && message.test(error.message), spec);
     assert.throws(() => parsePeerSpec('192.0.2.1,asn=65002', { port: 179, holdTime: 90 }), /our AS number is unknown: give --my-asn/);

@@ -3,7 +3,7 @@ import { InvalidArgumentError } from 'commander';
 import { ExitCode, UsageError } from '../errors.js';
 import { onInterrupt } from '../interrupt.js';
 import type { Progress, Ui } from '../ui.js';
-import { defaultRouterId, parseAddress } from '../bgp-options.js';
+import { defaultRouterId, parsePeerAddress } from '../bgp-options.js';
 import { listInterfaces } from '../../link/interfaces.js';
 import type { ReceivedRoute, RibChange } from '../../bgp/adj-rib-in.js';
 import { BgpListener, listenOn } from '../../bgp/listener.js';
@@ -86,9 +86,9 @@ function isLocalAddress(address: string): boolean {
 
 function peerAddress(text: string): string {
   try {
-    return parseAddress(text);
+    return parsePeerAddress(text);
   } catch (error) {
-    if (error instanceof InvalidArgumentError) throw new UsageError(`${text} is not an IP address to peer with.`);
+    if (error instanceof InvalidArgumentError) throw new UsageError(error.message);
     throw error;
   }
 }
