@@ -36,6 +36,9 @@ export function loadPoolsSource(files: SourceFile[], flags: SourceFlags): Loaded
   for (const file of files) {
     const parsed = parseYaml(file.text, file.path);
     problems.push(...parsed.problems);
+    if (parsed.documents.length === 0 && parsed.problems.length === 0) {
+      problems.push({ severity: 'warning', at: { source: file.path, line: 1, column: 1 }, message: 'this file holds no YAML document (it is empty, or comments only).' });
+    }
     for (const document of parsed.documents) {
       const map = expectMap(document, 'a MetalLB configuration document', problems);
       if (map) readDocument(map, file.text, crds, parts, problems);

@@ -109,6 +109,10 @@ test('YAML syntax errors point at the line, also inside a ConfigMap', () => {
   assert.deepEqual(problemsIn(configMap), ['error in.yaml:8:17 protocol "bpg" is not layer2 or bgp; did you mean bgp?']);
 });
 
+test('a file with no YAML document in it is a warning, not a silent pass', () => {
+  assert.deepEqual(problemsIn('# the pools will go here\n'), ['warning in.yaml:1:1 this file holds no YAML document (it is empty, or comments only).']);
+});
+
 test('a service naming a pool that does not exist', () => {
   const services = 'apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  annotations:\n    metallb.universe.tf/address-pool: prod\nspec:\n  type: LoadBalancer\n';
   assert.deepEqual(problemsIn('', { pools: ['production=10.0.0.64/27'], services }), [

@@ -17,8 +17,9 @@ export function loadFiles(paths: string[], flags: Partial<SourceFlags> = {}) {
   );
 }
 
+/** `text` as the file in.yaml; '' for flags alone (no file: an empty one is warned about). */
 export function loadText(text: string, flags: Partial<SourceFlags> = {}) {
-  return loadPoolsSource([{ path: 'in.yaml', text }], { ...noFlags, ...flags });
+  return loadPoolsSource(text === '' ? [] : [{ path: 'in.yaml', text }], { ...noFlags, ...flags });
 }
 
 /** Flags as a fixture file holds them: one `--pool value` or `--peer value` per line. */
