@@ -1,21 +1,25 @@
 import { isIP } from 'node:net';
 import type { Link } from '../link/link.js';
-import { sleep } from '../time.js';
 import { Prober } from './prober.js';
+import { sweep } from './sweep.js';
 
 export interface ConflictProbeOptions {
-  probes: number;
-  intervalMs: number;
-  /** Listening after the last probe. */
-  waitMs: number;
+  /** Probes per second, across all addresses: a large set is not a broadcast storm. */
+  rate: number;
+  /** Probes per address that stays silent (RFC 5227 2.1.1: PROBE_NUM, 3). */
+  attempts: number;
+  /** Listening after the last probe; rounds are `timeoutMs / attempts` apart. */
+  timeoutMs: number;
   signal?: AbortSignal;
+  onProgress?: (sent: number, total: number) => void;
 }
 
 /**
  * Before claiming addresses, ask whether anyone already answers for them, with
  * duplicate-address probes (RFC 5227 2.1.1 for ARP: sender 0.0.0.0; RFC 4862 5.4 for
- * IPv6: a solicitation from ::), so that a claim never hijacks a live address.
- * Returns each address someone answered for, with the MACs that answered.
+ * IPv6: a solicitation from ::), so that a claim never hijacks a live address. The probes
+ * are a paced sweep, one family after the other; an address that answered is not asked
+ * again. Returns each address someone answered for, with the MACs that answered.
  */
 export async function probeForConflicts(link: Link, addresses: string[], options: ConflictProbeOptions): Promise<Map<string, string[]>> {
   const probers = { 4: new Prober({ link, family: 4 }), 6: new Prober({ link, family: 6 }) };
@@ -29,12 +33,18 @@ export async function probeForConflicts(link: Link, addresses: string[], options
       conflicts.set(result.reply.ip, macs);
     }
   });
-  for (let round = 0; round < options.probes && !options.signal?.aborted; round++) {
-    if (round > 0) await sleep(options.intervalMs, options.signal);
-    for (const address of addresses) probers[isIP(address) === 4 ? 4 : 6].probe(address);
+  try {
+    const byFamily = ([4, 6] as const).map((family) => ({ family, of: addresses.filter((ip) => isIP(ip) === family) }));
+    const total = addresses.length * options.attempts;
+    let done = 0;
+    for (const { family, of } of byFamily) {
+      if (of.length === 0) continue;
+      const onProgress = (sent: number) => options.onProgress?.(done + sent, total);
+      done += await sweep(probers[family], of, (ip) => conflicts.has(ip), { ...options, onProgress });
+    }
+  } finally {
+    stopListening();
   }
-  await sleep(options.waitMs, options.signal);
-  stopListening();
   return conflicts;
 }
 

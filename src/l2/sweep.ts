@@ -27,17 +27,22 @@ export async function sweep(prober: Prober, addresses: string[], answered: (ip: 
   const intervalMs = 1000 / options.rate;
   const roundGapMs = options.timeoutMs / options.attempts;
   let previousRound = -Infinity;
+  // When the next probe is due. It runs on across rounds, so that a round begun right after
+  // the last one ended does not send two probes at once: the rate holds over any second.
+  let nextProbeAt = -Infinity;
   for (let attempt = 0; attempt < options.attempts; attempt++) {
     await sleep(previousRound + roundGapMs - performance.now(), options.signal);
     const silent = addresses.filter((ip) => !answered(ip));
     if (silent.length === 0 || options.signal?.aborted) break;
-    const roundStart = (previousRound = performance.now());
-    for (const [index, ip] of silent.entries()) {
+    previousRound = performance.now();
+    nextProbeAt = Math.max(nextProbeAt, previousRound);
+    for (const ip of silent) {
       if (options.signal?.aborted) return sent;
       // Pace against the clock rather than per-probe sleeps: timers are coarser than 1 ms.
-      const wait = roundStart + index * intervalMs - performance.now();
+      const wait = nextProbeAt - performance.now();
       if (wait >= 1) await sleep(wait, options.signal);
       prober.probe(ip);
+      nextProbeAt += intervalMs;
       sent++;
       if (sent % 64 === 0) options.onProgress?.(sent, total);
     }

@@ -88,6 +88,25 @@ describe('vipkit announce --l2 in a namespace lab', () => {
     }
   });
 
+  labTest('the conflict probe is paced by --garp-rate: three probes per silent address, never faster', async () => {
+    const rate = 100;
+    let code = -1;
+    const capture = await captureDuring(lab(), 'client', 'arp', async () => {
+      const announce = await startAnnounce(lab(), 'node1', ['--l2', '-I', 'eth0', '--garp-rate', String(rate), '--garp-count', '1', '192.0.2.160-192.0.2.219']);
+      code = await announce.stop();
+    });
+    try {
+      assert.equal(code, 0);
+      const probes = tsharkFields(capture.file, ['frame.time_epoch'], 'arp.opcode == 1 && arp.src.proto_ipv4 == 0.0.0.0').map((frame) => Number(frame['frame.time_epoch']));
+      assert.equal(probes.length, 180, 'RFC 5227: three probes for each of 60 addresses nobody answers');
+      // However slow the machine, never more than the rate in any second (and one frame of slack).
+      const busiestSecond = Math.max(...probes.map((start) => probes.filter((at) => at >= start && at < start + 1).length));
+      assert.ok(busiestSecond <= rate + 1, `${busiestSecond} probes within one second at --garp-rate ${rate}`);
+    } finally {
+      capture.dispose();
+    }
+  });
+
   labTest('malformed questions from the wire are counted and logged with the reason; answering goes on', async () => {
     const announce = await startAnnounce(lab(), 'node1', ['--l2', '-I', 'eth0', '--for', '30', '192.0.2.102', '2001:db8:2::102']);
     try {

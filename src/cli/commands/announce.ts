@@ -29,8 +29,8 @@ interface AnnounceOptions {
 
 /** Layer 2 announcing may hold at most this many addresses: each one is answered in memory. */
 const MAX_L2_ADDRESSES = 65_536;
-/** RFC 5227 2.1.1 sends 3 probes; these gaps are LAN-sized rather than its 1-2 s. */
-const CONFLICT_PROBE = { probes: 3, intervalMs: 100, waitMs: 300 };
+/** RFC 5227 2.1.1 sends 3 probes; these gaps (100 ms) are LAN-sized rather than its 1-2 s. */
+const CONFLICT_PROBE = { attempts: 3, timeoutMs: 300 };
 
 export async function run(specs: string[], rawOptions: Record<string, unknown>, ui: Ui): Promise<number> {
   const options = rawOptions as unknown as AnnounceOptions & BgpAnnounceOptions;
@@ -52,10 +52,21 @@ async function announceL2(specs: string[], options: AnnounceOptions, ui: Ui): Pr
   const stopListening = onInterrupt(() => stop.abort());
   try {
     if (!options.force) {
-      const conflicts = await probeForConflicts(link, addresses, { ...CONFLICT_PROBE, signal: stop.signal });
+      const probing = ui.progress(`probing ${addresses.length} address(es) for another host answering`);
+      const conflicts = await probeForConflicts(link, addresses, {
+        ...CONFLICT_PROBE,
+        rate: options.garpRate,
+        signal: stop.signal,
+        onProgress: (sent, total) => probing.update(`probing for another host answering: ${sent}/${total} probes`),
+      });
+      probing.stop();
       if (conflicts.size > 0) {
         const [ip, macs] = [...conflicts][0]!;
         throw new UsageError(`${ip} is already answered by ${macs.join(', ')}; refusing to announce it (--force takes it over anyway).`);
+      }
+      if (stop.signal.aborted) {
+        ui.note('Interrupted while probing for conflicts: nothing was announced.');
+        return ExitCode.Ok;
       }
     }
     let answered = 0;
