@@ -10,6 +10,7 @@ import { parseGobgpRoutes, type GobgpRoute } from '../helpers/gobgp-routes.js';
 import { labTest, labUnavailableReason } from '../helpers/root.js';
 import { fileURLToPath } from 'node:url';
 import { startVipkitJson, until, type JsonEvent } from '../helpers/vipkit-process.js';
+import { VIPKIT } from './run-vipkit.js';
 
 /**
  * node1 (AS 64800) announces to BIRD (AS 65002, eBGP over IPv4) and GoBGP (AS 64800,
@@ -162,6 +163,14 @@ describe('vipkit announce over BGP to BIRD and GoBGP in a namespace lab', () => 
       assert.equal(await announce.stop(), 0, announce.stderr());
       rmSync(folder, { recursive: true, force: true });
     }
+  });
+
+  labTest('a check that cannot run says why, once, in the human output', async () => {
+    const args = ['announce', '--peer', BIRD_PEER, '--my-asn', '64800', '--check', '/nonexistent/healthz', '--check-interval', '0.2', '--for', '1.5', '203.0.113.62'];
+    const { code, stdout } = await lab.exec('node2', [process.execPath, VIPKIT, ...args], { timeoutMs: 30_000 });
+    assert.equal(code, 0, stdout);
+    assert.equal(stdout.split('\n').filter((line) => line === 'Health check failed: exit 127: command not found; service down.').length, 1, stdout);
+    assert.deepEqual(await birdRoutes(), []);
   });
 
   labTest('health check with --down-med: the route stays, with the worse MED while the check fails', async () => {

@@ -233,6 +233,14 @@ function announcerPeer(peer: PeerSpec, options: BgpAnnounceOptions, families: Se
   };
 }
 
+/** A failed check's exit code in words; /bin/sh gives 127 and 126 when it cannot run the command. */
+function exitMeaning(code: number | undefined): string | undefined {
+  if (code === undefined) return undefined;
+  if (code === 127) return 'exit 127: command not found';
+  if (code === 126) return 'exit 126: command not executable';
+  return `exit ${code}`;
+}
+
 /** A router drops or treats as withdrawn an UPDATE whose next hop no host can hold (RFC 4271 6.3). */
 function refuseSpecialNextHop(option: string, address: string | undefined): void {
   if (address === undefined) return;
@@ -243,6 +251,8 @@ function refuseSpecialNextHop(option: string, address: string | undefined): void
 /** Everything the user sees: a live status per peer on a TTY, lines otherwise, or --json events. */
 class AnnounceOutput {
   stopReason?: string;
+  /** Why the last health check failed; undefined after a pass. */
+  private lastFailure?: string;
   /** Started after the banner, so the banner is not written over the spinner. */
   private status?: Progress;
   private statusText = 'connecting';
@@ -302,7 +312,11 @@ class AnnounceOutput {
 
   check(result: { passed: boolean; code?: number; reason?: string; durationMs: number; state: Health; pending: number }): void {
     if (this.ui.json) this.ui.emit('check', { passed: result.passed, code: result.code, reason: result.reason, duration_ms: result.durationMs, health: result.state, pending: result.pending });
-    this.refresh(`check ${result.passed ? 'passed' : 'failed'}${result.reason ? ` (${result.reason})` : ''}, service ${result.state}`);
+    const failure = result.passed ? undefined : (result.reason ?? exitMeaning(result.code));
+    // Each new reason once (a check that cannot run at all says so), not every failure.
+    if (failure !== undefined && failure !== this.lastFailure && !this.ui.json) this.print(() => this.ui.line(`Health check failed: ${failure}; service ${result.state}.`));
+    this.lastFailure = failure;
+    this.refresh(`check ${result.passed ? 'passed' : 'failed'}${failure ? ` (${failure})` : ''}, service ${result.state}`);
   }
 
   health(state: Health): void {
