@@ -145,6 +145,11 @@ export function interfaceForTarget(ip: string): InterfaceInfo | undefined {
   return best?.iface;
 }
 
+/** The interface `address` is configured on, when this host holds it. */
+export function interfaceHolding(address: string): InterfaceInfo | undefined {
+  return listInterfaces().find((iface) => [...iface.ipv4, ...iface.ipv6].some((held) => held.address === address));
+}
+
 /** RFC 4291 2.5.6. */
 const LINK_LOCAL = IPv6CidrRange.fromCidr('fe80::/10');
 

@@ -61,9 +61,16 @@ describe('vipkit arping in a namespace lab', () => {
   });
 
   labTest('an address nobody holds gets no reply: exit 1', async () => {
-    const { code, stdout } = await arping('-c', '2', '-i', '0.2', '192.0.2.99');
+    const { code, stdout, stderr } = await arping('-c', '2', '-i', '0.2', '192.0.2.99');
     assert.equal(code, 1);
     assert.match(stdout, /Received 0 response\(s\)/);
+    assert.doesNotMatch(stderr, /warning/);
+  });
+
+  labTest('this host\'s own address: a warning that its kernel will not answer, exit 1', async () => {
+    const { code, stderr } = await arping('-c', '1', '192.0.2.10');
+    assert.equal(code, 1);
+    assert.match(stderr, /192\.0\.2\.10 is configured on eth0 of this host: a kernel does not answer its own requests/);
   });
 
   labTest('IPv6 through NDP: the kernel answers the solicitation; silence exits 1', async () => {

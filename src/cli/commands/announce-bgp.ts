@@ -10,7 +10,7 @@ import { onInterrupt } from '../interrupt.js';
 import type { Progress, Ui } from '../ui.js';
 import { BgpAnnouncer, type AnnouncerPeer, type RoutePolicy } from '../../bgp/announcer.js';
 import { listenOn } from '../../bgp/listener.js';
-import { defaultRoute, findInterface, interfaceForTarget, isLinkLocal, listInterfaces, sourceAddressFor, type InterfaceInfo } from '../../link/interfaces.js';
+import { defaultRoute, findInterface, interfaceForTarget, interfaceHolding, isLinkLocal, sourceAddressFor, type InterfaceInfo } from '../../link/interfaces.js';
 import { addressValue, notUnicast } from '../../pools/address-range.js';
 import { familiesOf, prefixesOf, routeBlocks, routeCount, type PrefixBlock } from '../../speaker/route-targets.js';
 import { HealthCheck, type Health } from '../../speaker/health-check.js';
@@ -193,7 +193,7 @@ function routePolicy(options: BgpAnnounceOptions, peers: PeerSpec[]): RoutePolic
 
 /** The interface towards a peer: the one whose subnet holds it, else the one holding our source address, else the default route's. */
 function interfaceFacing(peer: PeerSpec): InterfaceInfo | undefined {
-  const holding = peer.sourceAddress === undefined ? undefined : listInterfaces().find((iface) => [...iface.ipv4, ...iface.ipv6].some((entry) => entry.address === peer.sourceAddress));
+  const holding = peer.sourceAddress === undefined ? undefined : interfaceHolding(peer.sourceAddress);
   const viaDefault = defaultRoute(isIPv4(peer.address) ? 4 : 6);
   return interfaceForTarget(peer.address) ?? holding ?? (viaDefault ? findInterface(viaDefault.interfaceName) : undefined);
 }

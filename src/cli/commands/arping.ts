@@ -2,7 +2,7 @@ import { familyOf } from '../../pools/address-range.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { onInterrupt } from '../interrupt.js';
 import type { Ui } from '../ui.js';
-import { sourceAddressFor, type InterfaceInfo } from '../../link/interfaces.js';
+import { interfaceHolding, sourceAddressFor, type InterfaceInfo } from '../../link/interfaces.js';
 import { interfaceFor } from '../interface-choice.js';
 import { L2_SNAPSHOT_LENGTH, type Link } from '../../link/link.js';
 import { openPcapLink } from '../../link/pcap-link.js';
@@ -49,6 +49,8 @@ interface Plan {
 export async function run(specs: string[], rawOptions: Record<string, unknown>, ui: Ui): Promise<number> {
   const options = rawOptions as unknown as ArpingOptions;
   const plan = makePlan(specs, options);
+  const own = plan.targets.single && !options.unsolicited && !options.reply ? interfaceHolding(plan.targets.addresses[0]!) : undefined;
+  if (own) ui.warn(`${plan.targets.addresses[0]} is configured on ${own.name} of this host: a kernel does not answer its own requests, so expect no reply from it.`);
   const link = await openPcapLink({ interfaceName: plan.iface.name, filter: Prober.captureFilter(plan.targets.family, plan.vlan), snapshotLength: L2_SNAPSHOT_LENGTH });
   const stop = new AbortController();
   const stopListening = onInterrupt(() => stop.abort());

@@ -4,7 +4,7 @@ import { ExitCode, UsageError } from '../errors.js';
 import { onInterrupt } from '../interrupt.js';
 import type { Progress, Ui } from '../ui.js';
 import { defaultRouterId, parsePeerAddress } from '../bgp-options.js';
-import { listInterfaces } from '../../link/interfaces.js';
+import { interfaceHolding } from '../../link/interfaces.js';
 import type { ReceivedRoute, RibChange } from '../../bgp/adj-rib-in.js';
 import { BgpListener, listenOn } from '../../bgp/listener.js';
 import { BgpSession, handOverConnection, type SessionConfig } from '../../bgp/session.js';
@@ -61,7 +61,7 @@ export async function run(targets: string[], rawOptions: Record<string, unknown>
     if (options.acceptIncoming) throw new UsageError('--accept-incoming goes with a peer address: --listen accepts every connection already.');
     return listen(options, ui);
   }
-  if (options.sourceAddress !== undefined && !isLocalAddress(options.sourceAddress)) {
+  if (options.sourceAddress !== undefined && interfaceHolding(options.sourceAddress) === undefined) {
     throw new UsageError(`--source-address ${options.sourceAddress} is not configured on any interface of this host.`);
   }
   if (targets.length !== 1) throw new UsageError('bgp-peer needs exactly one peer address, e.g. vipkit bgp-peer --my-asn 64800 192.0.2.1 (or --listen to act as the router).');
@@ -78,10 +78,6 @@ function refuseUnsupported(options: BgpPeerOptions): void {
   if (options.ebgpMultihop !== undefined) {
     throw new UsageError('eBGP multihop needs the TTL of the TCP connection set, which Node.js cannot do; peer with a directly connected address (TTL 1 is enough for it) instead.');
   }
-}
-
-function isLocalAddress(address: string): boolean {
-  return listInterfaces().some((iface) => [...iface.ipv4, ...iface.ipv6].some((held) => held.address === address));
 }
 
 function peerAddress(text: string): string {
