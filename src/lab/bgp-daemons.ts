@@ -147,7 +147,7 @@ export class Gobgp {
 }
 
 /** A gobgpd configuration with one neighbour per entry, IPv4 and IPv6 unicast. */
-export function gobgpConfig(options: { as: number; routerId: string; localAddress: string; neighbors: { address: string; peerAs: number; passive?: boolean }[] }): string {
+export function gobgpConfig(options: { as: number; routerId: string; localAddresses: string[]; neighbors: { address: string; peerAs: number; passive?: boolean }[] }): string {
   const neighbors = options.neighbors.map(
     (neighbor) => `[[neighbors]]
   [neighbors.config]
@@ -162,5 +162,7 @@ export function gobgpConfig(options: { as: number; routerId: string; localAddres
     [neighbors.afi-safis.config]
       afi-safi-name = "ipv6-unicast"`,
   );
-  return [`[global.config]\n  as = ${options.as}\n  router-id = "${options.routerId}"\n  local-address-list = ["${options.localAddress}"]`, ...neighbors].join('\n') + '\n';
+  // gobgpd listens on exactly these addresses.
+  const listen = options.localAddresses.map((address) => `"${address}"`).join(', ');
+  return [`[global.config]\n  as = ${options.as}\n  router-id = "${options.routerId}"\n  local-address-list = [${listen}]`, ...neighbors].join('\n') + '\n';
 }

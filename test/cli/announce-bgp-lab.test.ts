@@ -39,7 +39,7 @@ describe('vipkit announce over BGP to BIRD and GoBGP in a namespace lab', () => 
     if (labUnavailableReason() !== undefined) return;
     lab = await Lab.create(SPEC);
     bird = await Bird.start(lab, 'router', BIRD_CONFIG);
-    const config = gobgpConfig({ as: 64800, routerId: '192.0.2.2', localAddress: '2001:db8:2::2', neighbors: [{ address: '2001:db8:2::11', peerAs: 64800, passive: true }] });
+    const config = gobgpConfig({ as: 64800, routerId: '192.0.2.2', localAddresses: ['2001:db8:2::2'], neighbors: [{ address: '2001:db8:2::11', peerAs: 64800, passive: true }] });
     gobgp = await Gobgp.start(lab, 'gobgp', config);
   });
   after(async () => {

@@ -132,10 +132,11 @@ describe('vipkit bgp-peer against BIRD and GoBGP', { skip: labUnavailableReason(
       gobgpConfig({
         as: 65003,
         routerId: '192.0.2.2',
-        localAddress: '192.0.2.2',
+        localAddresses: ['192.0.2.2', '2001:db8:2::2'],
         neighbors: [
           { address: '192.0.2.11', peerAs: 64800, passive: true },
           { address: '192.0.2.12', peerAs: 64800, passive: true },
+          { address: '2001:db8:2::13', peerAs: 64800, passive: true },
         ],
       }),
     );
@@ -211,6 +212,24 @@ describe('vipkit bgp-peer against BIRD and GoBGP', { skip: labUnavailableReason(
     }
   });
 
+  labTest('GoBGP over an IPv6 session: the session comes up on IPv6 transport and the routes are GoBGP\'s', async () => {
+    // Whatever GoBGP holds now (another test withdraws one of its routes).
+    const rib = [
+      ...Object.values((await gobgp.json('global', 'rib', '-a', 'ipv4')) as Record<string, GobgpPath[]>),
+      ...Object.values((await gobgp.json('global', 'rib', '-a', 'ipv6')) as Record<string, GobgpPath[]>),
+    ].map((paths) => gobgpExported(paths[0]!));
+    const vipkit = startVipkitJson(lab, 'node3', ['bgp-peer', '--my-asn', '64800', '--json', '[2001:db8:2::2]']);
+    try {
+      await until('vipkit received the GoBGP routes', () => routesIn(vipkit.events).length === rib.length);
+      assert.deepEqual(sortByPrefix(routesIn(vipkit.events)), sortByPrefix(rib));
+      // GoBGP's own view: its neighbour 2001:db8:2::13 is up.
+      const neighbor = (await gobgp.json('neighbor', '2001:db8:2::13')) as { state?: { session_state?: number | string } };
+      assert.ok(neighbor.state?.session_state === 6 || neighbor.state?.session_state === 'established', JSON.stringify(neighbor.state));
+    } finally {
+      assert.equal(await vipkit.stop(), 0, vipkit.stderr());
+    }
+  });
+
   labTest('nothing listening: connection refused, explained, exit 1', async () => {
     const result = await lab.exec('node1', [process.execPath, VIPKIT, 'bgp-peer', '--my-asn', '64800', '--port', '1179', '--timeout', '2', '192.0.2.1'], { timeoutMs: 30_000 });
     assert.equal(result.code, 1, result.stderr);
@@ -258,7 +277,7 @@ describe('vipkit bgp-peer --listen: BIRD and GoBGP speakers connect to it', { sk
       await until('vipkit listens', () => vipkit.events.some((event) => event.event === 'listening'));
       const bird = await Bird.start(lab, 'bird', SPEAKER_BIRD('192.0.2.11'));
       daemons.push(bird);
-      const gobgp = await Gobgp.start(lab, 'gobgp', gobgpConfig({ as: 65012, routerId: '192.0.2.12', localAddress: '192.0.2.12', neighbors: [{ address: '192.0.2.1', peerAs: 64800 }] }));
+      const gobgp = await Gobgp.start(lab, 'gobgp', gobgpConfig({ as: 65012, routerId: '192.0.2.12', localAddresses: ['192.0.2.12'], neighbors: [{ address: '192.0.2.1', peerAs: 64800 }] }));
       daemons.push(gobgp);
       await gobgp.cli('global', 'rib', 'add', '198.51.100.7/32', 'nexthop', '192.0.2.12', 'community', '65012:7', 'large-community', '65012:1:1', 'med', '3', '-a', 'ipv4');
       const outsider = await Bird.start(lab, 'outsider', SPEAKER_BIRD('192.0.2.100'));
