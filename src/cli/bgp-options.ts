@@ -5,7 +5,7 @@
  */
 import { InvalidArgumentError } from 'commander';
 import { isIP, isIPv4 } from 'node:net';
-import { listInterfaces } from '../link/interfaces.js';
+import { isLinkLocal, listInterfaces } from '../link/interfaces.js';
 import { addressValue, familyOf, formatAddress, notUnicast } from '../pools/address-range.js';
 import { IPV4_UNICAST, IPV6_UNICAST, type Family } from '../wire/bgp/registry.js';
 
@@ -46,12 +46,15 @@ export function parseAddress(value: string): string {
   return family === undefined ? address : formatAddress(family, addressValue(address));
 }
 
-/** A BGP peer's address: unicast, loopback included (a daemon on this host). */
+/** A BGP peer's address: unicast, loopback included (a daemon on this host); link-local with its %zone. */
 export function parsePeerAddress(value: string): string {
   const address = parseAddress(value);
   const family = familyOf(address);
-  const special = family === undefined ? undefined : notUnicast(family, addressValue(address), { loopbackAllowed: true });
+  if (family === undefined) return address;
+  const special = notUnicast(family, addressValue(address), { loopbackAllowed: true });
   if (special !== undefined) throw new InvalidArgumentError(`${address} is ${special}: a BGP peer has a unicast address.`);
+  // Every interface has fe80::/10: without a zone the kernel cannot tell which link (EINVAL).
+  if (family === 6 && isLinkLocal(address)) throw new InvalidArgumentError(`${address} is link-local: name its interface, as in ${address}%eth0.`);
   return address;
 }
 

@@ -30,6 +30,8 @@ test('router ids, hold times and families', () => {
   // A peer is unicast; a daemon on this host (loopback) is one.
   assert.equal(parsePeerAddress('127.0.0.1'), '127.0.0.1');
   assert.equal(parsePeerAddress('[::1]'), '::1');
+  assert.equal(parsePeerAddress('fe80::1%eth0'), 'fe80::1%eth0');
+  assert.throws(() => parsePeerAddress('fe80::1'), /fe80::1 is link-local: name its interface, as in fe80::1%eth0/);
   for (const [bad, why] of [['0.0.0.0', /"this network"/], ['224.0.0.5', /multicast/], ['255.255.255.255', /broadcast/], ['::', /unspecified/], ['ff02::2', /multicast/]] as const) {
     assert.throws(() => parsePeerAddress(bad), (error: Error) => error instanceof InvalidArgumentError && why.test(error.message) && /a BGP peer has a unicast address/.test(error.message), bad);
   }
