@@ -73,6 +73,8 @@ async function announceL2(specs: string[], options: AnnounceOptions, ui: Ui): Pr
     let gratuitous = 0;
     let malformed = 0;
     const counts = () => `${answered} requests answered, ${gratuitous} gratuitous sent${malformed > 0 ? `, ${malformed} malformed frames ignored` : ''}`;
+    // The banner goes before the spinner starts, or the spinner would draw over it.
+    ui.note(`Announcing ${describe(addresses)} on ${iface.name} at ${link.mac}; Ctrl-C stops.`);
     const status = ui.progress(`announcing ${addresses.length} address(es) on ${iface.name}`);
     const showStatus = () => status.update(`announcing ${addresses.length} address(es) on ${iface.name}: ${counts()}`);
     let failure: unknown;
@@ -111,7 +113,6 @@ async function announceL2(specs: string[], options: AnnounceOptions, ui: Ui): Pr
     );
     announcer.set(addresses);
     if (ui.json) for (const ip of addresses) ui.emit('announced', { interface: iface.name, ip, mac: link.mac });
-    else ui.note(`Announcing ${describe(addresses)} on ${iface.name} at ${link.mac}; Ctrl-C stops.`);
     if (options.busyPoll) void busyPoll(stop.signal);
     await sleep(options.for === undefined ? Infinity : options.for * 1000, stop.signal);
     announcer.stop();
