@@ -11,9 +11,10 @@ export class EthersError extends UserError {}
  * Names for MACs from an ethers(5) file: "mac name" per line, '#' comments. ethers
  * allows leading zeros to be left out ("8:0:20:1:2:3"), so each octet is normalised.
  * Without a path, /etc/ethers is read if it exists: the names are a convenience. A file
- * the user named must be readable.
+ * the user named must be readable. Lines that are not "mac name" are skipped and
+ * reported in one sentence to `warn`.
  */
-export function loadEthers(path?: string): Map<string, string> {
+export function loadEthers(path: string | undefined, warn: (sentence: string) => void): Map<string, string> {
   let text: string;
   try {
     text = readFileSync(path ?? DEFAULT_ETHERS, 'utf8');
@@ -22,11 +23,18 @@ export function loadEthers(path?: string): Map<string, string> {
     throw new EthersError(`cannot read the ethers file ${path ?? DEFAULT_ETHERS}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
   const names = new Map<string, string>();
-  for (const rawLine of text.split('\n')) {
-    const [mac, name] = rawLine.replace(/#.*/, '').trim().split(/\s+/);
-    if (!mac || !name) continue;
+  const skipped: number[] = [];
+  text.split('\n').forEach((rawLine, index) => {
+    const line = rawLine.replace(/#.*/, '').trim();
+    if (line === '') return;
+    const [mac = '', name] = line.split(/\s+/);
     const padded = mac.split(/[:-]/).map((octet) => octet.padStart(2, '0')).join(':');
-    if (isMac(padded)) names.set(macFromBytes(macToBytes(padded)), name);
+    if (name !== undefined && isMac(padded)) names.set(macFromBytes(macToBytes(padded)), name);
+    else skipped.push(index + 1);
+  });
+  if (skipped.length > 0) {
+    const lines = skipped.length <= 5 ? skipped.join(', ') : `${skipped.slice(0, 5).join(', ')} and ${skipped.length - 5} more`;
+    warn(`${path ?? DEFAULT_ETHERS}: line${skipped.length > 1 ? 's' : ''} ${lines} not "MAC name"; skipped.`);
   }
   return names;
 }

@@ -48,7 +48,7 @@ interface Plan {
 
 export async function run(specs: string[], rawOptions: Record<string, unknown>, ui: Ui): Promise<number> {
   const options = rawOptions as unknown as ArpingOptions;
-  const plan = makePlan(specs, options);
+  const plan = makePlan(specs, options, ui);
   const own = plan.targets.single && !options.unsolicited && !options.reply ? interfaceHolding(plan.targets.addresses[0]!) : undefined;
   if (own) ui.warn(`${plan.targets.addresses[0]} is configured on ${own.name} of this host: a kernel does not answer its own requests, so expect no reply from it.`);
   const link = await openPcapLink({ interfaceName: plan.iface.name, filter: Prober.captureFilter(plan.targets.family, plan.vlan), snapshotLength: L2_SNAPSHOT_LENGTH });
@@ -67,14 +67,14 @@ export async function run(specs: string[], rawOptions: Record<string, unknown>, 
   }
 }
 
-function makePlan(specs: string[], options: ArpingOptions): Plan {
+function makePlan(specs: string[], options: ArpingOptions, ui: Ui): Plan {
   if (specs.length === 0) throw new UsageError(`arping needs a target: an address, a CIDR or a range; ${USAGE_EXAMPLES}.`);
   const targets = parseTargets(specs);
   if ((options.unsolicited || options.reply || options.dad) && !targets.single) {
     throw new UsageError('-D, -U and -A take one address, not a range.');
   }
   if (options.dad && (options.unsolicited || options.reply)) throw new UsageError('-D cannot be combined with -U or -A.');
-  const names = loadEthers(options.ethers);
+  const names = loadEthers(options.ethers, (sentence) => ui.warn(sentence));
   const iface = interfaceFor(targets.addresses[0]!, options.interface);
   const vlan = vlanTag(options.vlan);
   return { targets, iface, vlan, names, sourceIp: chooseSource(targets, iface, options) };

@@ -57,7 +57,7 @@ const NS_PER_MS = 1_000_000n;
 export async function run(specs: string[], rawOptions: Record<string, unknown>, ui: Ui): Promise<number> {
   const options = rawOptions as unknown as WatchOptions;
   const targets = parseWatchTargets(specs);
-  const names = loadEthers(options.ethers);
+  const names = loadEthers(options.ethers, (sentence) => ui.warn(sentence));
   if (options.read !== undefined) {
     if (options.interface !== undefined) throw new UsageError('-r reads a capture file: it takes no -I.');
     if (options.probe !== undefined) throw new UsageError('--probe sends on the live wire; it cannot be used with -r.');
