@@ -60,6 +60,15 @@ export interface CheckResult {
   pending: number;
 }
 
+/** Why a check failed, in words (undefined when it passed); /bin/sh exits 127 and 126 when it cannot run the command. */
+export function whyFailed({ passed, code, reason }: Pick<CheckResult, 'passed' | 'code' | 'reason'>): string | undefined {
+  if (passed) return undefined;
+  if (reason !== undefined || code === undefined) return reason;
+  if (code === 127) return 'exit 127: command not found';
+  if (code === 126) return 'exit 126: command not executable';
+  return `exit ${code}`;
+}
+
 export interface HealthCheckOptions {
   command: string;
   intervalSeconds: number;

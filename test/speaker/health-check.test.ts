@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { HealthCheck, RiseFall, type CheckResult, type Health } from '../../src/speaker/health-check.js';
+import { HealthCheck, RiseFall, whyFailed, type CheckResult, type Health } from '../../src/speaker/health-check.js';
 
 /** Feeds results one by one: the state after each, and the change each reported. */
 function run(riseFall: RiseFall, results: boolean[]): { states: Health[]; changes: (Health | undefined)[] } {
@@ -86,4 +86,12 @@ describe('HealthCheck running commands', () => {
     const results = await collect({ command: 'true', count: 3 });
     assert.equal(results.length, 3);
   });
+});
+
+test('why a check failed, in words: the reason, or the exit code with what /bin/sh means by 126 and 127', () => {
+  assert.equal(whyFailed({ passed: true, code: 0 }), undefined);
+  assert.equal(whyFailed({ passed: false, reason: 'timed out after 1 s' }), 'timed out after 1 s');
+  assert.equal(whyFailed({ passed: false, code: 127 }), 'exit 127: command not found');
+  assert.equal(whyFailed({ passed: false, code: 126 }), 'exit 126: command not executable');
+  assert.equal(whyFailed({ passed: false, code: 3 }), 'exit 3');
 });

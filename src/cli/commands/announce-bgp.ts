@@ -13,7 +13,7 @@ import { listenOn } from '../../bgp/listener.js';
 import { defaultRoute, findInterface, interfaceForTarget, interfaceHolding, isLinkLocal, sourceAddressFor, type InterfaceInfo } from '../../link/interfaces.js';
 import { addressValue, notUnicast } from '../../pools/address-range.js';
 import { familiesOf, prefixesOf, routeBlocks, routeCount, type PrefixBlock } from '../../speaker/route-targets.js';
-import { HealthCheck, type Health } from '../../speaker/health-check.js';
+import { HealthCheck, whyFailed, type CheckResult, type Health } from '../../speaker/health-check.js';
 import { parsePeerSpec, type PeerSpec } from '../../speaker/peer-spec.js';
 import { sleep } from '../../time.js';
 import { MAX_COMMUNICATION_LENGTH } from '../../wire/bgp/notification.js';
@@ -233,14 +233,6 @@ function announcerPeer(peer: PeerSpec, options: BgpAnnounceOptions, families: Se
   };
 }
 
-/** A failed check's exit code in words; /bin/sh gives 127 and 126 when it cannot run the command. */
-function exitMeaning(code: number | undefined): string | undefined {
-  if (code === undefined) return undefined;
-  if (code === 127) return 'exit 127: command not found';
-  if (code === 126) return 'exit 126: command not executable';
-  return `exit ${code}`;
-}
-
 /** A router drops or treats as withdrawn an UPDATE whose next hop no host can hold (RFC 4271 6.3). */
 function refuseSpecialNextHop(option: string, address: string | undefined): void {
   if (address === undefined) return;
@@ -310,9 +302,9 @@ class AnnounceOutput {
     this.refresh();
   }
 
-  check(result: { passed: boolean; code?: number; reason?: string; durationMs: number; state: Health; pending: number }): void {
+  check(result: CheckResult): void {
     if (this.ui.json) this.ui.emit('check', { passed: result.passed, code: result.code, reason: result.reason, duration_ms: result.durationMs, health: result.state, pending: result.pending });
-    const failure = result.passed ? undefined : (result.reason ?? exitMeaning(result.code));
+    const failure = whyFailed(result);
     // Each new reason once (a check that cannot run at all says so), not every failure.
     if (failure !== undefined && failure !== this.lastFailure && !this.ui.json) this.print(() => this.ui.line(`Health check failed: ${failure}; service ${result.state}.`));
     this.lastFailure = failure;
