@@ -18,11 +18,11 @@ import { parseArgs } from 'node:util';
 import { Bird, birdAcceptingSpeakers } from '../src/lab/bgp-daemons.js';
 import { Lab } from '../src/lab/lab.js';
 import { captureDuring, tsharkFields } from '../test/helpers/capture.js';
-import { benchmarkAddress, routeCount } from './benchmark-routes.js';
+import { benchmarkAddress, parseRouteCount } from './benchmark-routes.js';
 
 const VIPKIT = fileURLToPath(new URL('../../bin/vipkit.js', import.meta.url));
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, routes: { type: 'string', default: '100000' } } });
-const ROUTES = routeCount(values.routes);
+const ROUTES = parseRouteCount(values.routes);
 
 const LAB = {
   hosts: [

@@ -12,7 +12,7 @@ export function benchmarkAddress(index: number): string {
 }
 
 /** The --routes option, or exit 2 for a count the range cannot hold. */
-export function routeCount(text: string): number {
+export function parseRouteCount(text: string): number {
   const count = Number(text);
   if (!Number.isInteger(count) || count < 1 || count > RANGE_SIZE) {
     console.error(`--routes must be 1 to ${RANGE_SIZE}: the host routes come from 198.18.0.0/15 only.`);

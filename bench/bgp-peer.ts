@@ -19,10 +19,10 @@ import { Lab } from '../src/lab/lab.js';
 import { Bird } from '../src/lab/bgp-daemons.js';
 import { captureDuring } from '../test/helpers/capture.js';
 import { startVipkitJson, until } from '../test/helpers/vipkit-process.js';
-import { benchmarkAddress, routeCount } from './benchmark-routes.js';
+import { benchmarkAddress, parseRouteCount } from './benchmark-routes.js';
 
 const { values } = parseArgs({ options: { routes: { type: 'string', default: '100000' }, rounds: { type: 'string', default: '3' } } });
-const ROUTES = routeCount(values.routes);
+const ROUTES = parseRouteCount(values.routes);
 const ROUNDS = Number(values.rounds);
 const FEED_TIMEOUT_MS = 120_000;
 
