@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { parseAddress, parseAsn as parseBgpAsn, parseFamilies, parseHoldTime, parsePort, parseRouterId } from './bgp-options.js';
+import { parseAddress, parseAsn, parseFamilies, parseHoldTime, parsePort, parseRouterId } from './bgp-options.js';
 import { parsePositiveInteger, parsePositiveNumber, parsePositiveSeconds, parseSeconds, parseVlanId } from './parse.js';
 import type { Ui } from './ui.js';
 
@@ -40,8 +40,8 @@ export interface CommandSpec extends Usage {
 /** The session options bgp-peer and announce share: one parser each, wording per command. */
 function bgpSessionOptions(describe: Record<'myAsn' | 'peerAsn' | 'routerId' | 'holdTime' | 'port' | 'sourceAddress', string>): OptionSpec[] {
   return [
-    { flags: '--my-asn <asn>', description: describe.myAsn, parse: parseBgpAsn },
-    { flags: '--peer-asn <asn>', description: describe.peerAsn, parse: parseBgpAsn },
+    { flags: '--my-asn <asn>', description: describe.myAsn, parse: parseAsn },
+    { flags: '--peer-asn <asn>', description: describe.peerAsn, parse: parseAsn },
     { flags: '--router-id <id>', description: describe.routerId, parse: parseRouterId },
     { flags: '--hold-time <s>', description: describe.holdTime, defaultValue: 90, parse: parseHoldTime },
     { flags: '--port <n>', description: describe.port, defaultValue: 179, parse: parsePort },
@@ -53,13 +53,6 @@ const json: OptionSpec = { flags: '--json', description: 'one JSON object per li
 
 /** For options that may be repeated: every value, in order. */
 const collect = (value: string, previous: unknown): string[] => [...((previous as string[] | undefined) ?? []), value];
-
-/** RFC 6793: four-octet AS numbers, 1 to 4294967295. */
-function parseAsn(value: string): number {
-  const asn = Number(value);
-  if (!/^\d+$/.test(value) || asn < 1 || asn > 4_294_967_295) throw new InvalidArgumentError('expected an AS number from 1 to 4294967295.');
-  return asn;
-}
 
 /** A whole number from `min` to `max`, for attribute values and prefix lengths. */
 function integerBetween(min: number, max: number): (value: string) => number {

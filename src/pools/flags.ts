@@ -1,18 +1,41 @@
-import type { BgpAdvertisement, Location, Peer, Pool, PoolsConfig, Problem, Protocol } from './model.js';
+import { isIP } from 'node:net';
+import type { Family } from './address-range.js';
+import type { BgpAdvertisement, Location, Member, Peer, Pool, PoolsConfig, Problem, ServiceAllocation } from './model.js';
 import { emptyConfig } from './model.js';
-import { MAX_ASN } from './legacy-config.js';
-import { readAddress, readPoolRange, readProtocol } from './value-parsers.js';
+import type { ServiceClaim } from './services.js';
 import { suggestion } from './suggest.js';
+import {
+  checkKeepaliveTime,
+  parseAsn,
+  parseBoolean,
+  parseHoldTime,
+  parseInteger,
+  parseKeepaliveTime,
+  parseLabelKey,
+  parseLabelValue,
+  parseNamespace,
+  parseNodeName,
+  parsePeerAddress,
+  parsePort,
+  parseProtocol,
+  parseRouterId,
+  parseServiceName,
+  parseSourceAddress,
+  parseUnicastAddress,
+  readPoolRange,
+  readValue,
+} from './value-parsers.js';
 
 /**
- * The compound flag grammar of DESIGN.md, shared with `vipkit run`: a main value, then
- * comma-separated items; items with `=` are options, the rest are more ranges.
+ * The compound flag grammar of DESIGN.md, parsed here only (pools, announce, run): a main
+ * value, then comma-separated items; items with `=` are options, the rest belong to the
+ * main value. Every problem is reported at the column of the value it is about.
  *   --pool prod=203.0.113.0/27,2001:db8::/120,protocol=bgp,auto-assign=false
- *   --peer 192.0.2.1,asn=65002,my-asn=64800,hold-time=9      (IPv6: [2001:db8::1])
+ *   --peer 192.0.2.1:1179,asn=65002,my-asn=1.10,hold-time=9      (IPv6: [2001:db8::1]:1179)
+ *   --service shop/web=203.0.113.10,2001:db8::10,pool=prod
+ *   --member node1=192.0.2.11,label=zone=a
+ *   --node-labels zone=a,rack=r1
  */
-
-const POOL_OPTIONS = ['protocol', 'auto-assign', 'avoid-buggy-ips', 'aggregation-length', 'aggregation-length-v6', 'localpref', 'community', 'priority', 'namespace'];
-const PEER_OPTIONS = ['asn', 'my-asn', 'port', 'hold-time', 'keepalive-time', 'router-id', 'source-address', 'password', 'node-selector', 'ebgp-multihop'];
 
 export interface PeerDefaults {
   asn?: number;
@@ -25,19 +48,82 @@ interface Item {
 }
 
 /** Splits a flag value at commas, remembering each item's column for problems. */
-function items(value: string, source: string): Item[] {
-  const result: Item[] = [];
+function items(value: string, source: string): [Item, ...Item[]] {
+  const [first, ...rest] = value.split(',');
   let column = 1;
-  for (const text of value.split(',')) {
-    result.push({ text, at: { source, column } });
+  const located = (text: string): Item => {
+    const item = { text, at: { source, column } };
     column += text.length + 1;
-  }
-  return result;
+    return item;
+  };
+  return [located(first!), ...rest.map(located)];
 }
 
-function option(item: Item): { key: string; value: string; valueAt: Location } {
+/** Part of an item, located where it starts. */
+function part(item: Item, start: number, end?: number): Item {
+  return { text: item.text.slice(start, end), at: { ...item.at, column: item.at.column + start } };
+}
+
+/** `key=value`, split at the first `=` (a value may hold more: node-selector=zone=a); undefined without one. */
+function keyValue(item: Item): { key: Item; value: Item } | undefined {
   const equals = item.text.indexOf('=');
-  return { key: item.text.slice(0, equals), value: item.text.slice(equals + 1), valueAt: { ...item.at, column: item.at.column + equals + 1 } };
+  return equals < 0 ? undefined : { key: part(item, 0, equals), value: part(item, equals + 1) };
+}
+
+function error(at: Location, message: string): Problem {
+  return { severity: 'error', at, message };
+}
+
+interface Grammar {
+  flag: string;
+  /** An option, shown when an item is not key=value. */
+  example: string;
+  options: Record<string, (value: Item) => void>;
+  /** Options that may be given more than once; the others are refused the second time. */
+  repeatable?: readonly string[];
+  /** Reads an item without `=` (more of the main value); without it, such an item is refused. */
+  plain?: (item: Item) => void;
+}
+
+/** The items after a flag's main value: each option to its reader; unknown ones get the closest known name suggested. */
+function readItems(grammar: Grammar, list: Item[], problems: Problem[]): void {
+  const given = new Set<string>();
+  for (const item of list) {
+    const option = keyValue(item);
+    if (option === undefined) {
+      if (grammar.plain) grammar.plain(item);
+      else problems.push(error(item.at, `"${item.text}" in ${grammar.flag} is not an option; write options as key=value, like ${grammar.example}.`));
+      continue;
+    }
+    const key = option.key.text;
+    if (!Object.hasOwn(grammar.options, key)) {
+      problems.push(error(item.at, `unknown ${grammar.flag} option "${key}"${suggestion(key, Object.keys(grammar.options))}`));
+    } else if (given.has(key) && !grammar.repeatable?.includes(key)) {
+      problems.push(error(item.at, `${key} is given twice in this ${grammar.flag}; give it once.`));
+    } else {
+      given.add(key);
+      grammar.options[key]!(option.value);
+    }
+  }
+}
+
+/** A core parser applied to an item: the value, or undefined with the refusal at the item's column. */
+function parsed<T>(parse: (text: string) => T, item: Item, problems: Problem[]): T | undefined {
+  return readValue(parse, item.text, item.at, problems);
+}
+
+/** A `key=value` label, in Kubernetes label syntax, added to `labels`; a key given twice is refused. */
+function readLabelInto(labels: Record<string, string>, item: Item, problems: Problem[]): void {
+  const label = keyValue(item);
+  if (label === undefined) {
+    problems.push(error(item.at, `"${item.text}" is not a label; write it as key=value, like zone=a.`));
+    return;
+  }
+  const key = parsed(parseLabelKey, label.key, problems);
+  const value = parsed(parseLabelValue, label.value, problems);
+  if (key === undefined || value === undefined) return;
+  if (Object.hasOwn(labels, key)) problems.push(error(item.at, `label ${key} is given twice; give it once.`));
+  else labels[key] = value;
 }
 
 export function readFlags(poolFlags: string[], peerFlags: string[], defaults: PeerDefaults, problems: Problem[]): PoolsConfig {
@@ -53,133 +139,197 @@ export function readFlags(poolFlags: string[], peerFlags: string[], defaults: Pe
   return config;
 }
 
-function readPoolFlag(value: string, source: string, problems: Problem[]): Pool | undefined {
+/** `--pool name=range[,range...][,option=value...]`; `source` names the flag in problems (`--pool #1`). */
+export function readPoolFlag(value: string, source: string, problems: Problem[]): Pool | undefined {
   const [head, ...rest] = items(value, source);
-  const equals = head!.text.indexOf('=');
-  if (equals <= 0) {
-    problems.push({ severity: 'error', at: head!.at, message: `--pool "${value}" does not start with a name; write it like --pool prod=203.0.113.0/27.` });
+  const named = keyValue(head);
+  if (named === undefined || named.key.text === '') {
+    problems.push(error(head.at, `--pool "${value}" does not start with a name; write it like --pool prod=203.0.113.0/27.`));
     return undefined;
   }
-  const name = head!.text.slice(0, equals);
-  const firstRange = { text: head!.text.slice(equals + 1), at: { ...head!.at, column: head!.at.column + equals + 1 } };
-  const pool: Pool = { name, protocols: ['layer2'], ranges: [], autoAssign: true, avoidBuggyIPs: false, bgpAdvertisements: [], at: head!.at };
-  const advertisement: BgpAdvertisement = { communities: [], at: head!.at };
-  let protocol: Protocol = 'layer2';
-  const integer = (text: string, at: Location, max: number) => flagInteger(text, at, 0, max, problems);
-  for (const item of [firstRange, ...rest]) {
-    if (!item.text.includes('=')) {
-      const range = readPoolRange(item.text, item.at, problems);
-      if (range) pool.ranges.push(range);
-      continue;
-    }
-    const { key, value: text, valueAt } = option(item);
-    switch (key) {
-      case 'protocol':
-        protocol = readProtocol(text, valueAt, problems) ?? protocol;
-        break;
-      case 'auto-assign':
-        pool.autoAssign = flagBoolean(text, valueAt, problems) ?? true;
-        break;
-      case 'avoid-buggy-ips':
-        pool.avoidBuggyIPs = flagBoolean(text, valueAt, problems) ?? false;
-        break;
-      case 'aggregation-length':
-        advertisement.aggregationLength = integer(text, valueAt, 32);
-        break;
-      case 'aggregation-length-v6':
-        advertisement.aggregationLengthV6 = integer(text, valueAt, 128);
-        break;
-      case 'localpref':
-        advertisement.localPref = integer(text, valueAt, MAX_ASN);
-        break;
-      case 'community':
-        advertisement.communities.push(text);
-        break;
-      case 'priority':
-        pool.serviceAllocation = { namespaces: [], namespaceSelectors: [], serviceSelectors: [], ...pool.serviceAllocation, priority: integer(text, valueAt, 2 ** 31 - 1) };
-        break;
-      case 'namespace':
-        pool.serviceAllocation ??= { namespaces: [], namespaceSelectors: [], serviceSelectors: [] };
-        pool.serviceAllocation.namespaces.push(text);
-        break;
-      default:
-        problems.push({ severity: 'error', at: item.at, message: `unknown --pool option "${key}"${suggestion(key, POOL_OPTIONS)}` });
-    }
-  }
-  if (pool.ranges.length === 0) problems.push({ severity: 'error', at: head!.at, message: `--pool ${name} has no addresses; write them after the name, like ${name}=203.0.113.0/27.` });
-  pool.protocols = [protocol];
+  const name = named.key.text;
+  const pool: Pool = { name, protocols: ['layer2'], ranges: [], autoAssign: true, avoidBuggyIPs: false, bgpAdvertisements: [], at: head.at };
+  const advertisement: BgpAdvertisement = { communities: [], at: head.at };
+  const allocation = (): ServiceAllocation => (pool.serviceAllocation ??= { namespaces: [], namespaceSelectors: [], serviceSelectors: [] });
+  const integer = (item: Item, max: number) => parsed((text) => parseInteger(text, 0, max), item, problems);
+  readItems(
+    {
+      flag: '--pool',
+      example: 'protocol=bgp',
+      repeatable: ['community', 'namespace'],
+      plain: (item) => {
+        const range = readPoolRange(item.text, item.at, problems);
+        if (range) pool.ranges.push(range);
+      },
+      options: {
+        protocol: (item) => (pool.protocols = [parsed(parseProtocol, item, problems) ?? pool.protocols[0]!]),
+        'auto-assign': (item) => (pool.autoAssign = parsed(parseBoolean, item, problems) ?? true),
+        'avoid-buggy-ips': (item) => (pool.avoidBuggyIPs = parsed(parseBoolean, item, problems) ?? false),
+        'aggregation-length': (item) => (advertisement.aggregationLength = integer(item, 32)),
+        'aggregation-length-v6': (item) => (advertisement.aggregationLengthV6 = integer(item, 128)),
+        // LOCAL_PREF is a four-octet value (RFC 4271 5.1.5).
+        localpref: (item) => (advertisement.localPref = integer(item, 0xffff_ffff)),
+        // A value or the name of an alias another source defines: checked against the whole model (check.ts).
+        community: (item) => advertisement.communities.push(item.text),
+        // MetalLB's serviceAllocation.priority is an int32.
+        priority: (item) => (allocation().priority = integer(item, 2 ** 31 - 1)),
+        namespace: (item) => {
+          const namespace = parsed(parseNamespace, item, problems);
+          if (namespace !== undefined) allocation().namespaces.push(namespace);
+        },
+      },
+    },
+    [named.value, ...rest],
+    problems,
+  );
+  if (pool.ranges.length === 0) problems.push(error(head.at, `--pool ${name} has no addresses; write them after the name, like ${name}=203.0.113.0/27.`));
   const isBgpOption = advertisement.aggregationLength !== undefined || advertisement.aggregationLengthV6 !== undefined || advertisement.localPref !== undefined || advertisement.communities.length > 0;
-  if (protocol === 'bgp') pool.bgpAdvertisements = [advertisement];
-  else if (isBgpOption) problems.push({ severity: 'error', at: head!.at, message: `--pool ${name} is layer2, so its BGP options are never used; add protocol=bgp or remove them.` });
+  if (pool.protocols[0] === 'bgp') pool.bgpAdvertisements = [advertisement];
+  else if (isBgpOption) problems.push(error(head.at, `--pool ${name} is layer2, so its BGP options are never used; add protocol=bgp or remove them.`));
   return pool;
 }
 
-function readPeerFlag(value: string, source: string, defaults: PeerDefaults, problems: Problem[]): Peer | undefined {
+/**
+ * `--peer address[,option=value...]`; the address may carry the port: `192.0.2.1:1179`,
+ * `[2001:db8::1]:1179`. `defaults` are the global `--peer-asn`/`--my-asn`. Undefined when
+ * the address is wrong; a wrong option is a problem and leaves its field unset.
+ */
+export function readPeerFlag(value: string, source: string, defaults: PeerDefaults, problems: Problem[]): Peer | undefined {
   const [head, ...rest] = items(value, source);
-  const addressText = head!.text.replace(/^\[(.*)\]$/, '$1');
-  const address = readAddress(addressText, 'peer address', head!.at, problems);
-  if (address === undefined) return undefined;
-  const peer: Peer = { address, asn: defaults.asn, myAsn: defaults.myAsn, nodeSelectors: [], at: head!.at };
-  for (const item of rest) {
-    if (!item.text.includes('=')) {
-      problems.push({ severity: 'error', at: item.at, message: `"${item.text}" in --peer is not an option; write options as key=value, like asn=65002.` });
-      continue;
-    }
-    const { key, value: text, valueAt } = option(item);
-    switch (key) {
-      case 'asn':
-        peer.asn = flagInteger(text, valueAt, 1, MAX_ASN, problems);
-        break;
-      case 'my-asn':
-        peer.myAsn = flagInteger(text, valueAt, 1, MAX_ASN, problems);
-        break;
-      case 'port':
-        peer.port = flagInteger(text, valueAt, 1, 65535, problems);
-        break;
-      case 'hold-time':
-        peer.holdTime = flagInteger(text, valueAt, 0, 65535, problems);
-        break;
-      case 'keepalive-time':
-        peer.keepaliveTime = flagInteger(text, valueAt, 0, 65535, problems);
-        break;
-      case 'router-id':
-        peer.routerId = readAddress(text, 'router-id', valueAt, problems);
-        break;
-      case 'source-address':
-        peer.sourceAddress = readAddress(text, 'source-address', valueAt, problems);
-        break;
-      case 'password':
-        peer.password = text;
-        break;
-      case 'ebgp-multihop':
-        peer.ebgpMultiHop = flagBoolean(text, valueAt, problems);
-        break;
-      case 'node-selector': {
-        const [label, labelValue = ''] = text.split('=');
-        peer.nodeSelectors = [{ matchLabels: { ...peer.nodeSelectors[0]?.matchLabels, [label!]: labelValue }, matchExpressions: [] }];
-        break;
-      }
-      default:
-        problems.push({ severity: 'error', at: item.at, message: `unknown --peer option "${key}"${suggestion(key, PEER_OPTIONS)}` });
-    }
-  }
+  const target = readPeerTarget(head, problems);
+  if (target === undefined) return undefined;
+  const peer: Peer = { address: target.address, asn: defaults.asn, myAsn: defaults.myAsn, nodeSelectors: [], at: head.at };
+  if (target.port !== undefined) peer.port = target.port;
+  const selectorLabels: Record<string, string> = {};
+  let keepalive: Item | undefined;
+  readItems(
+    {
+      flag: '--peer',
+      example: 'asn=65002',
+      repeatable: ['node-selector'],
+      options: {
+        // A wrong AS number keeps the default, so the peer is not reported again as having none.
+        asn: (item) => (peer.asn = parsed(parseAsn, item, problems) ?? peer.asn),
+        'my-asn': (item) => (peer.myAsn = parsed(parseAsn, item, problems) ?? peer.myAsn),
+        port: (item) => {
+          if (target.port === undefined) peer.port = parsed(parsePort, item, problems);
+          else problems.push(error(item.at, `the port is given twice in this --peer (${head.text} and port=); give it once.`));
+        },
+        'hold-time': (item) => (peer.holdTime = parsed(parseHoldTime, item, problems)),
+        'keepalive-time': (item) => {
+          peer.keepaliveTime = parsed(parseKeepaliveTime, item, problems);
+          keepalive = item;
+        },
+        'router-id': (item) => (peer.routerId = parsed(parseRouterId, item, problems)),
+        'source-address': (item) => (peer.sourceAddress = parsed((text) => parseSourceAddress(text, peer.address), item, problems)),
+        password: (item) => (peer.password = item.text),
+        'ebgp-multihop': (item) => (peer.ebgpMultiHop = parsed(parseBoolean, item, problems)),
+        'node-selector': (item) => readLabelInto(selectorLabels, item, problems),
+      },
+    },
+    rest,
+    problems,
+  );
+  const { keepaliveTime, holdTime } = peer;
+  if (keepalive !== undefined && keepaliveTime !== undefined && holdTime !== undefined) parsed(() => checkKeepaliveTime(keepaliveTime, holdTime), keepalive, problems);
+  if (Object.keys(selectorLabels).length > 0) peer.nodeSelectors = [{ matchLabels: selectorLabels, matchExpressions: [] }];
   return peer;
 }
 
-function flagInteger(text: string, at: Location, min: number, max: number, problems: Problem[]): number | undefined {
-  const value = Number(text);
-  if (/^\d+$/.test(text) && value >= min && value <= max) return value;
-  problems.push({ severity: 'error', at, message: `"${text}" is not a whole number from ${min} to ${max}.` });
-  return undefined;
+/**
+ * A --peer's head: `192.0.2.1`, `192.0.2.1:1179`, `2001:db8::1`, `[2001:db8::1]`,
+ * `[2001:db8::1]:1179`, `fe80::1%eth0`. An IPv6 address takes a port only in brackets
+ * (as in URLs, RFC 3986 3.2.2): `2001:db8::1:1179` is itself an address.
+ */
+function readPeerTarget(head: Item, problems: Problem[]): { address: string; port?: number } | undefined {
+  const bracketed = /^\[([^\]]*)\](?::(.*))?$/.exec(head.text);
+  const colon = head.text.indexOf(':');
+  const ipv4WithPort = !bracketed && isIP(head.text) === 0 && colon >= 0 && colon === head.text.lastIndexOf(':');
+  const [address, port] = bracketed
+    ? [part(head, 1, 1 + bracketed[1]!.length), bracketed[2] === undefined ? undefined : part(head, bracketed[1]!.length + 3)]
+    : ipv4WithPort
+      ? [part(head, 0, colon), part(head, colon + 1)]
+      : [head, undefined];
+  const peerAddress = parsed(parsePeerAddress, address, problems);
+  if (peerAddress === undefined) return undefined;
+  const portNumber = port && parsed(parsePort, port, problems);
+  return portNumber === undefined ? { address: peerAddress } : { address: peerAddress, port: portNumber };
 }
 
-function flagBoolean(text: string, at: Location, problems: Problem[]): boolean | undefined {
-  if (text === 'true' || text === 'false') return text === 'true';
-  problems.push({ severity: 'error', at, message: `"${text}" is not true or false.` });
-  return undefined;
+/**
+ * `--service namespace/name[=ip[,ip]][,pool=name]` for `vipkit run`: a LoadBalancer service
+ * to allocate for, with the addresses it asks for (one per family, as Kubernetes'
+ * loadBalancerIPs) and the pool to take them from.
+ */
+export function readServiceFlag(value: string, source: string, problems: Problem[]): ServiceClaim | undefined {
+  const [head, ...rest] = items(value, source);
+  const requested = keyValue(head);
+  const service = parsed(parseServiceName, requested?.key ?? head, problems);
+  const requestedIps: string[] = [];
+  const request = (item: Item) => {
+    const ip = parsed((text) => parseUnicastAddress(text, 'a service address'), item, problems);
+    if (ip === undefined) return;
+    if (requestedIps.some((earlier) => isIP(earlier) === isIP(ip))) problems.push(error(item.at, `${ip} is a second IPv${isIP(ip)} address; a service asks for at most one address per family.`));
+    else requestedIps.push(ip);
+  };
+  if (requested) request(requested.value);
+  let pool: Item | undefined;
+  readItems(
+    {
+      flag: '--service',
+      example: 'pool=prod',
+      plain: request,
+      options: {
+        pool: (item) => {
+          if (item.text === '') problems.push(error(item.at, 'pool= names no pool; write the name of a --pool, like pool=prod.'));
+          else pool = item;
+        },
+      },
+    },
+    rest,
+    problems,
+  );
+  if (service === undefined) return undefined;
+  const families = [...new Set(requestedIps.map((ip): Family => (isIP(ip) === 6 ? 6 : 4)))];
+  return {
+    key: `${service.namespace}/${service.name}`,
+    namespace: service.namespace,
+    labels: {},
+    // Without requested addresses, IPv4: a cluster's default family, as for a Service without ipFamilies.
+    families: families.length > 0 ? families : [4],
+    preferDualStack: false,
+    requestedIps,
+    currentIps: [],
+    backendKey: '',
+    ports: [],
+    at: head.at,
+    ...(pool === undefined ? {} : { pool: pool.text, poolAt: pool.at }),
+  };
 }
 
-/** Why a config cannot be written as flags, or the flags themselves. */
+/** `--member name=address[,label=key=value...]` for `vipkit run`: a node of the cluster. */
+export function readMemberFlag(value: string, source: string, problems: Problem[]): Member | undefined {
+  const [head, ...rest] = items(value, source);
+  const member = keyValue(head);
+  if (member === undefined) {
+    problems.push(error(head.at, `--member "${value}" does not start with name=address; write it like --member node1=192.0.2.11.`));
+    return undefined;
+  }
+  const name = parsed(parseNodeName, member.key, problems);
+  const address = parsed((text) => parseUnicastAddress(text, 'a member'), member.value, problems);
+  const labels: Record<string, string> = {};
+  readItems({ flag: '--member', example: 'label=zone=a', repeatable: ['label'], options: { label: (item) => readLabelInto(labels, item, problems) } }, rest, problems);
+  return name === undefined || address === undefined ? undefined : { name, address, labels, at: head.at };
+}
+
+/** `--node-labels key=value[,key=value...]`: this node's labels, which node selectors match. */
+export function readLabelsFlag(value: string, source: string, problems: Problem[]): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const item of items(value, source)) readLabelInto(labels, item, problems);
+  return labels;
+}
+
+/** Why a config cannot be written as flags, or the flags themselves: exactly what readPoolFlag and readPeerFlag read back. */
 export function toFlags(config: PoolsConfig): { args: string[] } | { reason: string } {
   const args: string[] = [];
   const resolve = (community: string) => config.communityAliases.get(community)?.value ?? community;
@@ -191,8 +341,10 @@ export function toFlags(config: PoolsConfig): { args: string[] } | { reason: str
       return { reason: `pool ${pool.name} selects services by labels, which --pool cannot express.` };
     }
     const advertisement = pool.bgpAdvertisements[0];
-    const parts = [
-      `${pool.name}=${pool.ranges.map((range) => range.text).join(',')}`,
+    const [firstRange, ...moreRanges] = pool.ranges.map((range) => range.text);
+    const flag = flagValue('--pool', `pool ${pool.name}`, (value, problems) => readPoolFlag(value, '--pool', problems), [
+      `${pool.name}=${firstRange ?? ''}`,
+      ...moreRanges,
       `protocol=${pool.protocols[0]}`,
       pool.autoAssign ? undefined : 'auto-assign=false',
       pool.avoidBuggyIPs ? 'avoid-buggy-ips=true' : undefined,
@@ -202,15 +354,17 @@ export function toFlags(config: PoolsConfig): { args: string[] } | { reason: str
       ...(advertisement?.communities ?? []).map((community) => `community=${resolve(community)}`),
       optionText('priority', allocation?.priority),
       ...(allocation?.namespaces ?? []).map((namespace) => `namespace=${namespace}`),
-    ];
-    args.push('--pool', parts.filter((part) => part !== undefined).join(','));
+    ]);
+    if ('reason' in flag) return flag;
+    args.push('--pool', flag.value);
   }
   for (const peer of config.peers) {
     if (peer.nodeSelectors.length > 1 || peer.nodeSelectors.some((selector) => selector.matchExpressions.length > 0)) {
       return { reason: `peer ${peer.address} has node selectors with expressions or alternatives, which --peer cannot express.` };
     }
-    const parts = [
-      peer.address.includes(':') ? `[${peer.address}]` : peer.address,
+    if (peer.bfdProfile !== undefined) return { reason: `peer ${peer.address} uses the BFD profile "${peer.bfdProfile}", which --peer cannot express.` };
+    const flag = flagValue('--peer', `peer ${peer.address}`, (value, problems) => readPeerFlag(value, '--peer', {}, problems), [
+      isIP(peer.address) === 6 ? `[${peer.address}]` : peer.address,
       optionText('asn', peer.asn),
       optionText('my-asn', peer.myAsn),
       optionText('port', peer.port),
@@ -221,10 +375,31 @@ export function toFlags(config: PoolsConfig): { args: string[] } | { reason: str
       optionText('password', peer.password),
       optionText('ebgp-multihop', peer.ebgpMultiHop),
       ...Object.entries(peer.nodeSelectors[0]?.matchLabels ?? {}).map(([key, value]) => `node-selector=${key}=${value}`),
-    ];
-    args.push('--peer', parts.filter((part) => part !== undefined).join(','));
+    ]);
+    if ('reason' in flag) return flag;
+    args.push('--peer', flag.value);
   }
   return { args };
+}
+
+/**
+ * One flag's value from its items, or why there is none: a comma inside an item would split
+ * it, and what the reader refuses (a router id that is IPv6, a hold time of 1 s, both
+ * possible in a MetalLB file) must not be written as if `run` would take it.
+ */
+function flagValue(
+  flag: string,
+  what: string,
+  read: (value: string, problems: Problem[]) => unknown,
+  parts: (string | undefined)[],
+): { value: string } | { reason: string } {
+  const written = parts.filter((text) => text !== undefined);
+  // The item is not quoted: it may be a password.
+  if (written.some((text) => text.includes(','))) return { reason: `${what} has a value with a comma in it, which ${flag} would read as two items.` };
+  const value = written.join(',');
+  const problems: Problem[] = [];
+  read(value, problems);
+  return problems.length === 0 ? { value } : { reason: `${what} cannot be written as ${flag}: ${problems[0]!.message}` };
 }
 
 function optionText(key: string, value: string | number | boolean | undefined): string | undefined {

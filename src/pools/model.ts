@@ -90,6 +90,14 @@ export interface Peer {
   at: Location;
 }
 
+/** A member of the cluster (`vipkit run --member`): a node that runs the speaker, the address its peers reach it at, and its labels. */
+export interface Member {
+  name: string;
+  address: string;
+  labels: Record<string, string>;
+  at: Location;
+}
+
 export interface PoolsConfig {
   pools: Pool[];
   peers: Peer[];

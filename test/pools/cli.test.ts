@@ -56,6 +56,18 @@ test('list counts a /48 exactly, as a string of digits beyond 2^53, and shows wh
   assert.match(used.stdout, /10\.0\.0\.64 +default +shop\/web, shop\/web-tls/);
 });
 
+test('--my-asn and --peer-asn take asdot (RFC 5396), as announce and bgp-peer do', () => {
+  const listed = runVipkit(['pools', 'list', '--my-asn', '1.10', '--pool', 'a=192.0.2.0/28']);
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.match(listed.stdout, /^a +layer2/m);
+  const converted = runVipkit(['pools', 'convert', '--to', 'flags', '--my-asn', '1.10', '--peer-asn', '0.65002', '--peer', '192.0.2.1', '--pool', 'a=198.51.100.0/28']);
+  assert.equal(converted.code, 0, converted.stderr);
+  assert.match(converted.stdout, /^--peer 192\.0\.2\.1,asn=65002,my-asn=65546$/m);
+  const refused = runVipkit(['pools', 'list', '--my-asn', '1.65536', '--pool', 'a=192.0.2.0/28']);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /"1\.65536" is not an AS number/);
+});
+
 test('convert --to flags prints the flags run reads', () => {
   const result = runVipkit(['pools', 'convert', '--to', 'flags', SHARED_VALUES]);
   assert.equal(result.code, 0);
@@ -100,13 +112,15 @@ test('the man page documents every subcommand in the table', () => {
   for (const { name } of pools.subcommands!) assert.match(page, new RegExp(`\\.B ${name}\\b`), name);
 });
 
-test('an IPv6 zone in a node, peer or service address is a located problem, never an internal error', () => {
+test('an IPv6 zone in a node or service address, or a link-local peer without one, is a located problem, never an internal error', () => {
   const node = runVipkit(['pools', 'check', '--pool', 'a=192.0.2.0/28', '--node', 'fe80::1%eth0']);
   assert.equal(node.code, 1);
   assert.match(node.stdout, /--node #1, column 1: error: node address "fe80::1%eth0" has an IPv6 zone \(%eth0\); zones are not allowed in pool, peer, node or service addresses/);
-  const peer = runVipkit(['pools', 'check', '--pool', 'a=192.0.2.0/28', '--peer', 'fe80::1%eth0,asn=65002,my-asn=64800']);
+  // A peer is reached over one link of this host: a link-local one needs its zone, as for announce.
+  const peer = runVipkit(['pools', 'check', '--pool', 'a=192.0.2.0/28', '--peer', 'fe80::1,asn=65002,my-asn=64800']);
   assert.equal(peer.code, 1);
-  assert.match(peer.stdout, /--peer #1, column 1: error: peer address "fe80::1%eth0" has an IPv6 zone/);
+  assert.match(peer.stdout, /--peer #1, column 1: error: fe80::1 is link-local: name its interface, as in fe80::1%eth0\./);
+  assert.equal(runVipkit(['pools', 'check', '--pool', 'a=192.0.2.0/28', '--peer', 'fe80::1%eth0,asn=65002,my-asn=64800']).code, 0);
   const scratch = mkdtempSync(join(tmpdir(), 'vipkit-pools-'));
   try {
     const services = join(scratch, 'services.yaml');
