@@ -37,3 +37,29 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 export async function busyPoll(signal: AbortSignal): Promise<void> {
   while (!signal.aborted) await new Promise((resolve) => setImmediate(resolve));
 }
+
+declare const timerHandle: unique symbol;
+
+/** A timer set through a Clock, to be cleared through the same clock. */
+export type TimerHandle = { readonly [timerHandle]: true };
+
+/**
+ * Time as engines see it: monotonic milliseconds and one-shot timers. Engines take a
+ * Clock rather than reading performance.now() and Node's timers, so that tests drive
+ * time (test/helpers/manual-clock.ts) instead of waiting for it on a loaded machine.
+ */
+export interface Clock {
+  /** Monotonic milliseconds from an arbitrary origin. */
+  now(): number;
+  /** Calls `callback` once, `ms` from now (at most 2^31-1, as with Node's setTimeout). */
+  setTimeout(callback: () => void, ms: number): TimerHandle;
+  /** Ignores undefined and timers that already ran or were cleared. */
+  clearTimeout(handle: TimerHandle | undefined): void;
+}
+
+/** performance.now() and Node's timers, which keep the process alive while pending, as Node's own do. */
+export const systemClock: Clock = {
+  now: () => performance.now(),
+  setTimeout: (callback, ms) => setTimeout(callback, ms) as unknown as TimerHandle,
+  clearTimeout: (handle) => clearTimeout(handle as unknown as NodeJS.Timeout | undefined),
+};

@@ -6,6 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import { systemClock, type Clock, type TimerHandle } from '../time.js';
 
 export type Health = 'up' | 'down';
 
@@ -82,16 +83,24 @@ export interface HealthCheckEvents {
   change: [Health];
 }
 
-/** Runs `command` through /bin/sh every interval (the first at once) until stopped. */
+/**
+ * Runs `command` through /bin/sh every interval (the first at once) until stopped. The
+ * interval, the timeout and `durationMs` follow `clock`; the command runs for real.
+ */
 export class HealthCheck extends EventEmitter<HealthCheckEvents> {
   private readonly riseFall: RiseFall;
-  private timer?: NodeJS.Timeout;
+  private readonly clock: Clock;
+  private timer?: TimerHandle;
   private running?: { kill(): void };
   private stopped = false;
 
-  constructor(private readonly options: HealthCheckOptions) {
+  constructor(
+    private readonly options: HealthCheckOptions,
+    { clock = systemClock }: { clock?: Clock } = {},
+  ) {
     super();
     this.riseFall = new RiseFall(options.rise, options.fall);
+    this.clock = clock;
   }
 
   get state(): Health {
@@ -104,19 +113,21 @@ export class HealthCheck extends EventEmitter<HealthCheckEvents> {
 
   stop(): void {
     this.stopped = true;
-    clearTimeout(this.timer);
+    this.clock.clearTimeout(this.timer);
     this.running?.kill();
   }
 
   private async runOnce(): Promise<void> {
-    const started = Date.now();
+    const started = this.clock.now();
     const outcome = await this.execute();
     if (this.stopped) return;
     const change = this.riseFall.record(outcome.passed);
-    this.emit('result', { ...outcome, durationMs: Date.now() - started, state: this.riseFall.state, pending: this.riseFall.pending });
+    this.emit('result', { ...outcome, durationMs: this.clock.now() - started, state: this.riseFall.state, pending: this.riseFall.pending });
     if (change) this.emit('change', change);
+    // A handler of those events may have stopped the check.
+    if (this.stopped) return;
     // The interval runs from the start of one check to the start of the next.
-    this.timer = setTimeout(() => void this.runOnce(), Math.max(0, this.options.intervalSeconds * 1000 - (Date.now() - started)));
+    this.timer = this.clock.setTimeout(() => void this.runOnce(), Math.max(0, this.options.intervalSeconds * 1000 - (this.clock.now() - started)));
   }
 
   private execute(): Promise<{ passed: boolean; code?: number; reason?: string }> {
@@ -131,17 +142,17 @@ export class HealthCheck extends EventEmitter<HealthCheckEvents> {
         }
       };
       let timedOut = false;
-      const timer = setTimeout(() => {
+      const timer = this.clock.setTimeout(() => {
         timedOut = true;
         kill();
       }, this.options.timeoutSeconds * 1000);
       this.running = { kill };
       child.once('error', (error) => {
-        clearTimeout(timer);
+        this.clock.clearTimeout(timer);
         resolve({ passed: false, reason: error.message });
       });
       child.once('exit', (code, signal) => {
-        clearTimeout(timer);
+        this.clock.clearTimeout(timer);
         this.running = undefined;
         if (timedOut) resolve({ passed: false, reason: `timed out after ${this.options.timeoutSeconds} s` });
         else if (code === null) resolve({ passed: false, reason: `killed by ${signal}` });

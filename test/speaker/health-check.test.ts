@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { HealthCheck, RiseFall, whyFailed, type CheckResult, type Health } from '../../src/speaker/health-check.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 
 /** Feeds results one by one: the state after each, and the change each reported. */
 function run(riseFall: RiseFall, results: boolean[]): { states: Health[]; changes: (Health | undefined)[] } {
@@ -52,39 +58,94 @@ describe('RiseFall', () => {
 });
 
 describe('HealthCheck running commands', () => {
-  const collect = (options: { command: string; timeoutSeconds?: number; count: number }) =>
-    new Promise<CheckResult[]>((resolve) => {
-      const results: CheckResult[] = [];
-      const check = new HealthCheck({ command: options.command, intervalSeconds: 0.01, timeoutSeconds: options.timeoutSeconds ?? 5, rise: 1, fall: 1 });
-      check.on('result', (result) => {
-        results.push(result);
-        if (results.length === options.count) {
-          check.stop();
-          resolve(results);
-        }
-      });
-      check.start();
-    });
+  /** A check on a manual clock: its commands run for real, its interval and timeout only when the test advances the clock. */
+  const checkOn = (command: string, timing: { intervalSeconds?: number; timeoutSeconds?: number } = {}) => {
+    const clock = new ManualClock();
+    const check = new HealthCheck({ command, intervalSeconds: timing.intervalSeconds ?? 10, timeoutSeconds: timing.timeoutSeconds ?? 5, rise: 1, fall: 1 }, { clock });
+    return { clock, check };
+  };
+  /** Polls in real time, as the shell runs for real, until `condition` holds; fails after 10 s rather than hang. */
+  const eventually = async (what: string, condition: () => boolean | Promise<boolean>): Promise<void> => {
+    const giveUpAt = performance.now() + 10_000;
+    while (!(await condition())) {
+      if (performance.now() > giveUpAt) assert.fail(`still waiting after 10 s for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  };
+  /** A killed process stays a zombie until its new parent reaps it: that is not running. */
+  const isRunning = (pid: number): boolean => {
+    try {
+      return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    } catch {
+      return false;
+    }
+  };
+  const nextResult = async (check: HealthCheck): Promise<CheckResult> => {
+    const [result] = await once(check, 'result');
+    return result;
+  };
 
   test('exit 0 passes, anything else fails with its code; the state follows', async () => {
-    const [passed] = await collect({ command: 'exit 0', count: 1 });
-    assert.deepEqual({ ...passed!, durationMs: 0 }, { passed: true, code: 0, durationMs: 0, state: 'up', pending: 0 });
-    const [failed] = await collect({ command: 'exit 3', count: 1 });
-    assert.equal(failed!.passed, false);
-    assert.equal(failed!.code, 3);
-    assert.equal(failed!.state, 'down');
+    const passing = checkOn('exit 0');
+    const passed = nextResult(passing.check);
+    passing.check.start();
+    assert.deepEqual(await passed, { passed: true, code: 0, durationMs: 0, state: 'up', pending: 0 });
+    passing.check.stop();
+
+    const failing = checkOn('exit 3');
+    const failed = nextResult(failing.check);
+    failing.check.start();
+    assert.deepEqual(await failed, { passed: false, code: 3, durationMs: 0, state: 'down', pending: 0 });
+    failing.check.stop();
   });
 
   test('a check running past its timeout is killed, with what it started, and fails', async () => {
-    const [result] = await collect({ command: 'sleep 30 & wait', timeoutSeconds: 0.2, count: 1 });
-    assert.equal(result!.passed, false);
-    assert.equal(result!.reason, 'timed out after 0.2 s');
-    assert.ok(result!.durationMs < 10_000);
+    const directory = await mkdtemp(join(tmpdir(), 'vipkit-health-'));
+    const pidFile = join(directory, 'sleep.pid');
+    try {
+      const { clock, check } = checkOn(`sleep 30 & echo $! > ${pidFile}; wait`, { timeoutSeconds: 0.2 });
+      const result = nextResult(check);
+      check.start();
+      const pidWritten = async () => (await readFile(pidFile, 'utf8').catch(() => '')).endsWith('\n');
+      await eventually('the shell to start sleep', pidWritten);
+      const sleepPid = Number(await readFile(pidFile, 'utf8'));
+      clock.advance(200);
+      assert.deepEqual(await result, { passed: false, reason: 'timed out after 0.2 s', durationMs: 200, state: 'down', pending: 0 });
+      check.stop();
+      // SIGKILL reaches the whole group at once, but a process takes a moment to die.
+      await eventually(`sleep (pid ${sleepPid}), started by the check, to be killed with it`, () => !isRunning(sleepPid));
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
   });
 
-  test('runs again on the interval', async () => {
-    const results = await collect({ command: 'true', count: 3 });
-    assert.equal(results.length, 3);
+  test('runs again on the interval, counted from the start of one check to the start of the next', async () => {
+    const { clock, check } = checkOn('true', { intervalSeconds: 10 });
+    const first = nextResult(check);
+    check.start();
+    // The check takes 3 s by the clock: the next one is still due 10 s after the first began.
+    clock.advance(3000);
+    assert.equal((await first).durationMs, 3000);
+    assert.equal(clock.nextDueAt, 10_000);
+    const second = nextResult(check);
+    clock.advance(7000);
+    assert.deepEqual(await second, { passed: true, code: 0, durationMs: 0, state: 'up', pending: 0 });
+    assert.equal(clock.nextDueAt, 20_000);
+    check.stop();
+    assert.equal(clock.nextDueAt, undefined);
+  });
+
+  test('stopped from its own result handler, the check schedules no further run', async () => {
+    const { clock, check } = checkOn('true');
+    const stopped = new Promise<void>((resolve) =>
+      check.on('result', () => {
+        check.stop();
+        resolve();
+      }),
+    );
+    check.start();
+    await stopped;
+    assert.equal(clock.nextDueAt, undefined);
   });
 });
 
