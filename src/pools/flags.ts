@@ -179,7 +179,8 @@ export function readPoolFlag(value: string, source: string, problems: Problem[])
         },
       },
     },
-    [named.value, ...rest],
+    // `p=` alone is told as a pool without addresses, not as an empty range.
+    named.value.text === '' ? rest : [named.value, ...rest],
     problems,
   );
   if (pool.ranges.length === 0) problems.push(error(head.at, `--pool ${name} has no addresses; write them after the name, like ${name}=203.0.113.0/27.`));
