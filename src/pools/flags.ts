@@ -74,16 +74,18 @@ function error(at: Location, message: string): Problem {
   return { severity: 'error', at, message };
 }
 
-interface Grammar {
+/** What the items after a flag's main value may be. */
+type Grammar = {
   flag: string;
-  /** An option, shown when an item is not key=value. */
-  example: string;
   options: Record<string, (value: Item) => void>;
   /** Options that may be given more than once; the others are refused the second time. */
   repeatable?: readonly string[];
-  /** Reads an item without `=` (more of the main value); without it, such an item is refused. */
-  plain?: (item: Item) => void;
-}
+} & (
+  // An item without `=` is more of the main value (a range, an address)...
+  | { plain: (item: Item) => void }
+  // ...or refused, showing an option as the way to write one.
+  | { example: string }
+);
 
 /** The items after a flag's main value: each option to its reader; unknown ones get the closest known name suggested. */
 function readItems(grammar: Grammar, list: Item[], problems: Problem[]): void {
@@ -91,7 +93,7 @@ function readItems(grammar: Grammar, list: Item[], problems: Problem[]): void {
   for (const item of list) {
     const option = keyValue(item);
     if (option === undefined) {
-      if (grammar.plain) grammar.plain(item);
+      if ('plain' in grammar) grammar.plain(item);
       else problems.push(error(item.at, `"${item.text}" in ${grammar.flag} is not an option; write options as key=value, like ${grammar.example}.`));
       continue;
     }
@@ -155,7 +157,6 @@ export function readPoolFlag(value: string, source: string, problems: Problem[])
   readItems(
     {
       flag: '--pool',
-      example: 'protocol=bgp',
       repeatable: ['community', 'namespace'],
       plain: (item) => {
         const range = readPoolRange(item.text, item.at, problems);
@@ -278,7 +279,6 @@ export function readServiceFlag(value: string, source: string, problems: Problem
   readItems(
     {
       flag: '--service',
-      example: 'pool=prod',
       plain: request,
       options: {
         pool: (item) => {
