@@ -1,25 +1,31 @@
 /**
- * Announcing one set of prefixes to several peers: a BgpSession and an Adj-RIB-Out per
- * peer, one declarative wish for all of them (`set`). Each session reconnects by itself
- * (the FSM's ConnectRetry back-off); every time one reaches Established its Adj-RIB-Out
- * sends everything again, with attributes worked out for that session: the next hop is
- * our end of the connection unless one was given, eBGP puts our AS first in the path,
- * iBGP carries LOCAL_PREF (RFC 4271 5.1.5). `announce` drives this; `run` will too.
- * Connections the peers open to us (`accept`) go to their sessions, which keep one
- * connection per peer (RFC 4271 6.8, session.ts).
+ * Announcing routes to several peers: a BgpSession and an Adj-RIB-Out per peer, one
+ * declarative wish for all of them (`set`, prefix -> policy). Each session reconnects by
+ * itself (the FSM's ConnectRetry back-off); every time one reaches Established its
+ * Adj-RIB-Out sends everything again, then End-of-RIB, with attributes worked out for
+ * that session: the next hop is our end of the connection unless one was given, eBGP puts
+ * our AS first in the path, iBGP carries LOCAL_PREF (RFC 4271 5.1.5). The speaker drives
+ * this for `announce` and `run`; connections the peers open to us reach their sessions
+ * through `sessionOf` (RFC 4271 6.8 keeps one connection per peer, session.ts).
  */
 import { EventEmitter } from 'node:events';
-import { isIPv4, type Socket } from 'node:net';
+import { isIPv4 } from 'node:net';
 import { AdjRibOut, type DesiredRoutes } from './adj-rib-out.js';
-import { BgpSession, handOverConnection, type SessionConfig } from './session.js';
+import { BgpSession, type Dial, type SessionConfig } from './session.js';
 import type { Notification, StateName } from './fsm.js';
 import type { LargeCommunity, Origin } from '../wire/bgp/attributes.js';
+import { encodeMessage } from '../wire/bgp/message.js';
 import { prefixAfi } from '../wire/bgp/nlri.js';
 import { CeaseSubcode, ErrorCode } from '../wire/bgp/notification-codes.js';
 import { Afi, familyName, IPV4_UNICAST, IPV6_UNICAST, sameFamily, type Family } from '../wire/bgp/registry.js';
 import type { RouteAttributes } from '../wire/bgp/route-attributes.js';
+import { endOfRibUpdate } from '../wire/bgp/update.js';
 
-/** Attributes every route carries, whatever the peer. */
+/**
+ * What a route carries whatever the peer; the parts that depend on the session (next hop,
+ * AS path, LOCAL_PREF's default) are added per peer. Many prefixes share one policy
+ * object, and each policy becomes one attribute set per peer and family.
+ */
 export interface RoutePolicy {
   origin: Origin;
   med?: number;
@@ -29,7 +35,15 @@ export interface RoutePolicy {
   largeCommunities: LargeCommunity[];
   /** Extra copies of our AS in the path towards eBGP peers. */
   asPathPrepend: number;
+  /** Only to the peers at these addresses; absent: to every peer. */
+  peers?: ReadonlySet<string>;
 }
+
+/**
+ * What every peer should have: prefix -> its policy. It is iterated afresh for each peer
+ * and each change, so it may be produced lazily: a million prefixes are not held twice.
+ */
+export type Routes = Iterable<readonly [prefix: string, policy: RoutePolicy]>;
 
 export interface AnnouncerPeer {
   session: Omit<SessionConfig, 'families' | 'passive'>;
@@ -37,13 +51,6 @@ export interface AnnouncerPeer {
   nextHop?: string;
   /** IPv6 next hop; absent: IPv6 prefixes are not sent to this peer. */
   nextHopV6?: string;
-}
-
-/** What every peer should have: the prefixes (produced afresh for each peer) and the MED. */
-export interface Announcement {
-  prefixes: () => Iterable<string>;
-  /** Overrides the policy's MED (health-checked announcing sends a worse one when down). */
-  med?: number;
 }
 
 export interface PeerStatus {
@@ -59,33 +66,34 @@ export interface PeerStatus {
 
 export interface AnnouncerEvents {
   state: [{ peer: string; from: StateName; to: StateName; reason: string }];
-  announced: [{ peer: string; count: number; med?: number }];
+  /** The peer was sent a change (or everything, on a new session) and now holds `count` prefixes from us. */
+  announced: [{ peer: string; count: number }];
   withdrawn: [{ peer: string; count: number }];
-  /** A family the targets need that the session did not negotiate, or no next hop for it. */
+  /** A family the routes need that the session did not negotiate, or no next hop for it. */
   skipped: [{ peer: string; family: string; count: number; reason: string }];
   notification: [{ peer: string; description: string; sent: boolean }];
   malformed: [{ peer: string; errors: string[] }];
-  /** A connection to us refused: from no peer of ours, or one a session did not take (RFC 4271 6.8). */
-  rejected: [{ address: string; reason: string }];
 }
 
 const DEFAULT_LOCAL_PREF = 100;
+
+/** Why routes go to a peer: all of them on a new session (then End-of-RIB), all again on its ROUTE-REFRESH, or a change. */
+type SendReason = 'established' | 'route-refresh' | 'change';
 
 class PeerAnnouncer {
   readonly session: BgpSession;
   readonly ribOut = new AdjRibOut();
   readonly status: PeerStatus;
-  private announcedMed?: number;
   /** AFI -> why its routes cannot go to this peer, for the 'skipped' event. */
   private readonly whyUnusable = new Map<number, string>();
 
   constructor(
     readonly peer: AnnouncerPeer,
     families: Family[],
-    private readonly policy: RoutePolicy,
     private readonly owner: BgpAnnouncer,
+    dial?: Dial,
   ) {
-    this.session = new BgpSession({ ...peer.session, families, passive: false });
+    this.session = new BgpSession({ ...peer.session, families, passive: false }, dial);
     const address = peer.session.peerAddress;
     this.status = { address, state: 'Idle', announced: 0, lastChange: new Date(), establishedCount: 0, malformed: 0 };
     this.session.on('state', ({ from, to, reason }) => {
@@ -97,9 +105,9 @@ class PeerAnnouncer {
     this.session.on('established', () => {
       this.status.establishedCount++;
       // After the session reports its state change, so that events read in order.
-      queueMicrotask(() => this.send(owner.current, true));
+      queueMicrotask(() => this.send(owner.routes, 'established'));
     });
-    this.session.on('route-refresh', () => this.send(owner.current, true));
+    this.session.on('route-refresh', () => this.send(owner.routes, 'route-refresh'));
     this.session.on('notification', ({ description }) => owner.emit('notification', { peer: address, description, sent: false }));
     this.session.on('notification-sent', ({ notification, description, reason }) => {
       const message = shutdownCommunication(notification);
@@ -112,46 +120,54 @@ class PeerAnnouncer {
     });
   }
 
-  /** Brings the peer to `announcement` (all of it again after a new session); nothing while the session is down. */
-  send(announcement: Announcement | undefined, fresh = false): void {
+  /** Brings the peer to `routes`; nothing while the session is down (it gets everything when it comes up). */
+  send(routes: Routes, why: SendReason): void {
     if (this.session.state !== 'Established') return;
     const context = this.session.codecContext;
-    const desired = this.advertisements(announcement);
-    const messages = fresh ? this.ribOut.resend(desired, context) : this.ribOut.set(desired, context);
+    const desired = this.advertisements(routes);
+    const messages = why === 'change' ? this.ribOut.set(desired, context) : this.ribOut.resend(desired, context);
+    // RFC 4724 4: every vipkit OPEN advertises graceful restart, so the initial update of
+    // each family ends with End-of-RIB, even when there is nothing to announce.
+    if (why === 'established') messages.push(...this.session.negotiated!.families.map((family) => encodeMessage(endOfRibUpdate(family), context)));
     this.session.sendUpdates(messages);
     const before = this.status.announced;
-    const med = announcement?.med ?? this.policy.med;
     const address = this.peer.session.peerAddress;
     this.status.announced = this.ribOut.size;
     if (messages.length > 0) this.status.lastChange = new Date();
     if (this.ribOut.size === 0 && before > 0) this.owner.emit('withdrawn', { peer: address, count: before });
-    else if (this.ribOut.size > 0 && (fresh || before !== this.ribOut.size || med !== this.announcedMed)) {
-      this.owner.emit('announced', { peer: address, count: this.ribOut.size, ...(med !== undefined ? { med } : {}) });
-    }
-    this.announcedMed = med;
+    else if (this.ribOut.size > 0 && (why !== 'change' || messages.length > 0)) this.owner.emit('announced', { peer: address, count: this.ribOut.size });
   }
 
-  private advertisements(announcement: Announcement | undefined): DesiredRoutes {
+  private advertisements(routes: Routes): DesiredRoutes {
     const desired = new Map<string, RouteAttributes>();
-    if (announcement === undefined) return desired;
-    const negotiated = this.session.negotiated!;
-    const ebgp = negotiated.peerAs !== this.peer.session.localAs;
-    const base = this.baseAttributes(ebgp, announcement.med ?? this.policy.med);
+    const address = this.peer.session.peerAddress;
+    const ebgp = this.session.negotiated!.peerAs !== this.peer.session.localAs;
     const nextHop = this.peer.nextHop ?? this.session.localAddress;
-    const byAfi = new Map<number, RouteAttributes | undefined>([
-      [Afi.Ipv4, this.usable(IPV4_UNICAST, nextHop !== undefined && isIPv4(nextHop), 'no IPv4 next hop: the session is over IPv6; give --next-hop') ? { ...base, nextHop } : undefined],
-      [Afi.Ipv6, this.usable(IPV6_UNICAST, this.peer.nextHopV6 !== undefined, 'no IPv6 next hop') ? { ...base, ipv6NextHop: this.peer.nextHopV6 } : undefined],
+    const usable = new Map<number, boolean>([
+      [Afi.Ipv4, this.usable(IPV4_UNICAST, nextHop !== undefined && isIPv4(nextHop), 'no IPv4 next hop: the session is over IPv6; give --next-hop')],
+      [Afi.Ipv6, this.usable(IPV6_UNICAST, this.peer.nextHopV6 !== undefined, 'no IPv6 next hop')],
     ]);
+    // One attribute object per policy and family: AdjRibOut keys attributes by object.
+    const attributesOf = new Map<RoutePolicy, Map<number, RouteAttributes>>();
     const skipped = new Map<number, number>();
-    for (const prefix of announcement.prefixes()) {
+    for (const [prefix, policy] of routes) {
+      if (policy.peers !== undefined && !policy.peers.has(address)) continue;
       const afi = prefixAfi(prefix);
-      const attributes = byAfi.get(afi);
-      if (attributes) desired.set(prefix, attributes);
-      else skipped.set(afi, (skipped.get(afi) ?? 0) + 1);
+      if (!usable.get(afi)) {
+        skipped.set(afi, (skipped.get(afi) ?? 0) + 1);
+        continue;
+      }
+      const byAfi = attributesOf.get(policy) ?? attributesOf.set(policy, new Map()).get(policy)!;
+      let attributes = byAfi.get(afi);
+      if (attributes === undefined) {
+        attributes = { ...this.baseAttributes(policy, ebgp), ...(afi === Afi.Ipv4 ? { nextHop } : { ipv6NextHop: this.peer.nextHopV6 }) };
+        byAfi.set(afi, attributes);
+      }
+      desired.set(prefix, attributes);
     }
     for (const [afi, count] of skipped) {
       const family = afi === Afi.Ipv4 ? IPV4_UNICAST : IPV6_UNICAST;
-      this.owner.emit('skipped', { peer: this.peer.session.peerAddress, family: familyName(family), count, reason: this.whyUnusable.get(afi) ?? '' });
+      this.owner.emit('skipped', { peer: address, family: familyName(family), count, reason: this.whyUnusable.get(afi) ?? '' });
     }
     return desired;
   }
@@ -163,16 +179,15 @@ class PeerAnnouncer {
     return false;
   }
 
-  /** One object per announcement and family: AdjRibOut keys attributes by object. */
-  private baseAttributes(ebgp: boolean, med: number | undefined): RouteAttributes {
+  private baseAttributes(policy: RoutePolicy, ebgp: boolean): RouteAttributes {
     const localAs = this.peer.session.localAs;
     // Towards iBGP the path stays empty (RFC 4271 5.1.2): our AS in it would look like a loop to the peer.
-    const copies = ebgp ? this.policy.asPathPrepend + 1 : 0;
-    const attributes: RouteAttributes = { origin: this.policy.origin, asPath: copies > 0 ? [{ type: 'sequence', asns: Array<number>(copies).fill(localAs) }] : [] };
-    if (med !== undefined) attributes.med = med;
-    if (!ebgp) attributes.localPref = this.policy.localPref ?? DEFAULT_LOCAL_PREF;
-    if (this.policy.communities.length > 0) attributes.communities = this.policy.communities;
-    if (this.policy.largeCommunities.length > 0) attributes.largeCommunities = this.policy.largeCommunities;
+    const copies = ebgp ? policy.asPathPrepend + 1 : 0;
+    const attributes: RouteAttributes = { origin: policy.origin, asPath: copies > 0 ? [{ type: 'sequence', asns: Array<number>(copies).fill(localAs) }] : [] };
+    if (policy.med !== undefined) attributes.med = policy.med;
+    if (!ebgp) attributes.localPref = policy.localPref ?? DEFAULT_LOCAL_PREF;
+    if (policy.communities.length > 0) attributes.communities = policy.communities;
+    if (policy.largeCommunities.length > 0) attributes.largeCommunities = policy.largeCommunities;
     return attributes;
   }
 }
@@ -186,12 +201,13 @@ function shutdownCommunication({ code, subcode, data }: Notification): string | 
 
 export class BgpAnnouncer extends EventEmitter<AnnouncerEvents> {
   private readonly peers: PeerAnnouncer[];
-  /** The wish; undefined: nothing announced (withdrawn). */
-  current?: Announcement;
+  /** The wish; empty: nothing announced. */
+  routes: Routes = [];
 
-  constructor(peers: AnnouncerPeer[], families: Family[], policy: RoutePolicy) {
+  /** `dial` opens outgoing connections (tests give in-memory ones). */
+  constructor(peers: AnnouncerPeer[], families: Family[], dial?: Dial) {
     super();
-    this.peers = peers.map((peer) => new PeerAnnouncer(peer, families, policy, this));
+    this.peers = peers.map((peer) => new PeerAnnouncer(peer, families, this, dial));
   }
 
   get status(): PeerStatus[] {
@@ -207,24 +223,20 @@ export class BgpAnnouncer extends EventEmitter<AnnouncerEvents> {
     for (const peer of this.peers) peer.session.start();
   }
 
-  /** A connection a peer opened to us: its session takes it beside its own; from anyone else, a Cease / Connection Rejected. */
-  accept(socket: Socket): void {
-    const { address, refused } = handOverConnection(
-      socket,
-      (from) => this.peers.find((candidate) => candidate.peer.session.peerAddress === from)?.session ?? `${from} is not a peer`,
-    );
-    if (refused !== undefined) this.emit('rejected', { address, reason: refused });
+  /** The session of the peer at `address`, for a connection it opened to us (RFC 4271 6.8 keeps one). */
+  sessionOf(address: string): BgpSession | undefined {
+    return this.peers.find((candidate) => candidate.peer.session.peerAddress === address)?.session;
   }
 
-  /** Announce `announcement` to every peer (now to those up, on Established to the rest); undefined withdraws. */
-  set(announcement: Announcement | undefined): void {
-    this.current = announcement;
-    for (const peer of this.peers) peer.send(announcement);
+  /** Announce `routes` to every peer: now to those up, on Established to the rest. */
+  set(routes: Routes): void {
+    this.routes = routes;
+    for (const peer of this.peers) peer.send(routes, 'change');
   }
 
   /** Withdraws everything, then closes every session with a Cease carrying `message` (RFC 8203). */
   async stop(message: string): Promise<void> {
-    this.set(undefined);
+    this.set([]);
     await Promise.all(this.peers.map((peer) => peer.session.stop(message)));
   }
 }

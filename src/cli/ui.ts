@@ -75,3 +75,35 @@ export class Ui {
     };
   }
 }
+
+/** A status line kept at the bottom: lines written through `print` appear above it without tearing it. */
+export class LiveStatus {
+  private progress?: Progress;
+
+  constructor(
+    private readonly ui: Ui,
+    private text: string,
+  ) {}
+
+  start(): void {
+    this.progress ??= this.ui.progress(this.text);
+  }
+
+  update(text: string): void {
+    this.text = text;
+    this.progress?.update(text);
+  }
+
+  /** The spinner goes, the line is written, the spinner comes back. */
+  print(write: () => void): void {
+    if (this.progress === undefined) return write();
+    this.progress.stop();
+    write();
+    this.progress = this.ui.progress(this.text);
+  }
+
+  stop(): void {
+    this.progress?.stop();
+    this.progress = undefined;
+  }
+}

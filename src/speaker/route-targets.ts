@@ -5,6 +5,7 @@
  * arithmetic and their prefixes produced one at a time, so a limit can be checked before
  * anything is enumerated and no list of a million addresses is ever built here.
  */
+import type { RoutePolicy, Routes } from '../bgp/announcer.js';
 import { formatAddress, parseAddressRange, type Family } from '../pools/address-range.js';
 import { UserError } from '../user-error.js';
 
@@ -87,4 +88,13 @@ function* ipv6Prefixes(block: PrefixBlock): Generator<string> {
 /** The families the blocks hold. */
 export function familiesOf(blocks: readonly PrefixBlock[]): Set<Family> {
   return new Set(blocks.map((block) => block.family));
+}
+
+/** Every prefix of the blocks with one policy, produced afresh each time it is read. */
+export function routesOf(blocks: readonly PrefixBlock[], policy: RoutePolicy): Routes {
+  return {
+    *[Symbol.iterator]() {
+      for (const prefix of prefixesOf(blocks)) yield [prefix, policy] as const;
+    },
+  };
 }

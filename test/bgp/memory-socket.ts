@@ -7,7 +7,8 @@ import { Duplex } from 'node:stream';
 import { BgpFramer } from '../../src/wire/bgp/header.js';
 import { decodeMessage, encodeMessage, type BgpMessage } from '../../src/wire/bgp/message.js';
 import { myAsField } from '../../src/wire/bgp/open.js';
-import { BASE_CONTEXT, IPV4_UNICAST } from '../../src/wire/bgp/registry.js';
+import { BASE_CONTEXT, IPV4_UNICAST, type Family } from '../../src/wire/bgp/registry.js';
+import type { Dial } from '../../src/bgp/session.js';
 
 /** One end, shaped enough like net.Socket for BgpSession. */
 class MemorySocket extends Duplex {
@@ -42,9 +43,25 @@ export function connection(remoteAddress = '192.0.2.1'): { ours: net.Socket; pee
   return { ours: ours as unknown as net.Socket, peer, received };
 }
 
-/** The peer's OPEN: AS 65002, IPv4 unicast, hold time 90. */
-export function sendOpen(peer: Duplex, bgpIdentifier: string): void {
-  peer.write(encodeMessage({ type: 'open', version: 4, myAs: myAsField(65002), holdTime: 90, bgpIdentifier, capabilities: [{ type: 'multiprotocol', afi: IPV4_UNICAST.afi, safi: IPV4_UNICAST.safi }] }, BASE_CONTEXT));
+/** The peer's OPEN: AS 65002 (or `asn`), IPv4 unicast (or `families`), hold time 90, no 4-octet AS. */
+export function sendOpen(peer: Duplex, bgpIdentifier: string, { asn = 65002, families = [IPV4_UNICAST] }: { asn?: number; families?: Family[] } = {}): void {
+  const capabilities = families.map((family) => ({ type: 'multiprotocol' as const, afi: family.afi, safi: family.safi }));
+  peer.write(encodeMessage({ type: 'open', version: 4, myAs: myAsField(asn), holdTime: 90, bgpIdentifier, capabilities }, BASE_CONTEXT));
+}
+
+/**
+ * A BgpSession `dial` that connects at once to an in-memory peer at `remoteAddress`;
+ * `peers` holds each connection it made, newest last.
+ */
+export function memoryDialer(remoteAddress: string): { dial: Dial; peers: ReturnType<typeof connection>[] } {
+  const peers: ReturnType<typeof connection>[] = [];
+  const dial: Dial = () => {
+    const made = connection(remoteAddress);
+    peers.push(made);
+    setImmediate(() => made.ours.emit('connect'));
+    return made.ours;
+  };
+  return { dial, peers };
 }
 
 export function sendKeepalive(peer: Duplex): void {

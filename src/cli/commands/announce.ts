@@ -1,19 +1,58 @@
+/**
+ * `announce`: a Speaker with a fixed desired state. Options become the speaker's
+ * configuration and the state it should hold (prefixes with their policy over BGP, or
+ * addresses on one interface at Layer 2), the speaker does the rest until stopped, and
+ * announce-output.ts shows what happens.
+ */
 import { ExitCode, UsageError } from '../errors.js';
-import { onInterrupt } from '../interrupt.js';
+import { Stop } from '../interrupt.js';
+import { BgpOutput, L2Output } from '../announce-output.js';
 import type { Ui } from '../ui.js';
-import { listInterfaces } from '../../link/interfaces.js';
 import { requiredInterface } from '../interface-choice.js';
-import { L2_SNAPSHOT_LENGTH } from '../../link/link.js';
-import { openPcapLink } from '../../link/pcap-link.js';
-import { CONFLICT_PROBE_FILTER, probeForConflicts } from '../../l2/conflict-probe.js';
-import { L2Announcer } from '../../l2/l2-announcer.js';
-import { Responder } from '../../l2/responder.js';
+import type { RoutePolicy } from '../../bgp/announcer.js';
 import { parseTargets } from '../../l2/targets.js';
-import { busyPoll, sleep } from '../../time.js';
+import { readPeerFlag } from '../../pools/flags.js';
+import { formatLocation, type Peer, type Problem } from '../../pools/model.js';
+import { HealthCheck } from '../../speaker/health-check.js';
+import { announcerPeer } from '../../speaker/peers.js';
+import { familiesOf, prefixesOf, routeBlocks, routeCount, routesOf, type PrefixBlock } from '../../speaker/route-targets.js';
+import { followHealth, NOTHING, refuseHostAddresses, Speaker, type DesiredState } from '../../speaker/speaker.js';
+import { busyPoll } from '../../time.js';
+import { ORIGINS, type Origin } from '../../wire/bgp/attributes.js';
+import { parseCommunity, parseLargeCommunity } from '../../wire/bgp/format.js';
+import { MAX_COMMUNICATION_LENGTH } from '../../wire/bgp/notification.js';
+import { IPV4_UNICAST, IPV6_UNICAST, type Family } from '../../wire/bgp/registry.js';
+import { DecodeError } from '../../wire/decode-error.js';
 import { vlanTag } from '../../wire/ethernet.js';
-import { announceBgp, type BgpAnnounceOptions } from './announce-bgp.js';
 
 interface AnnounceOptions {
+  peer?: string[];
+  myAsn?: number;
+  peerAsn?: number;
+  routerId?: string;
+  holdTime: number;
+  sourceAddress?: string;
+  port: number;
+  nextHop?: string;
+  nextHopV6?: string;
+  origin: string;
+  med?: number;
+  localPref?: number;
+  community?: string[];
+  largeCommunity?: string[];
+  asPathPrepend: number;
+  aggregationLength?: number;
+  aggregationLengthV6?: number;
+  maxRoutes: number;
+  check?: string;
+  checkInterval: number;
+  checkTimeout?: number;
+  rise: number;
+  fall: number;
+  downMed?: number;
+  timeout?: number;
+  shutdownMessage: string;
+  acceptIncoming?: boolean;
   l2?: boolean;
   interface?: string;
   garpCount: number;
@@ -33,7 +72,7 @@ const MAX_L2_ADDRESSES = 65_536;
 const CONFLICT_PROBE = { attempts: 3, timeoutMs: 300 };
 
 export async function run(specs: string[], rawOptions: Record<string, unknown>, ui: Ui): Promise<number> {
-  const options = rawOptions as unknown as AnnounceOptions & BgpAnnounceOptions;
+  const options = rawOptions as unknown as AnnounceOptions;
   const bgp = options.peer !== undefined && options.peer.length > 0;
   if (options.l2 && bgp) throw new UsageError('announce does either --l2 or BGP (--peer) in one run; start one of each to do both.');
   if (bgp) return announceBgp(specs, options, ui);
@@ -44,16 +83,21 @@ export async function run(specs: string[], rawOptions: Record<string, unknown>, 
 async function announceL2(specs: string[], options: AnnounceOptions, ui: Ui): Promise<number> {
   const addresses = parseAddresses(specs);
   const iface = requiredInterface(options.interface, 'announce --l2');
-  refuseLocalAddresses(addresses);
-  const vlan = vlanTag(options.vlan);
-  const protocols = `(${CONFLICT_PROBE_FILTER} or ${Responder.captureFilter()})`;
-  const link = await openPcapLink({ interfaceName: iface.name, filter: vlan ? `vlan ${vlan.id} and ${protocols}` : protocols, snapshotLength: L2_SNAPSHOT_LENGTH });
-  const stop = new AbortController();
-  const stopListening = onInterrupt(() => stop.abort());
+  refuseHostAddresses(addresses);
+  const schedule = {
+    count: options.garpCount,
+    intervalMs: options.garpInterval * 1000,
+    refreshMs: options.garpRefresh === undefined ? undefined : options.garpRefresh * 1000,
+    ratePerSecond: options.garpRate,
+  };
+  const speaker = new Speaker({ l2: { interfaces: [iface.name], schedule, vlan: vlanTag(options.vlan) } });
+  const output = new L2Output(ui, speaker, iface.name, addresses);
+  const stop = new Stop();
   try {
+    await speaker.start();
     if (!options.force) {
       const probing = ui.progress(`probing ${addresses.length} address(es) for another host answering`);
-      const conflicts = await probeForConflicts(link, addresses, {
+      const conflicts = await speaker.probeForConflicts(iface.name, addresses, {
         ...CONFLICT_PROBE,
         rate: options.garpRate,
         signal: stop.signal,
@@ -69,63 +113,78 @@ async function announceL2(specs: string[], options: AnnounceOptions, ui: Ui): Pr
         return ExitCode.Ok;
       }
     }
-    let answered = 0;
-    let gratuitous = 0;
-    let malformed = 0;
-    const counts = () => `${answered} requests answered, ${gratuitous} gratuitous sent${malformed > 0 ? `, ${malformed} malformed frames ignored` : ''}`;
-    // The banner goes before the spinner starts, or the spinner would draw over it.
-    ui.note(`Announcing ${describe(addresses)} on ${iface.name} at ${link.mac}; Ctrl-C stops.`);
-    const status = ui.progress(`announcing ${addresses.length} address(es) on ${iface.name}`);
-    const showStatus = () => status.update(`announcing ${addresses.length} address(es) on ${iface.name}: ${counts()}`);
-    let failure: unknown;
-    const schedule = {
-      count: options.garpCount,
-      intervalMs: options.garpInterval * 1000,
-      refreshMs: options.garpRefresh === undefined ? undefined : options.garpRefresh * 1000,
-      ratePerSecond: options.garpRate,
-    };
-    const announcer = new L2Announcer(
-      link,
-      schedule,
-      {
-        answered({ ip, requesterMac, requesterIp }) {
-          answered++;
-          if (ui.json) ui.emit('answered', { interface: iface.name, ip, requester_mac: requesterMac, requester_ip: requesterIp });
-          showStatus();
-        },
-        gratuitous(ip) {
-          gratuitous++;
-          if (ui.json) ui.emit('gratuitous', { interface: iface.name, ip, mac: link.mac });
-          showStatus();
-        },
-        malformed(reason) {
-          malformed++;
-          if (ui.json) ui.emit('malformed', { interface: iface.name, reason });
-          else if (malformed === 1) ui.warn(`ignored a malformed frame on ${iface.name}: ${reason} (further ones are counted).`);
-          showStatus();
-        },
-        failed(error) {
-          failure = error;
-          stop.abort();
-        },
-      },
-      vlan,
-    );
-    announcer.set(addresses);
-    if (ui.json) for (const ip of addresses) ui.emit('announced', { interface: iface.name, ip, mac: link.mac });
+    output.started();
+    speaker.set({ l2: new Map([[iface.name, addresses]]), bgp: [] });
     if (options.busyPoll) void busyPoll(stop.signal);
-    await sleep(options.for === undefined ? Infinity : options.for * 1000, stop.signal);
-    announcer.stop();
-    status.stop();
-    // A send failure (e.g. the interface went away) ends the run with its one sentence.
-    if (failure !== undefined) throw failure;
-    if (ui.json) ui.emit('summary', { interface: iface.name, addresses, answered, gratuitous, malformed });
-    else ui.line(`Stopped announcing ${describe(addresses)} on ${iface.name}: ${counts()}.`);
-    return ExitCode.Ok;
+    if (options.for !== undefined) stop.after(options.for, `--for ${options.for} s elapsed`);
+    await stop.done;
   } finally {
-    stopListening();
-    link.close();
+    stop.dispose();
+    await speaker.stop('vipkit announce stopped');
+    output.close();
   }
+  output.summary();
+  return ExitCode.Ok;
+}
+
+async function announceBgp(specs: string[], options: AnnounceOptions, ui: Ui): Promise<number> {
+  if (specs.length === 0) throw new UsageError('announce needs the prefixes, ranges or addresses to announce, for example: vipkit announce --peer 192.0.2.1,asn=65002 --my-asn 64800 203.0.113.10');
+  const blocks = routeBlocks(specs, { ipv4: options.aggregationLength, ipv6: options.aggregationLengthV6 }, options.maxRoutes);
+  const families = familiesOf(blocks);
+  const peers = readPeers(options);
+  if (options.check !== undefined && options.check.trim() === '') throw new UsageError('--check needs a command, for example --check "curl -fsS http://127.0.0.1/healthz".');
+  if (options.downMed !== undefined && options.check === undefined) throw new UsageError('--down-med is the MED sent while --check fails; it needs --check.');
+  // RFC 9003 2: a shutdown communication of at most 255 octets of UTF-8.
+  if (Buffer.byteLength(options.shutdownMessage) > MAX_COMMUNICATION_LENGTH) throw new UsageError(`--shutdown-message is longer than ${MAX_COMMUNICATION_LENGTH} bytes (RFC 9003).`);
+  const policy = routePolicy(options, peers);
+  const defaults = { port: options.port, holdTime: options.holdTime, routerId: options.routerId, sourceAddress: options.sourceAddress, nextHop: options.nextHop, nextHopV6: options.nextHopV6 };
+  const sessionFamilies: Family[] = [...(families.has(4) ? [IPV4_UNICAST] : []), ...(families.has(6) ? [IPV6_UNICAST] : [])];
+  const speaker = new Speaker({
+    bgp: {
+      peers: peers.map((peer) => announcerPeer(peer, defaults, families)),
+      families: sessionFamilies,
+      ...(options.acceptIncoming ? { acceptIncoming: { address: options.sourceAddress } } : {}),
+    },
+  });
+  const up: DesiredState = { l2: new Map(), bgp: routesOf(blocks, policy) };
+  const down: DesiredState = options.downMed === undefined ? NOTHING : { l2: new Map(), bgp: routesOf(blocks, { ...policy, med: options.downMed }) };
+  const health =
+    options.check === undefined
+      ? undefined
+      : new HealthCheck({ command: options.check, intervalSeconds: options.checkInterval, timeoutSeconds: options.checkTimeout ?? options.checkInterval, rise: options.rise, fall: options.fall });
+  const total = routeCount(blocks);
+  const output = new BgpOutput(ui, speaker, { total, listed: listedPrefixes(blocks, total), medNow: () => (health?.state === 'down' ? options.downMed : options.med) });
+  const stop = new Stop();
+  try {
+    await speaker.start();
+    if (health) {
+      health.on('result', (result) => output.check(result));
+      health.on('change', (state) => output.health(state));
+      followHealth(speaker, health, up, down);
+      health.start();
+    } else {
+      speaker.set(up);
+    }
+    output.started(peers);
+    if (options.timeout !== undefined) giveUpUnlessEstablished(speaker, stop, options.timeout);
+    if (options.for !== undefined) stop.after(options.for, `--for ${options.for} s elapsed`);
+    await stop.done;
+  } finally {
+    stop.dispose();
+    health?.stop();
+    await speaker.stop(options.shutdownMessage);
+    output.close();
+  }
+  output.summary(stop.reason);
+  return speaker.everEstablished ? ExitCode.Ok : ExitCode.NotSo;
+}
+
+/** --timeout: give up when no session reached Established in time. */
+function giveUpUnlessEstablished(speaker: Speaker, stop: Stop, seconds: number): void {
+  const timer = setTimeout(() => {
+    if (!speaker.everEstablished) stop.stop(`no session reached Established within --timeout ${seconds} s`);
+  }, seconds * 1000);
+  void stop.done.then(() => clearTimeout(timer));
 }
 
 function parseAddresses(specs: string[]): string[] {
@@ -135,14 +194,46 @@ function parseAddresses(specs: string[]): string[] {
   return addresses;
 }
 
-/** An address this host already holds is answered by its kernel: two answers would be a duplicate of our own making. */
-function refuseLocalAddresses(addresses: string[]): void {
-  for (const iface of listInterfaces()) {
-    const held = [...iface.ipv4, ...iface.ipv6].find((address) => addresses.includes(address.address));
-    if (held) throw new UsageError(`${held.address} is configured on ${iface.name} of this host, whose kernel already answers for it; remove it there or do not announce it.`);
-  }
+/** Every --peer through the one grammar (pools/flags.ts); the global --peer-asn and --my-asn are defaults. */
+function readPeers(options: AnnounceOptions): Peer[] {
+  const problems: Problem[] = [];
+  const peers = (options.peer ?? []).flatMap((text) => readPeerFlag(text, `--peer ${text}`, { asn: options.peerAsn, myAsn: options.myAsn }, problems) ?? []);
+  const error = problems.find((problem) => problem.severity === 'error');
+  if (error) throw new UsageError(`${formatLocation(error.at)}: ${error.message}`);
+  const repeated = peers.find((peer, index) => peers.findIndex((other) => other.address === peer.address) !== index);
+  // Connections a peer opens are told apart by its address: one session per address.
+  if (repeated) throw new UsageError(`--peer ${repeated.address} is given twice; announce to each router once.`);
+  return peers;
 }
 
-function describe(addresses: string[]): string {
-  return addresses.length <= 3 ? addresses.join(', ') : `${addresses.length} addresses (${addresses[0]} to ${addresses.at(-1)})`;
+function routePolicy(options: AnnounceOptions, peers: Peer[]): RoutePolicy {
+  if (!(ORIGINS as readonly string[]).includes(options.origin)) throw new UsageError(`--origin "${options.origin}" is not igp, egp or incomplete.`);
+  const external = peers.find((peer) => peer.asn !== peer.myAsn);
+  if (options.localPref !== undefined && external) {
+    throw new UsageError(`--local-pref is for iBGP peers only (RFC 4271 5.1.5), and ${external.address} is eBGP (AS ${external.asn}, ours ${external.myAsn}).`);
+  }
+  const textValues = <T>(option: string, what: string, values: string[] | undefined, parse: (text: string) => T): T[] =>
+    (values ?? []).map((text) => {
+      try {
+        return parse(text);
+      } catch (error) {
+        if (!(error instanceof DecodeError)) throw error;
+        throw new UsageError(`${option} ${JSON.stringify(text)} is not a ${what}: write communities as 65002:100 or a well-known name (no-export), large ones as 65002:7:8.`);
+      }
+    });
+  return {
+    origin: options.origin as Origin,
+    ...(options.med !== undefined ? { med: options.med } : {}),
+    ...(options.localPref !== undefined ? { localPref: options.localPref } : {}),
+    communities: textValues('--community', 'community', options.community, parseCommunity),
+    largeCommunities: textValues('--large-community', 'large community', options.largeCommunity, parseLargeCommunity),
+    asPathPrepend: options.asPathPrepend,
+  };
+}
+
+/** --json lists the prefixes of an announcement up to this many; beyond, only the count. */
+const LISTED_PREFIXES = 1000;
+
+function listedPrefixes(blocks: PrefixBlock[], total: number): string[] | undefined {
+  return total <= LISTED_PREFIXES ? [...prefixesOf(blocks)] : undefined;
 }

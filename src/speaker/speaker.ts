@@ -1,0 +1,239 @@
+/**
+ * The speaker core that `announce` and `run` share. A Speaker owns the wire — a link per
+ * interface it answers on, a BGP session per peer, the listeners for the peers'
+ * connections — from `start` to `stop`, and takes what it should announce as one
+ * declarative desired state (`set`): which addresses to answer for on which interface at
+ * Layer 2, which prefixes with which policy over BGP. Only differences reach the wire:
+ * gratuitous frames for addresses taken over (L2Announcer), UPDATEs for changed prefixes
+ * (each peer's Adj-RIB-Out). `announce` sets one fixed state (or two, behind a health
+ * check: `followHealth`); `run` recomputes the state whenever an input changes.
+ */
+import { EventEmitter } from 'node:events';
+import { BgpAnnouncer, type AnnouncerEvents, type AnnouncerPeer, type Routes } from '../bgp/announcer.js';
+import { BgpListener } from '../bgp/listener.js';
+import type { Dial } from '../bgp/session.js';
+import { CONFLICT_PROBE_FILTER, probeForConflicts, type ConflictProbeOptions } from '../l2/conflict-probe.js';
+import { L2Announcer, type GratuitousSchedule } from '../l2/l2-announcer.js';
+import { Responder, type Answered } from '../l2/responder.js';
+import { listInterfaces } from '../link/interfaces.js';
+import { L2_SNAPSHOT_LENGTH, type Link, type OpenLinkOptions } from '../link/link.js';
+import { openPcapLink } from '../link/pcap-link.js';
+import { systemClock, type Clock } from '../time.js';
+import { UserError } from '../user-error.js';
+import type { VlanTag } from '../wire/ethernet.js';
+import type { Family } from '../wire/bgp/registry.js';
+import type { Health, HealthCheck } from './health-check.js';
+
+export interface DesiredState {
+  /** Layer 2: interface name -> the addresses answered there. */
+  l2: ReadonlyMap<string, Iterable<string>>;
+  /** BGP: prefix -> its policy, for every peer the policy does not exclude. */
+  bgp: Routes;
+}
+
+export const NOTHING: DesiredState = { l2: new Map(), bgp: [] };
+
+export interface L2Config {
+  /** The interfaces answered on; each is opened at start. */
+  interfaces: string[];
+  schedule: GratuitousSchedule;
+  vlan?: VlanTag;
+}
+
+export interface BgpConfig {
+  peers: AnnouncerPeer[];
+  families: Family[];
+  /** Also take the connections the peers open to us, on their ports, at this address (absent: every address). */
+  acceptIncoming?: { address?: string };
+}
+
+export interface SpeakerConfig {
+  l2?: L2Config;
+  bgp?: BgpConfig;
+}
+
+/** What the speaker reaches the world through; tests give memory links, in-memory sockets and a manual clock. */
+export interface SpeakerEnvironment {
+  openLink(options: OpenLinkOptions): Promise<Link>;
+  clock: Clock;
+  dial?: Dial;
+}
+
+export interface SpeakerEvents extends AnnouncerEvents {
+  answered: [Answered & { interface: string }];
+  gratuitous: [{ interface: string; ip: string; mac: string }];
+  /** An ARP or NDP frame that could not be read: reported, never fatal. */
+  'malformed-frame': [{ interface: string; reason: string }];
+  /** A frame that could not be sent: reported, and a gratuitous frame retried. */
+  'send-failed': [{ interface: string; error: unknown }];
+  /** A connection to us refused: from no peer of ours, or one its session did not take (RFC 4271 6.8). */
+  rejected: [{ address: string; reason: string }];
+}
+
+/** Withdrawing and saying goodbye to a peer that no longer reads must not hold the stop. */
+export const STOP_TIMEOUT_MS = 5000;
+
+/** The link filter: what the responder answers, and the answers a conflict probe listens for. */
+const L2_FILTER = `(${CONFLICT_PROBE_FILTER} or ${Responder.captureFilter()})`;
+
+/** An address the speaker cannot announce as configured; the command turns it into exit 2. */
+export class SpeakerConfigError extends UserError {
+  override readonly name = 'SpeakerConfigError';
+}
+
+export class Speaker extends EventEmitter<SpeakerEvents> {
+  /** Interface name -> its link and announcer, from start to stop. */
+  private readonly l2 = new Map<string, { link: Link; announcer: L2Announcer }>();
+  private readonly bgp?: BgpAnnouncer;
+  private readonly bgpListeners: BgpListener[] = [];
+  private desired: DesiredState = NOTHING;
+  private state: 'new' | 'started' | 'stopped' = 'new';
+
+  constructor(
+    private readonly config: SpeakerConfig,
+    private readonly environment: SpeakerEnvironment = { openLink: openPcapLink, clock: systemClock },
+  ) {
+    super();
+    if (config.bgp) {
+      const bgp = new BgpAnnouncer(config.bgp.peers, config.bgp.families, environment.dial);
+      bgp.on('state', (event) => this.emit('state', event));
+      bgp.on('announced', (event) => this.emit('announced', event));
+      bgp.on('withdrawn', (event) => this.emit('withdrawn', event));
+      bgp.on('skipped', (event) => this.emit('skipped', event));
+      bgp.on('notification', (event) => this.emit('notification', event));
+      bgp.on('malformed', (event) => this.emit('malformed', event));
+      this.bgp = bgp;
+    }
+  }
+
+  /** Each BGP peer's session, as the user sees it. */
+  get peers(): BgpAnnouncer['status'] {
+    return this.bgp?.status ?? [];
+  }
+
+  /** True once any BGP session has reached Established. */
+  get everEstablished(): boolean {
+    return this.bgp?.everEstablished ?? false;
+  }
+
+  /** The MAC each L2 interface answers with. */
+  macOf(interfaceName: string): string | undefined {
+    return this.l2.get(interfaceName)?.link.mac;
+  }
+
+  /** Opens every link and listener and starts the sessions; on failure, closes what it opened and throws. */
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw new Error('a speaker starts once');
+    this.state = 'started';
+    try {
+      for (const name of this.config.l2?.interfaces ?? []) await this.openInterface(name);
+      if (this.bgp && this.config.bgp?.acceptIncoming) await this.listen(this.bgp, this.config.bgp.peers, this.config.bgp.acceptIncoming.address);
+    } catch (error) {
+      await this.stop('vipkit could not start');
+      throw error;
+    }
+    this.set(this.desired);
+    this.bgp?.start();
+  }
+
+  /**
+   * Before claiming addresses: whoever already answers for them on `interfaceName`
+   * (duplicate-address probes, conflict-probe.ts), as ip -> MACs.
+   */
+  probeForConflicts(interfaceName: string, addresses: string[], options: ConflictProbeOptions): Promise<Map<string, string[]>> {
+    return probeForConflicts(this.linkOf(interfaceName), addresses, options);
+  }
+
+  /** Brings the wire to `desired`; before start it is remembered and applied at start. */
+  set(desired: DesiredState): void {
+    for (const name of desired.l2.keys()) {
+      if (!(this.config.l2?.interfaces ?? []).includes(name)) throw new Error(`the speaker was not configured to answer on ${name}`);
+    }
+    this.desired = desired;
+    if (this.state !== 'started') return;
+    for (const [name, { announcer }] of this.l2) announcer.set(desired.l2.get(name) ?? []);
+    this.bgp?.set(desired.bgp);
+  }
+
+  /**
+   * Stops answering, withdraws every route and closes each session with a Cease carrying
+   * `message` (RFC 8203), within STOP_TIMEOUT_MS however the peers behave. Idempotent.
+   */
+  async stop(message: string): Promise<void> {
+    if (this.state === 'stopped') return;
+    this.state = 'stopped';
+    for (const { link, announcer } of this.l2.values()) {
+      announcer.stop();
+      link.close();
+    }
+    this.l2.clear();
+    for (const listener of this.bgpListeners) listener.close();
+    if (this.bgp) await this.bounded(this.bgp.stop(message), STOP_TIMEOUT_MS);
+  }
+
+  private async openInterface(name: string): Promise<void> {
+    const l2 = this.config.l2!;
+    const filter = l2.vlan ? `vlan ${l2.vlan.id} and ${L2_FILTER}` : L2_FILTER;
+    const link = await this.environment.openLink({ interfaceName: name, filter, snapshotLength: L2_SNAPSHOT_LENGTH });
+    const announcer = new L2Announcer(
+      link,
+      l2.schedule,
+      {
+        answered: (answered) => this.emit('answered', { ...answered, interface: name }),
+        gratuitous: (ip) => this.emit('gratuitous', { interface: name, ip, mac: link.mac }),
+        malformed: (reason) => this.emit('malformed-frame', { interface: name, reason }),
+        sendFailed: (error) => this.emit('send-failed', { interface: name, error }),
+      },
+      { vlan: l2.vlan, clock: this.environment.clock },
+    );
+    this.l2.set(name, { link, announcer });
+  }
+
+  /** One listener per peer port: a connection goes to the session of the peer it comes from. */
+  private async listen(bgp: BgpAnnouncer, peers: AnnouncerPeer[], address: string | undefined): Promise<void> {
+    for (const port of new Set(peers.map((peer) => peer.session.port))) {
+      const listener = new BgpListener({ address, port, sessionFor: (from) => bgp.sessionOf(from) ?? `${from} is not a peer` });
+      listener.on('rejected', (event) => this.emit('rejected', event));
+      await listener.listen();
+      this.bgpListeners.push(listener);
+    }
+  }
+
+  private linkOf(name: string): Link {
+    const entry = this.l2.get(name);
+    if (!entry) throw new Error(`the speaker has no link on ${name}`);
+    return entry.link;
+  }
+
+  private bounded(work: Promise<void>, ms: number): Promise<void> {
+    const { clock } = this.environment;
+    return new Promise((resolve) => {
+      const timer = clock.setTimeout(resolve, ms);
+      void work.then(() => {
+        clock.clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}
+
+/**
+ * Keeps `speaker` at `up` while `health` is up and at `down` otherwise — ExaBGP's
+ * healthcheck, keepalived's track scripts. It starts down, as the health check does.
+ * Returns the function that stops following.
+ */
+export function followHealth(speaker: Speaker, health: HealthCheck, up: DesiredState, down: DesiredState): () => void {
+  const apply = (state: Health) => speaker.set(state === 'up' ? up : down);
+  apply(health.state);
+  health.on('change', apply);
+  return () => health.off('change', apply);
+}
+
+/** An address this host already holds is answered by its kernel: two answers would be a duplicate of our own making. */
+export function refuseHostAddresses(addresses: Iterable<string>): void {
+  const wanted = new Set(addresses);
+  for (const iface of listInterfaces()) {
+    const held = [...iface.ipv4, ...iface.ipv6].find((address) => wanted.has(address.address));
+    if (held) throw new SpeakerConfigError(`${held.address} is configured on ${iface.name} of this host, whose kernel already answers for it; remove it there or do not announce it.`);
+  }
+}
