@@ -1,6 +1,7 @@
 import { familyOf } from '../../pools/address-range.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { onInterrupt } from '../interrupt.js';
+import { printTable } from '../table.js';
 import type { Ui } from '../ui.js';
 import { interfaceHolding, sourceAddressFor, type InterfaceInfo } from '../../link/interfaces.js';
 import { interfaceFor } from '../interface-choice.js';
@@ -224,11 +225,7 @@ function printSweepTable(answered: string[], log: ReplyLog, plan: Plan, ui: Ui):
     const names = macs.map((mac) => plan.names.get(mac) ?? '-').join(', ');
     return [ip, macs.join(', '), names, macs.length > 1 ? 'DUPLICATE' : ''];
   });
-  const header = ['ADDRESS', 'MAC', 'NAME', ''];
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  const format = (row: string[]) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
-  ui.line(ui.style.bold(format(header)));
-  for (const row of rows) ui.line(row[3] ? ui.style.yellow.bold(format(row)) : format(row));
+  printTable(ui, ['ADDRESS', 'MAC', 'NAME', ''], rows, (row) => row[3] !== '');
 }
 
 /** -U / -A: announce the address as ours; no replies are expected (iputils). */

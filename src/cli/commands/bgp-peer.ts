@@ -2,6 +2,7 @@ import net from 'node:net';
 import { InvalidArgumentError } from 'commander';
 import { ExitCode, UsageError } from '../errors.js';
 import { onInterrupt } from '../interrupt.js';
+import { formatTable, GrowingTable } from '../table.js';
 import type { Progress, Ui } from '../ui.js';
 import { defaultRouterId, parsePeerAddress } from '../bgp-options.js';
 import { interfaceHolding } from '../../link/interfaces.js';
@@ -228,14 +229,18 @@ interface Watch {
 /** Renders sessions as they go: FSM steps, the negotiated session, routes, failures. */
 class Report {
   private status?: Progress;
-  private tableWidths = [0, 20, 15, 12, 10, 6, 10];
+  /** Routes arrive one by one, so the table grows its columns instead of measuring them first. */
+  private readonly routeTable: GrowingTable;
   private headerPrinted = false;
 
   constructor(
     private readonly ui: Ui,
     private readonly manyPeers: boolean,
     private readonly quiet: boolean,
-  ) {}
+  ) {
+    const routeColumns = [20, 15, 12, 10, 6, 10];
+    this.routeTable = new GrowingTable(manyPeers ? [16, ...routeColumns] : routeColumns);
+  }
 
   starting(address: string, options: BgpPeerOptions): void {
     const accepting = options.acceptIncoming ? `, and accepting its connection on port ${options.port}` : '';
@@ -393,8 +398,8 @@ class Report {
     const keys = [...new Set([...sent.keys(), ...peerSent.keys()])];
     const capabilityRows = keys.map((key) => [key, sent.has(key) ? 'yes' : '-', peerSent.has(key) ? 'yes' : '-', agreed.includes(key) ? 'agreed' : '']);
     this.ui.line(this.ui.style.bold(`Session with ${peer} established`) + ` (AS ${negotiated.peerAs}, hold time ${negotiated.holdTime} s, keepalive every ${negotiated.keepaliveTime} s)`);
-    this.ui.line(columns(rows).map((line) => `  ${line}`).join('\n'));
-    this.ui.line(columns([['CAPABILITY', 'VIPKIT', 'PEER', ''], ...capabilityRows]).map((line) => `  ${line}`).join('\n'));
+    this.ui.line(formatTable(rows).map((line) => `  ${line}`).join('\n'));
+    this.ui.line(formatTable([['CAPABILITY', 'VIPKIT', 'PEER', ''], ...capabilityRows]).map((line) => `  ${line}`).join('\n'));
     const details = remote.capabilities.filter((capability) => capability.type === 'graceful-restart' || capability.type === 'unknown');
     for (const capability of details) this.ui.line(`  peer's ${describeCapability(capability)}`);
     this.ui.line('');
@@ -415,19 +420,13 @@ class Report {
     }
   }
 
-  /** Routes arrive one by one, so the table grows its columns instead of measuring them first. */
   private tableRow(sign: string, peer: string, cells: string[]): void {
-    const withPeer = this.manyPeers ? [peer, ...cells] : cells;
     if (!this.headerPrinted) {
       this.headerPrinted = true;
       const header = ['PREFIX', 'NEXT HOP', 'AS PATH', 'ORIGIN', 'MED', 'LOCAL-PREF', 'COMMUNITIES'];
       this.tableRow(' ', 'PEER', header);
     }
-    const widths = this.manyPeers ? [16, ...this.tableWidths.slice(1)] : this.tableWidths.slice(1);
-    const line = withPeer.map((cell, index) => (index === withPeer.length - 1 ? cell : cell.padEnd(widths[index] ?? 0))).join('  ');
-    for (const [index, cell] of withPeer.entries()) widths[index] = Math.max(widths[index] ?? 0, cell.length);
-    this.tableWidths = this.manyPeers ? [0, ...widths.slice(1)] : [0, ...widths];
-    this.ui.line(`${sign} ${line}`.trimEnd());
+    this.ui.line(`${sign} ${this.routeTable.format(this.manyPeers ? [peer, ...cells] : cells)}`);
   }
 
   private endOfRib(peer: string, family: Family): void {
@@ -545,9 +544,4 @@ function agreedCapabilities(negotiated: NegotiatedSession): string[] {
     ...(negotiated.fourOctetAs ? ['four-octet-as'] : []),
     ...(negotiated.gracefulRestart ? ['graceful-restart'] : []),
   ];
-}
-
-function columns(rows: string[][]): string[] {
-  const widths = rows[0]!.map((_, index) => Math.max(...rows.map((row) => (row[index] ?? '').length)));
-  return rows.map((row) => row.map((cell, index) => (index === row.length - 1 ? cell : cell.padEnd(widths[index]!))).join('  ').trimEnd());
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { ChalkInstance } from 'chalk';
 import { ExitCode, UsageError } from '../errors.js';
+import { printTable } from '../table.js';
 import type { Ui } from '../ui.js';
 import { Allocator, planAllocations } from '../../pools/allocator.js';
 import { checkConfig, sortProblems } from '../../pools/check.js';
@@ -203,13 +204,6 @@ function convertTo(config: PoolsConfig, target: Target, ui: Ui): number {
 /** DESIGN.md: integers beyond 2^53 are strings in JSON. */
 function jsonCount(value: bigint): number | string {
   return value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString();
-}
-
-function printTable(ui: Ui, header: string[], rows: string[][]): void {
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  const format = (row: string[]) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
-  ui.line(ui.style.bold(format(header)));
-  for (const row of rows) ui.line(format(row));
 }
 
 function plural(count: number, noun: string): string {

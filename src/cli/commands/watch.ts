@@ -2,6 +2,7 @@ import { basename } from 'node:path';
 import { ExitCode, UsageError } from '../errors.js';
 import { namedInterface } from '../interface-choice.js';
 import { onInterrupt } from '../interrupt.js';
+import { formatTable } from '../table.js';
 import type { Ui } from '../ui.js';
 import { sourceAddressFor, type InterfaceInfo } from '../../link/interfaces.js';
 import { L2_SNAPSHOT_LENGTH, WALL_MINUS_MONOTONIC_NS, type Link } from '../../link/link.js';
@@ -305,7 +306,7 @@ class WatchOutput {
       address.state,
     ]);
     const fit = Math.max(1, (process.stdout.rows ?? 24) - 4);
-    const lines = table(['ADDRESS', 'OWNER', 'NAME', 'LAST SEEN', 'MOVES', 'STATE'], rows.slice(0, fit));
+    const lines = formatTable([['ADDRESS', 'OWNER', 'NAME', 'LAST SEEN', 'MOVES', 'STATE'], ...rows.slice(0, fit)]);
     if (rows.length > fit) lines.push(`(${rows.length - fit} more addresses)`);
     for (const line of lines) this.ui.line(line);
     this.drawnLines = lines.length;
@@ -329,7 +330,7 @@ class WatchOutput {
       `${(Number(address.darkNs) / 1e9).toFixed(3)} s`,
     ]);
     this.ui.line('');
-    for (const line of table(['ADDRESS', 'OWNERS', 'MOVES', 'DUPLICATES', 'DARK'], rows)) this.ui.line(line);
+    for (const line of formatTable([['ADDRESS', 'OWNERS', 'MOVES', 'DUPLICATES', 'DARK'], ...rows])) this.ui.line(line);
     const details = Object.entries(counts).filter(([key]) => key !== 'frames').map(([key, value]) => `${value} ${key.replaceAll('_', ' ')}`);
     this.ui.line(`${counts.frames} frames (${details.join(', ')}), ${addresses.length} addresses`);
     if (bgp) this.ui.line(`BGP: ${Object.entries(bgp).map(([key, value]) => `${value} ${key.replace(/[A-Z]/g, (letter) => ` ${letter.toLowerCase()}`)}`).join(', ')}`);
@@ -424,12 +425,6 @@ class WatchOutput {
 
 function isBgpEvent(event: WatchEvent): event is BgpEvent {
   return event.event.startsWith('bgp-');
-}
-
-function table(header: string[], rows: string[][]): string[] {
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  const format = (row: string[]) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
-  return [format(header), ...rows.map(format)];
 }
 
 function seconds(value: number): bigint {
