@@ -1,6 +1,6 @@
 import { familyOf } from '../../pools/address-range.js';
 import { ExitCode, UsageError } from '../errors.js';
-import { onInterrupt } from '../interrupt.js';
+import { Stop } from '../interrupt.js';
 import { printTable } from '../table.js';
 import type { Ui } from '../ui.js';
 import { interfaceHolding, sourceAddressFor, type InterfaceInfo } from '../../link/interfaces.js';
@@ -53,8 +53,8 @@ export async function run(specs: string[], rawOptions: Record<string, unknown>, 
   const own = plan.targets.single && !options.unsolicited && !options.reply ? interfaceHolding(plan.targets.addresses[0]!) : undefined;
   if (own) ui.warn(`${plan.targets.addresses[0]} is configured on ${own.name} of this host: a kernel does not answer its own requests, so expect no reply from it.`);
   const link = await openPcapLink({ interfaceName: plan.iface.name, filter: Prober.captureFilter(plan.targets.family, plan.vlan), snapshotLength: L2_SNAPSHOT_LENGTH });
-  const stop = new AbortController();
-  const stopListening = onInterrupt(() => stop.abort());
+  const stop = new Stop();
+  if (options.deadline !== undefined) stop.after(options.deadline, `-w ${options.deadline} s elapsed`);
   try {
     if (options.unsolicited || options.reply) return await announce(link, plan, options, ui, stop.signal);
     const session = new ReplyLog(plan, options, ui);
@@ -63,7 +63,7 @@ export async function run(specs: string[], rawOptions: Record<string, unknown>, 
       ? await probeOne(link, prober, session, plan, options, ui, stop)
       : await probeSweep(link, prober, session, plan, options, ui, stop.signal);
   } finally {
-    stopListening();
+    stop.dispose();
     link.close();
   }
 }
@@ -155,7 +155,7 @@ class ReplyLog {
   }
 }
 
-async function probeOne(link: Link, prober: Prober, log: ReplyLog, plan: Plan, options: ArpingOptions, ui: Ui, stop: AbortController): Promise<number> {
+async function probeOne(link: Link, prober: Prober, log: ReplyLog, plan: Plan, options: ArpingOptions, ui: Ui, stop: Stop): Promise<number> {
   const target = plan.targets.addresses[0]!;
   const first = options.first || options.dad;
   let unicastMac: string | undefined;
@@ -168,17 +168,17 @@ async function probeOne(link: Link, prober: Prober, log: ReplyLog, plan: Plan, o
     if (options.unicast) unicastMac ??= result.reply.mac;
     // iputils: -c with -w counts replies, not probes.
     const enoughReplies = options.count !== undefined && options.deadline !== undefined && log.received >= options.count;
-    if (first || enoughReplies) stop.abort();
+    if (first) stop.stop('a reply came');
+    if (enoughReplies) stop.stop(`${options.count} replies came`);
   });
   ui.note(`ARPING ${target} from ${prober.sourceIp} ${plan.iface.name}`);
-  const deadlineAt = options.deadline === undefined ? Infinity : performance.now() + options.deadline * 1000;
   const countLimitsProbes = options.count !== undefined && options.deadline === undefined;
-  while (!stop.signal.aborted && performance.now() < deadlineAt && !(countLimitsProbes && sent >= options.count!)) {
+  while (!stop.signal.aborted && !(countLimitsProbes && sent >= options.count!)) {
     const probedAt = performance.now();
     prober.probe(target, unicastMac);
     sent++;
     if (!unicastMac) broadcasts++;
-    await sleep(Math.min(probedAt + options.interval * 1000, deadlineAt) - performance.now(), stop.signal);
+    await sleep(probedAt + options.interval * 1000 - performance.now(), stop.signal);
   }
   if (ui.json) ui.emit('summary', log.summary(sent));
   else if (!options.quiet) ui.line(`Sent ${sent} probes (${broadcasts} broadcast(s))\nReceived ${log.received} response(s)`);
@@ -195,12 +195,11 @@ async function probeSweep(link: Link, prober: Prober, log: ReplyLog, plan: Plan,
   ui.note(`ARPING ${addresses.length} addresses (${addresses[0]} to ${addresses.at(-1)}) from ${prober.sourceIp} ${plan.iface.name}`);
   const progress = ui.progress(`probing ${addresses.length} addresses`);
   const started = performance.now();
-  const deadline = options.deadline === undefined ? undefined : AbortSignal.timeout(options.deadline * 1000);
   const sent = await sweep(prober, addresses, (ip) => log.macsByTarget.has(ip), {
     rate: options.rate,
     attempts: options.retry,
     timeoutMs: options.timeout * 1000,
-    signal: deadline ? AbortSignal.any([signal, deadline]) : signal,
+    signal,
     onProgress: (done, total) => progress.update(`probing: ${done}/${total} probes, ${log.macsByTarget.size} answered`),
   });
   progress.stop();
@@ -234,13 +233,12 @@ async function announce(link: Link, plan: Plan, options: ArpingOptions, ui: Ui, 
   const frame =
     plan.targets.family === 4 ? gratuitousArp(link.mac, ip, options.reply ? 'reply' : 'request', plan.vlan) : unsolicitedAdvertisement(link.mac, ip, plan.vlan);
   ui.note(`ARPING ${ip} from ${ip} ${plan.iface.name}`);
-  const deadlineAt = options.deadline === undefined ? Infinity : performance.now() + options.deadline * 1000;
   let sent = 0;
-  while (!signal.aborted && performance.now() < deadlineAt && (options.count === undefined || sent < options.count)) {
+  while (!signal.aborted && (options.count === undefined || sent < options.count)) {
     link.send(frame);
     sent++;
     if (options.count !== undefined && sent >= options.count) break;
-    await sleep(Math.min(options.interval * 1000, deadlineAt - performance.now()), signal);
+    await sleep(options.interval * 1000, signal);
   }
   if (ui.json) ui.emit('summary', { interface: plan.iface.name, ip, mac: link.mac, sent, received: 0 });
   else if (!options.quiet) ui.line(`Sent ${sent} probes (${sent} broadcast(s))\nReceived 0 response(s)`);

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { InvalidArgumentError } from 'commander';
 import { ExitCode, UsageError } from '../errors.js';
-import { onInterrupt } from '../interrupt.js';
+import { Stop } from '../interrupt.js';
 import { formatTable, GrowingTable } from '../table.js';
 import type { Progress, Ui } from '../ui.js';
 import { defaultRouterId, parsePeerAddress } from '../bgp-options.js';
@@ -19,6 +19,7 @@ import { openAsn, type OpenMessage } from '../../wire/bgp/open.js';
 import { familyName, IPV4_UNICAST, IPV6_UNICAST, sameFamily, type Family } from '../../wire/bgp/registry.js';
 import { endOfRibUpdate } from '../../wire/bgp/update.js';
 import type { NegotiatedSession } from '../../wire/bgp/validate.js';
+import { sleep } from '../../time.js';
 
 interface BgpPeerOptions {
   myAsn?: number;
@@ -105,63 +106,40 @@ function sessionSettings(options: BgpPeerOptions, localAddress?: string): Omit<S
   };
 }
 
-/** Resolves with what ended the run: a signal, a timer, or the command itself. */
-class Finish {
-  readonly done: Promise<void>;
-  private resolve!: () => void;
-  private readonly timers: NodeJS.Timeout[] = [];
-  reason?: string;
-  ended = false;
-
-  constructor() {
-    this.done = new Promise((resolve) => (this.resolve = resolve));
-    const stopListening = onInterrupt(() => this.end('interrupted'));
-    void this.done.then(() => {
-      stopListening();
-      for (const timer of this.timers) clearTimeout(timer);
-    });
-  }
-
-  after(seconds: number, reason: string): void {
-    this.timers.push(setTimeout(() => this.end(reason), seconds * 1000));
-  }
-
-  end(reason: string): void {
-    this.ended = true;
-    this.reason ??= reason;
-    this.resolve();
-  }
-}
-
 async function peer(address: string, options: BgpPeerOptions, ui: Ui): Promise<number> {
   const session = new BgpSession({ ...sessionSettings(options, options.sourceAddress), peerAddress: address, passive: options.passive ?? false });
   const report = new Report(ui, false, options.quiet ?? false);
-  const finish = new Finish();
-  const watch = report.watch(session, options, finish);
-  // --passive: wait for this one peer to connect, on the port and source address given;
-  // --accept-incoming: take its connection too, beside ours (RFC 4271 6.8 keeps one).
-  const accepted = (socket: net.Socket) => {
-    const incoming = handOverConnection(socket, (from) => (from === address ? session : `${from} is not the peer`));
-    if (incoming.refused !== undefined) report.rejected(incoming.address, incoming.refused);
-  };
-  const server = options.passive || options.acceptIncoming ? net.createServer(accepted) : undefined;
-  if (server) await listenOn(server, options.sourceAddress, options.port);
-  const timeout = options.timeout ?? DEFAULT_ESTABLISH_TIMEOUT_S;
-  const timer = setTimeout(() => {
-    const last = watch.lastFailure ?? (session.state === 'Connect' ? `the TCP connection to ${address} port ${options.port} got no answer (is the address up and reachable?)` : `it stayed in ${session.state}`);
-    if (!watch.established) finish.end(`no session with ${address} within ${timeout} s: ${last}`);
-  }, timeout * 1000);
-  report.starting(address, options);
-  session.start();
-  await finish.done;
-  clearTimeout(timer);
-  const routes = session.adjRibIn.size;
-  measureHeap(watch, routes);
-  await session.stop(finish.reason === 'interrupted' ? 'vipkit bgp-peer interrupted' : 'vipkit bgp-peer done');
-  server?.close();
-  const ok = watch.established && (watch.initialRoutesComplete || !options.once);
-  report.summary(watch, routes, ok ? undefined : finish.reason);
-  return ok ? ExitCode.Ok : ExitCode.NotSo;
+  const stop = new Stop();
+  try {
+    const watch = report.watch(session, options, stop);
+    // --passive: wait for this one peer to connect, on the port and source address given;
+    // --accept-incoming: take its connection too, beside ours (RFC 4271 6.8 keeps one).
+    const accepted = (socket: net.Socket) => {
+      const incoming = handOverConnection(socket, (from) => (from === address ? session : `${from} is not the peer`));
+      if (incoming.refused !== undefined) report.rejected(incoming.address, incoming.refused);
+    };
+    const server = options.passive || options.acceptIncoming ? net.createServer(accepted) : undefined;
+    if (server) await listenOn(server, options.sourceAddress, options.port);
+    const timeout = options.timeout ?? DEFAULT_ESTABLISH_TIMEOUT_S;
+    // Why the session did not come up is known only when the time is up.
+    void sleep(timeout * 1000, stop.signal).then(() => {
+      if (stop.signal.aborted || watch.established) return;
+      const last = watch.lastFailure ?? (session.state === 'Connect' ? `the TCP connection to ${address} port ${options.port} got no answer (is the address up and reachable?)` : `it stayed in ${session.state}`);
+      stop.stop(`no session with ${address} within ${timeout} s: ${last}`);
+    });
+    report.starting(address, options);
+    session.start();
+    await stop.done;
+    const routes = session.adjRibIn.size;
+    measureHeap(watch, routes);
+    await session.stop(stop.interrupted ? 'vipkit bgp-peer interrupted' : 'vipkit bgp-peer done');
+    server?.close();
+    const ok = watch.established && (watch.initialRoutesComplete || !options.once);
+    report.summary(watch, routes, ok ? undefined : stop.interrupted ? 'interrupted' : stop.reason);
+    return ok ? ExitCode.Ok : ExitCode.NotSo;
+  } finally {
+    stop.dispose();
+  }
 }
 
 async function listen(options: BgpPeerOptions, ui: Ui): Promise<number> {
@@ -176,20 +154,24 @@ async function listen(options: BgpPeerOptions, ui: Ui): Promise<number> {
     sessionConfig: () => settings,
   });
   const report = new Report(ui, true, options.quiet ?? false);
-  const finish = new Finish();
-  const watches: Watch[] = [];
-  listener.on('session', (session) => watches.push(report.watch(session, { ...options, once: false }, finish)));
-  listener.on('rejected', ({ address: from, reason }) => report.rejected(from, reason));
-  await listener.listen();
-  report.listening(listener.address, options);
-  if (options.timeout !== undefined) finish.after(options.timeout, 'timeout');
-  await finish.done;
-  // Read before closing: a closed session's Adj-RIB-In is empty.
-  const held = watches.map((watch) => watch.session.adjRibIn.size);
-  await listener.close('vipkit bgp-peer stopped listening');
-  const established = watches.filter((watch) => watch.established);
-  report.listenSummary(watches, held);
-  return established.length > 0 ? ExitCode.Ok : ExitCode.NotSo;
+  const stop = new Stop();
+  try {
+    const watches: Watch[] = [];
+    listener.on('session', (session) => watches.push(report.watch(session, { ...options, once: false }, stop)));
+    listener.on('rejected', ({ address: from, reason }) => report.rejected(from, reason));
+    await listener.listen();
+    report.listening(listener.address, options);
+    if (options.timeout !== undefined) stop.after(options.timeout, 'timeout');
+    await stop.done;
+    // Read before closing: a closed session's Adj-RIB-In is empty.
+    const held = watches.map((watch) => watch.session.adjRibIn.size);
+    await listener.close('vipkit bgp-peer stopped listening');
+    const established = watches.filter((watch) => watch.established);
+    report.listenSummary(watches, held);
+    return established.length > 0 ? ExitCode.Ok : ExitCode.NotSo;
+  } finally {
+    stop.dispose();
+  }
 }
 
 function acceptRange(spec: string): AddressRange {
@@ -260,7 +242,7 @@ class Report {
     else this.ui.note(`${address}: connection refused (Cease NOTIFICATION sent): ${reason}`);
   }
 
-  watch(session: BgpSession, options: BgpPeerOptions, finish: Finish): Watch {
+  watch(session: BgpSession, options: BgpPeerOptions, stop: Stop): Watch {
     const peer = session.config.peerAddress;
     const watch: Watch = { peer, session, established: false, initialRoutesComplete: false, updates: 0, announced: 0, withdrawn: 0, malformed: 0 };
     let received: NotificationMessage | undefined;
@@ -268,28 +250,28 @@ class Report {
     let quietTimer: NodeJS.Timeout | undefined;
     const initialRoutesDone = () => {
       watch.initialRoutesComplete = true;
-      if (options.once) finish.end('initial routes received');
+      if (options.once) stop.stop('initial routes received');
     };
     const noteUpdate = () => {
       if (!options.once || watch.initialRoutesComplete) return;
       clearTimeout(quietTimer);
       quietTimer = setTimeout(initialRoutesDone, ONCE_QUIET_MS);
     };
-    void finish.done.then(() => clearTimeout(quietTimer));
+    void stop.done.then(() => clearTimeout(quietTimer));
 
     session.on('notification', ({ message }) => {
       received = message;
       this.notification(peer, 'received', message.code, message.subcode, message.data, message.communication);
     });
     session.on('notification-sent', ({ notification, reason }) => {
-      if (finish.ended) return;
+      if (stop.signal.aborted) return;
       this.notification(peer, 'sent', notification.code, notification.subcode, notification.data, undefined, reason);
       // The losing connection of a collision goes without a state change the user sees.
       if (!this.ui.json && notification.code === ErrorCode.Cease && notification.subcode === CeaseSubcode.ConnectionCollisionResolution) this.ui.note(`${peer}: ${reason}`);
     });
     session.on('state', ({ from, to, reason }) => {
       // Our own Cease at the end is not news.
-      if (finish.ended) return;
+      if (stop.signal.aborted) return;
       const explained = received && reason.startsWith('peer closed:') ? `peer closed: ${explainNotification(received, session)}` : from === 'OpenSent' && to === 'Idle' && reason.startsWith('TCP connection closed') ? `${reason} ${SILENT_CLOSE_HINT}` : reason;
       received = undefined;
       this.state(peer, from, to, explained);
@@ -297,8 +279,8 @@ class Report {
       watch.lastFailure = explained;
       // A failure after the TCP connection was up (a NOTIFICATION, an OPEN refused) is a
       // configuration problem that retrying does not fix: report it and stop.
-      if (!watch.established && !this.manyPeers && (from === 'OpenSent' || from === 'OpenConfirm')) finish.end(explained);
-      if (watch.established && options.once && !watch.initialRoutesComplete) finish.end(`the session went down before the initial routes were complete: ${explained}`);
+      if (!watch.established && !this.manyPeers && (from === 'OpenSent' || from === 'OpenConfirm')) stop.stop(explained);
+      if (watch.established && options.once && !watch.initialRoutesComplete) stop.stop(`the session went down before the initial routes were complete: ${explained}`);
     });
     session.on('established', (negotiated) => {
       watch.established = true;
@@ -333,7 +315,7 @@ class Report {
       }
     });
     session.on('down', ({ reason, withdrawn }) => {
-      if (finish.ended) return;
+      if (stop.signal.aborted) return;
       if (this.ui.json) this.ui.emit('down', { peer, reason, withdrawn: withdrawn.length });
       else if (!this.quiet) this.ui.line(`${peer}: session down (${reason}); ${withdrawn.length} route(s) gone with it`);
     });

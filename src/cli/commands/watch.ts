@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { ExitCode, UsageError } from '../errors.js';
 import { namedInterface } from '../interface-choice.js';
-import { onInterrupt } from '../interrupt.js';
+import { Stop } from '../interrupt.js';
 import { formatTable } from '../table.js';
 import type { Ui } from '../ui.js';
 import { sourceAddressFor, type InterfaceInfo } from '../../link/interfaces.js';
@@ -118,8 +118,7 @@ async function watchLive(interfaces: InterfaceInfo[], targets: WatchTargets | un
   const filter = captureFilter(options.vlan, options.bgp);
   const probes = options.probe === undefined ? [] : planProbes(interfaces, targets!);
   const links: Link[] = [];
-  const stop = new AbortController();
-  const stopListening = onInterrupt(() => stop.abort());
+  const stop = new Stop();
   let writer: PcapWriter | undefined;
   let ticker: NodeJS.Timeout | undefined;
   // Kernel capture times arrive on the hrtime scale; events and files want the epoch.
@@ -147,16 +146,16 @@ async function watchLive(interfaces: InterfaceInfo[], targets: WatchTargets | un
       output.redraw(engine);
     }, TICK_MS);
     output.ui.note(`Watching ${interfaces.map((iface) => iface.name).join(', ')}${targets ? ` for ${targets.specs.join(', ')}` : ''}; Ctrl-C stops.`);
-    const watching = sleep(options.for === undefined ? Infinity : options.for * 1000, stop.signal).then(() => stop.abort());
+    if (options.for !== undefined) stop.after(options.for, `--for ${options.for} s elapsed`);
     if (options.probe !== undefined) await probeTargets(probersFor(links, probes, options), options.probe, stop.signal);
-    await watching;
+    await stop.done;
     queue.flush();
     output.events(engine.finish(now()));
     output.summary(engine, { dropped: queue.dropped });
     return ExitCode.Ok;
   } finally {
     clearInterval(ticker);
-    stopListening();
+    stop.dispose();
     for (const link of links) link.close();
     writer?.close();
   }
