@@ -1,9 +1,9 @@
 /**
- * The router side of BGP for speakers that connect in: a TCP listener that accepts
- * connections from addresses in the configured ranges (as BIRD's `neighbor range`) and
- * runs one passive BgpSession per speaker. Connections from anywhere else are refused
- * with a Cease / Connection Rejected NOTIFICATION (RFC 4486 4) and closed; a second
- * connection from a speaker is the session's to settle (session.ts, RFC 4271 6.8).
+ * Accepting BGP connections. BgpListener is the one TCP listener: each connection goes
+ * to the session the caller names for the remote address, or is refused with a Cease /
+ * Connection Rejected NOTIFICATION (RFC 4486 4) and closed; a second connection from a
+ * peer is its session's to settle (session.ts, RFC 4271 6.8). PassiveSessions is the
+ * router side on top of it: a new passive session per speaker that connects in.
  */
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
@@ -14,53 +14,80 @@ export interface ListenerConfig {
   /** Address to listen on; absent: every address, IPv4 and IPv6. */
   address?: string;
   port: number;
-  /** Whether a connection from this address may become a session. */
-  accepts(address: string): boolean;
-  /** The session settings for a speaker at `peerAddress` (passive is forced). */
-  sessionConfig(peerAddress: string): Omit<SessionConfig, 'peerAddress' | 'passive'>;
+  /** The session that takes a connection from `address`, or why the connection is refused. */
+  sessionFor(address: string): BgpSession | string;
 }
 
 export interface ListenerEvents {
-  /** A speaker connected and its passive session took the connection. */
-  session: [BgpSession];
-  /** A connection refused, and why. */
+  /** A connection refused (no session for its address, or its session would not take it), and why. */
   rejected: [{ address: string; reason: string }];
 }
 
 export class BgpListener extends EventEmitter<ListenerEvents> {
-  private readonly server = net.createServer((socket) => this.connection(socket));
-  /** The session per speaker address, kept while it is connected or up. */
-  private readonly sessions = new Map<string, BgpSession>();
+  private readonly server = net.createServer((socket) => {
+    const { address, refused } = handOverConnection(socket, (from) => this.config.sessionFor(from));
+    if (refused !== undefined) this.emit('rejected', { address, reason: refused });
+  });
 
   constructor(private readonly config: ListenerConfig) {
     super();
   }
 
-  /** Resolves once listening; rejects as listenOn does. */
+  /** Resolves once listening; rejects with a ListenError in one sentence. */
   listen(): Promise<void> {
-    return listenOn(this.server, this.config.address, this.config.port);
+    const { address, port } = this.config;
+    return new Promise((resolve, reject) => {
+      const failed = (error: NodeJS.ErrnoException) => reject(new ListenError(listenErrorSentence(error, `${address ?? 'every address'} port ${port}`)));
+      this.server.once('error', failed);
+      this.server.listen({ host: address, port }, () => {
+        this.server.off('error', failed);
+        resolve();
+      });
+    });
   }
 
   get address(): net.AddressInfo {
     return this.server.address() as net.AddressInfo;
   }
 
-  /** Stops listening and closes every session with a Cease / Administrative Shutdown. */
+  /** Stops listening; the sessions that took connections are their owners' to stop. */
+  close(): void {
+    if (this.server.listening) this.server.close();
+  }
+}
+
+export interface PassiveSessionsEvents {
+  /** A speaker connected and a new passive session took the connection. */
+  session: [BgpSession];
+}
+
+/**
+ * The router side of BGP for speakers that connect in (as BIRD's `neighbor range`): a
+ * passive session per speaker address, made on its first connection. Give `sessionFor`
+ * to a BgpListener for the addresses it accepts.
+ */
+export class PassiveSessions extends EventEmitter<PassiveSessionsEvents> {
+  /** The session per speaker address, kept while it is connected or up. */
+  private readonly sessions = new Map<string, BgpSession>();
+
+  /** `settings`: the session settings for a speaker at `peerAddress` (passive is forced). */
+  constructor(private readonly settings: (peerAddress: string) => Omit<SessionConfig, 'peerAddress' | 'passive'>) {
+    super();
+  }
+
+  /** The speaker's session, new if it has none. */
+  sessionFor(address: string): BgpSession {
+    return this.sessions.get(address) ?? this.newSession(address);
+  }
+
+  /** Closes every session with a Cease / Administrative Shutdown carrying `message` (RFC 8203). */
   async close(message: string): Promise<void> {
-    this.server.close();
     await Promise.all([...this.sessions.values()].map((session) => session.stop(message)));
     this.sessions.clear();
   }
 
-  private connection(socket: net.Socket): void {
-    const { address, refused } = handOverConnection(socket, (from) =>
-      this.config.accepts(from) ? (this.sessions.get(from) ?? this.newSession(from)) : `${from} is not in the accepted ranges`,
-    );
-    if (refused !== undefined) this.emit('rejected', { address, reason: refused });
-  }
-
   private newSession(address: string): BgpSession {
-    const session = new BgpSession({ ...this.config.sessionConfig(address), peerAddress: address, passive: true });
+    const session = new BgpSession({ ...this.settings(address), peerAddress: address, passive: true });
     this.sessions.set(address, session);
     // A passive session that fails waits in Idle for its retry timer; a new connection
     // from the speaker starts a fresh session instead.
@@ -89,16 +116,4 @@ function listenErrorSentence(error: NodeJS.ErrnoException, where: string): strin
     default:
       return `cannot listen on ${where}: ${error.code ?? error.message}.`;
   }
-}
-
-/** Resolves once `server` listens; rejects with a ListenError in one sentence. */
-export function listenOn(server: net.Server, address: string | undefined, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const failed = (error: NodeJS.ErrnoException) => reject(new ListenError(listenErrorSentence(error, `${address ?? 'every address'} port ${port}`)));
-    server.once('error', failed);
-    server.listen({ host: address, port }, () => {
-      server.off('error', failed);
-      resolve();
-    });
-  });
 }

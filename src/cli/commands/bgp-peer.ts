@@ -1,4 +1,3 @@
-import net from 'node:net';
 import { InvalidArgumentError } from 'commander';
 import { ExitCode, UsageError } from '../errors.js';
 import { Stop } from '../interrupt.js';
@@ -7,8 +6,8 @@ import type { Progress, Ui } from '../ui.js';
 import { defaultRouterId, parsePeerAddress } from '../bgp-options.js';
 import { interfaceHolding } from '../../link/interfaces.js';
 import type { ReceivedRoute, RibChange } from '../../bgp/adj-rib-in.js';
-import { BgpListener, listenOn } from '../../bgp/listener.js';
-import { BgpSession, handOverConnection, type SessionConfig } from '../../bgp/session.js';
+import { BgpListener, PassiveSessions } from '../../bgp/listener.js';
+import { BgpSession, type SessionConfig } from '../../bgp/session.js';
 import { type AddressRange, AddressRangeError, addressValue, familyOf, parseAddressRange } from '../../pools/address-range.js';
 import { ERROR_ACTION_NAMES, type BgpError } from '../../wire/bgp/bgp-error.js';
 import { capabilityName, describeCapability, routeJson, type RouteJson } from '../../wire/bgp/format.js';
@@ -114,12 +113,12 @@ async function peer(address: string, options: BgpPeerOptions, ui: Ui): Promise<n
     const watch = report.watch(session, options, stop);
     // --passive: wait for this one peer to connect, on the port and source address given;
     // --accept-incoming: take its connection too, beside ours (RFC 4271 6.8 keeps one).
-    const accepted = (socket: net.Socket) => {
-      const incoming = handOverConnection(socket, (from) => (from === address ? session : `${from} is not the peer`));
-      if (incoming.refused !== undefined) report.rejected(incoming.address, incoming.refused);
-    };
-    const server = options.passive || options.acceptIncoming ? net.createServer(accepted) : undefined;
-    if (server) await listenOn(server, options.sourceAddress, options.port);
+    const listener =
+      options.passive || options.acceptIncoming
+        ? new BgpListener({ address: options.sourceAddress, port: options.port, sessionFor: (from) => (from === address ? session : `${from} is not the peer`) })
+        : undefined;
+    listener?.on('rejected', ({ address: from, reason }) => report.rejected(from, reason));
+    await listener?.listen();
     const timeout = options.timeout ?? DEFAULT_ESTABLISH_TIMEOUT_S;
     // Why the session did not come up is known only when the time is up.
     void sleep(timeout * 1000, stop.signal).then(() => {
@@ -133,7 +132,7 @@ async function peer(address: string, options: BgpPeerOptions, ui: Ui): Promise<n
     const routes = session.adjRibIn.size;
     measureHeap(watch, routes);
     await session.stop(stop.interrupted ? 'vipkit bgp-peer interrupted' : 'vipkit bgp-peer done');
-    server?.close();
+    listener?.close();
     const ok = watch.established && (watch.initialRoutesComplete || !options.once);
     report.summary(watch, routes, ok ? undefined : stop.interrupted ? 'interrupted' : stop.reason);
     return ok ? ExitCode.Ok : ExitCode.NotSo;
@@ -147,17 +146,17 @@ async function listen(options: BgpPeerOptions, ui: Ui): Promise<number> {
   const ranges = options.accept.map(acceptRange);
   const address = typeof options.listen === 'string' ? peerAddress(options.listen) : undefined;
   const settings = sessionSettings(options, address);
+  const speakers = new PassiveSessions(() => settings);
   const listener = new BgpListener({
-    ...(address !== undefined ? { address } : {}),
+    address,
     port: options.port,
-    accepts: (from) => ranges.some((range) => inRange(range, from)),
-    sessionConfig: () => settings,
+    sessionFor: (from) => (ranges.some((range) => inRange(range, from)) ? speakers.sessionFor(from) : `${from} is not in the accepted ranges`),
   });
   const report = new Report(ui, true, options.quiet ?? false);
   const stop = new Stop();
   try {
     const watches: Watch[] = [];
-    listener.on('session', (session) => watches.push(report.watch(session, { ...options, once: false }, stop)));
+    speakers.on('session', (session) => watches.push(report.watch(session, { ...options, once: false }, stop)));
     listener.on('rejected', ({ address: from, reason }) => report.rejected(from, reason));
     await listener.listen();
     report.listening(listener.address, options);
@@ -165,7 +164,8 @@ async function listen(options: BgpPeerOptions, ui: Ui): Promise<number> {
     await stop.done;
     // Read before closing: a closed session's Adj-RIB-In is empty.
     const held = watches.map((watch) => watch.session.adjRibIn.size);
-    await listener.close('vipkit bgp-peer stopped listening');
+    listener.close();
+    await speakers.close('vipkit bgp-peer stopped listening');
     const established = watches.filter((watch) => watch.established);
     report.listenSummary(watches, held);
     return established.length > 0 ? ExitCode.Ok : ExitCode.NotSo;
