@@ -187,7 +187,7 @@ export const commands: CommandSpec[] = [
       'vipkit announce --l2 -I eth0 --for 60 --garp-refresh 10 192.0.2.100 2001:db8:2::100',
     ],
     options: [
-      { flags: '--peer <spec>', description: 'a BGP peer: address[:port][,asn=N][,my-asn=N][,port=N][,hold-time=S][,source-address=A][,router-id=ID]; repeatable', parse: collect },
+      { flags: '--peer <spec>', description: 'a BGP peer: address[:port][,asn=N][,my-asn=N][,port=N][,hold-time=S][,keepalive-time=S][,source-address=A][,router-id=ID]; repeatable', parse: collect },
       ...bgpSessionOptions({
         myAsn: 'our AS number, for every --peer that gives none (asplain or asdot)',
         peerAsn: 'the peer AS number, for every --peer that gives none',

@@ -77,6 +77,8 @@ export function birdAcceptingSpeakers(options: {
   exports?: { ipv4?: string[]; ipv6?: string[] };
   exportFilter?: string;
   ipv6NextHop?: string;
+  /** A file BIRD logs the speakers' state changes, messages and routes to. */
+  trace?: string;
   extra?: string;
 }): string {
   const families = options.families ?? ['ipv4', 'ipv6'];
@@ -87,11 +89,13 @@ export function birdAcceptingSpeakers(options: {
   const exportClause = options.exportFilter ? `export filter { ${options.exportFilter} accept; }` : 'export all';
   const channel = (family: 'ipv4' | 'ipv6') =>
     `${family} { import all; ${exportClause}; ${family === 'ipv6' && options.ipv6NextHop ? `next hop address ${options.ipv6NextHop};` : ''} };`;
+  const trace = options.trace === undefined ? '' : 'debug { states, routes, packets };';
   return [
+    ...(options.trace === undefined ? [] : [`log "${options.trace}" all;`]),
     `router id ${options.routerId};`,
     'protocol device {}',
     ...statics,
-    `template bgp speaker_template { local ${options.routerId} as ${options.localAs}; neighbor range ${options.accept} external; dynamic name "speaker"; graceful restart on; ${families.map(channel).join(' ')} }`,
+    `template bgp speaker_template { local ${options.routerId} as ${options.localAs}; neighbor range ${options.accept} external; dynamic name "speaker"; graceful restart on; ${trace} ${families.map(channel).join(' ')} }`,
     'protocol bgp speakers from speaker_template {}',
     options.extra ?? '',
   ].join('\n');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe } from 'node:test';
@@ -25,7 +25,10 @@ const SPEC = {
     { name: 'misbehaving', addresses: ['192.0.2.3/24'] },
   ],
 };
-const BIRD_CONFIG = birdAcceptingSpeakers({ routerId: '192.0.2.1', localAs: 65002, accept: '192.0.2.0/24' });
+/** BIRD logs every message of its speakers here, so the tests read what BIRD itself received. */
+const BIRD_TRACE_FOLDER = mkdtempSync(join(tmpdir(), 'vipkit-bird-trace-'));
+const BIRD_TRACE = join(BIRD_TRACE_FOLDER, 'bird.log');
+const BIRD_CONFIG = birdAcceptingSpeakers({ routerId: '192.0.2.1', localAs: 65002, accept: '192.0.2.0/24', trace: BIRD_TRACE });
 const BIRD_PEER = '192.0.2.1,asn=65002';
 const GOBGP_PEER = '[2001:db8:2::2],asn=64800';
 
@@ -46,7 +49,11 @@ describe('vipkit announce over BGP to BIRD and GoBGP in a namespace lab', () => 
     await lab?.destroy();
     bird?.removeFolder();
     gobgp?.removeFolder();
+    rmSync(BIRD_TRACE_FOLDER, { recursive: true, force: true });
   });
+
+  /** What BIRD has logged since `from` (a length read before). */
+  const birdTrace = (from = 0): string => (existsSync(BIRD_TRACE) ? readFileSync(BIRD_TRACE, 'utf8').slice(from) : '');
 
   const birdRoutes = async (): Promise<BirdRoute[]> => parseBirdRoutes(await bird.birdc('show', 'route', 'all'));
   const gobgpRoutes = async (): Promise<GobgpRoute[]> => [...parseGobgpRoutes(await gobgp.json('global', 'rib', '-a', 'ipv4')), ...parseGobgpRoutes(await gobgp.json('global', 'rib', '-a', 'ipv6'))];
@@ -97,6 +104,50 @@ describe('vipkit announce over BGP to BIRD and GoBGP in a namespace lab', () => 
     assert.equal(sent.length, 2);
     assert.ok(sent.every((event) => event['description'] === 'Cease / Administrative Shutdown ("maintenance by the test")'));
     assert.equal(announce.events.at(-1)?.event, 'summary');
+  });
+
+  labTest('End-of-RIB follows the initial routes of each family, as BIRD reads them (RFC 4724 4)', async () => {
+    const from = birdTrace().length;
+    const announce = spawnAnnounce(lab, 'node1', ['--peer', BIRD_PEER, '--my-asn', '64800', '203.0.113.90', '2001:db8:100::90']);
+    try {
+      await withPrefixes(birdRoutes, ['203.0.113.90/32', '2001:db8:100::90/128']);
+      await until('BIRD logs an End-of-RIB per family', () => birdTrace(from).split('Got END-OF-RIB').length - 1 === 2);
+      const trace = birdTrace(from);
+      const endOfRib = trace.indexOf('Got END-OF-RIB');
+      // Both families' routes were imported before the first End-of-RIB arrived.
+      for (const prefix of ['203.0.113.90/32', '2001:db8:100::90/128']) assert.ok(trace.indexOf(prefix) >= 0 && trace.indexOf(prefix) < endOfRib, `${prefix} before End-of-RIB in:\n${trace}`);
+    } finally {
+      assert.equal(await announce.stop(), 0, announce.stderr());
+    }
+    await withPrefixes(birdRoutes, []);
+  });
+
+  labTest('a --peer written by pools convert --to flags is taken by announce as it is; BIRD sees its hold time, router id and source', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'vipkit-convert-'));
+    const legacy = join(folder, 'config.yaml');
+    writeFileSync(legacy, [
+      'peers:',
+      '- {peer-address: 192.0.2.1, peer-asn: 65002, my-asn: 64800, peer-port: 179, hold-time: 9s, keepalive-time: 2s, router-id: 192.0.2.111, source-address: 192.0.2.11}',
+      'address-pools:',
+      '- {name: lab, protocol: bgp, addresses: [203.0.113.96/28]}',
+    ].join('\n'));
+    const converted = await lab.exec('node1', [process.execPath, VIPKIT, 'pools', 'convert', '--to', 'flags', '--json', legacy]);
+    rmSync(folder, { recursive: true, force: true });
+    assert.equal(converted.code, 0, converted.stderr);
+    const args = (JSON.parse(converted.stdout) as { args: string[] }).args;
+    const peer = args[args.indexOf('--peer') + 1]!;
+    assert.match(peer, /keepalive-time=2/);
+    const announce = spawnAnnounce(lab, 'node1', ['--peer', peer, '203.0.113.97']);
+    try {
+      await withPrefixes(birdRoutes, ['203.0.113.97/32']);
+      const protocols = await bird.birdc('show', 'protocols', 'all');
+      assert.match(protocols, /Neighbor address: 192\.0\.2\.11\b/);
+      assert.match(protocols, /Neighbor ID:\s+192\.0\.2\.111\b/);
+      assert.match(protocols, /Hold timer:\s+[\d.]+\/9\b/);
+    } finally {
+      assert.equal(await announce.stop(), 0, announce.stderr());
+    }
+    await withPrefixes(birdRoutes, []);
   });
 
   labTest('aggregation lengths announce the covering prefixes instead of host routes', async () => {
