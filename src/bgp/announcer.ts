@@ -40,10 +40,16 @@ export interface RoutePolicy {
 }
 
 /**
- * What every peer should have: prefix -> its policy. It is iterated afresh for each peer
- * and each change, so it may be produced lazily: a million prefixes are not held twice.
+ * What every peer should have: prefix -> its policy; a Map is one. It is read afresh for
+ * each peer and each change, so it may also be produced lazily (routesOf): a million
+ * prefixes are then never held twice, and reading them allocates nothing per prefix.
  */
-export type Routes = Iterable<readonly [prefix: string, policy: RoutePolicy]>;
+export interface Routes {
+  forEach(visit: (policy: RoutePolicy, prefix: string) => void): void;
+}
+
+/** Nothing to announce. */
+export const NO_ROUTES: Routes = new Map<string, RoutePolicy>();
 
 export interface AnnouncerPeer {
   session: Omit<SessionConfig, 'families' | 'passive'>;
@@ -150,12 +156,12 @@ class PeerAnnouncer {
     // One attribute object per policy and family: AdjRibOut keys attributes by object.
     const attributesOf = new Map<RoutePolicy, Map<number, RouteAttributes>>();
     const skipped = new Map<number, number>();
-    for (const [prefix, policy] of routes) {
-      if (policy.peers !== undefined && !policy.peers.has(address)) continue;
+    routes.forEach((policy, prefix) => {
+      if (policy.peers !== undefined && !policy.peers.has(address)) return;
       const afi = prefixAfi(prefix);
       if (!usable.get(afi)) {
         skipped.set(afi, (skipped.get(afi) ?? 0) + 1);
-        continue;
+        return;
       }
       const byAfi = attributesOf.get(policy) ?? attributesOf.set(policy, new Map()).get(policy)!;
       let attributes = byAfi.get(afi);
@@ -164,7 +170,7 @@ class PeerAnnouncer {
         byAfi.set(afi, attributes);
       }
       desired.set(prefix, attributes);
-    }
+    });
     for (const [afi, count] of skipped) {
       const family = afi === Afi.Ipv4 ? IPV4_UNICAST : IPV6_UNICAST;
       this.owner.emit('skipped', { peer: address, family: familyName(family), count, reason: this.whyUnusable.get(afi) ?? '' });
@@ -202,7 +208,7 @@ function shutdownCommunication({ code, subcode, data }: Notification): string | 
 export class BgpAnnouncer extends EventEmitter<AnnouncerEvents> {
   private readonly peers: PeerAnnouncer[];
   /** The wish; empty: nothing announced. */
-  routes: Routes = [];
+  routes: Routes = NO_ROUTES;
 
   /** `dial` opens outgoing connections (tests give in-memory ones). */
   constructor(peers: AnnouncerPeer[], families: Family[], dial?: Dial) {
@@ -236,7 +242,7 @@ export class BgpAnnouncer extends EventEmitter<AnnouncerEvents> {
 
   /** Withdraws everything, then closes every session with a Cease carrying `message` (RFC 8203). */
   async stop(message: string): Promise<void> {
-    this.set([]);
+    this.set(NO_ROUTES);
     await Promise.all(this.peers.map((peer) => peer.session.stop(message)));
   }
 }

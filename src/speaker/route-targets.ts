@@ -93,8 +93,8 @@ export function familiesOf(blocks: readonly PrefixBlock[]): Set<Family> {
 /** Every prefix of the blocks with one policy, produced afresh each time it is read. */
 export function routesOf(blocks: readonly PrefixBlock[], policy: RoutePolicy): Routes {
   return {
-    *[Symbol.iterator]() {
-      for (const prefix of prefixesOf(blocks)) yield [prefix, policy] as const;
+    forEach(visit) {
+      for (const prefix of prefixesOf(blocks)) visit(policy, prefix);
     },
   };
 }

@@ -9,7 +9,7 @@
  * check: `followHealth`); `run` recomputes the state whenever an input changes.
  */
 import { EventEmitter } from 'node:events';
-import { BgpAnnouncer, type AnnouncerEvents, type AnnouncerPeer, type Routes } from '../bgp/announcer.js';
+import { BgpAnnouncer, NO_ROUTES, type AnnouncerEvents, type AnnouncerPeer, type Routes } from '../bgp/announcer.js';
 import { BgpListener } from '../bgp/listener.js';
 import type { Dial } from '../bgp/session.js';
 import { CONFLICT_PROBE_FILTER, probeForConflicts, type ConflictProbeOptions } from '../l2/conflict-probe.js';
@@ -31,7 +31,7 @@ export interface DesiredState {
   bgp: Routes;
 }
 
-export const NOTHING: DesiredState = { l2: new Map(), bgp: [] };
+export const NOTHING: DesiredState = { l2: new Map(), bgp: NO_ROUTES };
 
 export interface L2Config {
   /** The interfaces answered on; each is opened at start. */

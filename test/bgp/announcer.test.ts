@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BgpAnnouncer, type RoutePolicy, type Routes } from '../../src/bgp/announcer.js';
+import { BgpAnnouncer, NO_ROUTES, type RoutePolicy, type Routes } from '../../src/bgp/announcer.js';
 import { handOverConnection } from '../../src/bgp/session.js';
 import type { BgpMessage } from '../../src/wire/bgp/message.js';
 import { BASE_CONTEXT, IPV4_UNICAST, IPV6_UNICAST } from '../../src/wire/bgp/registry.js';
@@ -43,7 +43,7 @@ test('a new session gets every route, then End-of-RIB for each negotiated family
 });
 
 test('with nothing to announce, End-of-RIB still goes', async () => {
-  const { announcer, received } = await established([]);
+  const { announcer, received } = await established(NO_ROUTES);
   const sent = updates(received);
   assert.equal(sent.length, 1);
   assert.ok(isIpv4EndOfRib(sent[0]!));

@@ -27,7 +27,7 @@ function l2Speaker() {
   return { segment, clock, client, speaker };
 }
 
-const l2 = (...addresses: string[]): DesiredState => ({ l2: new Map([['eth0', addresses]]), bgp: [] });
+const l2 = (...addresses: string[]): DesiredState => ({ ...NOTHING, l2: new Map([['eth0', addresses]]) });
 
 function request(ip: string): Buffer {
   return encodeArpFrame({ source: CLIENT_MAC, destination: 'ff:ff:ff:ff:ff:ff', arp: { operation: ArpOperation.Request, senderMac: CLIENT_MAC, senderIp: '192.0.2.10', targetMac: '00:00:00:00:00:00', targetIp: ip } });
@@ -83,7 +83,7 @@ test('after stop nothing is answered and no scheduled frame goes out', async () 
 
 test('an interface the speaker was not configured for is a bug in the caller, refused', async () => {
   const { speaker } = l2Speaker();
-  assert.throws(() => speaker.set({ l2: new Map([['eth1', ['192.0.2.100']]]), bgp: [] }), /not configured to answer on eth1/);
+  assert.throws(() => speaker.set({ ...NOTHING, l2: new Map([['eth1', ['192.0.2.100']]]) }), /not configured to answer on eth1/);
 });
 
 const PEER = '192.0.2.1';

@@ -114,7 +114,7 @@ async function announceL2(specs: string[], options: AnnounceOptions, ui: Ui): Pr
       }
     }
     output.started();
-    speaker.set({ l2: new Map([[iface.name, addresses]]), bgp: [] });
+    speaker.set({ ...NOTHING, l2: new Map([[iface.name, addresses]]) });
     if (options.busyPoll) void busyPoll(stop.signal);
     if (options.for !== undefined) stop.after(options.for, `--for ${options.for} s elapsed`);
     await stop.done;
@@ -146,8 +146,8 @@ async function announceBgp(specs: string[], options: AnnounceOptions, ui: Ui): P
       ...(options.acceptIncoming ? { acceptIncoming: { address: options.sourceAddress } } : {}),
     },
   });
-  const up: DesiredState = { l2: new Map(), bgp: routesOf(blocks, policy) };
-  const down: DesiredState = options.downMed === undefined ? NOTHING : { l2: new Map(), bgp: routesOf(blocks, { ...policy, med: options.downMed }) };
+  const up: DesiredState = { ...NOTHING, bgp: routesOf(blocks, policy) };
+  const down: DesiredState = options.downMed === undefined ? NOTHING : { ...NOTHING, bgp: routesOf(blocks, { ...policy, med: options.downMed }) };
   const health =
     options.check === undefined
       ? undefined
