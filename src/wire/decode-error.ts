@@ -6,6 +6,10 @@
 export class DecodeError extends Error {
   override readonly name = 'DecodeError';
 
+  /** The codec and what went wrong, without the offset: what an error wrapping this one
+   *  quotes, since the wrapper states the offset itself. */
+  readonly detail: string;
+
   constructor(
     /** The codec that refused the input, e.g. `arp`, `ethernet`. */
     readonly codec: string,
@@ -14,5 +18,6 @@ export class DecodeError extends Error {
     readonly offset = 0,
   ) {
     super(`${codec}: ${message} (at byte ${offset})`);
+    this.detail = `${codec}: ${message}`;
   }
 }

@@ -73,6 +73,6 @@ export function asBgpError<T>(code: number, subcode: number, decode: () => T, op
     return decode();
   } catch (error) {
     if (error instanceof BgpError || !(error instanceof DecodeError)) throw error;
-    throw new BgpError(code, subcode, error.message, { offset: error.offset, ...options });
+    throw new BgpError(code, subcode, error.detail, { offset: error.offset, ...options });
   }
 }

@@ -78,7 +78,7 @@ function nlriOrReset(reader: Reader, what: string): string[] {
     return decodeNlri(reader, Afi.Ipv4);
   } catch (error) {
     if (!(error instanceof DecodeError)) throw error;
-    throw new BgpError(ErrorCode.Update, UpdateSubcode.InvalidNetworkField, `${what}: ${error.message}`, { offset: error.offset });
+    throw new BgpError(ErrorCode.Update, UpdateSubcode.InvalidNetworkField, `${what}: ${error.detail}`, { offset: error.offset });
   }
 }
 

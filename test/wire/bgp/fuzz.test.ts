@@ -18,8 +18,8 @@ import {
 import { prng } from '../../helpers/prng.js';
 import { loadBgpFixtures } from './bgp-fixtures.js';
 
-// Property: every BGP decoder returns or throws BgpError on any input, nothing else, and
-// whatever decodes also encodes again. Set VIPKIT_FUZZ_SEED to replay a failure; the seed
+// Property: every BGP decoder returns or throws BgpError on any input, nothing else,
+// naming the offset once, and whatever decodes also encodes again. Set VIPKIT_FUZZ_SEED to replay a failure; the seed
 // is in every failure message.
 const CASES = 20_000;
 const seed = Number(process.env['VIPKIT_FUZZ_SEED'] ?? Math.floor(Math.random() * 2 ** 32));
@@ -83,6 +83,8 @@ describe('BGP decoders on random and mutated input', () => {
           if (!(error instanceof BgpError)) {
             assert.fail(`seed ${seed}, case ${index}: ${name} threw ${String(error)} on ${input.toString('hex')}`);
           }
+          // A wrapped decode error states its offset once, not once per layer.
+          assert.equal(error.message.split('(at byte').length, 2, `seed ${seed}, case ${index}: ${name}: ${error.message}`);
         }
       }
     }

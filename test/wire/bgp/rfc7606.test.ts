@@ -141,11 +141,13 @@ describe('RFC 7606 error handling of UPDATE', () => {
 
   it('NLRI with a prefix length of 33: session reset, Invalid Network Field (5.3)', () => {
     const bytes = message([0, 0], [0, ORIGIN_IGP.length], ORIGIN_IGP, [33, 203, 0, 113, 0, 0] /* /33 */);
-    expectReset(bytes, 3, 10);
+    // The offset is stated once: the length octet sits at byte 27, the reader stops after it.
+    assert.equal(expectReset(bytes, 3, 10).message, 'bgp: UPDATE Message Error / Invalid Network Field: NLRI: bgp-update: prefix length 33 exceeds 32 (at byte 28)');
   });
 
   it('NLRI prefix running past the message: session reset', () => {
-    expectReset(message([0, 0], [0, 0], [24, 203, 0] /* /24 needs 3 octets, 2 left */), 3, 10);
+    const error = expectReset(message([0, 0], [0, 0], [24, 203, 0] /* /24 needs 3 octets, 2 left */), 3, 10);
+    assert.equal(error.message, 'bgp: UPDATE Message Error / Invalid Network Field: NLRI: bgp-update: 24-bit prefix needs 3 bytes, 2 left (at byte 24)');
   });
 
   it('Withdrawn Routes Length or Total Path Attribute Length past the message: session reset', () => {
