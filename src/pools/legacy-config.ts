@@ -1,6 +1,7 @@
 import type { BgpAdvertisement, Peer, Pool, PoolsConfig, Problem, Protocol } from './model.js';
 import { emptyConfig } from './model.js';
-import { addressField, durationField, readAddress, readLabelSelector, readPoolRange, readProtocol } from './value-parsers.js';
+import { readAddress, readPoolRange, readProtocol } from './value-parsers.js';
+import { addressField, durationField, readLabelSelector } from './yaml-fields.js';
 import { entry, expectMap, FieldReader, type YamlMap, type YamlNode } from './yaml-source.js';
 
 /**

@@ -3,9 +3,8 @@ import { isLinkLocal } from '../link/interfaces.js';
 import { UserError } from '../user-error.js';
 import { IPV4_UNICAST, IPV6_UNICAST, type Family as BgpFamily } from '../wire/bgp/registry.js';
 import { addressRefusal, addressValue, familyOf, formatAddress, notUnicast, parseAddressRange } from './address-range.js';
-import { PROTOCOLS, type LabelSelector, type Location, type PoolRange, type Problem, type Protocol } from './model.js';
+import { PROTOCOLS, type Location, type PoolRange, type Problem, type Protocol } from './model.js';
 import { suggestion } from './suggest.js';
-import { expectMap, FieldReader, type YamlNode } from './yaml-source.js';
 
 /**
  * Values shared by every pools format and every command, in two layers:
@@ -295,30 +294,4 @@ export function kubernetesName(name: string): string {
     .replace(/[^a-z0-9-]/g, '-')
     .replace(/^[^a-z]+/, '');
   return cleaned.slice(0, 63).replace(/-+$/, '');
-}
-
-/** An optional Go duration field (hold-time, holdTime), in seconds. */
-export function durationField(fields: FieldReader, key: string, problems: Problem[]): number | undefined {
-  const text = fields.string(key);
-  return text === undefined ? undefined : readDuration(text, key, fields.at(key), problems);
-}
-
-/** An optional address field (router-id, sourceAddress). */
-export function addressField(fields: FieldReader, key: string, problems: Problem[]): string | undefined {
-  const text = fields.string(key);
-  return text === undefined ? undefined : readAddress(text, key, fields.at(key), problems);
-}
-
-/** A Kubernetes label selector; legacy files spell its keys match-labels and match-expressions. */
-export function readLabelSelector(node: YamlNode, problems: Problem[], labelsKey: string, expressionsKey: string): LabelSelector | undefined {
-  const map = expectMap(node, 'a label selector', problems);
-  if (!map) return undefined;
-  const fields = new FieldReader(map, 'a label selector', problems, [labelsKey, expressionsKey]);
-  const matchExpressions = fields.list(expressionsKey).flatMap((item) => {
-    const expression = expectMap(item, 'a match expression', problems);
-    if (!expression) return [];
-    const parts = new FieldReader(expression, 'a match expression', problems, ['key', 'operator', 'values']);
-    return [{ key: parts.string('key') ?? '', operator: parts.string('operator') ?? '', values: parts.stringList('values').map(({ value }) => value) }];
-  });
-  return { matchLabels: fields.stringMap(labelsKey), matchExpressions };
 }
