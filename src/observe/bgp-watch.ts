@@ -10,7 +10,6 @@ import { DecodeError } from '../wire/decode-error.js';
 import type { DecodedFrame } from '../wire/frame.js';
 import {
   BASE_CONTEXT,
-  BgpFramer,
   decodeMessage,
   describeNotification,
   endOfRib,
@@ -25,6 +24,7 @@ import {
   type SessionCodecContext,
   type UpdateMessage,
 } from '../wire/bgp/index.js';
+import { ResynchronisingFramer } from './resynchronising-framer.js';
 import { endpoint, TcpReassembler, type TcpStream } from './tcp-reassembly.js';
 import { tcpSegmentOf } from './tcp-segment.js';
 import type { FrameObserver } from './watch-engine.js';
@@ -52,20 +52,18 @@ export interface BgpCounts {
   keepalives: number;
   /** Messages, segments or byte runs that did not decode; skipped. */
   malformed: number;
+  /** Stream bytes passed over to the next BGP marker: after a bad header, or held when a
+   *  hole cut their message short. */
+  skippedBytes: number;
 }
 
-/** 16 bytes of ones begin every BGP message (RFC 4271 4.1). */
-const MARKER = Buffer.alloc(16, 0xff);
-
 interface Direction {
-  framer: BgpFramer;
-  /** After a hole or garbage: bytes are dropped up to the next marker. */
-  resynchronising: boolean;
+  framer: ResynchronisingFramer;
   open?: OpenMessage;
 }
 
 export class BgpWatch implements FrameObserver<BgpEvent> {
-  readonly counts: BgpCounts = { segments: 0, retransmitted: 0, outOfOrder: 0, gaps: 0, messages: 0, keepalives: 0, malformed: 0 };
+  readonly counts: BgpCounts = { segments: 0, retransmitted: 0, outOfOrder: 0, gaps: 0, messages: 0, keepalives: 0, malformed: 0, skippedBytes: 0 };
   private readonly directions = new Map<string, Direction>();
   private readonly contexts = new Map<string, SessionCodecContext>();
   private readonly reassembler: TcpReassembler;
@@ -77,9 +75,7 @@ export class BgpWatch implements FrameObserver<BgpEvent> {
     this.reassembler = new TcpReassembler({
       data: (stream, bytes, at) => this.data(stream, bytes, at),
       gap: (stream) => {
-        const direction = this.direction(stream);
-        direction.framer = new BgpFramer();
-        direction.resynchronising = true;
+        this.counts.skippedBytes += this.direction(stream).framer.lose();
       },
       end: (stream) => this.directions.delete(stream.id),
     });
@@ -111,7 +107,7 @@ export class BgpWatch implements FrameObserver<BgpEvent> {
   private direction(stream: TcpStream): Direction {
     let direction = this.directions.get(stream.id);
     if (direction === undefined) {
-      direction = { framer: new BgpFramer(), resynchronising: false };
+      direction = { framer: new ResynchronisingFramer() };
       this.directions.set(stream.id, direction);
     }
     return direction;
@@ -119,28 +115,9 @@ export class BgpWatch implements FrameObserver<BgpEvent> {
 
   private data(stream: TcpStream, bytes: Buffer, at: bigint): void {
     const direction = this.direction(stream);
-    let chunk = bytes;
-    if (direction.resynchronising) {
-      const marker = chunk.indexOf(MARKER);
-      // Keep the last 15 bytes: a marker may straddle two chunks.
-      if (marker < 0) {
-        direction.framer = new BgpFramer();
-        direction.framer.push(chunk.subarray(Math.max(0, chunk.length - 15)));
-        return;
-      }
-      chunk = chunk.subarray(marker);
-      direction.resynchronising = false;
-    }
-    let messages: Buffer[];
-    try {
-      messages = direction.framer.push(chunk);
-    } catch (error) {
-      if (!(error instanceof DecodeError)) throw error;
-      this.counts.malformed++;
-      direction.framer = new BgpFramer();
-      direction.resynchronising = true;
-      return;
-    }
+    const { messages, framingErrors, skippedBytes } = direction.framer.push(bytes);
+    this.counts.malformed += framingErrors;
+    this.counts.skippedBytes += skippedBytes;
     for (const message of messages) this.decode(stream, direction, message, at);
   }
 

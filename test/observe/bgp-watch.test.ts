@@ -6,6 +6,8 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { PcapWriter, readCapture } from '../../src/observe/pcap-file.js';
 import { runVipkit } from '../cli/run-vipkit.js';
+import { bgpFixture } from '../wire/bgp/bgp-fixtures.js';
+import { ipv4TcpFrame } from './tcp-frames.js';
 
 /** BIRD 2 and GoBGP talking, captured by tcpdump; README.md beside the files says how. */
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/pcap/', import.meta.url));
@@ -143,5 +145,42 @@ describe('vipkit watch --bgp on a BIRD-GoBGP capture', () => {
     // The lost segment's messages, and one that straddled into the next segment.
     assert.ok(missing.length <= lostMessages + 1, `${missing.length} messages missing, the cut segment held ${lostMessages}`);
     assert.ok(damaged.some((event) => event.event === 'bgp-notification'), 'later messages still decode');
+  });
+});
+
+describe('vipkit watch --bgp joining a stream mid-message', () => {
+  const UPDATE_IPV4 = bgpFixture('bird-update-ipv4');
+  const UPDATE_IPV6 = bgpFixture('bird-update-ipv6');
+  const ROUTER = { source: '192.0.2.1', sourcePort: 179, destination: '192.0.2.11', destinationPort: 40000 };
+  const START_NS = 1_700_000_000_000_000_000n;
+
+  /** A capture of the router's side holding these TCP payloads, back to back in sequence space. */
+  function capture(name: string, payloads: Buffer[]): string {
+    const file = join(scratch, name);
+    const writer = new PcapWriter(file);
+    let sequence = 5000;
+    payloads.forEach((payload, index) => {
+      writer.write(ipv4TcpFrame(payload, { ...ROUTER, sequence }), START_NS + BigInt(index) * 1_000_000n);
+      sequence += payload.length;
+    });
+    writer.close();
+    return file;
+  }
+
+  const announced = (events: Event[]) => events.filter((event) => event.event === 'bgp-update').map((event) => event['announced']);
+  const counts = (events: Event[]) => events.at(-1)!['bgp'] as Record<string, number>;
+
+  it('a segment that begins inside a message still yields the two whole UPDATEs after it', () => {
+    const tail = bgpFixture('bird-open').subarray(30);
+    const events = watchBgp(capture('mid-message.pcap', [Buffer.concat([tail, UPDATE_IPV4, UPDATE_IPV6])]));
+    assert.deepEqual(announced(events), [['198.51.100.0/24', '203.0.113.0/25'], ['2001:db8:100::/48']]);
+    assert.deepEqual([counts(events)['malformed'], counts(events)['skipped_bytes']], [1, tail.length]);
+  });
+
+  it('finds a marker split across two segments after garbage', () => {
+    const garbage = Buffer.alloc(30, 0x42);
+    const events = watchBgp(capture('split-marker.pcap', [Buffer.concat([bgpFixture('bird-keepalive'), garbage, UPDATE_IPV4.subarray(0, 8)]), UPDATE_IPV4.subarray(8)]));
+    assert.deepEqual(announced(events), [['198.51.100.0/24', '203.0.113.0/25']]);
+    assert.deepEqual([counts(events)['keepalives'], counts(events)['malformed'], counts(events)['skipped_bytes']], [1, 1, garbage.length]);
   });
 });

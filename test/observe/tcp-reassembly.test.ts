@@ -3,9 +3,8 @@ import { describe, it } from 'node:test';
 import { TcpReassembler, type TcpStream } from '../../src/observe/tcp-reassembly.js';
 import { tcpSegmentOf, type TcpSegment } from '../../src/observe/tcp-segment.js';
 import { DecodeError } from '../../src/wire/decode-error.js';
-import { EtherType, ethernet } from '../../src/wire/ethernet.js';
 import { decodeFrame } from '../../src/wire/frame.js';
-import { ipv4ToBytes } from '../../src/wire/ip-address.js';
+import { ipv4TcpFrame } from './tcp-frames.js';
 
 const SPEAKER = { source: '192.0.2.11', sourcePort: 40000, destination: '192.0.2.1', destinationPort: 179 };
 const ROUTER = { source: '192.0.2.1', sourcePort: 179, destination: '192.0.2.11', destinationPort: 40000 };
@@ -85,25 +84,6 @@ describe('TCP reassembly', () => {
     assert.deepEqual(streams, { [SPEAKER_ID]: 'abcdef[end]', [ROUTER_ID]: 'x[end]' });
   });
 });
-
-function ipv4TcpFrame(payload: Buffer, options: { fragmentOffset?: number; padding?: number } = {}): Buffer {
-  const tcp = Buffer.alloc(20);
-  tcp.writeUInt16BE(40000, 0);
-  tcp.writeUInt16BE(179, 2);
-  tcp.writeUInt32BE(123456, 4);
-  tcp.writeUInt8(5 << 4, 12);
-  tcp.writeUInt8(0x18, 13);
-  const ip = Buffer.alloc(20);
-  ip.writeUInt8(0x45, 0);
-  ip.writeUInt16BE(20 + tcp.length + payload.length, 2);
-  ip.writeUInt16BE(options.fragmentOffset ?? 0, 6);
-  ip.writeUInt8(64, 8);
-  ip.writeUInt8(6, 9);
-  ipv4ToBytes('192.0.2.11').copy(ip, 12);
-  ipv4ToBytes('192.0.2.1').copy(ip, 16);
-  const packet = Buffer.concat([ip, tcp, payload, Buffer.alloc(options.padding ?? 0)]);
-  return ethernet.encode({ destination: '02:00:00:00:00:01', source: '02:00:00:00:00:11', etherType: EtherType.IPv4, payload: packet });
-}
 
 describe('TCP segments from frames', () => {
   it('reads addresses, ports, sequence, flags and payload, leaving Ethernet padding out', () => {
