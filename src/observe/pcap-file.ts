@@ -341,12 +341,22 @@ function timestampResolution(value: number): bigint {
   return (value & 0x80) === 0 ? 10n ** BigInt(value) : 1n << BigInt(value & 0x7f);
 }
 
-/** Writes classic pcap with microsecond timestamps, as `tcpdump -w` does; buffered, synchronous. */
+/** The last nanosecond a pcap record's time can fall in: its seconds are 32-bit unsigned
+ *  (draft-ietf-opsawg-pcap 5), 1970-01-01T00:00:00Z to 2106-02-07T06:28:15.999999999Z. */
+const PCAP_LAST_NS = 2n ** 32n * 1_000_000_000n - 1n;
+
+/**
+ * Writes classic pcap with microsecond timestamps, as `tcpdump -w` does; buffered,
+ * synchronous. A time pcap cannot hold (pcapng's times reach much further) is written as
+ * the nearest one it can, in 1970 or 2106, and counted in `clampedRecords`: refusing would
+ * lose the frame, or end the watch that records it.
+ */
 export class PcapWriter {
   private readonly fd: number;
   private buffer = Buffer.allocUnsafe(256 * 1024);
   private used = 0;
   records = 0;
+  clampedRecords = 0;
 
   constructor(path: string, linkType = LINKTYPE_ETHERNET) {
     try {
@@ -365,7 +375,9 @@ export class PcapWriter {
 
   write(data: Buffer, timestampNs: bigint): void {
     const record = Buffer.allocUnsafe(PCAP_RECORD_HEADER_LENGTH);
-    const micros = timestampNs / 1000n;
+    const writtenNs = timestampNs < 0n ? 0n : timestampNs > PCAP_LAST_NS ? PCAP_LAST_NS : timestampNs;
+    if (writtenNs !== timestampNs) this.clampedRecords++;
+    const micros = writtenNs / 1000n;
     record.writeUInt32LE(Number(micros / 1_000_000n), 0);
     record.writeUInt32LE(Number(micros % 1_000_000n), 4);
     record.writeUInt32LE(data.length, 8);

@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { CaptureFileError, ethernetFrame, LINKTYPE_ETHERNET, PcapWriter, readCapture, type CaptureReadStats } from '../../src/observe/pcap-file.js';
+import { tsharkFields } from '../helpers/capture.js';
+import { FRAME_A, FRAME_B, pcapng } from './hand-made-captures.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'vipkit-pcap-'));
 after(() => rmSync(directory, { recursive: true, force: true }));
 
-const FRAME_A = Buffer.from('ffffffffffff020000000011080600010800060400010200000000110c000002000000000000c0000264', 'hex');
-const FRAME_B = Buffer.from('02000000001002000000001208060001080006040002020000000012c0000264020000000010c000020a', 'hex');
 
 function read(path: string): { records: ReturnType<typeof collect>; stats: CaptureReadStats } {
   const stats = { records: 0, truncated: 0, skippedBlocks: 0 };
@@ -18,48 +18,6 @@ function read(path: string): { records: ReturnType<typeof collect>; stats: Captu
 
 function collect(records: ReturnType<typeof readCapture>) {
   return [...records].map((record) => ({ ...record, data: Buffer.from(record.data).toString('hex') }));
-}
-
-/** A pcapng block: type, total length, body padded to 32 bits, total length again. */
-function block(type: number, body: Buffer, littleEndian: boolean): Buffer {
-  const padded = Buffer.concat([body, Buffer.alloc((4 - (body.length % 4)) % 4)]);
-  const head = Buffer.alloc(8);
-  const tail = Buffer.alloc(4);
-  const length = padded.length + 12;
-  if (littleEndian) {
-    head.writeUInt32LE(type, 0);
-    head.writeUInt32LE(length, 4);
-    tail.writeUInt32LE(length, 0);
-  } else {
-    head.writeUInt32BE(type, 0);
-    head.writeUInt32BE(length, 4);
-    tail.writeUInt32BE(length, 0);
-  }
-  return Buffer.concat([head, padded, tail]);
-}
-
-function pcapng(littleEndian: boolean, tsresol: number): Buffer {
-  const u16 = (value: number) => {
-    const bytes = Buffer.alloc(2);
-    if (littleEndian) bytes.writeUInt16LE(value);
-    else bytes.writeUInt16BE(value);
-    return bytes;
-  };
-  const u32 = (value: number) => {
-    const bytes = Buffer.alloc(4);
-    if (littleEndian) bytes.writeUInt32LE(value);
-    else bytes.writeUInt32BE(value);
-    return bytes;
-  };
-  const option = (code: number, value: Buffer) => Buffer.concat([u16(code), u16(value.length), value, Buffer.alloc((4 - (value.length % 4)) % 4)]);
-  const sectionHeader = block(0x0a0d0d0a, Buffer.concat([u32(0x1a2b3c4d), u16(1), u16(0), Buffer.alloc(8, 0xff)]), littleEndian);
-  const interfaceBlock = block(1, Buffer.concat([u16(1), u16(0), u32(262144), option(2, Buffer.from('eth0')), option(9, Buffer.from([tsresol])), option(0, Buffer.alloc(0))]), littleEndian);
-  // 1800000000.123456789 s in units of 10^-tsresol.
-  const units = (1_800_000_000_123_456_789n * 10n ** BigInt(tsresol)) / 1_000_000_000n;
-  const packet = (data: Buffer) =>
-    block(6, Buffer.concat([u32(0), u32(Number(units >> 32n)), u32(Number(units & 0xffffffffn)), u32(data.length), u32(data.length), data]), littleEndian);
-  const statistics = block(5, Buffer.concat([u32(0), u32(0), u32(0)]), littleEndian);
-  return Buffer.concat([sectionHeader, interfaceBlock, packet(FRAME_A), statistics, packet(FRAME_B)]);
 }
 
 describe('capture files', () => {
@@ -119,6 +77,59 @@ describe('capture files', () => {
     assert.throws(() => read(path), CaptureFileError);
     assert.throws(() => read(join(directory, 'missing.pcap')), /cannot read the capture file .*ENOENT/);
     assert.throws(() => read(directory), (error: unknown) => error instanceof CaptureFileError && /cannot read the capture file .*EISDIR/.test(error.message));
+  });
+});
+
+const NS_PER_SECOND = 1_000_000_000n;
+
+/** tshark's frame.time_epoch in nanoseconds. It prints the seconds and nanoseconds fields
+ *  of its time as they are, so a time before 1970 reads "-1000000000.500000000" for
+ *  -999999999.5 s: the fraction is added to the seconds, whatever their sign. */
+function tsharkTimesNs(file: string): bigint[] {
+  return tsharkFields(file, ['frame.time_epoch']).map((frame) => {
+    const [seconds, fraction] = frame['frame.time_epoch']!.split('.');
+    return BigInt(seconds!) * NS_PER_SECOND + BigInt(fraction!.padEnd(9, '0'));
+  });
+}
+
+describe('capture times outside what a Date or pcap holds', () => {
+  const times = (path: string) => [...readCapture(path)].map((record) => record.timestampNs);
+
+  it('pcapng times before 1970, after 2106 and beyond a Date read exactly, as tshark reads them', () => {
+    const cases = [
+      // if_tsoffset -10^9 s (pcapng 4.2) puts the packets in 1938; the second one 0.5 s later.
+      { name: 'before-1970', tsresol: 9, tsoffset: -1_000_000_000n, units: [0n, 500_000_000n], expected: [-1_000_000_000n * NS_PER_SECOND, -999_999_999_500_000_000n] },
+      { name: 'after-2106', tsresol: 9, units: [5_000_000_000_123_456_789n], expected: [5_000_000_000_123_456_789n] },
+      // if_tsresol 0: whole seconds, so 64 bits of them reach far past a Date.
+      { name: 'beyond-a-date', tsresol: 0, units: [2n ** 50n], expected: [2n ** 50n * NS_PER_SECOND] },
+      { name: 'long-before-a-date', tsresol: 0, tsoffset: -(2n ** 62n), units: [0n], expected: [-(2n ** 62n) * NS_PER_SECOND] },
+    ];
+    for (const { name, tsresol, tsoffset, units, expected } of cases) {
+      const path = join(directory, `${name}.pcapng`);
+      writeFileSync(path, pcapng(true, tsresol, units, tsoffset));
+      assert.deepEqual(times(path), expected, name);
+      assert.deepEqual(tsharkTimesNs(path), expected, `${name}, as tshark reads it`);
+    }
+  });
+
+  it('the largest pcapng time, 2^64 - 1 seconds, reads as it is (tshark wraps it to -1 s)', () => {
+    const path = join(directory, 'largest.pcapng');
+    writeFileSync(path, pcapng(false, 0, [2n ** 64n - 1n]));
+    assert.deepEqual(times(path), [(2n ** 64n - 1n) * NS_PER_SECOND]);
+  });
+
+  it('writing pcap, a time its 32-bit unsigned seconds cannot hold is written at the nearest one it can, and counted', () => {
+    const path = join(directory, 'clamped.pcap');
+    const writer = new PcapWriter(path);
+    const lastMicrosecond = (2n ** 32n - 1n) * NS_PER_SECOND + 999_999_000n;
+    const written = [-1n, -999_999_999_500_000_000n, 0n, (2n ** 32n - 1n) * NS_PER_SECOND + 999_999_999n, 2n ** 32n * NS_PER_SECOND, (2n ** 64n - 1n) * NS_PER_SECOND];
+    for (const at of written) writer.write(FRAME_A, at);
+    writer.close();
+    const expected = [0n, 0n, 0n, lastMicrosecond, lastMicrosecond, lastMicrosecond];
+    assert.deepEqual(times(path), expected);
+    assert.deepEqual(tsharkTimesNs(path), expected, 'as tshark reads it');
+    assert.equal(writer.clampedRecords, 4);
+    assert.equal(writer.records, written.length);
   });
 });
 

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { readCapture } from '../../src/observe/pcap-file.js';
 import { runVipkit } from '../cli/run-vipkit.js';
 import { tsharkFields } from '../helpers/capture.js';
+import { pcapng } from './hand-made-captures.js';
 
 /** Made by capture.sh beside them; README.md there says how and what happens in them. */
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/pcap/', import.meta.url));
@@ -120,4 +121,39 @@ describe('vipkit watch -r on captures from a lab', () => {
     assert.equal(frames.length, 91);
     assert.ok(frames.every((frame) => frame['_ws.malformed'] === ''));
   });
+});
+
+describe('vipkit watch on capture times outside 1970..2106', () => {
+  const NS_PER_SECOND = 1_000_000_000n;
+
+  it('-r reads frames from 1938 and 2128 and shows their times; -w writes them at the nearest times pcap holds', () => {
+    const file = join(scratch, '1938-and-2128.pcapng');
+    // if_tsoffset -10^9 s (pcapng 4.2): the first packet in 1938, the second 6 * 10^9 s later, in 2128.
+    writeFileSync(file, pcapng(true, 9, [0n, 6_000_000_000n * NS_PER_SECOND], -1_000_000_000n));
+    const written = join(scratch, '1938-and-2128.pcap');
+    const { code, events, stderr } = watchFile(file, '-w', written);
+    assert.equal(code, 0, stderr);
+    assert.deepEqual(events.map((event) => [event.event, event['ts']]), [
+      ['owner', '1938-04-24T22:13:20.000Z'],
+      ['owner', '2128-06-11T08:53:20.000Z'],
+      ['summary', '2128-06-11T08:53:20.000Z'],
+    ]);
+    assert.match(runVipkit(['watch', '-r', file]).stdout, /^1938-04-24T22:13:20\.000Z .* owner /m);
+    const times = tsharkFields(written, ['frame.time_epoch']).map((frame) => frame['frame.time_epoch']);
+    assert.deepEqual(times, ['0.000000000', '4294967295.999999000']);
+  });
+
+  it(
+    '-r shows a time beyond what a Date holds as @seconds, in --json and on the terminal alike',
+    { todo: 'src/cli/commands/watch.ts must format times with observe/capture-time.ts (isoTime throws RangeError here)' },
+    () => {
+      const file = join(scratch, 'beyond-a-date.pcapng');
+      // if_tsresol 0: whole seconds; 2^50 of them are some 35 million years.
+      writeFileSync(file, pcapng(true, 0, [2n ** 50n]));
+      const { code, events, stderr } = watchFile(file);
+      assert.equal(code, 0, stderr);
+      assert.deepEqual(events.map((event) => event['ts']), ['@1125899906842624.000', '@1125899906842624.000']);
+      assert.match(runVipkit(['watch', '-r', file]).stdout, /^@1125899906842624\.000 .* owner /m);
+    },
+  );
 });
