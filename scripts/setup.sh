@@ -20,6 +20,6 @@ fi
 npm ci --no-audit --no-fund
 # cap builds a native addon at install time (approved in package.json allowScripts).
 test -f node_modules/cap/build/Release/cap.node || { echo "setup: cap's native addon did not build (is libpcap-dev installed?)" >&2; exit 1; }
-# patches/cap+0.2.1.patch gives frames the kernel's capture timestamp (see src/link/pcap-link.ts).
-grep -q timestamp_us node_modules/cap/src/binding.cc || { echo "setup: patches/cap+0.2.1.patch was not applied" >&2; exit 1; }
+# patches/cap+0.2.1.patch gives frames the kernel's capture timestamp and lets a worker thread own a capture (see src/link/pcap-link.ts).
+grep -q timestamp_us node_modules/cap/src/binding.cc && grep -q GetCurrentEventLoop node_modules/cap/src/binding.cc || { echo "setup: patches/cap+0.2.1.patch was not applied" >&2; exit 1; }
 npm run --silent build

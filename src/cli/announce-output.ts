@@ -38,8 +38,7 @@ export class L2Output {
       else if (this.malformed === 1) this.status.print(() => ui.warn(`ignored a malformed frame on ${interfaceName}: ${reason} (further ones are counted).`));
       this.refresh();
     });
-    speaker.on('send-failed', ({ error }) => {
-      const reason = error instanceof Error ? error.message : String(error);
+    speaker.on('send-failed', ({ reason }) => {
       if (ui.json) ui.emit('send-failed', { interface: interfaceName, reason });
       // A link that keeps failing fails for one reason: a human is told each reason once.
       else if (!this.failures.has(reason)) this.status.print(() => ui.warn(`could not send on ${interfaceName}: ${reason}; retrying.`));

@@ -12,17 +12,14 @@ import { EventEmitter } from 'node:events';
 import { BgpAnnouncer, NO_ROUTES, type AnnouncerEvents, type AnnouncerPeer, type Routes } from '../bgp/announcer.js';
 import { BgpListener } from '../bgp/listener.js';
 import type { Dial } from '../bgp/session.js';
-import { CONFLICT_PROBE_FILTER, probeForConflicts, type ConflictProbeOptions } from '../l2/conflict-probe.js';
-import { L2Announcer, type GratuitousSchedule } from '../l2/l2-announcer.js';
-import { Responder, type Answered } from '../l2/responder.js';
+import type { ConflictProbeOptions } from '../l2/conflict-probe.js';
 import { listInterfaces } from '../link/interfaces.js';
-import { L2_SNAPSHOT_LENGTH, type Link, type OpenLinkOptions } from '../link/link.js';
-import { openPcapLink } from '../link/pcap-link.js';
 import { systemClock, type Clock } from '../time.js';
 import { UserError } from '../user-error.js';
-import type { VlanTag } from '../wire/ethernet.js';
 import type { Family } from '../wire/bgp/registry.js';
 import type { Health, HealthCheck } from './health-check.js';
+import type { L2Config, L2Plane, L2PlaneEvents } from './l2-plane.js';
+import { WorkerL2Plane } from './worker-l2-plane.js';
 
 export interface DesiredState {
   /** Layer 2: interface name -> the addresses answered there. */
@@ -32,13 +29,6 @@ export interface DesiredState {
 }
 
 export const NOTHING: DesiredState = { l2: new Map(), bgp: NO_ROUTES };
-
-export interface L2Config {
-  /** The interfaces answered on; each is opened at start. */
-  interfaces: string[];
-  schedule: GratuitousSchedule;
-  vlan?: VlanTag;
-}
 
 export interface BgpConfig {
   peers: AnnouncerPeer[];
@@ -52,20 +42,18 @@ export interface SpeakerConfig {
   bgp?: BgpConfig;
 }
 
-/** What the speaker reaches the world through; tests give memory links, in-memory sockets and a manual clock. */
+/**
+ * What the speaker reaches the world through. By default the Layer 2 plane runs in a
+ * worker thread over pcap links; tests give a LocalL2Plane over memory links, in-memory
+ * sockets and a manual clock.
+ */
 export interface SpeakerEnvironment {
-  openLink(options: OpenLinkOptions): Promise<Link>;
+  l2Plane(config: L2Config): L2Plane;
   clock: Clock;
   dial?: Dial;
 }
 
-export interface SpeakerEvents extends AnnouncerEvents {
-  answered: [Answered & { interface: string }];
-  gratuitous: [{ interface: string; ip: string; mac: string }];
-  /** An ARP or NDP frame that could not be read: reported, never fatal. */
-  'malformed-frame': [{ interface: string; reason: string }];
-  /** A frame that could not be sent: reported, and a gratuitous frame retried. */
-  'send-failed': [{ interface: string; error: unknown }];
+export interface SpeakerEvents extends AnnouncerEvents, L2PlaneEvents {
   /** A connection to us refused: from no peer of ours, or one its session did not take (RFC 4271 6.8). */
   rejected: [{ address: string; reason: string }];
 }
@@ -73,17 +61,13 @@ export interface SpeakerEvents extends AnnouncerEvents {
 /** Withdrawing and saying goodbye to a peer that no longer reads must not hold the stop. */
 export const STOP_TIMEOUT_MS = 5000;
 
-/** The link filter: what the responder answers, and the answers a conflict probe listens for. */
-const L2_FILTER = `(${CONFLICT_PROBE_FILTER} or ${Responder.captureFilter()})`;
-
 /** An address the speaker cannot announce as configured; the command turns it into exit 2. */
 export class SpeakerConfigError extends UserError {
   override readonly name = 'SpeakerConfigError';
 }
 
 export class Speaker extends EventEmitter<SpeakerEvents> {
-  /** Interface name -> its link and announcer, from start to stop. */
-  private readonly l2 = new Map<string, { link: Link; announcer: L2Announcer }>();
+  private readonly l2?: L2Plane;
   private readonly bgp?: BgpAnnouncer;
   private readonly bgpListeners: BgpListener[] = [];
   private desired: DesiredState = NOTHING;
@@ -91,9 +75,18 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
 
   constructor(
     private readonly config: SpeakerConfig,
-    private readonly environment: SpeakerEnvironment = { openLink: openPcapLink, clock: systemClock },
+    private readonly environment: SpeakerEnvironment = { l2Plane: (l2) => new WorkerL2Plane(l2), clock: systemClock },
   ) {
     super();
+    if (config.l2) {
+      const l2 = environment.l2Plane(config.l2);
+      l2.on('answered', (event) => this.emit('answered', event));
+      l2.on('gratuitous', (event) => this.emit('gratuitous', event));
+      l2.on('malformed-frame', (event) => this.emit('malformed-frame', event));
+      l2.on('send-failed', (event) => this.emit('send-failed', event));
+      l2.on('failed', (event) => this.emit('failed', event));
+      this.l2 = l2;
+    }
     if (config.bgp) {
       const bgp = new BgpAnnouncer(config.bgp.peers, config.bgp.families, environment.dial);
       bgp.on('state', (event) => this.emit('state', event));
@@ -118,7 +111,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
 
   /** The MAC each L2 interface answers with. */
   macOf(interfaceName: string): string | undefined {
-    return this.l2.get(interfaceName)?.link.mac;
+    return this.state === 'started' ? this.l2?.macOf(interfaceName) : undefined;
   }
 
   /** Opens every link and listener and starts the sessions; on failure, closes what it opened and throws. */
@@ -126,7 +119,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     if (this.state !== 'new') throw new Error('a speaker starts once');
     this.state = 'started';
     try {
-      for (const name of this.config.l2?.interfaces ?? []) await this.openInterface(name);
+      await this.l2?.open();
       if (this.bgp && this.config.bgp?.acceptIncoming) await this.listen(this.bgp, this.config.bgp.peers, this.config.bgp.acceptIncoming.address);
     } catch (error) {
       await this.stop('vipkit could not start');
@@ -141,7 +134,8 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
    * (duplicate-address probes, conflict-probe.ts), as ip -> MACs.
    */
   probeForConflicts(interfaceName: string, addresses: string[], options: ConflictProbeOptions): Promise<Map<string, string[]>> {
-    return probeForConflicts(this.linkOf(interfaceName), addresses, options);
+    if (!this.l2 || this.state !== 'started') throw new Error('the speaker probes on its links once started');
+    return this.l2.probe(interfaceName, addresses, options);
   }
 
   /** Brings the wire to `desired`; before start it is remembered and applied at start. */
@@ -151,7 +145,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     }
     this.desired = desired;
     if (this.state !== 'started') return;
-    for (const [name, { announcer }] of this.l2) announcer.set(desired.l2.get(name) ?? []);
+    for (const name of this.config.l2?.interfaces ?? []) this.l2!.set(name, [...(desired.l2.get(name) ?? [])]);
     this.bgp?.set(desired.bgp);
   }
 
@@ -162,31 +156,9 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
   async stop(message: string): Promise<void> {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
-    for (const { link, announcer } of this.l2.values()) {
-      announcer.stop();
-      link.close();
-    }
-    this.l2.clear();
+    await this.l2?.close();
     for (const listener of this.bgpListeners) listener.close();
     if (this.bgp) await this.bounded(this.bgp.stop(message), STOP_TIMEOUT_MS);
-  }
-
-  private async openInterface(name: string): Promise<void> {
-    const l2 = this.config.l2!;
-    const filter = l2.vlan ? `vlan ${l2.vlan.id} and ${L2_FILTER}` : L2_FILTER;
-    const link = await this.environment.openLink({ interfaceName: name, filter, snapshotLength: L2_SNAPSHOT_LENGTH });
-    const announcer = new L2Announcer(
-      link,
-      l2.schedule,
-      {
-        answered: (answered) => this.emit('answered', { ...answered, interface: name }),
-        gratuitous: (ip) => this.emit('gratuitous', { interface: name, ip, mac: link.mac }),
-        malformed: (reason) => this.emit('malformed-frame', { interface: name, reason }),
-        sendFailed: (error) => this.emit('send-failed', { interface: name, error }),
-      },
-      { vlan: l2.vlan, clock: this.environment.clock },
-    );
-    this.l2.set(name, { link, announcer });
   }
 
   /** One listener per peer port: a connection goes to the session of the peer it comes from. */
@@ -197,12 +169,6 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       await listener.listen();
       this.bgpListeners.push(listener);
     }
-  }
-
-  private linkOf(name: string): Link {
-    const entry = this.l2.get(name);
-    if (!entry) throw new Error(`the speaker has no link on ${name}`);
-    return entry.link;
   }
 
   private bounded(work: Promise<void>, ms: number): Promise<void> {

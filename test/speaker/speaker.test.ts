@@ -3,7 +3,9 @@ import type net from 'node:net';
 import { Duplex } from 'node:stream';
 import { test } from 'node:test';
 import type { RoutePolicy } from '../../src/bgp/announcer.js';
+import type { OpenLinkOptions } from '../../src/link/link.js';
 import { MemorySegment } from '../../src/link/memory-link.js';
+import { LocalL2Plane } from '../../src/speaker/l2-plane.js';
 import { NOTHING, Speaker, STOP_TIMEOUT_MS, type DesiredState, type SpeakerEnvironment } from '../../src/speaker/speaker.js';
 import { ArpOperation } from '../../src/wire/arp.js';
 import { decodeFrame, encodeArpFrame } from '../../src/wire/frame.js';
@@ -22,7 +24,7 @@ function l2Speaker() {
   const segment = new MemorySegment();
   const clock = new ManualClock();
   const client = segment.attach('client0', CLIENT_MAC);
-  const environment: SpeakerEnvironment = { openLink: async ({ interfaceName }) => segment.attach(interfaceName, MAC), clock };
+  const environment: SpeakerEnvironment = { l2Plane: (config) => new LocalL2Plane(config, { openLink: async ({ interfaceName }) => segment.attach(interfaceName, MAC), clock }), clock };
   const speaker = new Speaker({ l2: { interfaces: ['eth0'], schedule } }, environment);
   return { segment, clock, client, speaker };
 }
@@ -87,12 +89,15 @@ test('an interface the speaker was not configured for is a bug in the caller, re
 });
 
 const PEER = '192.0.2.1';
+const noL2Plane = (): never => {
+  throw new Error('a BGP-only speaker opens no Layer 2 plane');
+};
 const bgpPeer = { session: { peerAddress: PEER, port: 179, localAs: 64800, peerAs: 65002, routerId: '192.0.2.11', holdTime: 90 }, nextHop: '192.0.2.11' };
 
 test('over BGP: the routes desired reach the peer, NOTHING withdraws them, stop closes with a Cease carrying the message', async () => {
   const { dial, peers } = memoryDialer(PEER);
   const clock = new ManualClock();
-  const speaker = new Speaker({ bgp: { peers: [bgpPeer], families: [IPV4_UNICAST] } }, { openLink: () => Promise.reject(new Error('no links here')), clock, dial });
+  const speaker = new Speaker({ bgp: { peers: [bgpPeer], families: [IPV4_UNICAST] } }, { l2Plane: noL2Plane, clock, dial });
   speaker.set({ l2: new Map(), bgp: new Map([['203.0.113.10/32', plain]]) });
   await speaker.start();
   await settle();
@@ -133,7 +138,7 @@ test('stop is bounded: a session whose connection never closes does not hold it 
     setImmediate(() => socket.emit('connect'));
     return socket as unknown as net.Socket;
   };
-  const speaker = new Speaker({ bgp: { peers: [bgpPeer], families: [IPV4_UNICAST] } }, { openLink: () => Promise.reject(new Error('no links here')), clock, dial });
+  const speaker = new Speaker({ bgp: { peers: [bgpPeer], families: [IPV4_UNICAST] } }, { l2Plane: noL2Plane, clock, dial });
   await speaker.start();
   await settle();
   let stopped = false;
@@ -150,14 +155,13 @@ test('stop is bounded: a session whose connection never closes does not hold it 
 test('a start that fails closes what it opened and throws', async () => {
   const segment = new MemorySegment();
   const opened: string[] = [];
-  const environment: SpeakerEnvironment = {
-    clock: new ManualClock(),
-    openLink: async ({ interfaceName }) => {
-      if (interfaceName === 'eth1') throw new Error('no such interface eth1');
-      opened.push(interfaceName);
-      return segment.attach(interfaceName, MAC);
-    },
+  const clock = new ManualClock();
+  const openLink = async ({ interfaceName }: OpenLinkOptions) => {
+    if (interfaceName === 'eth1') throw new Error('no such interface eth1');
+    opened.push(interfaceName);
+    return segment.attach(interfaceName, MAC);
   };
+  const environment: SpeakerEnvironment = { l2Plane: (config) => new LocalL2Plane(config, { openLink, clock }), clock };
   const speaker = new Speaker({ l2: { interfaces: ['eth0', 'eth1'], schedule } }, environment);
   await assert.rejects(speaker.start(), /no such interface eth1/);
   assert.deepEqual(opened, ['eth0']);

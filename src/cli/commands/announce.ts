@@ -17,7 +17,6 @@ import { HealthCheck } from '../../speaker/health-check.js';
 import { announcerPeer } from '../../speaker/peers.js';
 import { familiesOf, prefixesOf, routeBlocks, routeCount, routesOf, type PrefixBlock } from '../../speaker/route-targets.js';
 import { followHealth, NOTHING, refuseHostAddresses, Speaker, type DesiredState } from '../../speaker/speaker.js';
-import { busyPoll } from '../../time.js';
 import { ORIGINS, type Origin } from '../../wire/bgp/attributes.js';
 import { parseCommunity, parseLargeCommunity } from '../../wire/bgp/format.js';
 import { MAX_COMMUNICATION_LENGTH } from '../../wire/bgp/notification.js';
@@ -90,7 +89,7 @@ async function announceL2(specs: string[], options: AnnounceOptions, ui: Ui): Pr
     refreshMs: options.garpRefresh === undefined ? undefined : options.garpRefresh * 1000,
     ratePerSecond: options.garpRate,
   };
-  const speaker = new Speaker({ l2: { interfaces: [iface.name], schedule, vlan: vlanTag(options.vlan) } });
+  const speaker = new Speaker({ l2: { interfaces: [iface.name], schedule, vlan: vlanTag(options.vlan), busyPoll: options.busyPoll ?? false } });
   const output = new L2Output(ui, speaker, iface.name, addresses);
   const stop = new Stop();
   try {
@@ -115,7 +114,6 @@ async function announceL2(specs: string[], options: AnnounceOptions, ui: Ui): Pr
     }
     output.started();
     speaker.set({ ...NOTHING, l2: new Map([[iface.name, addresses]]) });
-    if (options.busyPoll) void busyPoll(stop.signal);
     if (options.for !== undefined) stop.after(options.for, `--for ${options.for} s elapsed`);
     await stop.done;
   } finally {

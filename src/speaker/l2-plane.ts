@@ -1,0 +1,117 @@
+/**
+ * The Layer 2 data plane of a speaker: a link per interface it answers on, an L2Announcer
+ * on each (ARP/NDP answers, gratuitous frames), and the conflict probe. `LocalL2Plane` runs
+ * it in the thread that creates it (tests give it memory links); worker-l2-plane.ts runs
+ * the same class in a worker thread, so that answering keeps its deadlines while the main
+ * event loop parses files, talks BGP or collects garbage — and because cap loads in one
+ * thread per process only (DESIGN.md).
+ */
+import { EventEmitter } from 'node:events';
+import { CONFLICT_PROBE_FILTER, probeForConflicts, type ConflictProbeOptions } from '../l2/conflict-probe.js';
+import { L2Announcer, type GratuitousSchedule } from '../l2/l2-announcer.js';
+import { Responder, type Answered } from '../l2/responder.js';
+import { L2_SNAPSHOT_LENGTH, type Link, type OpenLinkOptions } from '../link/link.js';
+import { busyPoll, type Clock } from '../time.js';
+import type { VlanTag } from '../wire/ethernet.js';
+
+export interface L2Config {
+  /** The interfaces answered on; each is opened by `open`. */
+  interfaces: string[];
+  schedule: GratuitousSchedule;
+  vlan?: VlanTag;
+  /** Keep this plane's thread polling instead of sleeping: lower latency for one busy core (time.ts busyPoll). */
+  busyPoll?: boolean;
+}
+
+export interface L2PlaneEvents {
+  answered: [Answered & { interface: string }];
+  gratuitous: [{ interface: string; ip: string; mac: string }];
+  /** An ARP or NDP frame that could not be read: reported, never fatal. */
+  'malformed-frame': [{ interface: string; reason: string }];
+  /** A frame the interface refused: reported, and a gratuitous frame retried. */
+  'send-failed': [{ interface: string; reason: string }];
+  /** The plane itself died (a bug): nothing is answered any more. */
+  failed: [{ reason: string }];
+}
+
+export interface L2Plane extends EventEmitter<L2PlaneEvents> {
+  /** Opens every interface of the configuration; rejects with the first failure, having closed the rest. */
+  open(): Promise<void>;
+  macOf(interfaceName: string): string | undefined;
+  /** Answers for exactly `addresses` on `interfaceName`, announcing those newly taken over. */
+  set(interfaceName: string, addresses: readonly string[]): void;
+  /** Whoever already answers for `addresses` on `interfaceName`: ip -> MACs (conflict-probe.ts). */
+  probe(interfaceName: string, addresses: string[], options: ConflictProbeOptions): Promise<Map<string, string[]>>;
+  /** Stops answering and closes every link; idempotent. */
+  close(): Promise<void>;
+}
+
+/** The link filter: what the responder answers, and the answers a conflict probe listens for. */
+const L2_FILTER = `(${CONFLICT_PROBE_FILTER} or ${Responder.captureFilter()})`;
+
+export class LocalL2Plane extends EventEmitter<L2PlaneEvents> implements L2Plane {
+  private readonly interfaces = new Map<string, { link: Link; announcer: L2Announcer }>();
+  private readonly polling = new AbortController();
+
+  constructor(
+    private readonly config: L2Config,
+    private readonly environment: { openLink(options: OpenLinkOptions): Promise<Link>; clock: Clock },
+  ) {
+    super();
+  }
+
+  async open(): Promise<void> {
+    try {
+      for (const name of this.config.interfaces) await this.openInterface(name);
+      if (this.config.busyPoll) void busyPoll(this.polling.signal);
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
+  }
+
+  macOf(interfaceName: string): string | undefined {
+    return this.interfaces.get(interfaceName)?.link.mac;
+  }
+
+  set(interfaceName: string, addresses: readonly string[]): void {
+    this.entry(interfaceName).announcer.set(addresses);
+  }
+
+  probe(interfaceName: string, addresses: string[], options: ConflictProbeOptions): Promise<Map<string, string[]>> {
+    return probeForConflicts(this.entry(interfaceName).link, addresses, options);
+  }
+
+  async close(): Promise<void> {
+    this.polling.abort();
+    for (const { link, announcer } of this.interfaces.values()) {
+      announcer.stop();
+      link.close();
+    }
+    this.interfaces.clear();
+  }
+
+  private async openInterface(name: string): Promise<void> {
+    const { schedule, vlan } = this.config;
+    const filter = vlan ? `vlan ${vlan.id} and ${L2_FILTER}` : L2_FILTER;
+    const link = await this.environment.openLink({ interfaceName: name, filter, snapshotLength: L2_SNAPSHOT_LENGTH });
+    const announcer = new L2Announcer(
+      link,
+      schedule,
+      {
+        answered: (answered) => this.emit('answered', { ...answered, interface: name }),
+        gratuitous: (ip) => this.emit('gratuitous', { interface: name, ip, mac: link.mac }),
+        malformed: (reason) => this.emit('malformed-frame', { interface: name, reason }),
+        sendFailed: (error) => this.emit('send-failed', { interface: name, reason: error instanceof Error ? error.message : String(error) }),
+      },
+      { vlan, clock: this.environment.clock },
+    );
+    this.interfaces.set(name, { link, announcer });
+  }
+
+  private entry(interfaceName: string): { link: Link; announcer: L2Announcer } {
+    const entry = this.interfaces.get(interfaceName);
+    if (!entry) throw new Error(`the L2 plane has no open link on ${interfaceName}`);
+    return entry;
+  }
+}
