@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { ResynchronisingFramer, type FramedChunk } from '../../src/observe/resynchronising-framer.js';
 import { prng } from '../helpers/prng.js';
 import { bgpFixture } from '../wire/bgp/bgp-fixtures.js';
+import { markerFreeGarbage, noise } from './stream-garbage.js';
 
 const UPDATE_IPV4 = bgpFixture('bird-update-ipv4');
 const UPDATE_IPV6 = bgpFixture('bird-update-ipv6');
@@ -68,12 +69,6 @@ describe('BGP framing that resynchronises on the marker', () => {
     const random = prng(seed);
     const below = (limit: number): number => Math.floor(random() * limit);
     const messages = [UPDATE_IPV4, UPDATE_IPV6, KEEPALIVE, OPEN];
-    /** Ones are frequent, to make runs, but no run reaches a whole marker. */
-    const garbage = (length: number): Buffer => {
-      const bytes = Buffer.from(Array.from({ length }, () => (random() < 0.5 ? 0xff : below(256))));
-      for (let at = 15; at < bytes.length; at++) if (bytes.subarray(at - 15, at + 1).every((byte) => byte === 0xff)) bytes[at] = 0;
-      return bytes;
-    };
     for (let index = 0; index < 2000; index++) {
       const parts: Buffer[] = [];
       const expected: Buffer[] = [];
@@ -81,7 +76,7 @@ describe('BGP framing that resynchronises on the marker', () => {
       let garbageBytes = 0;
       for (let item = 1 + below(6); item > 0; item--) {
         if (random() < 0.5) {
-          const run = garbage(1 + below(80));
+          const run = markerFreeGarbage(random, 1 + below(80));
           parts.push(run);
           garbageRuns++;
           garbageBytes += run.length;
@@ -102,8 +97,8 @@ describe('BGP framing that resynchronises on the marker', () => {
       const context = `seed ${seed}, case ${index}: ${stream.toString('hex')}`;
       assert.deepEqual(frame(framer, ...chunks), { messages: expected, framingErrors: garbageRuns, skippedBytes: garbageBytes }, context);
       // Pure noise, ones and all: whatever happens, nothing escapes.
-      const noise = Buffer.from(Array.from({ length: below(300) }, () => (random() < 0.6 ? 0xff : below(256))));
-      assert.doesNotThrow(() => frame(new ResynchronisingFramer(), noise.subarray(0, noise.length >> 1), noise.subarray(noise.length >> 1)), context);
+      const anything = noise(random, below(300));
+      assert.doesNotThrow(() => frame(new ResynchronisingFramer(), anything.subarray(0, anything.length >> 1), anything.subarray(anything.length >> 1)), context);
     }
   });
 });
