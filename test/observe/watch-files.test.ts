@@ -144,6 +144,18 @@ describe('vipkit watch on capture times outside 1970..2106', () => {
   });
 
   it(
+    '-w says how many frames it wrote at the ends of the range pcap holds',
+    { todo: 'src/cli/commands/watch.ts must warn with PcapWriter.clampedRecords' },
+    () => {
+      const file = join(scratch, '1938-and-2128.pcapng');
+      writeFileSync(file, pcapng(true, 9, [0n, 6_000_000_000n * NS_PER_SECOND], -1_000_000_000n));
+      const { code, stderr } = watchFile(file, '-w', join(scratch, 'clamped.pcap'));
+      assert.equal(code, 0, stderr);
+      assert.match(stderr, /^warning: 2 frames are timed outside what pcap holds \(1970 to 2106\); clamped\.pcap has them at the nearest end of that range\.$/m);
+    },
+  );
+
+  it(
     '-r shows a time beyond what a Date holds as @seconds, in --json and on the terminal alike',
     { todo: 'src/cli/commands/watch.ts must format times with observe/capture-time.ts (isoTime throws RangeError here)' },
     () => {
