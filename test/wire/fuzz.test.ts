@@ -6,9 +6,11 @@ import { ethernet } from '../../src/wire/ethernet.js';
 import { decodeFrame } from '../../src/wire/frame.js';
 import { icmpv6 } from '../../src/wire/icmpv6.js';
 import { ipv4FromBytes, ipv6FromBytes } from '../../src/wire/ip-address.js';
+import { ipv4 } from '../../src/wire/ipv4.js';
 import { ipv6 } from '../../src/wire/ipv6.js';
 import { macFromBytes } from '../../src/wire/mac.js';
 import { ndp } from '../../src/wire/ndp.js';
+import { udp } from '../../src/wire/udp.js';
 import { prng } from '../helpers/prng.js';
 import { loadFrameFixtures } from './frame-fixtures.js';
 
@@ -21,7 +23,9 @@ const decoders: Array<[string, (bytes: Buffer) => unknown]> = [
   ['decodeFrame', decodeFrame],
   ['ethernet', ethernet.decode],
   ['arp', arp.decode],
+  ['ipv4', ipv4.decode],
   ['ipv6', ipv6.decode],
+  ['udp', udp.decode],
   ['icmpv6', icmpv6.decode],
   ['ndp', ndp.decode],
   ['macFromBytes', macFromBytes],
@@ -29,9 +33,9 @@ const decoders: Array<[string, (bytes: Buffer) => unknown]> = [
   ['ipv6FromBytes', ipv6FromBytes],
 ];
 
-// Where ARP/IPv6 (14, 18 behind a VLAN tag) and ICMPv6 (54) start, so the inner decoders
+// Where ARP/IPv4/IPv6 (14, 18 behind a VLAN tag), UDP (34) and ICMPv6 (54) start, so the inner decoders
 // see mutated real messages too, not only whole frames.
-const LAYER_OFFSETS = [0, 14, 18, 54];
+const LAYER_OFFSETS = [0, 14, 18, 34, 54];
 
 describe('decoders on random and mutated input', () => {
   it(`${CASES} cases return or throw DecodeError (seed ${seed})`, () => {
