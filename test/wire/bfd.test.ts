@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { PcapWriter } from '../../src/observe/pcap-file.js';
 import { BfdDiagnostic, bfdControl, type BfdControlPacket } from '../../src/wire/bfd.js';
 import { DecodeError } from '../../src/wire/decode-error.js';
+import { ethernet, EtherType } from '../../src/wire/ethernet.js';
+import { IpProtocol, ipv4 } from '../../src/wire/ipv4.js';
+import { udp } from '../../src/wire/udp.js';
 import { tsharkFields } from '../helpers/capture.js';
 import { prng } from '../helpers/prng.js';
 import { hexFixtureFolder } from './frame-fixtures.js';
@@ -163,10 +166,12 @@ describe('bfd decode on random and mutated input', () => {
   });
 });
 
-// Independent eyes: text2pcap wraps each encoded packet in Ethernet/IPv4 (TTL 255)/UDP to
-// port 3784 (RFC 5881 4, 5), and tshark decodes the file.
+// Independent eyes: each encoded packet goes out as vipkit's transport will send it,
+// Ethernet/IPv4 with TTL 255/UDP from an ephemeral port to 3784 (RFC 5881 4, 5), written
+// by the project's PcapWriter, and tshark decodes the file.
 const FIELDS = [
   'ip.ttl',
+  'udp.srcport',
   'udp.dstport',
   'bfd.version',
   'bfd.diag',
@@ -190,13 +195,21 @@ const FIELDS = [
   'bfd.auth.password',
 ];
 
+function singleHopFrame(packet: Buffer): Buffer {
+  // UDP checksum 0: none, which IPv4 allows (RFC 768).
+  const datagram = udp.encode({ sourcePort: 49152, destinationPort: 3784, checksum: 0, payload: packet });
+  const ip = ipv4.encode({ typeOfService: 0, identification: 0, flags: 0b010, fragmentOffset: 0, ttl: 255, protocol: IpProtocol.Udp, source: '192.0.2.10', destination: '192.0.2.11', options: Buffer.alloc(0), payload: datagram });
+  return ethernet.encode({ source: '02:00:5e:10:00:0a', destination: '02:00:5e:10:00:0b', etherType: EtherType.IPv4, payload: ip });
+}
+
 function tsharkReading(packets: Buffer[]): Array<Record<string, string>> {
   const directory = mkdtempSync(join(tmpdir(), 'vipkit-bfd-'));
   try {
-    const dump = packets.map((packet) => `000000 ${packet.toString('hex').replace(/../g, '$& ')}\n`).join('\n');
-    writeFileSync(join(directory, 'packets.txt'), dump);
-    execFileSync('text2pcap', ['-q', '-4', '192.0.2.10,192.0.2.11', '-u', '49152,3784', join(directory, 'packets.txt'), join(directory, 'encoded.pcap')]);
-    return tsharkFields(join(directory, 'encoded.pcap'), FIELDS).map((row) => Object.fromEntries(Object.entries(row).filter(([, value]) => value !== '')));
+    const file = join(directory, 'encoded.pcap');
+    const writer = new PcapWriter(file);
+    packets.forEach((packet, index) => writer.write(singleHopFrame(packet), BigInt(index) * 50_000_000n));
+    writer.close();
+    return tsharkFields(file, FIELDS).map((row) => Object.fromEntries(Object.entries(row).filter(([, value]) => value !== '')));
   } finally {
     rmSync(directory, { recursive: true, force: true });
   }
@@ -206,7 +219,7 @@ describe('bfd encoder, read back by tshark', () => {
   it('agrees on every field and finds nothing malformed', () => {
     const up: BfdControlPacket = { ...BASE, state: 'Up', poll: true, controlPlaneIndependent: true, yourDiscriminator: B, desiredMinTxInterval: 50_000, requiredMinEchoRxInterval: 10_000 };
     const adminDown: BfdControlPacket = { ...BASE, state: 'AdminDown', diagnostic: BfdDiagnostic.AdministrativelyDown, final: true, demand: true, detectMultiplier: 5, yourDiscriminator: B };
-    const common = { 'ip.ttl': '255', 'udp.dstport': '3784', 'bfd.version': '1', 'bfd.flags.m': '0', 'bfd.my_discriminator': '0x0daa2276' };
+    const common = { 'ip.ttl': '255', 'udp.srcport': '49152', 'udp.dstport': '3784', 'bfd.version': '1', 'bfd.flags.m': '0', 'bfd.my_discriminator': '0x0daa2276' };
     assert.deepEqual(tsharkReading([bfdControl.encode(up), bfdControl.encode(adminDown), bfdControl.encode(AUTHENTICATED)]), [
       {
         ...common,
