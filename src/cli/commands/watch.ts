@@ -12,6 +12,7 @@ import { Prober } from '../../l2/prober.js';
 import { parseTargets } from '../../l2/targets.js';
 import type { AddressEvent, AddressHistory } from '../../observe/address-watch.js';
 import { BGP_PORT, BgpWatch, type BgpEvent } from '../../observe/bgp-watch.js';
+import { captureTimeText } from '../../observe/capture-time.js';
 import { ethernetFrame, PcapWriter, readCapture, type CaptureReadStats } from '../../observe/pcap-file.js';
 import { WatchEngine, type WatchFrame } from '../../observe/watch-engine.js';
 import { WatchTargets } from '../../observe/watch-targets.js';
@@ -52,8 +53,6 @@ const CAPTURE_BUFFER_SIZE = 64 * 1024 * 1024;
 const FRAME_BATCH = 32;
 /** About a second at 1M frames/s: memory stays bounded when analysis (e.g. --bgp) cannot keep up. */
 const MAX_QUEUED_FRAMES = 1_000_000;
-
-const NS_PER_MS = 1_000_000n;
 
 export async function run(specs: string[], rawOptions: Record<string, unknown>, ui: Ui): Promise<number> {
   const options = rawOptions as unknown as WatchOptions;
@@ -107,6 +106,9 @@ async function readFile(path: string, targets: WatchTargets | undefined, options
     }
   } finally {
     writer?.close();
+  }
+  if (writer !== undefined && writer.clampedRecords > 0) {
+    output.ui.warn(`${writer.clampedRecords} frames are timed outside what pcap holds (1970 to 2106); ${basename(options.write!)} has them at the nearest end of that range.`);
   }
   if (stats.truncated > 0) output.ui.warn(`${basename(path)} ends in the middle of a record (a capture cut short); the rest was read.`);
   output.events(engine.finish(engine.latest ?? 0n));
@@ -431,7 +433,7 @@ function seconds(value: number): bigint {
 }
 
 function isoTime(at: bigint | undefined): string | undefined {
-  return at === undefined ? undefined : new Date(Number(at / NS_PER_MS)).toISOString();
+  return at === undefined ? undefined : captureTimeText(at);
 }
 
 /** Milliseconds with microsecond precision, the capture timestamps' own. */
