@@ -4,7 +4,8 @@
  * packet, arm the detection timer, change the transmit interval, report a state change)
  * and the reason, so logs explain every transition. Sockets and timers live elsewhere:
  * they execute the actions and feed back events. Periodic packets are the transport's:
- * every transmit interval (jittered with `jitteredInterval`) it sends `controlPacket(session)`.
+ * from the start, every `transmitInterval(session)` (jittered with `jitteredInterval`) it
+ * sends `controlPacket(session)`, the interval changing with each set-transmit-interval.
  *
  * The session variables are those of RFC 5880 6.8.1. Left out: Demand mode of our own
  * (bfd.DemandMode stays off), the Echo function, and authentication (bfd.AuthType 0), all
@@ -30,7 +31,7 @@ export interface BfdSession {
   authType: 0;
   /** The Desired Min TX Interval wanted once Up. */
   upDesiredMinTxInterval: number;
-  /** Of the remote's last packet, for the Detection Time (RFC 5880 6.8.4). */
+  /** Of the remote's last packet, for the Detection Time (RFC 5880 6.8.4); 0 before any. */
   remoteDetectMult: number;
   remoteDesiredMinTxInterval: number;
   /** A Poll Sequence in progress (RFC 5880 6.5): the intervals the remote acknowledged
@@ -59,6 +60,8 @@ export type BfdEvent =
 export type BfdAction =
   /** Send now, outside the periodic schedule. */
   | { type: 'send'; packet: BfdControlPacket }
+  /** Start the timer, or restart it if running. It is never cancelled: expiring outside
+   *  Init and Up only makes the session forget the remote (RFC 5880 6.8.1). */
   | { type: 'arm-detection-timer'; microseconds: number }
   /** The periodic interval before jitter; 0: send no periodic packets (RFC 5880 6.8.7). */
   | { type: 'set-transmit-interval'; microseconds: number }
@@ -71,7 +74,7 @@ export interface BfdStep {
 }
 
 /** RFC 5880 6.8.3: bfd.DesiredMinTxInterval while the session is not Up. */
-export const SLOW_TX_INTERVAL = 1_000_000;
+const SLOW_TX_INTERVAL = 1_000_000;
 
 /** RFC 5880 6.8.1: the initial values; a new session starts slow, in Down. */
 export function newSession(options: BfdSessionOptions): BfdSession {
@@ -89,7 +92,7 @@ export function newSession(options: BfdSessionOptions): BfdSession {
     detectMult: options.detectMult,
     authType: 0,
     upDesiredMinTxInterval: options.desiredMinTxInterval,
-    remoteDetectMult: options.detectMult,
+    remoteDetectMult: 0,
     remoteDesiredMinTxInterval: 0,
   };
 }
@@ -148,7 +151,7 @@ export function transmitInterval(session: BfdSession): number {
 }
 
 /** RFC 5880 6.8.4: the remote's Detect Mult times the agreed interval of its packets. */
-export function detectionTime(session: BfdSession): number {
+function detectionTime(session: BfdSession): number {
   // RFC 5880 6.8.3: a reduced Required Min RX Interval counts only after the Final.
   const requiredMinRx = session.poll ? Math.max(session.poll.requiredMinRxInterval, session.requiredMinRxInterval) : session.requiredMinRxInterval;
   return session.remoteDetectMult * Math.max(requiredMinRx, session.remoteDesiredMinTxInterval);

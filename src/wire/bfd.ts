@@ -1,4 +1,5 @@
 import type { Codec } from './codec.js';
+import { DecodeError } from './decode-error.js';
 import { Reader } from './reader.js';
 import { checkUint } from './uint-field.js';
 
@@ -87,10 +88,12 @@ const FLAG = { poll: 0x20, final: 0x10, controlPlaneIndependent: 0x08, authentic
 export const bfdControl: Codec<BfdControlPacket> = {
   encode(packet) {
     const length = checkUint('bfd', 'length', bfdControl.encodingLength(packet), 8);
+    const state = BFD_STATES.indexOf(packet.state);
+    if (state < 0) throw new DecodeError('bfd', `state ${String(packet.state)} is none of ${BFD_STATES.join(', ')}`);
     const bytes = Buffer.alloc(length);
     bytes.writeUInt8((checkUint('bfd', 'version', packet.version, 3) << 5) | checkUint('bfd', 'diagnostic', packet.diagnostic, 5), 0);
     bytes.writeUInt8(
-      (BFD_STATES.indexOf(packet.state) << 6) |
+      (state << 6) |
         (packet.poll ? FLAG.poll : 0) |
         (packet.final ? FLAG.final : 0) |
         (packet.controlPlaneIndependent ? FLAG.controlPlaneIndependent : 0) |

@@ -95,6 +95,7 @@ describe('bfd control packet codec', () => {
   it('refuses values that do not fit their fields', () => {
     assert.throws(() => bfdControl.encode({ ...BASE, diagnostic: 32 }), { name: 'DecodeError', message: /diagnostic 32 does not fit in 5 bits/ });
     assert.throws(() => bfdControl.encode({ ...BASE, detectMultiplier: 256 }), { name: 'DecodeError', message: /detect multiplier/ });
+    assert.throws(() => bfdControl.encode({ ...BASE, state: 'Established' as BfdControlPacket['state'] }), { name: 'DecodeError', message: /state Established is none of AdminDown, Down, Init, Up/ });
     const tooLong = { type: 1, data: Buffer.alloc(230) };
     assert.throws(() => bfdControl.encode({ ...BASE, authentication: tooLong }), { name: 'DecodeError', message: /length 256 does not fit in 8 bits/ });
   });
