@@ -5,7 +5,7 @@
  */
 import { EtherType } from '../wire/ethernet.js';
 import type { DecodedFrame } from '../wire/frame.js';
-import { ipv4FromBytes } from '../wire/ip-address.js';
+import { IpProtocol, ipv4 } from '../wire/ipv4.js';
 import { Reader } from '../wire/reader.js';
 
 export interface TcpSegment {
@@ -20,7 +20,6 @@ export interface TcpSegment {
   payload: Buffer;
 }
 
-export const PROTOCOL_TCP = 6;
 const FLAG_FIN = 0x01;
 const FLAG_SYN = 0x02;
 const FLAG_RST = 0x04;
@@ -32,34 +31,13 @@ const FLAG_RST = 0x04;
 export function tcpSegmentOf(decoded: DecodedFrame): TcpSegment | undefined {
   if (decoded.ipv6) {
     const { ipv6 } = decoded;
-    return ipv6.nextHeader === PROTOCOL_TCP ? decodeTcp(ipv6.payload, ipv6.source, ipv6.destination) : undefined;
+    return ipv6.nextHeader === IpProtocol.Tcp ? decodeTcp(ipv6.payload, ipv6.source, ipv6.destination) : undefined;
   }
   if (decoded.ethernet.etherType !== EtherType.IPv4) return undefined;
-  /*
-   * IPv4 header (RFC 791 3.1): Version (4) | IHL (4) | Type of Service (8) | Total Length (16)
-   * Identification (16) | Flags (3) | Fragment Offset (13) | TTL (8) | Protocol (8) |
-   * Header Checksum (16) | Source (32) | Destination (32) | Options (IHL > 5).
-   */
-  const reader = new Reader(decoded.ethernet.payload, 'ipv4');
-  const versionAndLength = reader.u8('version and IHL');
-  if (versionAndLength >> 4 !== 4) reader.fail(`version ${versionAndLength >> 4}, expected 4`);
-  const headerLength = (versionAndLength & 0x0f) * 4;
-  if (headerLength < 20) reader.fail(`header length ${headerLength} is under 20 bytes`);
-  reader.skip(1, 'type of service');
-  const totalLength = reader.u16('total length');
-  if (totalLength < headerLength || totalLength > decoded.ethernet.payload.length) reader.fail(`total length ${totalLength} does not fit the frame`);
-  reader.skip(2, 'identification');
-  const fragment = reader.u16('flags and fragment offset');
-  reader.skip(1, 'time to live');
-  const protocol = reader.u8('protocol');
-  reader.skip(2, 'header checksum');
-  const source = ipv4FromBytes(reader.bytes(4, 'source address'));
-  const destination = ipv4FromBytes(reader.bytes(4, 'destination address'));
+  const packet = ipv4.decode(decoded.ethernet.payload);
   // Only a first fragment starts with the TCP header; the kernel does not fragment BGP's segments.
-  if (protocol !== PROTOCOL_TCP || (fragment & 0x1fff) !== 0) return undefined;
-  reader.skip(headerLength - 20, 'options');
-  // Total Length ends the packet: what follows is Ethernet padding.
-  return decodeTcp(reader.bytes(totalLength - headerLength, 'payload'), source, destination);
+  if (packet.protocol !== IpProtocol.Tcp || packet.fragmentOffset !== 0) return undefined;
+  return decodeTcp(packet.payload, packet.source, packet.destination);
 }
 
 /*
