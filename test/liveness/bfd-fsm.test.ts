@@ -49,15 +49,16 @@ describe('BFD session scenarios (test/fixtures/bfd-fsm)', () => {
   }
 });
 
-// R's side of the session BIRD 2 held with BIRD 2 (test/fixtures/bfd/README.md): fed B's
-// packets, vipkit's session must send what BIRD's R sent, byte for byte.
+// The session BIRD 2 held with BIRD 2 (test/fixtures/bfd/README.md), R being 0x0b4e8e9b and
+// B 0x5b09e601: playing either side, fed the other's packets, vipkit's session must send
+// what BIRD sent, byte for byte.
 describe('BFD session replaying the BIRD capture', () => {
   const captured = hexFixtureFolder(fileURLToPath(new URL('../../../test/fixtures/bfd/', import.meta.url)));
   const received = (name: string): BfdEvent => ({ type: 'packet-received', packet: bfdControl.decode(captured.get(name)) });
   const sent = (actions: ReturnType<typeof step>['actions']): Buffer[] => actions.flatMap((action) => (action.type === 'send' ? [bfdControl.encode(action.packet)] : []));
 
-  it('sends the same packets as BIRD at every step, and times out after 150 ms', () => {
-    let session = newSession({ localDiscr: 0x0daa2276, desiredMinTxInterval: 50_000, requiredMinRxInterval: 50_000, detectMult: 3 });
+  it("as R: Down, Init on B's Down, Up with a Final on B's Poll, and Down after 150 ms of silence", () => {
+    let session = newSession({ localDiscr: 0x0b4e8e9b, desiredMinTxInterval: 50_000, requiredMinRxInterval: 50_000, detectMult: 3 });
     assert.deepEqual(bfdControl.encode(controlPacket(session)), captured.get('bird-down'), 'the periodic Down packet');
 
     const init = step(session, received('bird-b-down'));
@@ -77,6 +78,24 @@ describe('BFD session replaying the BIRD capture', () => {
 
     const expired = step(session, { type: 'detection-timer-expired' });
     assert.deepEqual(sent(expired.actions), [captured.get('bird-down-detection-expired')]);
+  });
+
+  it("as B: Down, straight to Up with a Poll on R's Init, and a Final for R's Poll", () => {
+    let session = newSession({ localDiscr: 0x5b09e601, desiredMinTxInterval: 50_000, requiredMinRxInterval: 50_000, detectMult: 3 });
+    assert.deepEqual(bfdControl.encode(controlPacket(session)), captured.get('bird-b-down'), 'the periodic Down packet');
+
+    const up = step(session, received('bird-init'));
+    assert.equal(up.next.sessionState, 'Up');
+    assert.deepEqual(sent(up.actions), [captured.get('bird-b-up-poll')]);
+    session = up.next;
+
+    const pollOver = step(session, received('bird-up-final'));
+    assert.equal(pollOver.next.poll, undefined);
+    assert.deepEqual(sent(pollOver.actions), []);
+    session = pollOver.next;
+
+    const final = step(session, received('bird-up-poll'));
+    assert.deepEqual(sent(final.actions), [captured.get('bird-b-up-final')]);
   });
 });
 
