@@ -1,7 +1,6 @@
 import type { BgpAdvertisement, LabelSelector, Location, Peer, Pool, PoolsConfig, Problem, Protocol, ServiceAllocation } from './model.js';
 import { emptyConfig, PROTOCOLS } from './model.js';
-import { MAX_ASN } from './legacy-config.js';
-import { formatDuration, kubernetesName, readAddress, readPoolRange } from './value-parsers.js';
+import { formatDuration, kubernetesName, MAX_ASN, readAddress, readPoolRange } from './value-parsers.js';
 import { addressField, durationField, readLabelSelector } from './yaml-fields.js';
 import { suggestion } from './suggest.js';
 import { entry, expectMap, FieldReader, type YamlMap } from './yaml-source.js';

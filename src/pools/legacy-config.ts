@@ -1,6 +1,6 @@
 import type { BgpAdvertisement, Peer, Pool, PoolsConfig, Problem, Protocol } from './model.js';
 import { emptyConfig } from './model.js';
-import { readAddress, readPoolRange, readProtocol } from './value-parsers.js';
+import { MAX_ASN, readAddress, readPoolRange, readProtocol } from './value-parsers.js';
 import { addressField, durationField, readLabelSelector } from './yaml-fields.js';
 import { entry, expectMap, FieldReader, type YamlMap, type YamlNode } from './yaml-source.js';
 
@@ -27,8 +27,6 @@ const PEER_KEYS = [
   'bfd-profile',
   'ebgp-multihop',
 ];
-
-export const MAX_ASN = 4_294_967_295;
 
 export function readLegacyConfig(map: YamlMap, problems: Problem[]): PoolsConfig {
   const config = emptyConfig();

@@ -52,7 +52,8 @@ export function parseProtocol(value: string): Protocol {
   throw new ValueError(`protocol "${value}" is not layer2 or bgp${suggestion(value, PROTOCOLS, false)}`);
 }
 
-const MAX_ASN = 4_294_967_295;
+/** RFC 6793: four-octet AS numbers go up to 2^32 - 1. */
+export const MAX_ASN = 4_294_967_295;
 
 /**
  * An AS number in asplain (`64800`, `4200000000`) or asdot (`1.10` = 65546, RFC 5396);
