@@ -4,20 +4,8 @@
  * are parsed in pools/value-parsers.ts, shared with the compound `--peer` grammar; here a
  * refusal only becomes commander's InvalidArgumentError, which names the option.
  */
-import { InvalidArgumentError } from 'commander';
 import * as values from '../pools/value-parsers.js';
-
-/** The core parser as an argParser: its ValueError becomes commander's error, with the same sentence. */
-function optionParser<T>(parse: (value: string) => T): (value: string) => T {
-  return (value) => {
-    try {
-      return parse(value);
-    } catch (error) {
-      if (error instanceof values.ValueError) throw new InvalidArgumentError(error.message);
-      throw error;
-    }
-  };
-}
+import { optionParser } from './parse.js';
 
 export const parseAsn = optionParser(values.parseAsn);
 export const parseRouterId = optionParser(values.parseRouterId);

@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from 'commander';
 import { parseAddress, parseAsn, parseFamilies, parseHoldTime, parsePort, parseRouterId } from './bgp-options.js';
-import { parsePositiveInteger, parsePositiveNumber, parsePositiveSeconds, parseSeconds, parseVlanId } from './parse.js';
+import { optionParser, parsePositiveInteger, parsePositiveNumber, parsePositiveSeconds, parseSeconds, parseVlanId } from './parse.js';
+import { parseNodeName } from '../pools/value-parsers.js';
 import type { Ui } from './ui.js';
 
 /**
@@ -263,6 +264,35 @@ export const commands: CommandSpec[] = [
     examples: poolsSubcommands.map((subcommand) => subcommand.examples[0]!),
     options: [],
     load: () => import('./commands/pools.js'),
+  },
+  {
+    name: 'run',
+    arguments: '',
+    summary: 'the cluster speaker, Layer 2 mode: each VIP answered by one live node (MetalLB placement), BFD between the members, failover in a detection time',
+    examples: [
+      'vipkit run --node-name node1 --member node1=192.0.2.11 --member node2=192.0.2.12 --pool lab=192.0.2.100-192.0.2.120 --service default/web=192.0.2.100',
+      'vipkit run --node-name node1 --member node2=192.0.2.12 --config metallb.yaml --services services.yaml --dry-run',
+    ],
+    options: [
+      { flags: '--node-name <name>', description: "this node's name, as the other members know it (default: the hostname)", parse: optionParser(parseNodeName) },
+      { flags: '--member <spec>', description: 'a member: name=address[,label=key=value]...; repeatable (the one named --node-name is this node)', parse: collect },
+      { flags: '--node-labels <labels>', description: "this node's labels, key=value,... (for node selectors)" },
+      { flags: '--pool <spec>', description: 'an address pool: name=range[,range...][,protocol=layer2]...; repeatable', parse: collect },
+      { flags: '--config <file>', description: "a MetalLB configuration (legacy, Helm values or CRDs) for the pools; repeatable", parse: collect },
+      { flags: '--service <spec>', description: 'a service: namespace/name[=ip][,pool=name]; repeatable', parse: collect },
+      { flags: '--services <file>', description: 'Kubernetes Services (YAML or JSON) to announce; repeatable', parse: collect },
+      { flags: '-I, --interface <name>', description: 'answer only on this interface (default: the one whose subnet holds each VIP); repeatable', parse: collect },
+      { flags: '--garp-count <n>', description: 'gratuitous ARPs / unsolicited NAs sent when this node takes a VIP over', defaultValue: 3, parse: parsePositiveInteger },
+      { flags: '--garp-interval <s>', description: "seconds between them (Linux ignores a change within its locktime of about 1 s)", defaultValue: 1.1, parse: parseSeconds },
+      { flags: '--garp-refresh <s>', description: 'one more gratuitous frame per VIP this often, to keep switch tables warm', defaultValue: 30, parse: parsePositiveSeconds },
+      { flags: '--garp-rate <fps>', description: 'at most this many gratuitous frames per second in all', defaultValue: 1000, parse: parsePositiveNumber },
+      { flags: '--bfd-interval <s>', description: 'BFD interval between the members once Up (at least 0.02)', defaultValue: 0.05, parse: parsePositiveSeconds },
+      { flags: '--bfd-multiplier <n>', description: 'BFD packets missed before a member counts as down', defaultValue: 3, parse: integerBetween(1, 255) },
+      { flags: '--dry-run', description: 'print what this node would announce and why (the candidate order per VIP), then exit' },
+      { flags: '--for <s>', description: 'stop after this many seconds (default: until SIGINT/SIGTERM)', parse: parseSeconds },
+      json,
+    ],
+    load: () => import('./commands/run.js'),
   },
   {
     name: 'demo',

@@ -1,4 +1,17 @@
 import { InvalidArgumentError } from 'commander';
+import { ValueError } from '../pools/value-parsers.js';
+
+/** A core parser (pools/value-parsers.ts) as an argParser: its ValueError becomes commander's error, with the same sentence. */
+export function optionParser<T>(parse: (value: string) => T): (value: string) => T {
+  return (value) => {
+    try {
+      return parse(value);
+    } catch (error) {
+      if (error instanceof ValueError) throw new InvalidArgumentError(error.message);
+      throw error;
+    }
+  };
+}
 
 /** The longest duration a flag takes: Node's timers hold 2^31-1 ms (about 24.8 days) at most. */
 const MAX_SECONDS = 2_147_483;

@@ -13,6 +13,8 @@ import { Responder, type Answered } from '../l2/responder.js';
 import { L2_SNAPSHOT_LENGTH, type Link, type OpenLinkOptions } from '../link/link.js';
 import { busyPoll, type Clock } from '../time.js';
 import type { VlanTag } from '../wire/ethernet.js';
+import { BfdPeers, type BfdPeer, type BfdStateChange, type BfdTiming } from '../liveness/bfd-peers.js';
+import { BFD_CAPTURE_FILTER, BfdTransport } from '../liveness/bfd-transport.js';
 
 export interface L2Config {
   /** The interfaces answered on; each is opened by `open`. */
@@ -21,6 +23,15 @@ export interface L2Config {
   vlan?: VlanTag;
   /** Keep this plane's thread polling instead of sleeping: lower latency for one busy core (time.ts busyPoll). */
   busyPoll?: boolean;
+  /** BFD with the other members, on the same thread as the answers: its deadlines are the data plane's. */
+  liveness?: LivenessConfig;
+}
+
+export interface LivenessConfig {
+  /** The interface the members are reached on; one of `interfaces`. */
+  interfaceName: string;
+  members: BfdPeer[];
+  timing: BfdTiming;
 }
 
 export interface L2PlaneEvents {
@@ -32,6 +43,10 @@ export interface L2PlaneEvents {
   'send-failed': [{ interface: string; reason: string }];
   /** The plane itself died (a bug): nothing is answered any more. */
   failed: [{ reason: string }];
+  /** A member's BFD session changed state. */
+  member: [BfdStateChange];
+  /** A BFD packet no session took, or not from this link: counted, never fatal. */
+  'bfd-discarded': [{ from?: string; reason: string }];
 }
 
 export interface L2Plane extends EventEmitter<L2PlaneEvents> {
@@ -42,6 +57,8 @@ export interface L2Plane extends EventEmitter<L2PlaneEvents> {
   set(interfaceName: string, addresses: readonly string[]): void;
   /** Whoever already answers for `addresses` on `interfaceName`: ip -> MACs (conflict-probe.ts). */
   probe(interfaceName: string, addresses: string[], options: ConflictProbeOptions): Promise<Map<string, string[]>>;
+  /** A planned stop: tell the members (BFD AdminDown, RFC 5880 6.8.16) while still answering. */
+  adminDown(): void;
   /** Stops answering and closes every link; idempotent. */
   close(): Promise<void>;
 }
@@ -52,6 +69,7 @@ const L2_FILTER = `(${CONFLICT_PROBE_FILTER} or ${Responder.captureFilter()})`;
 export class LocalL2Plane extends EventEmitter<L2PlaneEvents> implements L2Plane {
   private readonly interfaces = new Map<string, { link: Link; announcer: L2Announcer }>();
   private readonly polling = new AbortController();
+  private liveness?: { transport: BfdTransport; members: BfdPeers };
 
   constructor(
     private readonly config: L2Config,
@@ -63,6 +81,7 @@ export class LocalL2Plane extends EventEmitter<L2PlaneEvents> implements L2Plane
   async open(): Promise<void> {
     try {
       for (const name of this.config.interfaces) await this.openInterface(name);
+      if (this.config.liveness) await this.startLiveness(this.config.liveness);
       if (this.config.busyPoll) void busyPoll(this.polling.signal);
     } catch (error) {
       await this.close();
@@ -82,8 +101,15 @@ export class LocalL2Plane extends EventEmitter<L2PlaneEvents> implements L2Plane
     return probeForConflicts(this.entry(interfaceName).link, addresses, options);
   }
 
+  adminDown(): void {
+    this.liveness?.members.adminDown();
+  }
+
   async close(): Promise<void> {
     this.polling.abort();
+    this.liveness?.members.stop();
+    this.liveness?.transport.close();
+    this.liveness = undefined;
     for (const { link, announcer } of this.interfaces.values()) {
       announcer.stop();
       link.close();
@@ -91,9 +117,20 @@ export class LocalL2Plane extends EventEmitter<L2PlaneEvents> implements L2Plane
     this.interfaces.clear();
   }
 
+  private async startLiveness({ interfaceName, members, timing }: LivenessConfig): Promise<void> {
+    const transport = await BfdTransport.open(this.entry(interfaceName).link, [...new Set(members.map((member) => member.local))]);
+    const sessions = new BfdPeers(transport, members, timing, this.environment.clock);
+    transport.on('discarded', (discarded) => this.emit('bfd-discarded', discarded));
+    sessions.on('discarded', (discarded) => this.emit('bfd-discarded', discarded));
+    sessions.on('state', (change) => this.emit('member', change));
+    this.liveness = { transport, members: sessions };
+    sessions.start();
+  }
+
   private async openInterface(name: string): Promise<void> {
-    const { schedule, vlan } = this.config;
-    const filter = vlan ? `vlan ${vlan.id} and ${L2_FILTER}` : L2_FILTER;
+    const { schedule, vlan, liveness } = this.config;
+    const answering = vlan ? `vlan ${vlan.id} and ${L2_FILTER}` : L2_FILTER;
+    const filter = liveness?.interfaceName === name ? `(${answering}) or ${BFD_CAPTURE_FILTER}` : answering;
     const link = await this.environment.openLink({ interfaceName: name, filter, snapshotLength: L2_SNAPSHOT_LENGTH });
     const announcer = new L2Announcer(
       link,

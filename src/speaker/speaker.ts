@@ -85,6 +85,8 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       l2.on('malformed-frame', (event) => this.emit('malformed-frame', event));
       l2.on('send-failed', (event) => this.emit('send-failed', event));
       l2.on('failed', (event) => this.emit('failed', event));
+      l2.on('member', (event) => this.emit('member', event));
+      l2.on('bfd-discarded', (event) => this.emit('bfd-discarded', event));
       this.l2 = l2;
     }
     if (config.bgp) {
@@ -147,6 +149,11 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     if (this.state !== 'started') return;
     for (const name of this.config.l2?.interfaces ?? []) this.l2!.set(name, [...(desired.l2.get(name) ?? [])]);
     this.bgp?.set(desired.bgp);
+  }
+
+  /** The first step of a planned stop: the members hear that this node leaves (BFD AdminDown) while it still answers. */
+  adminDown(): void {
+    this.l2?.adminDown();
   }
 
   /**

@@ -15,6 +15,7 @@ export type PlaneRequest =
   | { type: 'set'; interfaceName: string; addresses: readonly string[] }
   | { type: 'probe'; id: number; interfaceName: string; addresses: string[]; options: Omit<ConflictProbeOptions, 'signal' | 'onProgress'> }
   | { type: 'abort-probe'; id: number }
+  | { type: 'admin-down' }
   | { type: 'close' };
 
 /** An error as it crosses threads: a UserError stays one (its sentence ends the command with exit 2). */
@@ -100,6 +101,10 @@ export class WorkerL2Plane extends EventEmitter<L2PlaneEvents> implements L2Plan
       signal?.addEventListener('abort', () => this.post({ type: 'abort-probe', id }), { once: true });
       this.post({ type: 'probe', id, interfaceName, addresses, options });
     });
+  }
+
+  adminDown(): void {
+    this.post({ type: 'admin-down' });
   }
 
   close(): Promise<void> {

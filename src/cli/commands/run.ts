@@ -1,0 +1,137 @@
+/**
+ * `vipkit run`: the cluster speaker in Layer 2 mode. Flags and files become the cluster's
+ * model (speaker/cluster-config.ts); ClusterSpeaker keeps every VIP on the live node the
+ * placement names, with BFD between the members; this file shows what it decides.
+ */
+import { hostname } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { ExitCode, UsageError } from '../errors.js';
+import { Stop } from '../interrupt.js';
+import { printTable } from '../table.js';
+import type { Ui } from '../ui.js';
+import { interfaceForTarget, sourceAddressFor } from '../../link/interfaces.js';
+import { formatLocation } from '../../pools/model.js';
+import type { SourceFile } from '../../pools/source.js';
+import { readClusterConfig } from '../../speaker/cluster-config.js';
+import { ClusterSpeaker, type ClusterLog, type ClusterOptions } from '../../speaker/cluster-speaker.js';
+import { layer2DesiredState } from '../../speaker/desired-state.js';
+import { refuseHostAddresses } from '../../speaker/speaker.js';
+
+interface RunOptions {
+  nodeName?: string;
+  member?: string[];
+  nodeLabels?: string;
+  pool?: string[];
+  config?: string[];
+  service?: string[];
+  services?: string[];
+  interface?: string[];
+  garpCount: number;
+  garpInterval: number;
+  garpRefresh: number;
+  garpRate: number;
+  bfdInterval: number;
+  bfdMultiplier: number;
+  dryRun?: boolean;
+  for?: number;
+  json?: boolean;
+}
+
+/** RFC 5880 6.8.3 lets a session go faster, but below 20 ms a busy host misses its own deadlines. */
+const MIN_BFD_INTERVAL_S = 0.02;
+/** BFD's slow start sends once a second (RFC 5880 6.8.3): three of them find a live member. */
+const STARTUP_GRACE_MS = 3500;
+/** After AdminDown the next owner answers within a packet or two; this keeps us answering meanwhile. */
+const HANDOVER_MS = 300;
+
+export async function run(_targets: string[], rawOptions: Record<string, unknown>, ui: Ui): Promise<number> {
+  const options = rawOptions as unknown as RunOptions;
+  if (options.bfdInterval < MIN_BFD_INTERVAL_S) throw new UsageError(`--bfd-interval ${options.bfdInterval} is below ${MIN_BFD_INTERVAL_S} s, which a host cannot keep to under load.`);
+  const nodeName = options.nodeName ?? hostname();
+  const { config, problems } = readClusterConfig({
+    nodeName,
+    ...(options.nodeLabels !== undefined ? { nodeLabels: options.nodeLabels } : {}),
+    members: options.member ?? [],
+    pools: options.pool ?? [],
+    configFiles: (options.config ?? []).map(readInput),
+    services: options.service ?? [],
+    serviceFiles: (options.services ?? []).map(readInput),
+  });
+  const error = problems.find((problem) => problem.severity === 'error');
+  if (error) throw new UsageError(`${formatLocation(error.at)}: ${error.message}`);
+  for (const warning of problems) ui.warn(`${formatLocation(warning.at)}: ${warning.message}`);
+  refuseHostAddresses(config.services.flatMap((service) => service.ips));
+  const clusterOptions = optionsFor(options);
+  if (options.dryRun) return dryRun(config, clusterOptions, ui);
+
+  const speaker = new ClusterSpeaker(config, clusterOptions);
+  speaker.on('log', (record) => log(ui, record));
+  const stop = new Stop();
+  try {
+    await speaker.start();
+    if (options.for !== undefined) stop.after(options.for, `--for ${options.for} s elapsed`);
+    await stop.done;
+    log(ui, { level: 'info', event: 'stopping', msg: `stopping: ${stop.reason}`, node: nodeName });
+  } finally {
+    stop.dispose();
+    await speaker.stop();
+  }
+  return ExitCode.Ok;
+}
+
+function optionsFor(options: RunOptions): ClusterOptions {
+  const allowed = options.interface;
+  return {
+    // Only an interface whose subnet holds the VIP, and only those -I names (DESIGN.md: never another).
+    interfaceFor(ip) {
+      const name = interfaceForTarget(ip)?.name;
+      return name !== undefined && (allowed === undefined || allowed.includes(name)) ? name : undefined;
+    },
+    memberPath(address) {
+      const iface = interfaceForTarget(address);
+      const local = iface && sourceAddressFor(iface, address);
+      return iface && local ? { interfaceName: iface.name, local } : undefined;
+    },
+    schedule: { count: options.garpCount, intervalMs: options.garpInterval * 1000, refreshMs: options.garpRefresh * 1000, ratePerSecond: options.garpRate },
+    timing: { intervalMs: options.bfdInterval * 1000, multiplier: options.bfdMultiplier },
+    startupGraceMs: STARTUP_GRACE_MS,
+    handoverMs: HANDOVER_MS,
+  };
+}
+
+/** What this node would announce with every member live, and why: the candidate order per VIP. */
+function dryRun(config: ReturnType<typeof readClusterConfig>['config'], options: ClusterOptions, ui: Ui): number {
+  const nodes = [{ ...config.self, live: true }, ...config.members.map((member) => ({ name: member.name, labels: member.labels, live: true }))];
+  const { decisions } = layer2DesiredState(config.services, config.self.name, nodes, options.interfaceFor);
+  if (ui.json) {
+    for (const decision of decisions) {
+      ui.emit('placement', { service: decision.service, ip: decision.ip, pool: decision.pool, order: decision.placement.order, owner: decision.placement.owner, interface: decision.interface, not_announced: decision.notAnnounced });
+    }
+    return ExitCode.Ok;
+  }
+  const rows = decisions.map((decision) => [decision.ip, decision.service, decision.pool, decision.placement.order.join(' > '), decision.interface !== undefined ? `announce on ${decision.interface}` : (decision.notAnnounced ?? '')]);
+  printTable(ui, ['ADDRESS', 'SERVICE', 'POOL', 'CANDIDATES (first owns it)', `${config.self.name}`], rows);
+  return ExitCode.Ok;
+}
+
+/** The one documented exception to the output conventions: logs go to stdout, JSON lines unless a terminal reads them. */
+function log(ui: Ui, { event, level, msg, ...fields }: ClusterLog): void {
+  if (ui.json || !process.stdout.isTTY) {
+    ui.emit(event, { level, msg, ...fields });
+    return;
+  }
+  const details = Object.entries(fields)
+    .filter(([, value]) => value !== undefined)
+    .map(([key, value]) => `${key}=${String(value)}`)
+    .join(' ');
+  ui.line(`${new Date().toISOString()} ${level.padEnd(4)} ${event}: ${msg} ${details}`);
+}
+
+function readInput(path: string): SourceFile {
+  try {
+    return { path, text: readFileSync(path, 'utf8') };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(`cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message}.`);
+  }
+}

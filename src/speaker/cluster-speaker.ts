@@ -1,0 +1,162 @@
+/**
+ * `vipkit run` in Layer 2 mode: a Speaker whose desired state follows the cluster. The
+ * members' BFD sessions (on the data plane's thread) say who is live; every change of
+ * liveness recomputes the placement (election.ts) and the desired state (desired-state.ts),
+ * and Speaker.set puts the difference on the wire: answers and gratuitous frames for the
+ * VIPs this node takes over, silence for those it gives up. What it decides is logged
+ * with MetalLB's event names, which users grep their speakers' logs for.
+ */
+import { EventEmitter } from 'node:events';
+import type { BfdStateChange, BfdTiming } from '../liveness/bfd-peers.js';
+import type { GratuitousSchedule } from '../l2/l2-announcer.js';
+import { NO_ROUTES } from '../bgp/announcer.js';
+import { systemClock, type TimerHandle } from '../time.js';
+import type { ClusterConfig } from './cluster-config.js';
+import { layer2DesiredState, type Layer2Decision } from './desired-state.js';
+import type { ElectionNode } from './election.js';
+import type { LivenessConfig } from './l2-plane.js';
+import { Speaker, SpeakerConfigError, type SpeakerEnvironment } from './speaker.js';
+import { WorkerL2Plane } from './worker-l2-plane.js';
+
+export interface ClusterOptions {
+  /** The interface a VIP is answered on here; undefined: this node cannot announce it. */
+  interfaceFor(ip: string): string | undefined;
+  /** The interface towards a member's address, and our address on it. */
+  memberPath(address: string): { interfaceName: string; local: string } | undefined;
+  schedule: GratuitousSchedule;
+  timing: BfdTiming;
+  /**
+   * How long a member not heard from yet counts as live at start: without it a starting
+   * node would claim every VIP until its sessions come up, against the owners already
+   * answering.
+   */
+  startupGraceMs: number;
+  /** A planned stop keeps answering this long after telling the members, so that the next owner answers first. */
+  handoverMs: number;
+}
+
+/** One log line: MetalLB's field and event names where they apply. */
+export interface ClusterLog {
+  level: 'info' | 'warn';
+  event: string;
+  msg: string;
+  [field: string]: unknown;
+}
+
+type MemberState = 'unknown' | 'up' | 'down';
+
+export class ClusterSpeaker extends EventEmitter<{ log: [ClusterLog] }> {
+  private readonly speaker: Speaker;
+  /** Member address -> its name and what its session says. */
+  private readonly members = new Map<string, { name: string; labels: Record<string, string>; state: MemberState }>();
+  private readonly interfaces: string[];
+  private graceTimer?: TimerHandle;
+  private graceOver = false;
+  /** What this node announces now: ip -> its decision. */
+  private announced = new Map<string, Layer2Decision>();
+  private decisions: Layer2Decision[] = [];
+
+  constructor(
+    private readonly config: ClusterConfig,
+    private readonly options: ClusterOptions,
+    private readonly environment: SpeakerEnvironment = { l2Plane: (l2) => new WorkerL2Plane(l2), clock: systemClock },
+  ) {
+    super();
+    for (const member of config.members) this.members.set(member.address, { name: member.name, labels: member.labels, state: 'unknown' });
+    const liveness = this.liveness();
+    const answering = config.services.flatMap((service) => service.ips.map((ip) => options.interfaceFor(ip)).filter((name): name is string => name !== undefined));
+    this.interfaces = [...new Set([...answering, ...(liveness ? [liveness.interfaceName] : [])])];
+    this.speaker = new Speaker({ l2: { interfaces: this.interfaces, schedule: options.schedule, ...(liveness ? { liveness } : {}) } }, environment);
+    this.speaker.on('member', (change) => this.memberChanged(change));
+    this.speaker.on('send-failed', ({ interface: name, reason }) => this.log('warn', 'sendFailed', 'could not send a frame; retrying', { interface: name, reason }));
+    this.speaker.on('failed', ({ reason }) => this.log('warn', 'dataPlaneFailed', 'the data plane stopped', { reason }));
+  }
+
+  /** The placement decisions in force, for `--dry-run` and status. */
+  get placement(): readonly Layer2Decision[] {
+    return this.decisions;
+  }
+
+  async start(): Promise<void> {
+    await this.speaker.start();
+    for (const name of this.interfaces) this.log('info', 'createARPResponder', 'created ARP/NDP responder for interface', { interface: name });
+    this.recompute();
+    this.graceTimer = this.environment.clock.setTimeout(() => {
+      this.graceOver = true;
+      for (const [address, member] of this.members) {
+        if (member.state === 'unknown') this.log('warn', 'memberDown', 'no BFD session came up with this member at start', { node: member.name, address });
+      }
+      this.recompute();
+    }, this.options.startupGraceMs);
+  }
+
+  /**
+   * A planned stop, make before break: the members hear AdminDown and take over at once
+   * (announcing with gratuitous frames) while this node still answers, for handoverMs.
+   */
+  async stop(): Promise<void> {
+    this.environment.clock.clearTimeout(this.graceTimer);
+    this.speaker.adminDown();
+    await new Promise<void>((resolve) => this.environment.clock.setTimeout(resolve, this.options.handoverMs));
+    for (const [ip, decision] of this.announced) this.log('info', 'serviceWithdrawn', 'withdrawing service announcement', { ...fields(decision), ip, reason: 'stopping' });
+    this.announced.clear();
+    await this.speaker.stop('vipkit run stopped');
+  }
+
+  /**
+   * The nodes as the election sees them. Until the startup grace is over, a member not
+   * heard from yet counts as live: every node starts by assuming the whole cluster.
+   */
+  private electionNodes(): ElectionNode[] {
+    const members = [...this.members.values()].map(({ name, labels, state }) => ({ name, labels, live: state === 'up' || (state === 'unknown' && !this.graceOver) }));
+    return [{ ...this.config.self, live: true }, ...members];
+  }
+
+  private recompute(): void {
+    const { desired, decisions } = layer2DesiredState(this.config.services, this.config.self.name, this.electionNodes(), this.options.interfaceFor);
+    this.decisions = decisions;
+    const now = new Map(decisions.filter((decision) => decision.interface !== undefined).map((decision) => [decision.ip, decision]));
+    this.speaker.set({ l2: desired.l2, bgp: NO_ROUTES });
+    for (const [ip, decision] of this.announced) {
+      if (!now.has(ip)) this.log('info', 'serviceWithdrawn', 'withdrawing service announcement', { ...fields(decision), ip, reason: decisions.find((candidate) => candidate.ip === ip)?.notAnnounced ?? 'no longer a service' });
+    }
+    for (const [ip, decision] of now) {
+      if (!this.announced.has(ip)) this.log('info', 'serviceAnnounced', 'service has IP, announcing', { ...fields(decision), ip, interface: decision.interface });
+    }
+    this.announced = now;
+  }
+
+  private memberChanged(change: BfdStateChange): void {
+    const member = this.members.get(change.peer);
+    if (!member) return;
+    const state: MemberState = change.to === 'Up' ? 'up' : change.from === 'Up' || this.graceOver ? 'down' : member.state;
+    if (state === member.state) return;
+    member.state = state;
+    this.log(state === 'up' ? 'info' : 'warn', state === 'up' ? 'memberUp' : 'memberDown', state === 'up' ? 'BFD session with member is Up' : 'BFD session with member went down', {
+      node: member.name,
+      address: change.peer,
+      reason: change.reason,
+    });
+    this.recompute();
+  }
+
+  private liveness(): LivenessConfig | undefined {
+    if (this.members.size === 0) return undefined;
+    const paths = [...this.members.keys()].map((address) => {
+      const path = this.options.memberPath(address);
+      if (!path) throw new SpeakerConfigError(`no interface here has a subnet holding member ${this.members.get(address)!.name} (${address}); members are BFD peers on a directly connected link (RFC 5881).`);
+      return { address, ...path };
+    });
+    const interfaces = new Set(paths.map((path) => path.interfaceName));
+    if (interfaces.size > 1) throw new SpeakerConfigError(`the members are reached over ${[...interfaces].join(' and ')}; vipkit run watches them on one interface.`);
+    return { interfaceName: paths[0]!.interfaceName, members: paths.map(({ address, local }) => ({ address, local })), timing: this.options.timing };
+  }
+
+  private log(level: ClusterLog['level'], event: string, msg: string, extra: Record<string, unknown>): void {
+    this.emit('log', { level, event, msg, node: this.config.self.name, ...extra });
+  }
+}
+
+function fields(decision: Layer2Decision): Record<string, unknown> {
+  return { service: decision.service, pool: decision.pool, protocol: 'layer2' };
+}

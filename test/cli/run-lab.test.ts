@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { after, describe } from 'node:test';
+import { placementOrder } from '../../src/speaker/election.js';
+import { labTest, sharedLab } from '../helpers/root.js';
+import { startVipkitJson, until, type VipkitProcess } from '../helpers/vipkit-process.js';
+
+/**
+ * Three speakers and a client on one segment. Each VIP must be answered by exactly the
+ * node MetalLB's order names (speaker/election.ts, itself checked against sha256sum), as
+ * iputils arping in the client sees it; when that node is killed, the next one in the
+ * order answers and the client's own neighbour entry follows its gratuitous ARP; a
+ * SIGTERM stops a speaker cleanly.
+ */
+const NODES = ['node1', 'node2', 'node3'];
+const SPEC = {
+  hosts: [
+    { name: 'client', addresses: ['192.0.2.10/24'] },
+    { name: 'node1', addresses: ['192.0.2.11/24'] },
+    { name: 'node2', addresses: ['192.0.2.12/24'] },
+    { name: 'node3', addresses: ['192.0.2.13/24'] },
+  ],
+};
+const VIPS = ['192.0.2.100', '192.0.2.101', '192.0.2.102', '192.0.2.103', '192.0.2.104', '192.0.2.105'];
+const MEMBERS = NODES.flatMap((node, index) => ['--member', `${node}=192.0.2.${11 + index}`]);
+const SERVICES = VIPS.flatMap((ip, index) => ['--service', `default/web${index}=${ip}`]);
+
+describe('vipkit run (Layer 2) with three speakers', () => {
+  const lab = sharedLab(SPEC);
+  const speakers = new Map<string, VipkitProcess>();
+  after(() => {
+    for (const speaker of speakers.values()) speaker.child.kill('SIGKILL');
+  });
+
+  const start = (node: string) => {
+    const speaker = startVipkitJson(lab(), node, ['run', '--json', '--node-name', node, ...MEMBERS, '--pool', 'lab=192.0.2.100-192.0.2.120', ...SERVICES]);
+    speakers.set(node, speaker);
+    return speaker;
+  };
+  const owner = (ip: string, nodes = NODES) => placementOrder(nodes, ip)[0]!;
+  /** The MACs that answer the client's broadcast ARP for `ip`, from iputils arping. */
+  const answering = async (ip: string): Promise<string[]> => {
+    const { stdout } = await lab().exec('client', ['arping', '-b', '-c', '2', '-w', '2', '-I', 'eth0', ip]);
+    return [...new Set([...stdout.matchAll(/reply from \S+ \[([0-9A-F:]+)\]/g)].map((match) => match[1]!.toLowerCase()))];
+  };
+  const membersUp = (speaker: VipkitProcess, count: number) => speaker.events.filter((event) => event.event === 'memberUp').length >= count;
+
+  labTest('each VIP is answered by exactly its owner in MetalLB order; a killed owner is replaced and the client follows; SIGTERM stops cleanly', async () => {
+    for (const node of NODES) start(node);
+    for (const [node, speaker] of speakers) await until(`${node} sees both other members Up`, () => membersUp(speaker, 2) || speaker.child.exitCode !== null);
+    for (const [node, speaker] of speakers) assert.equal(speaker.child.exitCode, null, `${node} exited: ${speaker.stderr()}`);
+    for (const ip of VIPS) {
+      await until(`${ip} is answered by ${owner(ip)} alone`, async () => JSON.stringify(await answering(ip)) === JSON.stringify([lab().mac(owner(ip))]));
+    }
+    for (const node of NODES) {
+      const announced = speakers.get(node)!.events.filter((event) => event.event === 'serviceAnnounced').map((event) => event['ip']);
+      assert.deepEqual(new Set(announced), new Set(VIPS.filter((ip) => owner(ip) === node)), `${node} announced its own VIPs`);
+    }
+
+    // The client has the VIP in its neighbour table; its owner dies without a word.
+    const vip = VIPS[0]!;
+    const dead = owner(vip);
+    const heir = owner(vip, NODES.filter((node) => node !== dead));
+    await lab().exec('client', ['bash', '-c', `echo > /dev/udp/${vip}/9`]);
+    speakers.get(dead)!.child.kill('SIGKILL');
+    await until(`${heir} answers ${vip} after ${dead} died`, async () => JSON.stringify(await answering(vip)) === JSON.stringify([lab().mac(heir)]));
+    const neighbour = async () => (JSON.parse((await lab().exec('client', ['ip', '-j', 'neigh', 'show', vip, 'dev', 'eth0'])).stdout) as { lladdr?: string }[])[0]?.lladdr;
+    await until(`the client's neighbour entry for ${vip} follows ${heir}'s gratuitous ARP`, async () => (await neighbour()) === lab().mac(heir));
+    const heirEvents = speakers.get(heir)!.events;
+    assert.ok(heirEvents.some((event) => event.event === 'memberDown' && event['node'] === dead), `${heir} logged memberDown for ${dead}`);
+    assert.ok(heirEvents.some((event) => event.event === 'serviceAnnounced' && event['ip'] === vip), `${heir} logged serviceAnnounced for ${vip}`);
+
+    for (const node of NODES.filter((candidate) => candidate !== dead)) {
+      const speaker = speakers.get(node)!;
+      assert.equal(await speaker.stop(), 0, speaker.stderr());
+      assert.ok(speaker.events.some((event) => event.event === 'stopping'));
+    }
+  }, { timeout: 180_000 });
+});
