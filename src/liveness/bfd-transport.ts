@@ -63,7 +63,10 @@ export class BfdTransport extends EventEmitter<BfdTransportEvents> {
   static async open(link: Link, localAddresses: readonly string[]): Promise<BfdTransport> {
     const sockets: dgram.Socket[] = [];
     try {
-      const listener = await bind(isIPv4(localAddresses[0] ?? '0.0.0.0') ? 'udp4' : 'udp6', undefined, BFD_CONTROL_PORT);
+      const listener = await bind(isIPv4(localAddresses[0] ?? '0.0.0.0') ? 'udp4' : 'udp6', undefined, BFD_CONTROL_PORT).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EADDRINUSE') throw error;
+        throw new BfdTransportError(`UDP port ${BFD_CONTROL_PORT} is taken: another BFD daemon (BIRD, FRR's bfdd, keepalived) runs on this host.`);
+      });
       sockets.push(listener);
       // Its datagrams arrive through the link, with their TTL; here they are only drained.
       listener.on('message', () => {});

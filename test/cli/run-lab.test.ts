@@ -3,6 +3,7 @@ import { after, describe } from 'node:test';
 import { placementOrder } from '../../src/speaker/election.js';
 import { labTest, sharedLab } from '../helpers/root.js';
 import { startVipkitJson, until, type VipkitProcess } from '../helpers/vipkit-process.js';
+import { VIPKIT } from './run-vipkit.js';
 
 /**
  * Three speakers and a client on one segment. Each VIP must be answered by exactly the
@@ -75,4 +76,32 @@ describe('vipkit run (Layer 2) with three speakers', () => {
       assert.ok(speaker.events.some((event) => event.event === 'stopping'));
     }
   }, { timeout: 180_000 });
+
+  labTest('--dry-run prints the candidate order per VIP and sends nothing; mistakes exit 2 with one sentence before anything is sent', async () => {
+    const run = (args: string[]) => lab().exec('node1', [process.execPath, VIPKIT, 'run', '--node-name', 'node1', ...args], { timeoutMs: 30_000 });
+    const dry = await run(['--json', '--dry-run', ...MEMBERS, '--pool', 'lab=192.0.2.100-192.0.2.120', ...SERVICES]);
+    assert.equal(dry.code, 0, dry.stderr);
+    const placements = dry.stdout.trim().split('\n').map((line) => JSON.parse(line) as { ip: string; order: string[]; owner: string; interface?: string; not_announced?: string });
+    assert.deepEqual(placements.map((placement) => placement.ip), VIPS);
+    for (const placement of placements) {
+      assert.deepEqual(placement.order, placementOrder(NODES, placement.ip));
+      assert.deepEqual([placement.interface, placement.not_announced], placement.owner === 'node1' ? ['eth0', undefined] : [undefined, `${placement.owner} owns it`]);
+    }
+    const refusals: [string[], RegExp][] = [
+      [['--pool', 'lab=192.0.2.100-192.0.2.120', '--service', 'default/web=203.0.113.1'], /--service #1, column 1: service default\/web gets no address: requested 203\.0\.113\.1 is not in any pool/],
+      [['--pool', 'lab=192.0.2.100-192.0.2.120,protocol=bgp', '--service', 'default/web'], /vipkit run announces layer2 pools so far/],
+      [['--pool', 'lab=192.0.2.100-192.0.2.120', '--member', 'node2=192.0.2.12', '--member', 'node3=192.0.2.12', '--service', 'default/web'], /repeats the name or address of member node2/],
+      [['--pool', 'lab=192.0.2.100-192.0.2.120', '--member', 'node2=198.51.100.12', '--service', 'default/web'], /no interface here has a subnet holding member node2 \(198\.51\.100\.12\)/],
+      [['--pool', 'lab=192.0.2.10-192.0.2.12', '--service', 'default/web=192.0.2.11'], /192\.0\.2\.11 is configured on eth0 of this host/],
+      [['--pool', 'lab=192.0.2.100-192.0.2.120', '--service', 'default/web', '--bfd-interval', '0.01'], /--bfd-interval 0\.01 is below 0\.02 s/],
+      [['--service', 'default/web'], /run needs address pools/],
+      [['--pool', 'lab=192.0.2.100-192.0.2.120', '--service', 'Default/web'], /--service #1/],
+    ];
+    for (const [args, message] of refusals) {
+      const refused = await run(args);
+      assert.equal(refused.code, 2, `${args.join(' ')}: ${refused.stderr}`);
+      assert.match(refused.stderr, message);
+      assert.doesNotMatch(refused.stderr, /\n\s+at /, 'no stack trace');
+    }
+  });
 });
