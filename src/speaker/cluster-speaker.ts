@@ -84,7 +84,7 @@ export class ClusterSpeaker extends EventEmitter<{ log: [ClusterLog] }> {
     this.graceTimer = this.environment.clock.setTimeout(() => {
       this.graceOver = true;
       for (const [address, member] of this.members) {
-        if (member.state === 'unknown') this.log('warn', 'memberDown', 'no BFD session came up with this member at start', { node: member.name, address });
+        if (member.state === 'unknown') this.log('warn', 'memberDown', 'no BFD session came up with this member at start', { member: member.name, address });
       }
       this.recompute();
     }, this.options.startupGraceMs);
@@ -133,7 +133,7 @@ export class ClusterSpeaker extends EventEmitter<{ log: [ClusterLog] }> {
     if (state === member.state) return;
     member.state = state;
     this.log(state === 'up' ? 'info' : 'warn', state === 'up' ? 'memberUp' : 'memberDown', state === 'up' ? 'BFD session with member is Up' : 'BFD session with member went down', {
-      node: member.name,
+      member: member.name,
       address: change.peer,
       reason: change.reason,
     });

@@ -17,6 +17,7 @@ labTest('vipkit demo runs every step with the exit code it shows, and removes it
     ...Array<string>(4).fill('client arping'),
     'client watch',
     'node1 announce',
+    'node2 run',
     'node1 bgp-peer',
     'node2 bgp-peer',
     'node1 announce',
@@ -24,12 +25,16 @@ labTest('vipkit demo runs every step with the exit code it shows, and removes it
     'client pools',
   ]);
   // The wrong AS, a config with a typo, and a service left without an address exit 1; all else 0.
-  assert.deepEqual(exits, [0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1]);
+  assert.deepEqual(exits, [0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1]);
 
   const node1 = /\(node1's MAC is ([0-9a-f:]{17})\)/.exec(stdout)?.[1];
   assert.ok(node1, stdout);
   assert.match(stdout, new RegExp(`Unicast reply from 192\\.0\\.2\\.150 \\[${node1.toUpperCase()}\\]`));
   assert.match(stdout, new RegExp(`^192\\.0\\.2\\.150 dev eth0 lladdr ${node1} `, 'm'));
+  // run: node2 owns 192.0.2.160 (MetalLB's order: node2 > node3 > node1); 192.0.2.162 (node3 > node2 > node1) comes to it when node3 dies.
+  assert.match(stdout, /"event":"serviceAnnounced".*"ip":"192\.0\.2\.160"/);
+  assert.match(stdout, /"event":"memberDown".*"member":"node3"[^\n]*\n(?:.*\n)*?.*"event":"serviceAnnounced".*"ip":"192\.0\.2\.162"/);
+  assert.match(stdout, /\(a second after node3 was killed\)\n(?:Unicast reply from 192\.0\.2\.16\d \[[0-9A-F:]+\].*\n){3}/);
   assert.match(stdout, /^203\.0\.113\.10\/32 +unicast .*\[AS64800i\]\n(?:\t.*\n)*\tBGP\.community: \(64800,100\)/m);
   assert.match(stdout, /speaker1 .*Received: Administrative shutdown/);
   assert.match(stderr, /Lab removed\.\s*$/);

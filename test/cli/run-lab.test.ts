@@ -67,7 +67,7 @@ describe('vipkit run (Layer 2) with three speakers', () => {
     const neighbour = async () => (JSON.parse((await lab().exec('client', ['ip', '-j', 'neigh', 'show', vip, 'dev', 'eth0'])).stdout) as { lladdr?: string }[])[0]?.lladdr;
     await until(`the client's neighbour entry for ${vip} follows ${heir}'s gratuitous ARP`, async () => (await neighbour()) === lab().mac(heir));
     const heirEvents = speakers.get(heir)!.events;
-    assert.ok(heirEvents.some((event) => event.event === 'memberDown' && event['node'] === dead), `${heir} logged memberDown for ${dead}`);
+    assert.ok(heirEvents.some((event) => event.event === 'memberDown' && event['member'] === dead), `${heir} logged memberDown for ${dead}`);
     assert.ok(heirEvents.some((event) => event.event === 'serviceAnnounced' && event['ip'] === vip), `${heir} logged serviceAnnounced for ${vip}`);
 
     for (const node of NODES.filter((candidate) => candidate !== dead)) {
