@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libpcap-dev iproute2 bird2 gobgpd exabgp iputils-arping arp-scan tshark tcpdump tcpreplay)
+packages=(libpcap-dev iproute2 bird2 gobgpd exabgp keepalived iputils-arping arp-scan tshark tcpdump tcpreplay)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
