@@ -45,7 +45,7 @@ describe('vipkit run (Layer 2) with three speakers', () => {
   };
   const membersUp = (speaker: VipkitProcess, count: number) => speaker.events.filter((event) => event.event === 'memberUp').length >= count;
 
-  labTest('each VIP is answered by exactly its owner in MetalLB order; a killed owner is replaced and the client follows; SIGTERM stops cleanly', async () => {
+  labTest('each VIP is answered by exactly its owner in MetalLB order; a killed owner is replaced and the client follows; a stopping owner hands over through BFD AdminDown', async () => {
     for (const node of NODES) start(node);
     for (const [node, speaker] of speakers) await until(`${node} sees both other members Up`, () => membersUp(speaker, 2) || speaker.child.exitCode !== null);
     for (const [node, speaker] of speakers) assert.equal(speaker.child.exitCode, null, `${node} exited: ${speaker.stderr()}`);
@@ -70,11 +70,17 @@ describe('vipkit run (Layer 2) with three speakers', () => {
     assert.ok(heirEvents.some((event) => event.event === 'memberDown' && event['member'] === dead), `${heir} logged memberDown for ${dead}`);
     assert.ok(heirEvents.some((event) => event.event === 'serviceAnnounced' && event['ip'] === vip), `${heir} logged serviceAnnounced for ${vip}`);
 
-    for (const node of NODES.filter((candidate) => candidate !== dead)) {
-      const speaker = speakers.get(node)!;
-      assert.equal(await speaker.stop(), 0, speaker.stderr());
-      assert.ok(speaker.events.some((event) => event.event === 'stopping'));
-    }
+    // A planned stop: the other survivor hears AdminDown (not a timeout) and takes the stopping node's VIPs.
+    const survivors = NODES.filter((node) => node !== dead);
+    const leaving = owner(vip, survivors);
+    const last = survivors.find((node) => node !== leaving)!;
+    assert.equal(await speakers.get(leaving)!.stop(), 0, speakers.get(leaving)!.stderr());
+    assert.ok(speakers.get(leaving)!.events.some((event) => event.event === 'stopping'));
+    const lastEvents = speakers.get(last)!.events;
+    await until(`${last} logs ${leaving} leaving`, () => lastEvents.some((event) => event.event === 'memberDown' && event['member'] === leaving));
+    assert.match(String(lastEvents.find((event) => event.event === 'memberDown' && event['member'] === leaving)!['reason']), /administratively down .*diag 3/);
+    await until(`${last} answers ${vip} after ${leaving} stopped`, async () => JSON.stringify(await answering(vip)) === JSON.stringify([lab().mac(last)]));
+    assert.equal(await speakers.get(last)!.stop(), 0, speakers.get(last)!.stderr());
   }, { timeout: 180_000 });
 
   labTest('--dry-run prints the candidate order per VIP and sends nothing; mistakes exit 2 with one sentence before anything is sent', async () => {
