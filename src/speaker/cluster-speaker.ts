@@ -10,13 +10,12 @@ import { EventEmitter } from 'node:events';
 import type { BfdStateChange, BfdTiming } from '../liveness/bfd-peers.js';
 import type { GratuitousSchedule } from '../l2/l2-announcer.js';
 import { NO_ROUTES } from '../bgp/announcer.js';
-import { systemClock, type TimerHandle } from '../time.js';
+import type { TimerHandle } from '../time.js';
 import type { ClusterConfig } from './cluster-config.js';
 import { layer2DesiredState, type Layer2Decision } from './desired-state.js';
 import type { ElectionNode } from './election.js';
 import type { LivenessConfig } from './l2-plane.js';
-import { Speaker, SpeakerConfigError, type SpeakerEnvironment } from './speaker.js';
-import { WorkerL2Plane } from './worker-l2-plane.js';
+import { Speaker, SpeakerConfigError, SYSTEM_ENVIRONMENT, type SpeakerEnvironment } from './speaker.js';
 
 export interface ClusterOptions {
   /** The interface a VIP is answered on here; undefined: this node cannot announce it. */
@@ -45,7 +44,13 @@ export interface ClusterLog {
 
 type MemberState = 'unknown' | 'up' | 'down';
 
-export class ClusterSpeaker extends EventEmitter<{ log: [ClusterLog] }> {
+export interface ClusterSpeakerEvents {
+  log: [ClusterLog];
+  /** The data plane died (a bug): nothing is answered any more, so the speaker must stop. */
+  failed: [string];
+}
+
+export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
   private readonly speaker: Speaker;
   /** Member address -> its name and what its session says. */
   private readonly members = new Map<string, { name: string; labels: Record<string, string>; state: MemberState }>();
@@ -59,7 +64,7 @@ export class ClusterSpeaker extends EventEmitter<{ log: [ClusterLog] }> {
   constructor(
     private readonly config: ClusterConfig,
     private readonly options: ClusterOptions,
-    private readonly environment: SpeakerEnvironment = { l2Plane: (l2) => new WorkerL2Plane(l2), clock: systemClock },
+    private readonly environment: SpeakerEnvironment = SYSTEM_ENVIRONMENT,
   ) {
     super();
     for (const member of config.members) this.members.set(member.address, { name: member.name, labels: member.labels, state: 'unknown' });
@@ -69,7 +74,10 @@ export class ClusterSpeaker extends EventEmitter<{ log: [ClusterLog] }> {
     this.speaker = new Speaker({ l2: { interfaces: this.interfaces, schedule: options.schedule, ...(liveness ? { liveness } : {}) } }, environment);
     this.speaker.on('member', (change) => this.memberChanged(change));
     this.speaker.on('send-failed', ({ interface: name, reason }) => this.log('warn', 'sendFailed', 'could not send a frame; retrying', { interface: name, reason }));
-    this.speaker.on('failed', ({ reason }) => this.log('warn', 'dataPlaneFailed', 'the data plane stopped', { reason }));
+    this.speaker.on('failed', ({ reason }) => {
+      this.log('warn', 'dataPlaneFailed', 'the data plane stopped', { reason });
+      this.emit('failed', reason);
+    });
   }
 
   /** The placement decisions in force, for `--dry-run` and status. */

@@ -53,6 +53,9 @@ export interface SpeakerEnvironment {
   dial?: Dial;
 }
 
+/** The real world: the Layer 2 plane in a worker thread over pcap links, Node's timers, TCP. */
+export const SYSTEM_ENVIRONMENT: SpeakerEnvironment = { l2Plane: (l2) => new WorkerL2Plane(l2), clock: systemClock };
+
 export interface SpeakerEvents extends AnnouncerEvents, L2PlaneEvents {
   /** A connection to us refused: from no peer of ours, or one its session did not take (RFC 4271 6.8). */
   rejected: [{ address: string; reason: string }];
@@ -75,7 +78,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
 
   constructor(
     private readonly config: SpeakerConfig,
-    private readonly environment: SpeakerEnvironment = { l2Plane: (l2) => new WorkerL2Plane(l2), clock: systemClock },
+    private readonly environment: SpeakerEnvironment = SYSTEM_ENVIRONMENT,
   ) {
     super();
     if (config.l2) {

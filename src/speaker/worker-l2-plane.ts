@@ -72,15 +72,17 @@ export class WorkerL2Plane extends EventEmitter<L2PlaneEvents> implements L2Plan
         }
       });
       // An exception the worker did not catch is a bug: it ends the plane, never the process.
+      let failure: string | undefined;
       worker.on('error', (error) => {
         if (!opened) return reject(error);
-        this.emit('failed', { reason: error.message });
+        failure = error.message;
       });
-      worker.on('exit', () => {
+      worker.on('exit', (code) => {
         this.exited = true;
         for (const probe of this.probes.values()) probe.reject(new Error('the Layer 2 plane stopped during a conflict probe'));
         this.probes.clear();
         if (!opened) reject(new Error('the Layer 2 plane stopped before it opened'));
+        else if (this.closing === undefined) this.emit('failed', { reason: failure ?? `its worker thread exited (code ${code})` });
       });
       this.post({ type: 'open' });
     });

@@ -92,6 +92,11 @@ async function announceL2(specs: string[], options: AnnounceOptions, ui: Ui): Pr
   const speaker = new Speaker({ l2: { interfaces: [iface.name], schedule, vlan: vlanTag(options.vlan), busyPoll: options.busyPoll ?? false } });
   const output = new L2Output(ui, speaker, iface.name, addresses);
   const stop = new Stop();
+  let failure: string | undefined;
+  speaker.on('failed', ({ reason }) => {
+    failure = reason;
+    stop.stop('the data plane failed');
+  });
   try {
     await speaker.start();
     if (!options.force) {
@@ -121,6 +126,8 @@ async function announceL2(specs: string[], options: AnnounceOptions, ui: Ui): Pr
     await speaker.stop('vipkit announce stopped');
     output.close();
   }
+  // A bug, not bad input: main reports it as an internal error (exit 70).
+  if (failure !== undefined) throw new Error(`the Layer 2 data plane failed: ${failure}`);
   output.summary();
   return ExitCode.Ok;
 }

@@ -65,8 +65,13 @@ export async function run(_targets: string[], rawOptions: Record<string, unknown
   if (options.dryRun) return dryRun(config, clusterOptions, ui);
 
   const speaker = new ClusterSpeaker(config, clusterOptions);
-  speaker.on('log', (record) => log(ui, record));
   const stop = new Stop();
+  let failure: string | undefined;
+  speaker.on('log', (record) => log(ui, record));
+  speaker.on('failed', (reason) => {
+    failure = reason;
+    stop.stop('the data plane failed');
+  });
   try {
     await speaker.start();
     if (options.for !== undefined) stop.after(options.for, `--for ${options.for} s elapsed`);
@@ -76,6 +81,8 @@ export async function run(_targets: string[], rawOptions: Record<string, unknown
     stop.dispose();
     await speaker.stop();
   }
+  // A bug, not bad input: main reports it as an internal error (exit 70).
+  if (failure !== undefined) throw new Error(`the Layer 2 data plane failed: ${failure}`);
   return ExitCode.Ok;
 }
 
