@@ -286,6 +286,7 @@ export const commands: CommandSpec[] = [
       { flags: '--garp-interval <s>', description: "seconds between them (Linux ignores a change within its locktime of about 1 s)", defaultValue: 1.1, parse: parseSeconds },
       { flags: '--garp-refresh <s>', description: 'one more gratuitous frame per VIP this often, to keep switch tables warm', defaultValue: 30, parse: parsePositiveSeconds },
       { flags: '--garp-rate <fps>', description: 'at most this many gratuitous frames per second in all', defaultValue: 1000, parse: parsePositiveNumber },
+      { flags: '--metrics-addr <address:port>', description: 'serve Prometheus metrics on /metrics here (loopback unless you ask otherwise)', defaultValue: '127.0.0.1:7472' },
       { flags: '--bfd-interval <s>', description: 'BFD interval between the members once Up (at least 0.02)', defaultValue: 0.05, parse: parsePositiveSeconds },
       { flags: '--bfd-multiplier <n>', description: 'BFD packets missed before a member counts as down', defaultValue: 3, parse: integerBetween(1, 255) },
       { flags: '--dry-run', description: 'print what this node would announce and why (the candidate order per VIP), then exit' },

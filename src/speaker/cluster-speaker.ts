@@ -46,6 +46,9 @@ type MemberState = 'unknown' | 'up' | 'down';
 
 export interface ClusterSpeakerEvents {
   log: [ClusterLog];
+  /** A request answered, and a gratuitous frame sent, for the per-IP counters. */
+  answered: [{ ip: string }];
+  gratuitous: [{ ip: string }];
   /** The data plane died (a bug): nothing is answered any more, so the speaker must stop. */
   failed: [string];
 }
@@ -73,6 +76,8 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
     this.interfaces = [...new Set([...answering, ...(liveness ? [liveness.interfaceName] : [])])];
     this.speaker = new Speaker({ l2: { interfaces: this.interfaces, schedule: options.schedule, ...(liveness ? { liveness } : {}) } }, environment);
     this.speaker.on('member', (change) => this.memberChanged(change));
+    this.speaker.on('answered', ({ ip }) => this.emit('answered', { ip }));
+    this.speaker.on('gratuitous', ({ ip }) => this.emit('gratuitous', { ip }));
     this.speaker.on('send-failed', ({ interface: name, reason }) => this.log('warn', 'sendFailed', 'could not send a frame; retrying', { interface: name, reason }));
     this.speaker.on('failed', ({ reason }) => {
       this.log('warn', 'dataPlaneFailed', 'the data plane stopped', { reason });

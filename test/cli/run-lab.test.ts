@@ -57,6 +57,20 @@ describe('vipkit run (Layer 2) with three speakers', () => {
       assert.deepEqual(new Set(announced), new Set(VIPS.filter((ip) => owner(ip) === node)), `${node} announced its own VIPs`);
     }
 
+    // Each speaker's Prometheus metrics, on its own namespace's loopback.
+    for (const node of NODES) {
+      const scrape = await lab().exec(node, [process.execPath, '-e', "fetch('http://127.0.0.1:7472/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))"]);
+      assert.equal(scrape.code, 0, scrape.stderr);
+      for (const other of NODES.filter((candidate) => candidate !== node)) assert.match(scrape.stdout, new RegExp(`^vipkit_member_up\\{member="${other}"\\} 1$`, 'm'), `${node} reports ${other} up`);
+      for (const ip of VIPS.filter((candidate) => owner(candidate) === node)) {
+        const service = `default/web${VIPS.indexOf(ip)}`;
+        assert.match(scrape.stdout, new RegExp(`^vipkit_announced\\{service="${service}",ip="${ip}",protocol="layer2"\\} 1$`, 'm'));
+        assert.match(scrape.stdout, new RegExp(`^vipkit_requests_answered_total\\{ip="${ip}"\\} [1-9]`, 'm'), `${node} counted the answers for ${ip}`);
+        assert.match(scrape.stdout, new RegExp(`^vipkit_gratuitous_sent_total\\{ip="${ip}"\\} [1-9]`, 'm'));
+      }
+      assert.match(scrape.stdout, /^vipkit_nodejs_eventloop_lag_seconds \d/m);
+    }
+
     // The client has the VIP in its neighbour table; its owner dies without a word.
     const vip = VIPS[0]!;
     const dead = owner(vip);
@@ -101,6 +115,7 @@ describe('vipkit run (Layer 2) with three speakers', () => {
       [['--pool', 'lab=192.0.2.10-192.0.2.12', '--service', 'default/web=192.0.2.11'], /192\.0\.2\.11 is configured on eth0 of this host/],
       [['--pool', 'lab=192.0.2.100-192.0.2.120', '--service', 'default/web', '--bfd-interval', '0.01'], /--bfd-interval 0\.01 is below 0\.02 s/],
       [['--service', 'default/web'], /run needs address pools/],
+      [['--pool', 'lab=192.0.2.100-192.0.2.120', '--service', 'default/web', '--metrics-addr', '7472'], /--metrics-addr "7472" is not address:port/],
       [['--pool', 'lab=192.0.2.100-192.0.2.120', '--service', 'Default/web'], /--service #1/],
     ];
     for (const [args, message] of refusals) {

@@ -16,6 +16,8 @@ import { readClusterConfig } from '../../speaker/cluster-config.js';
 import { ClusterSpeaker, type ClusterLog, type ClusterOptions } from '../../speaker/cluster-speaker.js';
 import { layer2DesiredState } from '../../speaker/desired-state.js';
 import { refuseHostAddresses } from '../../speaker/speaker.js';
+import { SpeakerMetrics } from '../../observe/speaker-metrics.js';
+import { parseAddress, parsePort } from '../../pools/value-parsers.js';
 
 interface RunOptions {
   nodeName?: string;
@@ -30,6 +32,7 @@ interface RunOptions {
   garpInterval: number;
   garpRefresh: number;
   garpRate: number;
+  metricsAddr: string;
   bfdInterval: number;
   bfdMultiplier: number;
   dryRun?: boolean;
@@ -47,6 +50,7 @@ const HANDOVER_MS = 300;
 export async function run(_targets: string[], rawOptions: Record<string, unknown>, ui: Ui): Promise<number> {
   const options = rawOptions as unknown as RunOptions;
   if (options.bfdInterval < MIN_BFD_INTERVAL_S) throw new UsageError(`--bfd-interval ${options.bfdInterval} is below ${MIN_BFD_INTERVAL_S} s, which a host cannot keep to under load.`);
+  const metricsAt = metricsAddress(options.metricsAddr);
   const nodeName = options.nodeName ?? hostname();
   const { config, problems } = readClusterConfig({
     nodeName,
@@ -65,14 +69,21 @@ export async function run(_targets: string[], rawOptions: Record<string, unknown
   if (options.dryRun) return dryRun(config, clusterOptions, ui);
 
   const speaker = new ClusterSpeaker(config, clusterOptions);
+  const metrics = new SpeakerMetrics();
   const stop = new Stop();
   let failure: string | undefined;
-  speaker.on('log', (record) => log(ui, record));
+  speaker.on('log', (record) => {
+    log(ui, record);
+    count(metrics, record);
+  });
+  speaker.on('answered', ({ ip }) => metrics.requestAnswered(ip));
+  speaker.on('gratuitous', ({ ip }) => metrics.gratuitousSent(ip));
   speaker.on('failed', (reason) => {
     failure = reason;
     stop.stop('the data plane failed');
   });
   try {
+    await metrics.listen(metricsAt.host, metricsAt.port);
     await speaker.start();
     if (options.for !== undefined) stop.after(options.for, `--for ${options.for} s elapsed`);
     await stop.done;
@@ -80,10 +91,26 @@ export async function run(_targets: string[], rawOptions: Record<string, unknown
   } finally {
     stop.dispose();
     await speaker.stop();
+    metrics.close();
   }
   // A bug, not bad input: main reports it as an internal error (exit 70).
   if (failure !== undefined) throw new Error(`the Layer 2 data plane failed: ${failure}`);
   return ExitCode.Ok;
+}
+
+/** What the log says, counted: the metrics and the log come from the same events. */
+function count(metrics: SpeakerMetrics, record: ClusterLog): void {
+  const text = (field: string) => String(record[field]);
+  if (record.event === 'serviceAnnounced') metrics.serviceAnnounced(text('service'), text('ip'), text('protocol'));
+  else if (record.event === 'serviceWithdrawn') metrics.serviceWithdrawn(text('service'), text('ip'), text('protocol'));
+  else if (record.event === 'memberUp' || record.event === 'memberDown') metrics.member(text('member'), record.event === 'memberUp');
+}
+
+/** `127.0.0.1:7472`, `[::1]:7472`. */
+function metricsAddress(text: string): { host: string; port: number } {
+  const match = /^(?:\[(.+)\]|([^:]+)):(\d+)$/.exec(text);
+  if (!match) throw new UsageError(`--metrics-addr "${text}" is not address:port, like 127.0.0.1:7472 or [::1]:7472.`);
+  return { host: parseAddress(match[1] ?? match[2]!), port: parsePort(match[3]!) };
 }
 
 function optionsFor(options: RunOptions): ClusterOptions {
