@@ -64,8 +64,10 @@ async function until(what: string, check: () => boolean | Promise<boolean>): Pro
 async function vipkitPair(lab: Lab): Promise<Pair> {
   const processes = new Map<string, ChildProcess>();
   const up = new Set<string>();
+  // The namespaces share one file system: each speaker its own status socket.
+  const sockets = mkdtempSync(join(tmpdir(), 'vipkit-bench-run-'));
   for (const node of NODES) {
-    const argv = [process.execPath, VIPKIT, 'run', '--json', '--node-name', node, '--member', 'node1=192.0.2.11', '--member', 'node2=192.0.2.12', '--pool', `bench=${VIP}`, '--service', `bench/vip=${VIP}`];
+    const argv = [process.execPath, VIPKIT, 'run', '--json', '--node-name', node, '--socket', join(sockets, `${node}.sock`), '--member', 'node1=192.0.2.11', '--member', 'node2=192.0.2.12', '--pool', `bench=${VIP}`, '--service', `bench/vip=${VIP}`];
     const child = lab.spawn(node, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
     child.stdout!.on('data', (chunk: Buffer) => {
       if (chunk.toString().includes('"memberUp"')) up.add(node);
@@ -73,7 +75,14 @@ async function vipkitPair(lab: Lab): Promise<Pair> {
     processes.set(node, child);
   }
   await until('both vipkit speakers see each other', () => up.size === NODES.length);
-  return { owner: placementOrder(NODES, VIP)[0]!, processes, cleanup: () => processes.forEach((child) => child.kill('SIGKILL')) };
+  return {
+    owner: placementOrder(NODES, VIP)[0]!,
+    processes,
+    cleanup: () => {
+      processes.forEach((child) => child.kill('SIGKILL'));
+      rmSync(sockets, { recursive: true, force: true });
+    },
+  };
 }
 
 function keepalivedConfig(priority: number, advertInterval: number): string {

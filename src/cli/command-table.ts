@@ -2,6 +2,7 @@ import { InvalidArgumentError } from 'commander';
 import { parseAddress, parseAsn, parseFamilies, parseHoldTime, parsePort, parseRouterId } from './bgp-options.js';
 import { optionParser, parsePositiveInteger, parsePositiveNumber, parsePositiveSeconds, parseSeconds, parseVlanId } from './parse.js';
 import { parseNodeName } from '../pools/value-parsers.js';
+import { DEFAULT_STATUS_SOCKET } from '../observe/status-socket.js';
 import type { Ui } from './ui.js';
 
 /**
@@ -286,6 +287,7 @@ export const commands: CommandSpec[] = [
       { flags: '--garp-interval <s>', description: "seconds between them (Linux ignores a change within its locktime of about 1 s)", defaultValue: 1.1, parse: parseSeconds },
       { flags: '--garp-refresh <s>', description: 'one more gratuitous frame per VIP this often, to keep switch tables warm', defaultValue: 30, parse: parsePositiveSeconds },
       { flags: '--garp-rate <fps>', description: 'at most this many gratuitous frames per second in all', defaultValue: 1000, parse: parsePositiveNumber },
+      { flags: '--socket <path>', description: 'answer vipkit status on this Unix socket (its directory is created)', defaultValue: DEFAULT_STATUS_SOCKET },
       { flags: '--metrics-addr <address:port>', description: 'serve Prometheus metrics on /metrics here (loopback unless you ask otherwise)', defaultValue: '127.0.0.1:7472' },
       { flags: '--bfd-interval <s>', description: 'BFD interval between the members once Up (at least 0.02)', defaultValue: 0.05, parse: parsePositiveSeconds },
       { flags: '--bfd-multiplier <n>', description: 'BFD packets missed before a member counts as down', defaultValue: 3, parse: integerBetween(1, 255) },
@@ -294,6 +296,14 @@ export const commands: CommandSpec[] = [
       json,
     ],
     load: () => import('./commands/run.js'),
+  },
+  {
+    name: 'status',
+    arguments: '',
+    summary: 'ask a running vipkit run: each VIP with its owner and candidate order, what this node does with it and why, each member',
+    examples: ['vipkit status', 'vipkit status --socket /run/vipkit/node2.sock --json'],
+    options: [{ flags: '--socket <path>', description: 'the socket the speaker answers on', defaultValue: DEFAULT_STATUS_SOCKET }, json],
+    load: () => import('./commands/status.js'),
   },
   {
     name: 'demo',

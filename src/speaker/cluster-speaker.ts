@@ -44,6 +44,24 @@ export interface ClusterLog {
 
 type MemberState = 'unknown' | 'up' | 'down';
 
+/** What `vipkit status` shows: the members, and per IP its placement and this node's part in it. */
+export interface ClusterStatus {
+  node: string;
+  members: { name: string; address: string; state: MemberState }[];
+  addresses: {
+    ip: string;
+    service: string;
+    pool: string;
+    owner?: string;
+    order: string[];
+    /** Where this node answers for it; absent when it does not, with `reason`. */
+    interface?: string;
+    reason?: string;
+    /** When this node last took it over or gave it up. */
+    changed?: string;
+  }[];
+}
+
 export interface ClusterSpeakerEvents {
   log: [ClusterLog];
   /** A request answered, and a gratuitous frame sent, for the per-IP counters. */
@@ -63,6 +81,8 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
   /** What this node announces now: ip -> its decision. */
   private announced = new Map<string, Layer2Decision>();
   private decisions: Layer2Decision[] = [];
+  /** ip -> when this node last took it over or gave it up (ISO-8601). */
+  private readonly changedAt = new Map<string, string>();
 
   constructor(
     private readonly config: ClusterConfig,
@@ -85,9 +105,20 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
     });
   }
 
-  /** The placement decisions in force, for `--dry-run` and status. */
-  get placement(): readonly Layer2Decision[] {
-    return this.decisions;
+  get status(): ClusterStatus {
+    return {
+      node: this.config.self.name,
+      members: [...this.members].map(([address, { name, state }]) => ({ name, address, state })),
+      addresses: this.decisions.map((decision) => ({
+        ip: decision.ip,
+        service: decision.service,
+        pool: decision.pool,
+        ...(decision.placement.owner !== undefined ? { owner: decision.placement.owner } : {}),
+        order: decision.placement.order,
+        ...(decision.interface !== undefined ? { interface: decision.interface } : { reason: decision.notAnnounced }),
+        ...(this.changedAt.has(decision.ip) ? { changed: this.changedAt.get(decision.ip) } : {}),
+      })),
+    };
   }
 
   async start(): Promise<void> {
@@ -130,6 +161,9 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
     this.decisions = decisions;
     const now = new Map(decisions.filter((decision) => decision.interface !== undefined).map((decision) => [decision.ip, decision]));
     this.speaker.set({ l2: desired.l2, bgp: NO_ROUTES });
+    for (const ip of [...this.announced.keys(), ...now.keys()]) {
+      if (this.announced.has(ip) !== now.has(ip)) this.changedAt.set(ip, new Date().toISOString());
+    }
     for (const [ip, decision] of this.announced) {
       if (!now.has(ip)) this.log('info', 'serviceWithdrawn', 'withdrawing service announcement', { ...fields(decision), ip, reason: decisions.find((candidate) => candidate.ip === ip)?.notAnnounced ?? 'no longer a service' });
     }

@@ -18,6 +18,7 @@ labTest('vipkit demo runs every step with the exit code it shows, and removes it
     'client watch',
     'node1 announce',
     'node2 run',
+    'node2 status',
     'node1 bgp-peer',
     'node2 bgp-peer',
     'node1 announce',
@@ -34,6 +35,8 @@ labTest('vipkit demo runs every step with the exit code it shows, and removes it
   // run: node2 owns 192.0.2.160 (MetalLB's order: node2 > node3 > node1); 192.0.2.162 (node3 > node2 > node1) comes to it when node3 dies.
   assert.match(stdout, /"event":"serviceAnnounced".*"ip":"192\.0\.2\.160"/);
   assert.match(stdout, /"event":"memberDown".*"member":"node3"[^\n]*\n(?:.*\n)*?.*"event":"serviceAnnounced".*"ip":"192\.0\.2\.162"/);
+  assert.match(stdout, /^node node2\n\nMEMBER +ADDRESS +BFD\nnode1 +192\.0\.2\.11 +up\nnode3 +192\.0\.2\.13 +up\n/m);
+  assert.match(stdout, /^192\.0\.2\.160 +demo\/web +node2 +node2 > node3 > node1 +answering on eth0 /m);
   assert.match(stdout, /\(a second after node3 was killed\)\n(?:Unicast reply from 192\.0\.2\.16\d \[[0-9A-F:]+\].*\n){3}/);
   assert.match(stdout, /^203\.0\.113\.10\/32 +unicast .*\[AS64800i\]\n(?:\t.*\n)*\tBGP\.community: \(64800,100\)/m);
   assert.match(stdout, /speaker1 .*Received: Administrative shutdown/);

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, describe } from 'node:test';
 import { placementOrder } from '../../src/speaker/election.js';
 import { labTest, sharedLab } from '../helpers/root.js';
@@ -28,12 +31,16 @@ const SERVICES = VIPS.flatMap((ip, index) => ['--service', `default/web${index}=
 describe('vipkit run (Layer 2) with three speakers', () => {
   const lab = sharedLab(SPEC);
   const speakers = new Map<string, VipkitProcess>();
+  // The namespaces share one file system: each speaker its own status socket.
+  const sockets = mkdtempSync(join(tmpdir(), 'vipkit-run-lab-'));
+  const socket = (node: string) => join(sockets, `${node}.sock`);
   after(() => {
     for (const speaker of speakers.values()) speaker.child.kill('SIGKILL');
+    rmSync(sockets, { recursive: true, force: true });
   });
 
   const start = (node: string) => {
-    const speaker = startVipkitJson(lab(), node, ['run', '--json', '--node-name', node, ...MEMBERS, '--pool', 'lab=192.0.2.100-192.0.2.120', ...SERVICES]);
+    const speaker = startVipkitJson(lab(), node, ['run', '--json', '--node-name', node, '--socket', socket(node), ...MEMBERS, '--pool', 'lab=192.0.2.100-192.0.2.120', ...SERVICES]);
     speakers.set(node, speaker);
     return speaker;
   };
@@ -71,6 +78,23 @@ describe('vipkit run (Layer 2) with three speakers', () => {
       assert.match(scrape.stdout, /^vipkit_nodejs_eventloop_lag_seconds \d/m);
     }
 
+    // vipkit status, from the speaker's own socket.
+    for (const node of NODES) {
+      const asked = await lab().exec(node, [process.execPath, VIPKIT, 'status', '--json', '--socket', socket(node)]);
+      assert.equal(asked.code, 0, asked.stderr);
+      const lines = asked.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+      assert.deepEqual(lines.filter((line) => line['event'] === 'member').map((line) => [line['name'], line['state']]).sort(), NODES.filter((other) => other !== node).map((other) => [other, 'up']));
+      const addresses = lines.filter((line) => line['event'] === 'address');
+      assert.deepEqual(addresses.map((line) => line['ip']), VIPS);
+      for (const line of addresses) {
+        assert.deepEqual(line['order'], placementOrder(NODES, line['ip'] as string));
+        assert.equal(line['interface'], line['owner'] === node ? 'eth0' : undefined, JSON.stringify(line));
+      }
+    }
+    const nobody = await lab().exec('node1', [process.execPath, VIPKIT, 'status', '--socket', join(sockets, 'nobody.sock')]);
+    assert.equal(nobody.code, 1);
+    assert.match(nobody.stderr, /no vipkit run is listening on .*nobody\.sock/);
+
     // The client has the VIP in its neighbour table; its owner dies without a word.
     const vip = VIPS[0]!;
     const dead = owner(vip);
@@ -98,7 +122,7 @@ describe('vipkit run (Layer 2) with three speakers', () => {
   }, { timeout: 180_000 });
 
   labTest('--dry-run prints the candidate order per VIP and sends nothing; mistakes exit 2 with one sentence before anything is sent', async () => {
-    const run = (args: string[]) => lab().exec('node1', [process.execPath, VIPKIT, 'run', '--node-name', 'node1', ...args], { timeoutMs: 30_000 });
+    const run = (args: string[]) => lab().exec('node1', [process.execPath, VIPKIT, 'run', '--node-name', 'node1', '--socket', socket('refusals'), ...args], { timeoutMs: 30_000 });
     const dry = await run(['--json', '--dry-run', ...MEMBERS, '--pool', 'lab=192.0.2.100-192.0.2.120', ...SERVICES]);
     assert.equal(dry.code, 0, dry.stderr);
     const placements = dry.stdout.trim().split('\n').map((line) => JSON.parse(line) as { ip: string; order: string[]; owner: string; interface?: string; not_announced?: string });

@@ -114,29 +114,43 @@ const RUN_VIPS = ['192.0.2.160', '192.0.2.161', '192.0.2.162'];
  * vipkit run on all three nodes (node2's log is shown): each VIP answered by one node in
  * MetalLB's order; node3 is killed, and its VIPs move to the next node in their order.
  */
-const RUN_STEP: Step = {
-  title: 'Run the cluster speaker on node1, node2 and node3 (node2 shown) for 7 seconds; node3 is killed after 3',
-  host: 'node2',
-  argv: ['run', '--node-name', 'node2', ...RUN_ARGS, '--for', '7'],
-  async during(lab: Lab): Promise<string> {
-    const others = ['node1', 'node3'].map((node) => lab.spawn(node, [process.execPath, VIPKIT, 'run', '--node-name', node, ...RUN_ARGS, '--for', '7'], { stdio: 'ignore' }));
-    try {
-      const owners = async () => {
-        const lines = await Promise.all(RUN_VIPS.map(async (ip) => (await lab.exec('client', ['arping', '-c', '1', '-w', '1', '-I', 'eth0', ip])).stdout.match(/^Unicast reply.*$/m)?.[0] ?? `no reply for ${ip}`));
-        return lines.join('\n');
-      };
-      await sleep(3000);
-      const before = await owners();
-      others[1]!.kill('SIGKILL');
-      await sleep(1000);
-      const after = await owners();
-      const names = ['node1', 'node2', 'node3'].map((node) => `${node} ${lab.mac(node).toUpperCase()}`).join(', ');
-      return [`client$ arping -c 1 -I eth0 <each VIP>   (${names})`, before, '', 'client$ arping -c 1 -I eth0 <each VIP>   (a second after node3 was killed)', after].join('\n');
-    } finally {
-      for (const other of others) other.kill('SIGKILL');
-    }
-  },
-};
+function runStep(scratch: string): Step {
+  // The namespaces share one file system: each speaker its own status socket.
+  const socket = (node: string) => join(scratch, `${node}.sock`);
+  return {
+    title: 'Run the cluster speaker on node1, node2 and node3 (node2 shown) for 7 seconds; node3 is killed after 3',
+    host: 'node2',
+    argv: ['run', '--node-name', 'node2', '--socket', socket('node2'), ...RUN_ARGS, '--for', '7'],
+    async during(lab: Lab): Promise<string> {
+      const others = ['node1', 'node3'].map((node) => lab.spawn(node, [process.execPath, VIPKIT, 'run', '--node-name', node, '--socket', socket(node), ...RUN_ARGS, '--for', '7'], { stdio: 'ignore' }));
+      try {
+        const owners = async () => {
+          const lines = await Promise.all(RUN_VIPS.map(async (ip) => (await lab.exec('client', ['arping', '-c', '1', '-w', '1', '-I', 'eth0', ip])).stdout.match(/^Unicast reply.*$/m)?.[0] ?? `no reply for ${ip}`));
+          return lines.join('\n');
+        };
+        await sleep(3000);
+        const before = await owners();
+        const status = await lab.exec('node2', [process.execPath, VIPKIT, 'status', '--socket', socket('node2')]);
+        others[1]!.kill('SIGKILL');
+        await sleep(1000);
+        const after = await owners();
+        const names = ['node1', 'node2', 'node3'].map((node) => `${node} ${lab.mac(node).toUpperCase()}`).join(', ');
+        return [
+          `client$ arping -c 1 -I eth0 <each VIP>   (${names})`,
+          before,
+          '',
+          `node2$ vipkit status --socket ${socket('node2')}   (while all three run)`,
+          status.stdout.trimEnd(),
+          '',
+          'client$ arping -c 1 -I eth0 <each VIP>   (a second after node3 was killed)',
+          after,
+        ].join('\n');
+      } finally {
+        for (const other of others) other.kill('SIGKILL');
+      }
+    },
+  };
+}
 
 /** The router runs BIRD (AS 65002) accepting any BGP speaker on the segment, and exports one route with communities. */
 const ROUTER_BGP = birdAcceptingSpeakers({
@@ -183,7 +197,7 @@ export async function run(_targets: string[], _options: Record<string, unknown>,
     writeFileSync(join(scratch, 'metallb-values-fixed.yaml'), POOLS_CONFIG.replace('bpg', 'bgp'));
     writeFileSync(join(scratch, 'services.yaml'), POOLS_SERVICES);
     bird = await Bird.start(lab, 'router', ROUTER_BGP);
-    const steps: Step[] = [...ARPING_STEPS, WATCH_STEP, L2_ANNOUNCE_STEP, RUN_STEP, ...BGP_PEER_STEPS, bgpStep(bird), ...POOL_STEPS];
+    const steps: Step[] = [...ARPING_STEPS, WATCH_STEP, L2_ANNOUNCE_STEP, runStep(scratch), ...BGP_PEER_STEPS, bgpStep(bird), ...POOL_STEPS];
     for (const step of steps) {
       const argv = step.argv[0] === 'arping' || step.argv[0] === 'watch' ? [...step.argv, '--ethers', ethers] : step.argv;
       ui.line('');

@@ -17,6 +17,7 @@ import { ClusterSpeaker, type ClusterLog, type ClusterOptions } from '../../spea
 import { layer2DesiredState } from '../../speaker/desired-state.js';
 import { refuseHostAddresses } from '../../speaker/speaker.js';
 import { SpeakerMetrics } from '../../observe/speaker-metrics.js';
+import { StatusServer } from '../../observe/status-socket.js';
 import { parseAddress, parsePort } from '../../pools/value-parsers.js';
 
 interface RunOptions {
@@ -33,6 +34,7 @@ interface RunOptions {
   garpRefresh: number;
   garpRate: number;
   metricsAddr: string;
+  socket: string;
   bfdInterval: number;
   bfdMultiplier: number;
   dryRun?: boolean;
@@ -72,6 +74,7 @@ export async function run(_targets: string[], rawOptions: Record<string, unknown
   const metrics = new SpeakerMetrics();
   const stop = new Stop();
   let failure: string | undefined;
+  let status: StatusServer | undefined;
   speaker.on('log', (record) => {
     log(ui, record);
     count(metrics, record);
@@ -84,6 +87,7 @@ export async function run(_targets: string[], rawOptions: Record<string, unknown
   });
   try {
     await metrics.listen(metricsAt.host, metricsAt.port);
+    status = await StatusServer.listen(options.socket, () => speaker.status);
     await speaker.start();
     if (options.for !== undefined) stop.after(options.for, `--for ${options.for} s elapsed`);
     await stop.done;
@@ -92,6 +96,7 @@ export async function run(_targets: string[], rawOptions: Record<string, unknown
     stop.dispose();
     await speaker.stop();
     metrics.close();
+    status?.close();
   }
   // A bug, not bad input: main reports it as an internal error (exit 70).
   if (failure !== undefined) throw new Error(`the Layer 2 data plane failed: ${failure}`);

@@ -1,0 +1,44 @@
+/**
+ * `vipkit status`: what a running `vipkit run` says over its socket — each VIP with its
+ * owner, the candidate order and this node's part, and each member's liveness.
+ */
+import { ExitCode } from '../errors.js';
+import { printTable } from '../table.js';
+import type { Ui } from '../ui.js';
+import { queryStatus } from '../../observe/status-socket.js';
+import type { ClusterStatus } from '../../speaker/cluster-speaker.js';
+
+interface StatusOptions {
+  socket: string;
+  json?: boolean;
+}
+
+export async function run(_targets: string[], rawOptions: Record<string, unknown>, ui: Ui): Promise<number> {
+  const options = rawOptions as unknown as StatusOptions;
+  let status: ClusterStatus;
+  try {
+    status = (await queryStatus(options.socket)) as ClusterStatus;
+  } catch (error) {
+    // The thing asked about is not so: no speaker answers there (exit 1, DESIGN.md).
+    ui.problem(`vipkit: ${(error as Error).message}.`);
+    return ExitCode.NotSo;
+  }
+  if (ui.json) {
+    ui.emit('node', { node: status.node });
+    for (const member of status.members) ui.emit('member', member);
+    for (const address of status.addresses) ui.emit('address', address);
+    return ExitCode.Ok;
+  }
+  ui.line(`node ${status.node}`);
+  if (status.members.length > 0) {
+    ui.line('');
+    printTable(ui, ['MEMBER', 'ADDRESS', 'BFD'], status.members.map((member) => [member.name, member.address, member.state]));
+  }
+  ui.line('');
+  printTable(
+    ui,
+    ['ADDRESS', 'SERVICE', 'OWNER', 'CANDIDATES', 'HERE', 'SINCE'],
+    status.addresses.map((address) => [address.ip, address.service, address.owner ?? '-', address.order.join(' > '), address.interface !== undefined ? `answering on ${address.interface}` : (address.reason ?? ''), address.changed ?? '']),
+  );
+  return ExitCode.Ok;
+}
