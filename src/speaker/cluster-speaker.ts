@@ -25,9 +25,10 @@ export interface ClusterOptions {
   schedule: GratuitousSchedule;
   timing: BfdTiming;
   /**
-   * How long a member not heard from yet counts as live at start: without it a starting
-   * node would claim every VIP until its sessions come up, against the owners already
-   * answering.
+   * How long a starting node waits for its members' sessions before it claims anything:
+   * it claims once every member is Up, or when this has passed (a member not heard from
+   * by then is dead). Claiming earlier would answer beside owners already answering — a
+   * node that rejoins would take its VIPs back while their current owner still holds them.
    */
   startupGraceMs: number;
   /** A planned stop keeps answering this long after telling the members, so that the next owner answers first. */
@@ -149,18 +150,28 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
 
   /**
    * The nodes as the election sees them. Until the startup grace is over, a member not
-   * heard from yet counts as live: every node starts by assuming the whole cluster.
+   * heard from yet counts as live, so that the placement shown while starting is the
+   * whole cluster's.
    */
   private electionNodes(): ElectionNode[] {
     const members = [...this.members.values()].map(({ name, labels, state }) => ({ name, labels, live: state === 'up' || (state === 'unknown' && !this.graceOver) }));
     return [{ ...this.config.self, live: true }, ...members];
   }
 
+  /** Still waiting for a member's first word, within the startup grace. */
+  private get starting(): boolean {
+    return !this.graceOver && [...this.members.values()].some((member) => member.state === 'unknown');
+  }
+
   private recompute(): void {
-    const { desired, decisions } = layer2DesiredState(this.config.services, this.config.self.name, this.electionNodes(), this.options.interfaceFor);
+    const computed = layer2DesiredState(this.config.services, this.config.self.name, this.electionNodes(), this.options.interfaceFor);
+    const decisions: Layer2Decision[] = this.starting
+      ? computed.decisions.map(({ interface: _answering, ...decision }) => ({ ...decision, notAnnounced: decision.notAnnounced ?? "starting: waiting for the members' BFD sessions" }))
+      : computed.decisions;
+    const desired = this.starting ? new Map<string, string[]>() : computed.desired.l2;
     this.decisions = decisions;
     const now = new Map(decisions.filter((decision) => decision.interface !== undefined).map((decision) => [decision.ip, decision]));
-    this.speaker.set({ l2: desired.l2, bgp: NO_ROUTES });
+    this.speaker.set({ l2: desired, bgp: NO_ROUTES });
     for (const ip of [...this.announced.keys(), ...now.keys()]) {
       if (this.announced.has(ip) !== now.has(ip)) this.changedAt.set(ip, new Date().toISOString());
     }

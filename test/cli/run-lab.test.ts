@@ -52,7 +52,7 @@ describe('vipkit run (Layer 2) with three speakers', () => {
   };
   const membersUp = (speaker: VipkitProcess, count: number) => speaker.events.filter((event) => event.event === 'memberUp').length >= count;
 
-  labTest('each VIP is answered by exactly its owner in MetalLB order; a killed owner is replaced and the client follows; a stopping owner hands over through BFD AdminDown', async () => {
+  labTest('each VIP is answered by exactly its owner in MetalLB order; a killed owner is replaced and the client follows; it comes back and takes its VIP back; stopping, it hands over through BFD AdminDown', async () => {
     for (const node of NODES) start(node);
     for (const [node, speaker] of speakers) await until(`${node} sees both other members Up`, () => membersUp(speaker, 2) || speaker.child.exitCode !== null);
     for (const [node, speaker] of speakers) assert.equal(speaker.child.exitCode, null, `${node} exited: ${speaker.stderr()}`);
@@ -108,17 +108,21 @@ describe('vipkit run (Layer 2) with three speakers', () => {
     assert.ok(heirEvents.some((event) => event.event === 'memberDown' && event['member'] === dead), `${heir} logged memberDown for ${dead}`);
     assert.ok(heirEvents.some((event) => event.event === 'serviceAnnounced' && event['ip'] === vip), `${heir} logged serviceAnnounced for ${vip}`);
 
-    // A planned stop: the other survivor hears AdminDown (not a timeout) and takes the stopping node's VIPs.
-    const survivors = NODES.filter((node) => node !== dead);
-    const leaving = owner(vip, survivors);
-    const last = survivors.find((node) => node !== leaving)!;
-    assert.equal(await speakers.get(leaving)!.stop(), 0, speakers.get(leaving)!.stderr());
-    assert.ok(speakers.get(leaving)!.events.some((event) => event.event === 'stopping'));
-    const lastEvents = speakers.get(last)!.events;
-    await until(`${last} logs ${leaving} leaving`, () => lastEvents.some((event) => event.event === 'memberDown' && event['member'] === leaving));
-    assert.match(String(lastEvents.find((event) => event.event === 'memberDown' && event['member'] === leaving)!['reason']), /administratively down .*diag 3/);
-    await until(`${last} answers ${vip} after ${leaving} stopped`, async () => JSON.stringify(await answering(vip)) === JSON.stringify([lab().mac(last)]));
-    assert.equal(await speakers.get(last)!.stop(), 0, speakers.get(last)!.stderr());
+    // The owner comes back: it claims nothing before its sessions are Up, then takes its VIP back from the heir.
+    const returned = start(dead);
+    await until(`${dead} takes ${vip} back`, async () => JSON.stringify(await answering(vip)) === JSON.stringify([lab().mac(dead)]));
+    const firstClaim = returned.events.findIndex((event) => event.event === 'serviceAnnounced');
+    assert.equal(returned.events.slice(0, firstClaim).filter((event) => event.event === 'memberUp').length, 2, 'both sessions Up before the first claim');
+    await until(`${heir} gives ${vip} back`, () => heirEvents.some((event) => event.event === 'serviceWithdrawn' && event['ip'] === vip && event['reason'] === `${dead} owns it`));
+
+    // A planned stop: the heir hears AdminDown (not a timeout) and takes the VIP over again.
+    assert.equal(await returned.stop(), 0, returned.stderr());
+    assert.ok(returned.events.some((event) => event.event === 'stopping'));
+    const leaving = (event: (typeof heirEvents)[number]) => event.event === 'memberDown' && event['member'] === dead;
+    await until(`${heir} logs ${dead} leaving`, () => heirEvents.filter(leaving).length === 2);
+    assert.match(String(heirEvents.filter(leaving)[1]!['reason']), /administratively down .*diag 3/);
+    await until(`${heir} answers ${vip} after ${dead} stopped`, async () => JSON.stringify(await answering(vip)) === JSON.stringify([lab().mac(heir)]));
+    for (const node of NODES.filter((candidate) => candidate !== dead)) assert.equal(await speakers.get(node)!.stop(), 0, speakers.get(node)!.stderr());
   }, { timeout: 180_000 });
 
   labTest('--dry-run prints the candidate order per VIP and sends nothing; mistakes exit 2 with one sentence before anything is sent', async () => {
