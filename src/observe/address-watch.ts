@@ -3,11 +3,9 @@
  * fed decoded frames with their capture times, returning events. It reads no clock, so a
  * live capture and a capture file give the same events for the same frames.
  *
- * A MAC *claims* an IP when it answers for it (ARP reply, solicited NA), announces it
- * (gratuitous ARP, unsolicited NA) or asks from it (the sender of an ARP request, the
- * source of an NS with a source link-layer option). DAD probes claim nothing.
+ * What a frame claims and asks is read by l2/claims.ts.
  */
-import { ArpOperation, type ArpPacket } from '../wire/arp.js';
+import { readClaims, type ClaimKind } from '../l2/claims.js';
 import type { DecodedFrame } from '../wire/frame.js';
 
 export interface AddressWatchOptions {
@@ -62,7 +60,6 @@ export interface AddressHistory {
   state: 'owned' | 'duplicate' | 'dark' | 'unknown';
 }
 
-type ClaimKind = 'reply' | 'gratuitous' | 'request';
 
 interface Claim {
   at: bigint;
@@ -108,47 +105,18 @@ export class AddressWatch {
   }
 
   observe(decoded: DecodedFrame, at: bigint, interfaceName: string | undefined, events: AddressEvent[]): void {
-    const vlan = decoded.ethernet.vlan?.id;
-    const context = { interfaceName, vlan };
-    if (decoded.arp) this.observeArp(decoded.arp, decoded.ethernet.source, at, context, events);
-    else if (decoded.ndp && decoded.ipv6) this.observeNdp(decoded, at, context, events);
-  }
-
-  private observeArp(arp: ArpPacket, ethernetSource: string, at: bigint, context: Omit<EventContext, 'at' | 'ip'>, events: AddressEvent[]): void {
-    // RFC 5227 2.1.1: a probe from 0.0.0.0 asks whether the address is free; it claims nothing.
-    if (arp.senderIp === '0.0.0.0') return;
-    const gratuitous = arp.senderIp === arp.targetIp;
-    const sender = this.state(arp.senderIp, context);
-    if (sender) {
-      if (arp.senderMac !== ethernetSource) this.mismatch(sender, arp.senderMac, ethernetSource, at, events);
-      const kind = gratuitous ? 'gratuitous' : arp.operation === ArpOperation.Reply ? 'reply' : 'request';
-      this.claim(sender, arp.senderMac, kind, at, events);
+    const context = { interfaceName, vlan: decoded.ethernet.vlan?.id };
+    const { claims, asks } = readClaims(decoded);
+    for (const { ip, mac, kind, ethernetSource } of claims) {
+      const state = this.state(ip, context);
+      if (!state) continue;
+      if (mac !== ethernetSource) this.mismatch(state, mac, ethernetSource, at, events);
+      this.claim(state, mac, kind, at, events);
     }
-    if (arp.operation === ArpOperation.Request && !gratuitous) {
-      const target = this.state(arp.targetIp, context);
-      if (target) this.request(target, arp.senderMac, at);
+    for (const { ip, requester } of asks) {
+      const target = this.state(ip, context);
+      if (target) this.request(target, requester, at);
     }
-  }
-
-  private observeNdp(decoded: DecodedFrame, at: bigint, context: Omit<EventContext, 'at' | 'ip'>, events: AddressEvent[]): void {
-    const { ndp, ipv6, ethernet } = decoded;
-    // RFC 4861 7.1: NDP that did not arrive with hop limit 255 may come from off-link.
-    if (!ndp || !ipv6 || ipv6.hopLimit !== 255) return;
-    if (ndp.type === 'neighbor-advertisement') {
-      const state = this.state(ndp.target, context);
-      if (!state) return;
-      const mac = ndp.targetLinkLayer ?? ethernet.source;
-      if (mac !== ethernet.source) this.mismatch(state, mac, ethernet.source, at, events);
-      // RFC 4861 7.2.6: an unsolicited advertisement (S clear) announces a change.
-      this.claim(state, mac, ndp.solicited ? 'reply' : 'gratuitous', at, events);
-      return;
-    }
-    // RFC 4862 5.4.2: a DAD probe comes from :: and claims nothing, nor asks for an owner.
-    if (ipv6.source === '::') return;
-    const source = ndp.sourceLinkLayer === undefined ? undefined : this.state(ipv6.source, context);
-    if (source) this.claim(source, ndp.sourceLinkLayer!, 'request', at, events);
-    const target = this.state(ndp.target, context);
-    if (target) this.request(target, ndp.sourceLinkLayer ?? ethernet.source, at);
   }
 
   /**
