@@ -95,6 +95,11 @@ export class L2Announcer {
     if (schedule.refreshMs !== undefined) this.refreshEvery(schedule.refreshMs);
   }
 
+  /** Whether `ip` is answered for now. */
+  answersFor(ip: string): boolean {
+    return this.current.has(ip);
+  }
+
   set(addresses: Iterable<string>): void {
     const next = new Set(addresses);
     this.responder.setAddresses(next);

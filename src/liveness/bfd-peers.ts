@@ -37,6 +37,8 @@ export interface BfdStateChange {
   from: BfdState;
   to: BfdState;
   diagnostic: number;
+  /** What the peer last said of its own session: AdminDown is a planned stop (RFC 5880 6.8.16). */
+  remoteState: BfdState;
   reason: string;
 }
 
@@ -146,7 +148,7 @@ export class BfdPeers extends EventEmitter<BfdPeersEvents> {
         if (action.microseconds !== peer.interval) this.schedule(peer, action.microseconds);
         break;
       case 'state-changed':
-        this.emit('state', { peer: peer.peer.address, from: action.from, to: action.to, diagnostic: action.diagnostic, reason });
+        this.emit('state', { peer: peer.peer.address, from: action.from, to: action.to, diagnostic: action.diagnostic, remoteState: peer.session.remoteSessionState, reason });
         break;
     }
   }

@@ -12,8 +12,8 @@ import type { GratuitousSchedule } from '../l2/l2-announcer.js';
 import { NO_ROUTES } from '../bgp/announcer.js';
 import type { TimerHandle } from '../time.js';
 import type { ClusterConfig } from './cluster-config.js';
-import { layer2DesiredState, type Layer2Decision } from './desired-state.js';
-import type { ElectionNode } from './election.js';
+import { desiredOf, layer2DesiredState, type Layer2Decision } from './desired-state.js';
+import { placementOrder, type ElectionNode } from './election.js';
 import type { LivenessConfig } from './l2-plane.js';
 import { Speaker, SpeakerConfigError, SYSTEM_ENVIRONMENT, type SpeakerEnvironment } from './speaker.js';
 
@@ -75,7 +75,7 @@ export interface ClusterSpeakerEvents {
 export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
   private readonly speaker: Speaker;
   /** Member address -> its name and what its session says. */
-  private readonly members = new Map<string, { name: string; labels: Record<string, string>; state: MemberState }>();
+  private readonly members = new Map<string, { name: string; labels: Record<string, string>; state: MemberState; leaving?: boolean }>();
   private readonly interfaces: string[];
   private graceTimer?: TimerHandle;
   private graceOver = false;
@@ -84,6 +84,8 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
   private decisions: Layer2Decision[] = [];
   /** ip -> when this node last took it over or gave it up (ISO-8601). */
   private readonly changedAt = new Map<string, string>();
+  /** Service -> the member address it was yielded to in a split brain. */
+  private readonly yieldedTo = new Map<string, string>();
 
   constructor(
     private readonly config: ClusterConfig,
@@ -97,6 +99,7 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
     this.interfaces = [...new Set([...answering, ...(liveness ? [liveness.interfaceName] : [])])];
     this.speaker = new Speaker({ l2: { interfaces: this.interfaces, schedule: options.schedule, ...(liveness ? { liveness } : {}) } }, environment);
     this.speaker.on('member', (change) => this.memberChanged(change));
+    this.speaker.on('conflict', (conflict) => this.conflict(conflict));
     this.speaker.on('answered', ({ ip }) => this.emit('answered', { ip }));
     this.speaker.on('gratuitous', ({ ip }) => this.emit('gratuitous', { ip }));
     this.speaker.on('send-failed', ({ interface: name, reason }) => this.log('warn', 'sendFailed', 'could not send a frame; retrying', { interface: name, reason }));
@@ -165,10 +168,8 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
 
   private recompute(): void {
     const computed = layer2DesiredState(this.config.services, this.config.self.name, this.electionNodes(), this.options.interfaceFor);
-    const decisions: Layer2Decision[] = this.starting
-      ? computed.decisions.map(({ interface: _answering, ...decision }) => ({ ...decision, notAnnounced: decision.notAnnounced ?? "starting: waiting for the members' BFD sessions" }))
-      : computed.decisions;
-    const desired = this.starting ? new Map<string, string[]>() : computed.desired.l2;
+    const decisions = computed.decisions.map((decision) => this.heldBack(decision));
+    const desired = desiredOf(decisions).l2;
     this.decisions = decisions;
     const now = new Map(decisions.filter((decision) => decision.interface !== undefined).map((decision) => [decision.ip, decision]));
     this.speaker.set({ l2: desired, bgp: NO_ROUTES });
@@ -184,9 +185,39 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
     this.announced = now;
   }
 
+  /** A decision to announce, held back while starting, or yielded to a member that also answers and comes first. */
+  private heldBack(decision: Layer2Decision): Layer2Decision {
+    if (decision.interface === undefined) return decision;
+    const { interface: _answering, ...held } = decision;
+    if (this.starting) return { ...held, notAnnounced: "starting: waiting for the members' BFD sessions" };
+    const winner = this.yieldedTo.get(decision.service);
+    if (winner !== undefined) return { ...held, notAnnounced: `${this.members.get(winner)!.name} answers for it too and comes first in its order (split brain)` };
+    return decision;
+  }
+
+  /**
+   * Another MAC claims a VIP this node answers for. When it is a member's, the same order
+   * that places VIPs settles it: the one that comes first keeps it, the other yields until
+   * their session changes state — both ends apply the rule, so exactly one keeps answering.
+   */
+  private conflict({ ip, mac, member: address }: { ip: string; mac: string; member?: string }): void {
+    const decision = this.decisions.find((candidate) => candidate.ip === ip);
+    const member = address === undefined ? undefined : this.members.get(address);
+    this.log('warn', 'conflict', 'another MAC answers for an IP this node announces', { ip, mac, ...(member ? { member: member.name } : {}), ...(decision ? fields(decision) : {}) });
+    // A member leaving on purpose answers on for a moment (make before break): never yield to it.
+    if (!decision || !member || address === undefined || member.leaving) return;
+    const service = this.config.services.find((candidate) => candidate.key === decision.service)!;
+    if (placementOrder([this.config.self.name, member.name], service.ips[0]!)[0] !== member.name) return;
+    this.yieldedTo.set(service.key, address);
+    this.recompute();
+  }
+
   private memberChanged(change: BfdStateChange): void {
     const member = this.members.get(change.peer);
     if (!member) return;
+    // Whatever the session now says supersedes a split brain settled without it.
+    for (const [service, address] of this.yieldedTo) if (address === change.peer) this.yieldedTo.delete(service);
+    member.leaving = change.to !== 'Up' && change.remoteState === 'AdminDown';
     const state: MemberState = change.to === 'Up' ? 'up' : change.from === 'Up' || this.graceOver ? 'down' : member.state;
     if (state === member.state) return;
     member.state = state;

@@ -42,7 +42,6 @@ export function layer2DesiredState(
   nodes: readonly ElectionNode[],
   interfaceFor: (ip: string) => string | undefined,
 ): { desired: DesiredState; decisions: Layer2Decision[] } {
-  const byInterface = new Map<string, string[]>();
   const decisions: Layer2Decision[] = [];
   for (const service of services) {
     const [first] = service.ips;
@@ -54,12 +53,18 @@ export function layer2DesiredState(
       if (placement.owner === undefined) decision.notAnnounced = 'no live eligible node';
       else if (placement.owner !== self) decision.notAnnounced = `${placement.owner} owns it`;
       else if (iface === undefined) decision.notAnnounced = `no interface here has a subnet holding ${ip}`;
-      else {
-        decision.interface = iface;
-        byInterface.set(iface, [...(byInterface.get(iface) ?? []), ip]);
-      }
+      else decision.interface = iface;
       decisions.push(decision);
     }
   }
-  return { desired: { l2: byInterface, bgp: NO_ROUTES }, decisions };
+  return { desired: desiredOf(decisions), decisions };
+}
+
+/** What the decisions announce: every address with an interface, on it. */
+export function desiredOf(decisions: readonly Layer2Decision[]): DesiredState {
+  const byInterface = new Map<string, string[]>();
+  for (const { ip, interface: iface } of decisions) {
+    if (iface !== undefined) byInterface.set(iface, [...(byInterface.get(iface) ?? []), ip]);
+  }
+  return { l2: byInterface, bgp: NO_ROUTES };
 }

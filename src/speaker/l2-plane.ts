@@ -8,11 +8,14 @@
  */
 import { EventEmitter } from 'node:events';
 import { CONFLICT_PROBE_FILTER, probeForConflicts, type ConflictProbeOptions } from '../l2/conflict-probe.js';
+import { readClaims, type Claim } from '../l2/claims.js';
 import { L2Announcer, type GratuitousSchedule } from '../l2/l2-announcer.js';
 import { Responder, type Answered } from '../l2/responder.js';
 import { L2_SNAPSHOT_LENGTH, type Link, type OpenLinkOptions } from '../link/link.js';
 import { busyPoll, type Clock } from '../time.js';
+import { DecodeError } from '../wire/decode-error.js';
 import type { VlanTag } from '../wire/ethernet.js';
+import { decodeFrame } from '../wire/frame.js';
 import { BfdPeers, type BfdPeer, type BfdStateChange, type BfdTiming } from '../liveness/bfd-peers.js';
 import { BFD_CAPTURE_FILTER, BfdTransport } from '../liveness/bfd-transport.js';
 
@@ -47,6 +50,11 @@ export interface L2PlaneEvents {
   member: [BfdStateChange];
   /** A BFD packet no session took, or not from this link: counted, never fatal. */
   'bfd-discarded': [{ from?: string; reason: string }];
+  /**
+   * Another MAC claims an address this plane answers for (split brain, or a host that
+   * holds it): `member` names the member that MAC belongs to, when known.
+   */
+  conflict: [{ interface: string; ip: string; mac: string; member?: string }];
 }
 
 export interface L2Plane extends EventEmitter<L2PlaneEvents> {
@@ -63,6 +71,9 @@ export interface L2Plane extends EventEmitter<L2PlaneEvents> {
   close(): Promise<void>;
 }
 
+/** A conflict goes on while both answer: reported once a second per address and MAC. */
+const CONFLICT_REPORT_INTERVAL_MS = 1000;
+
 /** The link filter: what the responder answers, and the answers a conflict probe listens for. */
 const L2_FILTER = `(${CONFLICT_PROBE_FILTER} or ${Responder.captureFilter()})`;
 
@@ -70,6 +81,10 @@ export class LocalL2Plane extends EventEmitter<L2PlaneEvents> implements L2Plane
   private readonly interfaces = new Map<string, { link: Link; announcer: L2Announcer }>();
   private readonly polling = new AbortController();
   private liveness?: { transport: BfdTransport; members: BfdPeers };
+  /** Member MAC -> its address, learnt from what its own address's frames claim. */
+  private readonly memberMacs = new Map<string, string>();
+  /** `ip mac` -> when that conflict was last reported: once a second, not once a frame. */
+  private readonly conflictsReported = new Map<string, number>();
 
   constructor(
     private readonly config: L2Config,
@@ -143,7 +158,32 @@ export class LocalL2Plane extends EventEmitter<L2PlaneEvents> implements L2Plane
       },
       { vlan, clock: this.environment.clock },
     );
+    link.onFrame((frame) => this.checkClaims(name, link.mac, announcer, frame.data));
     this.interfaces.set(name, { link, announcer });
+  }
+
+  /** Every claim another MAC makes on an address answered here is a conflict; a member's own address teaches its MAC. */
+  private checkClaims(interfaceName: string, ownMac: string, announcer: L2Announcer, frame: Buffer): void {
+    let claims: Claim[];
+    try {
+      ({ claims } = readClaims(decodeFrame(frame)));
+    } catch (error) {
+      // The responder reports malformed frames; BFD datagrams are not ARP/NDP at all.
+      if (error instanceof DecodeError) return;
+      throw error;
+    }
+    const members = this.config.liveness?.members ?? [];
+    for (const { ip, mac } of claims) {
+      if (mac === ownMac) continue;
+      if (members.some((member) => member.address === ip)) this.memberMacs.set(mac, ip);
+      if (!announcer.answersFor(ip)) continue;
+      const key = `${ip} ${mac}`;
+      const now = this.environment.clock.now();
+      if (now - (this.conflictsReported.get(key) ?? -Infinity) < CONFLICT_REPORT_INTERVAL_MS) continue;
+      this.conflictsReported.set(key, now);
+      const member = this.memberMacs.get(mac);
+      this.emit('conflict', { interface: interfaceName, ip, mac, ...(member !== undefined ? { member } : {}) });
+    }
   }
 
   private entry(interfaceName: string): { link: Link; announcer: L2Announcer } {

@@ -153,4 +153,27 @@ describe('vipkit run (Layer 2) with three speakers', () => {
       assert.doesNotMatch(refused.stderr, /\n\s+at /, 'no stack trace');
     }
   });
+
+  labTest('split brain, seen on the wire: when another member answers for a VIP too, the one that comes later in its order yields', async () => {
+    // node2 is told a wrong address for node1, so no BFD session comes up: after the
+    // start-up grace each thinks the other dead and claims every VIP. node1 learns node2's
+    // MAC from node2's own address and settles each conflict by the placement order.
+    const pair = ['node1', 'node2'];
+    const split = new Map([
+      ['node1', startVipkitJson(lab(), 'node1', ['run', '--json', '--node-name', 'node1', '--socket', socket('split-node1'), '--member', 'node2=192.0.2.12', '--pool', 'lab=192.0.2.100-192.0.2.120', ...SERVICES])],
+      ['node2', startVipkitJson(lab(), 'node2', ['run', '--json', '--node-name', 'node2', '--socket', socket('split-node2'), '--member', 'node1=192.0.2.21', '--pool', 'lab=192.0.2.100-192.0.2.120', ...SERVICES])],
+    ]);
+    try {
+      const node1 = split.get('node1')!;
+      for (const ip of VIPS.filter((candidate) => owner(candidate, pair) === 'node2')) {
+        await until(`node1 yields ${ip} to node2, which comes first in its order`, async () => JSON.stringify(await answering(ip)) === JSON.stringify([lab().mac('node2')]));
+        assert.ok(node1.events.some((event) => event.event === 'conflict' && event['ip'] === ip && event['member'] === 'node2'), `node1 logged the conflict on ${ip}`);
+        assert.ok(node1.events.some((event) => event.event === 'serviceWithdrawn' && event['ip'] === ip && /split brain/.test(String(event['reason']))));
+      }
+      // node1 comes first for the rest: it keeps them (node2, which cannot tell node1's MAC, still answers too).
+      for (const ip of VIPS.filter((candidate) => owner(candidate, pair) === 'node1')) assert.ok((await answering(ip)).includes(lab().mac('node1')), `node1 keeps ${ip}`);
+    } finally {
+      for (const speaker of split.values()) assert.equal(await speaker.stop(), 0, speaker.stderr());
+    }
+  }, { timeout: 120_000 });
 });
