@@ -12,7 +12,7 @@ import type { GratuitousSchedule } from '../l2/l2-announcer.js';
 import { NO_ROUTES } from '../bgp/announcer.js';
 import type { TimerHandle } from '../time.js';
 import type { ClusterConfig } from './cluster-config.js';
-import { desiredOf, layer2DesiredState, type Layer2Decision } from './desired-state.js';
+import { desiredOf, layer2DesiredState, type Layer2Decision, type Layer2Service } from './desired-state.js';
 import { placementOrder, type ElectionNode } from './election.js';
 import type { LivenessConfig } from './l2-plane.js';
 import { Speaker, SpeakerConfigError, SYSTEM_ENVIRONMENT, type SpeakerEnvironment } from './speaker.js';
@@ -86,6 +86,7 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
   private readonly changedAt = new Map<string, string>();
   /** Service -> the member address it was yielded to in a split brain. */
   private readonly yieldedTo = new Map<string, string>();
+  private services: Layer2Service[];
 
   constructor(
     private readonly config: ClusterConfig,
@@ -93,6 +94,7 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
     private readonly environment: SpeakerEnvironment = SYSTEM_ENVIRONMENT,
   ) {
     super();
+    this.services = config.services;
     for (const member of config.members) this.members.set(member.address, { name: member.name, labels: member.labels, state: 'unknown' });
     const liveness = this.liveness();
     const answering = config.services.flatMap((service) => service.ips.map((ip) => options.interfaceFor(ip)).filter((name): name is string => name !== undefined));
@@ -167,7 +169,7 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
   }
 
   private recompute(): void {
-    const computed = layer2DesiredState(this.config.services, this.config.self.name, this.electionNodes(), this.options.interfaceFor);
+    const computed = layer2DesiredState(this.services, this.config.self.name, this.electionNodes(), this.options.interfaceFor);
     const decisions = computed.decisions.map((decision) => this.heldBack(decision));
     const desired = desiredOf(decisions).l2;
     this.decisions = decisions;
@@ -185,10 +187,24 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
     this.announced = now;
   }
 
+  /**
+   * New services (a re-read file): only what changed reaches the wire — new VIPs are
+   * announced, removed ones withdrawn, the rest untouched.
+   */
+  updateServices(services: Layer2Service[]): void {
+    const before = new Set(this.services.map((service) => service.key));
+    const after = new Set(services.map((service) => service.key));
+    this.log('info', 'configReloaded', 'services re-read', { added: [...after].filter((key) => !before.has(key)), removed: [...before].filter((key) => !after.has(key)) });
+    this.services = services;
+    this.recompute();
+  }
+
   /** A decision to announce, held back while starting, or yielded to a member that also answers and comes first. */
   private heldBack(decision: Layer2Decision): Layer2Decision {
     if (decision.interface === undefined) return decision;
     const { interface: _answering, ...held } = decision;
+    // The data plane opened its links at start.
+    if (!this.interfaces.includes(decision.interface)) return { ...held, notAnnounced: `its interface ${decision.interface} was not in use at start; restart to answer there` };
     if (this.starting) return { ...held, notAnnounced: "starting: waiting for the members' BFD sessions" };
     const winner = this.yieldedTo.get(decision.service);
     if (winner !== undefined) return { ...held, notAnnounced: `${this.members.get(winner)!.name} answers for it too and comes first in its order (split brain)` };
@@ -206,7 +222,7 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
     this.log('warn', 'conflict', 'another MAC answers for an IP this node announces', { ip, mac, ...(member ? { member: member.name } : {}), ...(decision ? fields(decision) : {}) });
     // A member leaving on purpose answers on for a moment (make before break): never yield to it.
     if (!decision || !member || address === undefined || member.leaving) return;
-    const service = this.config.services.find((candidate) => candidate.key === decision.service)!;
+    const service = this.services.find((candidate) => candidate.key === decision.service)!;
     if (placementOrder([this.config.self.name, member.name], service.ips[0]!)[0] !== member.name) return;
     this.yieldedTo.set(service.key, address);
     this.recompute();

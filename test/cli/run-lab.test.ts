@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe } from 'node:test';
@@ -176,4 +176,25 @@ describe('vipkit run (Layer 2) with three speakers', () => {
       for (const speaker of split.values()) assert.equal(await speaker.stop(), 0, speaker.stderr());
     }
   }, { timeout: 120_000 });
+
+  labTest('a --services file is re-read when it changes and on SIGHUP: only the change reaches the wire; a broken edit keeps what was there', async () => {
+    const file = join(sockets, 'services.yaml');
+    const service = (name: string, ip: string) => `apiVersion: v1\nkind: Service\nmetadata:\n  name: ${name}\n  namespace: default\nspec:\n  type: LoadBalancer\n  loadBalancerIP: ${ip}\n  ports:\n    - port: 80\n`;
+    writeFileSync(file, service('web', '192.0.2.110'));
+    const alone = startVipkitJson(lab(), 'node1', ['run', '--json', '--node-name', 'node1', '--socket', socket('reload'), '--pool', 'lab=192.0.2.100-192.0.2.120', '--services', file]);
+    try {
+      await until('node1 answers 192.0.2.110', async () => JSON.stringify(await answering('192.0.2.110')) === JSON.stringify([lab().mac('node1')]));
+      writeFileSync(file, service('web', '192.0.2.110') + '---\n' + service('api', '192.0.2.111'));
+      await until('node1 answers the added 192.0.2.111', async () => JSON.stringify(await answering('192.0.2.111')) === JSON.stringify([lab().mac('node1')]));
+      const reloaded = alone.events.find((event) => event.event === 'configReloaded')!;
+      assert.deepEqual([reloaded['added'], reloaded['removed']], [['default/api'], []]);
+      assert.equal(alone.events.filter((event) => event.event === 'serviceAnnounced' && event['ip'] === '192.0.2.110').length, 1, 'the unchanged service was not announced again');
+      writeFileSync(file, 'kind: Service\nspec: [\n');
+      alone.child.kill('SIGHUP');
+      await until('node1 says it kept its services', () => alone.events.some((event) => event.event === 'configStale'));
+      assert.deepEqual(await answering('192.0.2.111'), [lab().mac('node1')]);
+    } finally {
+      assert.equal(await alone.stop(), 0, alone.stderr());
+    }
+  });
 });

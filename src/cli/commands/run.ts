@@ -4,15 +4,16 @@
  * placement names, with BFD between the members; this file shows what it decides.
  */
 import { hostname } from 'node:os';
-import { readFileSync } from 'node:fs';
+import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { ExitCode, UsageError } from '../errors.js';
+import { UserError } from '../../user-error.js';
 import { Stop } from '../interrupt.js';
 import { printTable } from '../table.js';
 import type { Ui } from '../ui.js';
 import { interfaceForTarget, sourceAddressFor } from '../../link/interfaces.js';
 import { formatLocation } from '../../pools/model.js';
 import type { SourceFile } from '../../pools/source.js';
-import { readClusterConfig } from '../../speaker/cluster-config.js';
+import { readClusterConfig, type ClusterConfig } from '../../speaker/cluster-config.js';
 import { ClusterSpeaker, type ClusterLog, type ClusterOptions } from '../../speaker/cluster-speaker.js';
 import { layer2DesiredState } from '../../speaker/desired-state.js';
 import { refuseHostAddresses } from '../../speaker/speaker.js';
@@ -46,6 +47,8 @@ interface RunOptions {
 const MIN_BFD_INTERVAL_S = 0.02;
 /** BFD's slow start sends once a second (RFC 5880 6.8.3): three of them find a live member. */
 const STARTUP_GRACE_MS = 3500;
+/** How often the --config and --services files are looked at for a change (an editor's rename included). */
+const FILE_POLL_MS = 500;
 /** After AdminDown the next owner answers within a packet or two; this keeps us answering meanwhile. */
 const HANDOVER_MS = 300;
 
@@ -54,18 +57,7 @@ export async function run(_targets: string[], rawOptions: Record<string, unknown
   if (options.bfdInterval < MIN_BFD_INTERVAL_S) throw new UsageError(`--bfd-interval ${options.bfdInterval} is below ${MIN_BFD_INTERVAL_S} s, which a host cannot keep to under load.`);
   const metricsAt = metricsAddress(options.metricsAddr);
   const nodeName = options.nodeName ?? hostname();
-  const { config, problems } = readClusterConfig({
-    nodeName,
-    ...(options.nodeLabels !== undefined ? { nodeLabels: options.nodeLabels } : {}),
-    members: options.member ?? [],
-    pools: options.pool ?? [],
-    configFiles: (options.config ?? []).map(readInput),
-    services: options.service ?? [],
-    serviceFiles: (options.services ?? []).map(readInput),
-  });
-  const error = problems.find((problem) => problem.severity === 'error');
-  if (error) throw new UsageError(`${formatLocation(error.at)}: ${error.message}`);
-  for (const warning of problems) ui.warn(`${formatLocation(warning.at)}: ${warning.message}`);
+  const config = readConfig(options, nodeName, ui);
   refuseHostAddresses(config.services.flatMap((service) => service.ips));
   const clusterOptions = optionsFor(options);
   if (options.dryRun) return dryRun(config, clusterOptions, ui);
@@ -85,14 +77,30 @@ export async function run(_targets: string[], rawOptions: Record<string, unknown
     failure = reason;
     stop.stop('the data plane failed');
   });
+  const reload = () => {
+    try {
+      const { services } = readConfig(options, nodeName, ui);
+      refuseHostAddresses(services.flatMap((service) => service.ips));
+      speaker.updateServices(services);
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      // A running speaker never dies of a bad edit: it keeps what it had, and says why.
+      log(ui, { level: 'warn', event: 'configStale', msg: `kept the services it had: ${error.message}`, node: nodeName });
+    }
+  };
+  const watched = [...(options.config ?? []), ...(options.services ?? [])];
   try {
     await metrics.listen(metricsAt.host, metricsAt.port);
     status = await StatusServer.listen(options.socket, () => speaker.status);
     await speaker.start();
+    process.on('SIGHUP', reload);
+    for (const path of watched) watchFile(path, { interval: FILE_POLL_MS }, (now, before) => now.mtimeMs !== before.mtimeMs && reload());
     if (options.for !== undefined) stop.after(options.for, `--for ${options.for} s elapsed`);
     await stop.done;
     log(ui, { level: 'info', event: 'stopping', msg: `stopping: ${stop.reason}`, node: nodeName });
   } finally {
+    process.off('SIGHUP', reload);
+    for (const path of watched) unwatchFile(path);
     stop.dispose();
     await speaker.stop();
     metrics.close();
@@ -118,6 +126,23 @@ function metricsAddress(text: string): { host: string; port: number } {
   return { host: parseAddress(match[1] ?? match[2]!), port: parsePort(match[3]!) };
 }
 
+/** The cluster as the flags and files say now; a mistake is one sentence (a UserError). */
+function readConfig(options: RunOptions, nodeName: string, ui: Ui): ClusterConfig {
+  const { config, problems } = readClusterConfig({
+    nodeName,
+    ...(options.nodeLabels !== undefined ? { nodeLabels: options.nodeLabels } : {}),
+    members: options.member ?? [],
+    pools: options.pool ?? [],
+    configFiles: (options.config ?? []).map(readInput),
+    services: options.service ?? [],
+    serviceFiles: (options.services ?? []).map(readInput),
+  });
+  const error = problems.find((problem) => problem.severity === 'error');
+  if (error) throw new UsageError(`${formatLocation(error.at)}: ${error.message}`);
+  for (const warning of problems) ui.warn(`${formatLocation(warning.at)}: ${warning.message}`);
+  return config;
+}
+
 function optionsFor(options: RunOptions): ClusterOptions {
   const allowed = options.interface;
   return {
@@ -139,7 +164,7 @@ function optionsFor(options: RunOptions): ClusterOptions {
 }
 
 /** What this node would announce with every member live, and why: the candidate order per VIP. */
-function dryRun(config: ReturnType<typeof readClusterConfig>['config'], options: ClusterOptions, ui: Ui): number {
+function dryRun(config: ClusterConfig, options: ClusterOptions, ui: Ui): number {
   const nodes = [{ ...config.self, live: true }, ...config.members.map((member) => ({ name: member.name, labels: member.labels, live: true }))];
   const { decisions } = layer2DesiredState(config.services, config.self.name, nodes, options.interfaceFor);
   if (ui.json) {
