@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import type { ChalkInstance } from 'chalk';
 import { ExitCode, UsageError } from '../errors.js';
+import { readInputFile } from '../input-file.js';
 import { printTable } from '../table.js';
 import type { Ui } from '../ui.js';
 import { Allocator, planAllocations } from '../../pools/allocator.js';
@@ -59,24 +59,13 @@ export async function run(targets: string[], rawOptions: Record<string, unknown>
 }
 
 function load(paths: string[], options: PoolsOptions): Loaded {
-  const files: SourceFile[] = paths.map((path) => ({ path, text: readInput(path) }));
+  const files: SourceFile[] = paths.map((path) => ({ path, text: readInputFile(path) }));
   const source = loadPoolsSource(files, { pools: options.pool ?? [], peers: options.peer ?? [], defaults: { asn: options.peerAsn, myAsn: options.myAsn } });
   const problems = [...source.problems];
-  const services = (options.services ?? []).flatMap((path) => readServices(readInput(path), path, problems));
+  const services = (options.services ?? []).flatMap((path) => readServices(readInputFile(path), path, problems));
   const nodeAddresses = (options.node ?? []).flatMap((text, index) => readAddress(text, 'node address', { source: `--node #${index + 1}`, column: 1 }, problems) ?? []);
   problems.push(...checkConfig(source.config, { nodeAddresses, services }));
   return { config: source.config, services, problems: sortProblems(problems) };
-}
-
-/** Input that cannot be read at all is a usage error (exit 2), unlike input with problems in it. */
-function readInput(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
-    throw new UsageError(`cannot read ${path}: ${why}.`);
-  }
 }
 
 function check(loaded: Loaded, options: PoolsOptions, ui: Ui): number {

@@ -4,15 +4,15 @@
  * placement names, with BFD between the members; this file shows what it decides.
  */
 import { hostname } from 'node:os';
-import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import { unwatchFile, watchFile } from 'node:fs';
 import { ExitCode, UsageError } from '../errors.js';
+import { readInputFile } from '../input-file.js';
 import { UserError } from '../../user-error.js';
 import { Stop } from '../interrupt.js';
 import { printTable } from '../table.js';
 import type { Ui } from '../ui.js';
 import { interfaceForTarget, sourceAddressFor } from '../../link/interfaces.js';
 import { formatLocation } from '../../pools/model.js';
-import type { SourceFile } from '../../pools/source.js';
 import { readClusterConfig, type ClusterConfig } from '../../speaker/cluster-config.js';
 import { ClusterSpeaker, type ClusterLog, type ClusterOptions } from '../../speaker/cluster-speaker.js';
 import { layer2DesiredState } from '../../speaker/desired-state.js';
@@ -77,6 +77,17 @@ export async function run(_targets: string[], rawOptions: Record<string, unknown
     failure = reason;
     stop.stop('the data plane failed');
   });
+  // Reloads asked for while one is pending are one reload: a storm of edits or SIGHUPs
+  // must not queue more work than the main thread can do.
+  let reloadPending = false;
+  const requestReload = () => {
+    if (reloadPending) return;
+    reloadPending = true;
+    setImmediate(() => {
+      reloadPending = false;
+      reload();
+    });
+  };
   const reload = () => {
     try {
       const { services } = readConfig(options, nodeName, ui);
@@ -93,13 +104,13 @@ export async function run(_targets: string[], rawOptions: Record<string, unknown
     await metrics.listen(metricsAt.host, metricsAt.port);
     status = await StatusServer.listen(options.socket, () => speaker.status);
     await speaker.start();
-    process.on('SIGHUP', reload);
-    for (const path of watched) watchFile(path, { interval: FILE_POLL_MS }, (now, before) => now.mtimeMs !== before.mtimeMs && reload());
+    process.on('SIGHUP', requestReload);
+    for (const path of watched) watchFile(path, { interval: FILE_POLL_MS }, (now, before) => now.mtimeMs !== before.mtimeMs && requestReload());
     if (options.for !== undefined) stop.after(options.for, `--for ${options.for} s elapsed`);
     await stop.done;
     log(ui, { level: 'info', event: 'stopping', msg: `stopping: ${stop.reason}`, node: nodeName });
   } finally {
-    process.off('SIGHUP', reload);
+    process.off('SIGHUP', requestReload);
     for (const path of watched) unwatchFile(path);
     stop.dispose();
     await speaker.stop();
@@ -133,9 +144,9 @@ function readConfig(options: RunOptions, nodeName: string, ui: Ui): ClusterConfi
     ...(options.nodeLabels !== undefined ? { nodeLabels: options.nodeLabels } : {}),
     members: options.member ?? [],
     pools: options.pool ?? [],
-    configFiles: (options.config ?? []).map(readInput),
+    configFiles: (options.config ?? []).map((path) => ({ path, text: readInputFile(path) })),
     services: options.service ?? [],
-    serviceFiles: (options.services ?? []).map(readInput),
+    serviceFiles: (options.services ?? []).map((path) => ({ path, text: readInputFile(path) })),
   });
   const error = problems.find((problem) => problem.severity === 'error');
   if (error) throw new UsageError(`${formatLocation(error.at)}: ${error.message}`);
@@ -189,13 +200,4 @@ function log(ui: Ui, { event, level, msg, ...fields }: ClusterLog): void {
     .map(([key, value]) => `${key}=${String(value)}`)
     .join(' ');
   ui.line(`${new Date().toISOString()} ${level.padEnd(4)} ${event}: ${msg} ${details}`);
-}
-
-function readInput(path: string): SourceFile {
-  try {
-    return { path, text: readFileSync(path, 'utf8') };
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(`cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message}.`);
-  }
 }
