@@ -144,6 +144,7 @@ describe('vipkit run (Layer 2) with three speakers', () => {
       [['--pool', 'lab=192.0.2.100-192.0.2.120', '--service', 'default/web', '--bfd-interval', '0.01'], /--bfd-interval 0\.01 is below 0\.02 s/],
       [['--service', 'default/web'], /run needs address pools/],
       [['--pool', 'lab=192.0.2.100-192.0.2.120', '--service', 'default/web', '--metrics-addr', '7472'], /--metrics-addr "7472" is not address:port/],
+      [['--pool', 'lab=192.0.2.100-192.0.2.120', '--service', 'default/web', '--log-level', 'chatty'], /--log-level "chatty" is not one of debug, info, warn, error, none/],
       [['--pool', 'lab=192.0.2.100-192.0.2.120', '--service', 'Default/web'], /--service #1/],
     ];
     for (const [args, message] of refusals) {
@@ -182,6 +183,7 @@ describe('vipkit run (Layer 2) with three speakers', () => {
     const service = (name: string, ip: string) => `apiVersion: v1\nkind: Service\nmetadata:\n  name: ${name}\n  namespace: default\nspec:\n  type: LoadBalancer\n  loadBalancerIP: ${ip}\n  ports:\n    - port: 80\n`;
     writeFileSync(file, service('web', '192.0.2.110'));
     const alone = startVipkitJson(lab(), 'node1', ['run', '--json', '--node-name', 'node1', '--socket', socket('reload'), '--pool', 'lab=192.0.2.100-192.0.2.120', '--services', file]);
+    const quiet = startVipkitJson(lab(), 'node2', ['run', '--json', '--log-level', 'warn', '--node-name', 'node2', '--socket', socket('reload-quiet'), '--pool', 'lab=192.0.2.100-192.0.2.120', '--service', 'default/quiet=192.0.2.115']);
     try {
       await until('node1 answers 192.0.2.110', async () => JSON.stringify(await answering('192.0.2.110')) === JSON.stringify([lab().mac('node1')]));
       writeFileSync(file, service('web', '192.0.2.110') + '---\n' + service('api', '192.0.2.111'));
@@ -193,8 +195,12 @@ describe('vipkit run (Layer 2) with three speakers', () => {
       alone.child.kill('SIGHUP');
       await until('node1 says it kept its services', () => alone.events.some((event) => event.event === 'configStale'));
       assert.deepEqual(await answering('192.0.2.111'), [lab().mac('node1')]);
+      // --log-level warn: the speaker answers, and logs nothing below a warning.
+      assert.deepEqual(await answering('192.0.2.115'), [lab().mac('node2')]);
+      assert.deepEqual(quiet.events.filter((event) => event['level'] !== 'warn'), []);
     } finally {
       assert.equal(await alone.stop(), 0, alone.stderr());
+      assert.equal(await quiet.stop(), 0, quiet.stderr());
     }
   });
 });

@@ -38,10 +38,14 @@ interface RunOptions {
   socket: string;
   bfdInterval: number;
   bfdMultiplier: number;
+  logLevel: string;
   dryRun?: boolean;
   for?: number;
   json?: boolean;
 }
+
+/** MetalLB's log levels, least to most severe; `none` silences the log. */
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'none'] as const;
 
 /** RFC 5880 6.8.3 lets a session go faster, but below 20 ms a busy host misses its own deadlines. */
 const MIN_BFD_INTERVAL_S = 0.02;
@@ -56,6 +60,11 @@ export async function run(_targets: string[], rawOptions: Record<string, unknown
   const options = rawOptions as unknown as RunOptions;
   if (options.bfdInterval < MIN_BFD_INTERVAL_S) throw new UsageError(`--bfd-interval ${options.bfdInterval} is below ${MIN_BFD_INTERVAL_S} s, which a host cannot keep to under load.`);
   const metricsAt = metricsAddress(options.metricsAddr);
+  const threshold = LOG_LEVELS.indexOf(options.logLevel as (typeof LOG_LEVELS)[number]);
+  if (threshold < 0) throw new UsageError(`--log-level "${options.logLevel}" is not one of ${LOG_LEVELS.join(', ')}.`);
+  const log = (record: ClusterLog) => {
+    if (LOG_LEVELS.indexOf(record.level) >= threshold) writeLog(ui, record);
+  };
   const nodeName = options.nodeName ?? hostname();
   const config = readConfig(options, nodeName, ui);
   refuseHostAddresses(config.services.flatMap((service) => service.ips));
@@ -68,7 +77,7 @@ export async function run(_targets: string[], rawOptions: Record<string, unknown
   let failure: string | undefined;
   let status: StatusServer | undefined;
   speaker.on('log', (record) => {
-    log(ui, record);
+    log(record);
     count(metrics, record);
   });
   speaker.on('answered', ({ ip }) => metrics.requestAnswered(ip));
@@ -96,7 +105,7 @@ export async function run(_targets: string[], rawOptions: Record<string, unknown
     } catch (error) {
       if (!(error instanceof UserError)) throw error;
       // A running speaker never dies of a bad edit: it keeps what it had, and says why.
-      log(ui, { level: 'warn', event: 'configStale', msg: `kept the services it had: ${error.message}`, node: nodeName });
+      log({ level: 'warn', event: 'configStale', msg: `kept the services it had: ${error.message}`, node: nodeName });
     }
   };
   const watched = [...(options.config ?? []), ...(options.services ?? [])];
@@ -108,7 +117,7 @@ export async function run(_targets: string[], rawOptions: Record<string, unknown
     for (const path of watched) watchFile(path, { interval: FILE_POLL_MS }, (now, before) => now.mtimeMs !== before.mtimeMs && requestReload());
     if (options.for !== undefined) stop.after(options.for, `--for ${options.for} s elapsed`);
     await stop.done;
-    log(ui, { level: 'info', event: 'stopping', msg: `stopping: ${stop.reason}`, node: nodeName });
+    log({ level: 'info', event: 'stopping', msg: `stopping: ${stop.reason}`, node: nodeName });
   } finally {
     process.off('SIGHUP', requestReload);
     for (const path of watched) unwatchFile(path);
@@ -190,7 +199,7 @@ function dryRun(config: ClusterConfig, options: ClusterOptions, ui: Ui): number 
 }
 
 /** The one documented exception to the output conventions: logs go to stdout, JSON lines unless a terminal reads them. */
-function log(ui: Ui, { event, level, msg, ...fields }: ClusterLog): void {
+function writeLog(ui: Ui, { event, level, msg, ...fields }: ClusterLog): void {
   if (ui.json || !process.stdout.isTTY) {
     ui.emit(event, { level, msg, ...fields });
     return;
