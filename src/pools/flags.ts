@@ -227,6 +227,7 @@ export function readPeerFlag(value: string, source: string, defaults: PeerDefaul
         password: (item) => (peer.password = item.text),
         'ebgp-multihop': (item) => (peer.ebgpMultiHop = parsed(parseBoolean, item, problems)),
         'node-selector': (item) => readLabelInto(selectorLabels, item, problems),
+        bfd: (item) => (peer.bfd = parsed(parseBoolean, item, problems)),
       },
     },
     rest,
@@ -375,6 +376,7 @@ export function toFlags(config: PoolsConfig): { args: string[] } | { reason: str
       optionText('source-address', peer.sourceAddress),
       optionText('password', peer.password),
       optionText('ebgp-multihop', peer.ebgpMultiHop),
+      optionText('bfd', peer.bfd),
       ...Object.entries(peer.nodeSelectors[0]?.matchLabels ?? {}).map(([key, value]) => `node-selector=${key}=${value}`),
     ]);
     if ('reason' in flag) return flag;

@@ -85,6 +85,8 @@ export interface Peer {
   sourceAddress?: string;
   password?: string;
   bfdProfile?: string;
+  /** BFD towards this peer (`--peer ...,bfd=true`), at run's --bfd-interval and --bfd-multiplier. */
+  bfd?: boolean;
   ebgpMultiHop?: boolean;
   nodeSelectors: LabelSelector[];
   at: Location;
