@@ -1,7 +1,8 @@
 import type { BgpAdvertisement, LabelSelector, Location, Peer, Pool, PoolsConfig, Problem, Protocol, ServiceAllocation } from './model.js';
-import { emptyConfig, PROTOCOLS } from './model.js';
+import { emptyConfig, formatLocation, PROTOCOLS } from './model.js';
 import { formatDuration, kubernetesName, MAX_ASN, readAddress, readPoolRange } from './value-parsers.js';
 import { addressField, durationField, readLabelSelector } from './yaml-fields.js';
+import { readLegacyPool, type LegacyPoolSpelling } from './legacy-config.js';
 import { suggestion } from './suggest.js';
 import { entry, expectMap, FieldReader, type YamlMap } from './yaml-source.js';
 
@@ -11,9 +12,20 @@ import { entry, expectMap, FieldReader, type YamlMap } from './yaml-source.js';
  * is layer2 or bgp because an advertisement selects it.
  */
 
-const CRD_KINDS = ['IPAddressPool', 'L2Advertisement', 'BGPAdvertisement', 'BGPPeer', 'Community', 'BFDProfile'] as const;
+const CRD_KINDS = ['IPAddressPool', 'AddressPool', 'L2Advertisement', 'BGPAdvertisement', 'BGPPeer', 'Community', 'BFDProfile'] as const;
 const OBJECT_KEYS = ['apiVersion', 'kind', 'metadata', 'spec', 'status'];
 const POOL_KEYS = ['addresses', 'autoAssign', 'avoidBuggyIPs', 'serviceAllocation'];
+/** v0.13's AddressPool (api/v1beta1/addresspool_types.go), removed in v0.14: the legacy pool as a resource. */
+const ADDRESS_POOL_KEYS = ['protocol', 'addresses', 'autoAssign', 'bgpAdvertisements'];
+const ADDRESS_POOL_SPELLING: LegacyPoolSpelling = {
+  autoAssign: 'autoAssign',
+  bgpAdvertisements: 'bgpAdvertisements',
+  aggregationLength: 'aggregationLength',
+  aggregationLengthV6: 'aggregationLengthV6',
+  localPref: 'localPref',
+};
+/** The namespace MetalLB's manifests and Helm chart install it in; its webhooks refuse resources elsewhere. */
+export const METALLB_NAMESPACE = 'metallb-system';
 const ALLOCATION_KEYS = ['priority', 'namespaces', 'namespaceSelectors', 'serviceSelectors'];
 const L2_KEYS = ['ipAddressPools', 'ipAddressPoolSelectors', 'nodeSelectors', 'interfaces'];
 const BGP_ADVERTISEMENT_KEYS = ['aggregationLength', 'aggregationLengthV6', 'localPref', 'communities', 'ipAddressPools', 'ipAddressPoolSelectors', 'nodeSelectors', 'peers'];
@@ -52,6 +64,12 @@ export class CrdReader {
   private readonly config = emptyConfig();
   private readonly advertisements: Selecting[] = [];
   private readonly poolLabels = new Map<Pool, Record<string, string>>();
+  /** AddressPools: their protocol is written on them, no advertisement selects them. */
+  private readonly legacyPools = new Set<Pool>();
+  /** Labels of the Namespaces in the files, which serviceAllocation's namespaceSelectors match. */
+  private readonly namespaceLabels = new Map<string, Record<string, string>>();
+  /** The namespace the first MetalLB resource named, which every other one must share. */
+  private namespace?: { name: string; at: Location };
 
   constructor(private readonly problems: Problem[]) {}
 
@@ -77,9 +95,15 @@ export class CrdReader {
     const specNode = object.mapping('spec');
     const spec: YamlMap = specNode ?? { kind: 'map', at: map.at, entries: [] };
     const what = `${kind} "${name}"`;
+    const namespace = metadataFields!.string('namespace');
+    if (namespace !== undefined) this.checkNamespace(namespace, metadataFields!.at('namespace'), what);
     switch (kind) {
       case 'IPAddressPool':
         this.addPool(name, spec, what, metadataFields!.stringMap('labels'));
+        break;
+      case 'AddressPool':
+        this.problems.push({ severity: 'warning', at: object.at('kind'), message: `AddressPool is MetalLB v0.13's legacy pool, removed in v0.14; "vipkit pools convert --to crds" writes it as an IPAddressPool and an advertisement.` });
+        this.addLegacyPool(name, spec, what);
         break;
       case 'L2Advertisement':
         this.addAdvertisement('layer2', spec, what, L2_KEYS);
@@ -96,9 +120,49 @@ export class CrdReader {
     }
   }
 
+  /**
+   * A manifest's object that is not MetalLB's: a Namespace's labels are what MetalLB's
+   * namespaceSelectors match (internal/config/config.go reads them beside its resources);
+   * anything else is skipped.
+   */
+  addClusterObject(kind: string, map: YamlMap): void {
+    const metadata = entry(map, 'metadata');
+    const fields = metadata?.kind === 'map' ? new FieldReader(metadata, `${kind} metadata`, [], []) : undefined;
+    const name = fields?.string('name');
+    if (name === undefined) return;
+    if (kind === 'Namespace') this.namespaceLabels.set(name, fields!.stringMap('labels'));
+  }
+
+  /**
+   * MetalLB's webhooks refuse a resource outside the namespace MetalLB runs in
+   * (internal/k8s/webhooks: "resource must be created in ... namespace"); which one that is
+   * depends on how it was installed, so only resources that disagree are an error.
+   */
+  private checkNamespace(namespace: string, at: Location, what: string): void {
+    if (this.namespace === undefined) {
+      this.namespace = { name: namespace, at };
+      if (namespace !== METALLB_NAMESPACE) {
+        this.problems.push({ severity: 'warning', at, message: `${what} is in namespace "${namespace}"; MetalLB accepts its resources only in the namespace it runs in, ${METALLB_NAMESPACE} unless installed elsewhere.` });
+      }
+    } else if (namespace !== this.namespace.name) {
+      this.problems.push({
+        severity: 'error',
+        at,
+        message: `${what} is in namespace "${namespace}" but the resource at ${formatLocation(this.namespace.at)} is in "${this.namespace.name}"; MetalLB accepts its resources only in the one namespace it runs in.`,
+      });
+    }
+  }
+
   /** The pools with the protocols and BGP advertisements that select them. */
   finish(): PoolsConfig {
     for (const pool of this.config.pools) {
+      const allocation = pool.serviceAllocation;
+      if (allocation && allocation.namespaceSelectors.length > 0) {
+        allocation.selectedNamespaces = [...this.namespaceLabels]
+          .filter(([, labels]) => allocation.namespaceSelectors.some((selector) => selectorMatches(selector, labels)))
+          .map(([name]) => name);
+      }
+      if (this.legacyPools.has(pool)) continue;
       const selecting = this.advertisements.filter((advertisement) => this.selects(advertisement, pool));
       pool.protocols = PROTOCOLS.filter((protocol) => selecting.some((advertisement) => advertisement.protocol === protocol));
       pool.bgpAdvertisements = selecting.flatMap((advertisement) => advertisement.advertisement ?? []);
@@ -139,6 +203,12 @@ export class CrdReader {
       at: spec.at,
     };
     this.poolLabels.set(pool, labels);
+    this.config.pools.push(pool);
+  }
+
+  private addLegacyPool(name: string, spec: YamlMap, what: string): void {
+    const pool = readLegacyPool(new FieldReader(spec, what, this.problems, ADDRESS_POOL_KEYS), name, what, ADDRESS_POOL_SPELLING, this.problems);
+    this.legacyPools.add(pool);
     this.config.pools.push(pool);
   }
 

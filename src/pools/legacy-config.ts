@@ -11,8 +11,7 @@ import { entry, expectMap, FieldReader, type YamlMap, type YamlNode } from './ya
  */
 
 export const LEGACY_KEYS = ['peers', 'bgp-communities', 'address-pools', 'bfd-profiles'] as const;
-const POOL_KEYS = ['name', 'protocol', 'addresses', 'auto-assign', 'avoid-buggy-ips', 'bgp-advertisements'];
-const ADVERTISEMENT_KEYS = ['aggregation-length', 'aggregation-length-v6', 'localpref', 'communities'];
+const POOL_KEYS = ['protocol', 'addresses', 'auto-assign', 'avoid-buggy-ips', 'bgp-advertisements'];
 const PEER_KEYS = [
   'peer-address',
   'peer-asn',
@@ -45,14 +44,40 @@ export function readLegacyConfig(map: YamlMap, problems: Problem[]): PoolsConfig
   return config;
 }
 
+/** How a legacy pool's keys are spelt: kebab-case in the ConfigMap, camelCase in v0.13's AddressPool resource. */
+export interface LegacyPoolSpelling {
+  autoAssign: string;
+  /** The AddressPool resource has no avoid-buggy-ips. */
+  avoidBuggyIPs?: string;
+  bgpAdvertisements: string;
+  aggregationLength: string;
+  aggregationLengthV6: string;
+  localPref: string;
+}
+
+const KEBAB: LegacyPoolSpelling = {
+  autoAssign: 'auto-assign',
+  avoidBuggyIPs: 'avoid-buggy-ips',
+  bgpAdvertisements: 'bgp-advertisements',
+  aggregationLength: 'aggregation-length',
+  aggregationLengthV6: 'aggregation-length-v6',
+  localPref: 'localpref',
+};
+
 function readPool(node: YamlNode, problems: Problem[]): Pool | undefined {
   const map = expectMap(node, 'an address pool', problems);
   if (!map) return undefined;
   const nameNode = entry(map, 'name');
   const what = nameNode?.kind === 'scalar' && nameNode.value !== null ? `address pool "${nameNode.value}"` : 'an address pool';
-  const fields = new FieldReader(map, what, problems, POOL_KEYS);
+  const fields = new FieldReader(map, what, problems, ['name', ...POOL_KEYS]);
   const name = fields.string('name');
   if (name === undefined) problems.push({ severity: 'error', at: map.at, message: 'an address pool has no name; add name: <pool-name>.' });
+  return readLegacyPool(fields, name ?? '', what, KEBAB, problems);
+}
+
+/** A pool with its protocol written on it (v0.12 internal/config/config.go parseAddressPool; v0.13 addressPoolFromLegacyCR). */
+export function readLegacyPool(fields: FieldReader, name: string, what: string, spelling: LegacyPoolSpelling, problems: Problem[]): Pool {
+  const map = fields.map;
   const protocolText = fields.string('protocol');
   let protocol: Protocol | undefined;
   if (protocolText === undefined) {
@@ -62,32 +87,34 @@ function readPool(node: YamlNode, problems: Problem[]): Pool | undefined {
   }
   const addresses = fields.stringList('addresses');
   if (addresses.length === 0) problems.push({ severity: 'error', at: map.at, message: `${what} has no addresses; list its CIDRs or ranges under addresses:.` });
-  const advertisementNodes = fields.list('bgp-advertisements');
+  const advertisementNodes = fields.list(spelling.bgpAdvertisements);
   if (advertisementNodes.length > 0 && protocol === 'layer2') {
-    problems.push({ severity: 'error', at: fields.at('bgp-advertisements'), message: `${what} is layer2, so its bgp-advertisements are never used; remove them or set protocol: bgp.` });
+    problems.push({ severity: 'error', at: fields.at(spelling.bgpAdvertisements), message: `${what} is layer2, so its ${spelling.bgpAdvertisements} are never used; remove them or set protocol: bgp.` });
   }
-  const advertisements = advertisementNodes.flatMap((item) => readAdvertisement(item, what, problems) ?? []);
+  const advertisements = advertisementNodes.flatMap((item) => readAdvertisement(item, what, spelling, problems) ?? []);
   return {
-    name: name ?? '',
+    name,
     protocols: protocol ? [protocol] : [],
     ranges: addresses.flatMap(({ value, at }) => readPoolRange(value, at, problems) ?? []),
-    autoAssign: fields.boolean('auto-assign') ?? true,
-    avoidBuggyIPs: fields.boolean('avoid-buggy-ips') ?? false,
+    autoAssign: fields.boolean(spelling.autoAssign) ?? true,
+    avoidBuggyIPs: (spelling.avoidBuggyIPs !== undefined && fields.boolean(spelling.avoidBuggyIPs)) || false,
     // MetalLB gives a bgp pool without advertisements one with the defaults.
     bgpAdvertisements: protocol === 'bgp' && advertisements.length === 0 ? [{ communities: [], at: map.at }] : advertisements,
     at: map.at,
   };
 }
 
-function readAdvertisement(node: YamlNode, pool: string, problems: Problem[]): BgpAdvertisement | undefined {
-  const what = `a bgp-advertisement of ${pool}`;
+function readAdvertisement(node: YamlNode, pool: string, spelling: LegacyPoolSpelling, problems: Problem[]): BgpAdvertisement | undefined {
+  const what = `a ${spelling.bgpAdvertisements.replace(/s$/, '')} of ${pool}`;
+  // An empty item (`- ` alone) is an advertisement with every default, as Go's YAML reads it.
+  if (node.kind === 'scalar' && node.value === null) return { communities: [], at: node.at };
   const map = expectMap(node, what, problems);
   if (!map) return undefined;
-  const fields = new FieldReader(map, what, problems, ADVERTISEMENT_KEYS);
+  const fields = new FieldReader(map, what, problems, [spelling.aggregationLength, spelling.aggregationLengthV6, spelling.localPref, 'communities']);
   return {
-    aggregationLength: fields.integer('aggregation-length', 0, 32),
-    aggregationLengthV6: fields.integer('aggregation-length-v6', 0, 128),
-    localPref: fields.integer('localpref', 0, MAX_ASN),
+    aggregationLength: fields.integer(spelling.aggregationLength, 0, 32),
+    aggregationLengthV6: fields.integer(spelling.aggregationLengthV6, 0, 128),
+    localPref: fields.integer(spelling.localPref, 0, MAX_ASN),
     communities: fields.stringList('communities').map(({ value }) => value),
     at: map.at,
   };

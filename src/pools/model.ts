@@ -52,6 +52,8 @@ export interface ServiceAllocation {
   priority?: number;
   namespaces: string[];
   namespaceSelectors: LabelSelector[];
+  /** The Namespaces read beside the config whose labels namespaceSelectors match; MetalLB adds them to namespaces. */
+  selectedNamespaces?: string[];
   serviceSelectors: LabelSelector[];
 }
 

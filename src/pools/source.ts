@@ -54,6 +54,8 @@ function readDocument(map: YamlMap, fileText: string, crds: CrdReader, parts: Po
   const kind = kindNode?.kind === 'scalar' ? String(kindNode.value) : undefined;
   if (CrdReader.isCrd(map)) return crds.add(map);
   if (kind === 'ConfigMap') return readConfigMap(map, fileText, parts, problems);
+  // A manifest's other objects (a Namespace, Node, Secret...): MetalLB never reads them as config, some feed its selectors.
+  if (kind !== undefined && kind !== 'Service' && kind !== 'List' && entry(map, 'apiVersion') !== undefined) return crds.addClusterObject(kind, map);
   const helm = entry(map, HELM_KEY);
   if (helm) {
     const inline = expectMap(helm, HELM_KEY, problems);
@@ -83,8 +85,9 @@ function readDocument(map: YamlMap, fileText: string, crds: CrdReader, parts: Po
 function readConfigMap(map: YamlMap, fileText: string, parts: PoolsConfig[], problems: Problem[]): void {
   const data = entry(map, 'data');
   const config = data?.kind === 'map' ? entry(data, 'config') : undefined;
-  if (config?.kind !== 'scalar' || typeof config.value !== 'string') {
-    problems.push({ severity: 'error', at: data?.at ?? map.at, message: 'this ConfigMap has no data.config string; MetalLB reads its configuration from there.' });
+  if (config === undefined) return;
+  if (config.kind !== 'scalar' || typeof config.value !== 'string') {
+    problems.push({ severity: 'error', at: config.at, message: 'data.config of this ConfigMap is not a string; MetalLB reads its configuration as YAML text from there, so write it after "config: |".' });
     return;
   }
   const embedded = parseEmbeddedYaml(config, fileText);

@@ -133,7 +133,7 @@ test('--peer: every refusal of an option, at the column of its value', () => {
     ['r 1', 0, '"r 1" is not a label value: empty, or up to 63 letters, digits, \'-\', \'_\' or \'.\', starting and ending with a letter or digit.'],
     [',asn,', 1, '"asn" in --peer is not an option; write options as key=value, like asn=65002.'],
     ['hold-tme', 0, 'unknown --peer option "hold-tme"; did you mean "hold-time"?'],
-    ['bfd-profile', 0, 'unknown --peer option "bfd-profile"; expected one of: "asn", "my-asn", "port", "hold-time", "keepalive-time", "router-id", "source-address", "password", "ebgp-multihop", "node-selector".'],
+    ['bfd-profile', 0, 'unknown --peer option "bfd-profile"; expected one of: "asn", "my-asn", "port", "hold-time", "keepalive-time", "router-id", "source-address", "password", "ebgp-multihop", "node-selector", "bfd".'],
   ]);
 });
 
