@@ -2,7 +2,7 @@ import { addressRefusal, addressValue, familyOf, formatAddress, isBuggyAddress, 
 import { AddressTable } from './address-table.js';
 import { selectorMatches } from './crds.js';
 import { IntervalSet } from './interval-set.js';
-import type { Pool } from './model.js';
+import type { LabelSelector, Pool, ServiceAllocation } from './model.js';
 import type { ServiceClaim } from './services.js';
 import { suggestion } from './suggest.js';
 
@@ -12,10 +12,11 @@ import { suggestion } from './suggest.js';
  * lowest free address in a /64 is as cheap as in a /29; who holds each one lives in an
  * address table, one array slot per address and no object of its own (bench/pools.ts
  * measures the cost per service at 1,000 and 100,000 services). The rules are MetalLB's
- * (internal/allocator): lowest free address first within a pool; avoid-buggy-ips skips
- * .0 and .255; an address is shared only between services with the same
- * allow-shared-ip key, no common port, and — under externalTrafficPolicy Local — the same
- * pods.
+ * (internal/allocator/allocator.go, controller/service.go): a pool's ranges are walked
+ * in the order written, each from its lowest address; avoid-buggy-ips skips .0 and .255;
+ * an address is shared only between services with the same allow-shared-ip key, no
+ * common port, and — under externalTrafficPolicy Local — the same pods; a pool's
+ * serviceAllocation decides which services may use it at all.
  */
 
 /** The result for one service: its addresses and pool, or why it got none. */
@@ -41,7 +42,10 @@ interface PoolIndex {
   pool: Pool;
   /** Place in the allocator's pools, by name: how a plan records the pool. */
   rank: number;
+  /** In the order written: MetalLB takes the first usable address of the first range that has one. */
   ranges: Record<Family, AddressRange[]>;
+  /** The pool's serviceAllocation as MetalLB resolves it; undefined for a pool open to every service. */
+  allocation?: ResolvedAllocation;
   /** Refusals written once, not per service: a full pool is asked again by every later service. */
   exhausted: string;
   lacking: Record<Family, string>;
@@ -83,21 +87,23 @@ export class Allocator {
           4: rangesOf(pool, 4),
           6: rangesOf(pool, 6),
         },
+        allocation: resolvedAllocation(pool.serviceAllocation),
         exhausted: `pool ${pool.name} is exhausted.`,
         lacking: { 4: `pool ${pool.name} has no IPv4 addresses, which this service needs.`, 6: `pool ${pool.name} has no IPv6 addresses, which this service needs.` },
         full: { 4: false, 6: false },
       }));
     const autoAssign = this.pools.filter((index) => index.pool.autoAssign);
-    this.openPools = autoAssign.filter((index) => !index.pool.serviceAllocation);
-    this.keptPools = autoAssign
-      .filter((index) => index.pool.serviceAllocation)
-      .sort((a, b) => (a.pool.serviceAllocation!.priority ?? Infinity) - (b.pool.serviceAllocation!.priority ?? Infinity));
+    this.openPools = autoAssign.filter((index) => !index.allocation);
+    // allocator.go sortPools: priority 1 first; 0 (or none) means no priority and comes last. Ties stay by name.
+    const rank = (index: PoolIndex) => index.allocation!.priority || Infinity;
+    this.keptPools = autoAssign.filter((index) => index.allocation).sort((a, b) => rank(a) - rank(b));
   }
 
   /**
    * An address for the service by MetalLB's order: the pool its annotation names; else
    * the pools kept for it by serviceAllocation (by priority, then name); else every other
-   * auto-assign pool by name.
+   * auto-assign pool by name. (MetalLB walks pools of equal rank in map order, which Go
+   * randomises; by name is one of its answers, and the same every time.)
    */
   allocate(claim: ServiceClaim): Allocation {
     return described(claim, this.choose(claim));
@@ -127,13 +133,15 @@ export class Allocator {
           const handled = loadBalancerClass === undefined ? 'services without a class' : `only loadBalancerClass ${loadBalancerClass}`;
           record(columns, at, `the service ${whose}, and MetalLB here handles ${handled}.`);
         } else if (group === Group.Keeping) {
-          const kept = this.place(claim, claim.currentIps, 'current');
+          const kept = this.keep(claim);
           // A service that cannot keep its addresses asks again in a later group.
-          if (typeof kept !== 'string') record(columns, at, kept);
+          if (kept !== undefined) record(columns, at, kept);
           else groups[position] = claim.requestedIps.length > 0 ? Group.Requesting : Group.Rest;
+        } else if (claim.refusal !== undefined) {
+          record(columns, at, claim.refusal);
         } else {
           const plain = plainFamilies[position]! as Family | 0;
-          record(columns, at, group === Group.Requesting ? this.place(claim, claim.requestedIps, 'requested') : this.choose(claim, plain === 0 ? undefined : plain));
+          record(columns, at, group === Group.Requesting ? this.request(claim) : this.choose(claim, plain === 0 ? undefined : plain));
         }
       }
     }
@@ -168,6 +176,45 @@ export class Allocator {
     return rows.map(({ family, value, holders }) => ({ ip: formatAddress(family, value), family, services: holderKeys(holders) }));
   }
 
+  /**
+   * The addresses the service holds, as controller/service.go convergeBalancer keeps them:
+   * of the service's families, allowed by the config, from the pool its annotation names
+   * and equal to those it asks for; a PreferDualStack service holding one also gets the
+   * other family from the same pool when it is free. Undefined when they are given up.
+   */
+  private keep(claim: ServiceClaim): Placement | undefined {
+    const held = claim.currentIps.map(familyOf);
+    if (held.includes(undefined)) return undefined;
+    if (!sameFamilies(held as Family[], claim.families) && !(claim.preferDualStack && claim.families.length === 2)) return undefined;
+    // A request that cannot be read (service.go getDesiredLbIPs fails) leaves the addresses where they are.
+    const requested = claim.refusal === undefined ? claim.requestedIps.map((ip) => (familyOf(ip) === undefined ? undefined : addressValue(ip))) : [];
+    if (requested.length > 0 && !requested.includes(undefined)) {
+      const current = claim.currentIps.map((ip) => addressValue(ip));
+      if (requested.length !== current.length || requested.some((value) => !current.includes(value!))) return undefined;
+    }
+    const kept = this.place(claim, claim.currentIps, 'current');
+    if (typeof kept === 'string') return undefined;
+    const [family] = kept.families;
+    if (claim.preferDualStack && kept.families.length === 1 && kept.index !== undefined) {
+      const other: Family = family === 4 ? 6 : 4;
+      const value = kept.index.ranges[other].length > 0 ? this.firstUsable(claim, kept.index, other) : undefined;
+      if (value !== undefined) {
+        this.take(claim, kept.index, other, value, claim.sharingKey);
+        return { index: kept.index, families: [family!, other], values: [kept.values[0]!, value] };
+      }
+    }
+    return kept;
+  }
+
+  /** service.go allocateIPs: the addresses asked for must be of the service's families. */
+  private request(claim: ServiceClaim): Placement | string {
+    const families = claim.requestedIps.map(familyOf);
+    if (!families.includes(undefined) && !sameFamilies(families as Family[], claim.families)) {
+      return `requested ${claim.requestedIps.join(', ')} ${claim.requestedIps.length === 1 ? 'is' : 'are'} not of the service's IP families (${claim.families.map((family) => `IPv${family}`).join(', ')}).`;
+    }
+    return this.place(claim, claim.requestedIps, 'requested');
+  }
+
   /** plain: the one family of a claim that names no pool and shares no address, so that it is not read again. */
   private choose(claim: ServiceClaim, plain?: Family): Placement | string {
     if (plain === undefined && claim.pool !== undefined) {
@@ -176,18 +223,54 @@ export class Allocator {
         const names = this.pools.map((candidate) => candidate.pool.name);
         return `pool "${claim.pool}" named by the address-pool annotation does not exist${suggestion(claim.pool, names)}`;
       }
-      return this.allocateFromPool(claim, index);
+      if (!compatible(index, claim)) return `the address-pool annotation names ${keptForOthers(index)}.`;
+      return this.fromNamedPool(claim, index);
     }
-    const candidates = this.candidatePools(claim);
-    if (candidates.length === 0) return 'no pool is auto-assign; name one with the metallb.io/address-pool annotation.';
-    for (const index of candidates) {
-      if (plain !== undefined && index.full[plain]) continue;
-      const attempt = this.allocateFromPool(claim, index, plain);
-      if (typeof attempt !== 'string') return attempt;
+    // allocator.go Allocate: the pools kept for the service first, then those open to all.
+    const groups = [this.keptPools.filter((index) => pinned(index, claim)), this.openPools];
+    const candidates = groups.flat();
+    if (candidates.length === 0) {
+      return this.keptPools.length > 0
+        ? 'no auto-assign pool may serve it: the serviceAllocation of each keeps it for other services.'
+        : 'no pool is auto-assign; name one with the metallb.io/address-pool annotation.';
+    }
+    for (const group of groups) {
+      const placed = this.bestPool(claim, group, plain);
+      if (placed !== undefined) return placed;
     }
     // No pool can serve it: ask each again for its reason, which changes nothing.
-    const reasons = candidates.map((index) => this.allocateFromPool(claim, index, plain) as string);
+    const families = plain !== undefined ? ONE_FAMILY[plain] : familiesOf(claim);
+    const reasons = candidates.map((index) => this.allocateFromPool(claim, index, families, plain !== undefined) as string);
     return reasons.length === 1 ? reasons[0]! : `no auto-assign pool can serve it: ${reasons.map((reason) => reason.replace(/\.$/, '')).join('; ')}.`;
+  }
+
+  /**
+   * allocator.go findBestPoolForService: the first pool with an address of each family the
+   * service needs; a PreferDualStack service with two families takes, failing that, the
+   * first pool with its primary family, then the first with the other.
+   */
+  private bestPool(claim: ServiceClaim, group: PoolIndex[], plain?: Family): Placement | undefined {
+    const tries = plain !== undefined ? [ONE_FAMILY[plain]] : familyChoices(claim);
+    for (const families of tries) {
+      for (const index of group) {
+        if (plain !== undefined && index.full[plain]) continue;
+        const placed = this.allocateFromPool(claim, index, families, plain !== undefined);
+        if (typeof placed !== 'string') return placed;
+      }
+    }
+    return undefined;
+  }
+
+  /** allocation.go selectIPsForFamilyAndPolicy: from a named pool, PreferDualStack falls back to IPv4, then IPv6. */
+  private fromNamedPool(claim: ServiceClaim, index: PoolIndex): Placement | string {
+    const tries = claim.preferDualStack && claim.families.length === 2 ? [DUAL, ONE_FAMILY[4], ONE_FAMILY[6]] : [familiesOf(claim)];
+    let first: string | undefined;
+    for (const families of tries) {
+      const placed = this.allocateFromPool(claim, index, families, false);
+      if (typeof placed !== 'string') return placed;
+      first ??= placed;
+    }
+    return first!;
   }
 
   private place(claim: ServiceClaim, ips: string[], why: 'requested' | 'current'): Placement | string {
@@ -204,6 +287,8 @@ export class Allocator {
       if (claim.pool !== undefined && claim.pool !== index.pool.name) {
         return `${why} ${ip} is in pool ${index.pool.name}, not in pool ${claim.pool} named by the address-pool annotation.`;
       }
+      if (!compatible(index, claim)) return `${why} ${ip} is in ${keptForOthers(index)}.`;
+      if (wanted.some((earlier) => earlier.family === family)) return `${why} ${ips.join(', ')} are of one family; a service has at most one address per family.`;
       const refusal = this.sharingRefusal(claim, family, value);
       if (refusal) return refusal;
       wanted.push({ family, value, index });
@@ -213,58 +298,66 @@ export class Allocator {
     return { index: wanted[0]?.index, families: wanted.map((item) => item.family), values: wanted.map((item) => item.value) };
   }
 
-  private candidatePools(claim: ServiceClaim): PoolIndex[] {
-    if (this.keptPools.length === 0) return this.openPools;
-    return [...this.keptPools.filter((index) => allocationMatches(index.pool, claim)), ...this.openPools];
-  }
-
-  /** The lowest usable address of each family the service needs, or why the pool cannot serve it. */
-  private allocateFromPool(claim: ServiceClaim, index: PoolIndex, plain?: Family): Placement | string {
-    const families = plain !== undefined ? ONE_FAMILY[plain] : claim.preferDualStack ? preferredFamilies(claim.families, index) : claim.families;
+  /** The first usable address of each family, or why the pool cannot serve it; plain: the claim shares no address. */
+  private allocateFromPool(claim: ServiceClaim, index: PoolIndex, families: readonly Family[], plain: boolean): Placement | string {
     const picked: bigint[] = [];
     for (const family of families) {
       if (index.ranges[family].length === 0) return index.lacking[family];
-      const value = plain !== undefined ? this.lowestFree(index, family) : this.lowestUsable(claim, index, family);
+      const value = plain ? this.lowestFree(index, family) : this.firstUsable(claim, index, family);
       if (value === undefined) return index.exhausted;
       picked.push(value);
     }
-    const sharingKey = plain !== undefined ? undefined : claim.sharingKey;
+    const sharingKey = plain ? undefined : claim.sharingKey;
     picked.forEach((value, at) => this.take(claim, index, families[at]!, value, sharingKey));
     return { index, families, values: picked };
   }
 
-  /** MetalLB walks the pool in order and takes the first address it may use: free, or shareable. */
-  private lowestUsable(claim: ServiceClaim, index: PoolIndex, family: Family): bigint | undefined {
-    const free = this.lowestFree(index, family);
-    const shareable = this.lowestShareable(claim, index, family);
-    if (free === undefined) return shareable;
-    return shareable !== undefined && shareable < free ? shareable : free;
+  /** getIPFromCIDR, range by range in the order written: the first address free, or shareable with the claim. */
+  private firstUsable(claim: ServiceClaim, index: PoolIndex, family: Family): bigint | undefined {
+    const shareable = this.shareable(claim, index, family);
+    if (shareable.length === 0) return this.lowestFree(index, family);
+    for (const range of index.ranges[family]) {
+      const free = this.lowestFreeIn(index, family, range);
+      const shared = shareable.find((value) => range.first <= value && value <= range.last);
+      if (free === undefined || (shared !== undefined && shared < free)) {
+        if (shared !== undefined) return shared;
+      } else {
+        return free;
+      }
+    }
+    return undefined;
   }
 
   private lowestFree(index: PoolIndex, family: Family): bigint | undefined {
     if (index.full[family]) return undefined;
-    const taken = this.taken[family];
     for (const range of index.ranges[family]) {
-      let candidate = range.first;
-      while (candidate <= range.last) {
-        candidate = taken.nextAbsent(candidate);
-        if (candidate > range.last) break;
-        if (!(index.pool.avoidBuggyIPs && isBuggyAddress(family, candidate))) return candidate;
-        candidate++;
-      }
+      const value = this.lowestFreeIn(index, family, range);
+      if (value !== undefined) return value;
     }
     index.full[family] = true;
     return undefined;
   }
 
-  private lowestShareable(claim: ServiceClaim, index: PoolIndex, family: Family): bigint | undefined {
-    if (claim.sharingKey === undefined) return undefined;
-    let lowest: bigint | undefined;
-    for (const [value, pool] of this.bySharingKey.get(claim.sharingKey)?.[family].entries() ?? []) {
-      if (pool !== index || this.sharingRefusal(claim, family, value)) continue;
-      if (lowest === undefined || value < lowest) lowest = value;
+  private lowestFreeIn(index: PoolIndex, family: Family, range: AddressRange): bigint | undefined {
+    const taken = this.taken[family];
+    let candidate = range.first;
+    while (candidate <= range.last) {
+      candidate = taken.nextAbsent(candidate);
+      if (candidate > range.last) break;
+      if (!(index.pool.avoidBuggyIPs && isBuggyAddress(family, candidate))) return candidate;
+      candidate++;
     }
-    return lowest;
+    return undefined;
+  }
+
+  /** The addresses of the pool held under the claim's sharing key that it may share, lowest first. */
+  private shareable(claim: ServiceClaim, index: PoolIndex, family: Family): bigint[] {
+    if (claim.sharingKey === undefined) return [];
+    const values: bigint[] = [];
+    for (const [value, pool] of this.bySharingKey.get(claim.sharingKey)?.[family].entries() ?? []) {
+      if (pool === index && !this.sharingRefusal(claim, family, value)) values.push(value);
+    }
+    return values.sort(compareBig);
   }
 
   /** Why the service may not use an address, as MetalLB's sharing rules say; undefined when it may. */
@@ -324,6 +417,7 @@ export class Allocator {
 
 const FAMILIES: readonly Family[] = [4, 6];
 const ONE_FAMILY: Record<Family, readonly Family[]> = { 4: [4], 6: [6] };
+const DUAL: readonly Family[] = [4, 6];
 
 function holderList(holders: Holders | undefined): ServiceClaim[] {
   return holders === undefined ? [] : Array.isArray(holders) ? holders : [holders];
@@ -517,28 +611,46 @@ function firstOfEachKey(keys: string[], order: Int32Array): Int32Array {
   return order.subarray(0, kept);
 }
 
-function allocationMatches(pool: Pool, claim: ServiceClaim): boolean {
-  const allocation = pool.serviceAllocation!;
-  // Namespace selectors need the namespaces' labels, which a services file does not carry.
-  if (allocation.namespaces.length === 0 && allocation.namespaceSelectors.length > 0) return false;
-  const namespaceOk = allocation.namespaces.length === 0 || allocation.namespaces.includes(claim.namespace);
-  const serviceOk = allocation.serviceSelectors.length === 0 || allocation.serviceSelectors.some((selector) => selectorMatches(selector, claim.labels));
-  return namespaceOk && serviceOk;
+/** A serviceAllocation as internal/config/config.go addressPoolServiceAllocationsFromCR resolves it. */
+interface ResolvedAllocation {
+  /** Written, and matched by namespaceSelectors among the Namespaces read. */
+  namespaces: Set<string>;
+  serviceSelectors: LabelSelector[];
+  /** 0: none. */
+  priority: number;
 }
 
-/** A pool's ranges of one family, sorted and merged, so the lowest address comes first. */
+const EVERY_SERVICE: LabelSelector = { matchLabels: {}, matchExpressions: [] };
+
+function resolvedAllocation(allocation: ServiceAllocation | undefined): ResolvedAllocation | undefined {
+  if (!allocation) return undefined;
+  const namespaces = new Set([...allocation.namespaces, ...(allocation.selectedNamespaces ?? [])]);
+  // Neither namespaces nor selectors (a priority alone): the pool is kept for every service.
+  const everyService = allocation.namespaces.length === 0 && allocation.namespaceSelectors.length === 0 && allocation.serviceSelectors.length === 0;
+  return { namespaces, serviceSelectors: everyService ? [EVERY_SERVICE] : allocation.serviceSelectors, priority: allocation.priority ?? 0 };
+}
+
+/** allocator.go isPoolCompatibleWithService: whether the service may have an address of the pool at all, however it asks. */
+function compatible(index: PoolIndex, claim: ServiceClaim): boolean {
+  const allocation = index.allocation;
+  if (!allocation) return true;
+  if (allocation.namespaces.size > 0 && !allocation.namespaces.has(claim.namespace)) return false;
+  return allocation.serviceSelectors.length === 0 || allocation.serviceSelectors.some((selector) => selectorMatches(selector, claim.labels));
+}
+
+/** allocator.go pinnedPoolsForService: a kept pool is tried for a service of one of its namespaces, or one its service selectors match. */
+function pinned(index: PoolIndex, claim: ServiceClaim): boolean {
+  const allocation = index.allocation!;
+  return (allocation.namespaces.has(claim.namespace) || allocation.serviceSelectors.length > 0) && compatible(index, claim);
+}
+
+function keptForOthers(index: PoolIndex): string {
+  return `pool ${index.pool.name}, whose serviceAllocation (namespaces or selectors) keeps it for other services`;
+}
+
+/** A pool's ranges of one family, in the order written. */
 function rangesOf(pool: Pool, family: Family): AddressRange[] {
-  const sorted = pool.ranges
-    .map((range) => range.range)
-    .filter((range) => range.family === family)
-    .sort((a, b) => compareBig(a.first, b.first));
-  const merged: AddressRange[] = [];
-  for (const range of sorted) {
-    const last = merged.at(-1);
-    if (last && range.first <= last.last + 1n) last.last = range.last > last.last ? range.last : last.last;
-    else merged.push({ family, first: range.first, last: range.last });
-  }
-  return merged;
+  return pool.ranges.map((range) => range.range).filter((range) => range.family === family);
 }
 
 function described(claim: ServiceClaim, placed: Placement | string): Allocation {
@@ -546,10 +658,19 @@ function described(claim: ServiceClaim, placed: Placement | string): Allocation 
   return { service: claim.key, ips: placed.values.map((value, at) => formatAddress(placed.families[at]!, value)), pool: placed.index?.pool.name };
 }
 
-/** PreferDualStack: the families the pool has, or else the primary one (so that the refusal names it). */
-function preferredFamilies(families: Family[], index: PoolIndex): Family[] {
-  const held = families.filter((family) => index.ranges[family].length > 0);
-  return held.length > 0 ? held : families;
+/** The families of a service's addresses, IPv4 first as MetalLB writes them (allocation.go selectIPsForFamilyAndPolicy). */
+function familiesOf(claim: ServiceClaim): readonly Family[] {
+  return claim.families.length === 2 ? DUAL : claim.families;
+}
+
+/** What a pool may give the service, best first: both families; for PreferDualStack then the primary family, then the other. */
+function familyChoices(claim: ServiceClaim): (readonly Family[])[] {
+  if (claim.families.length < 2 || !claim.preferDualStack) return [familiesOf(claim)];
+  return [DUAL, ONE_FAMILY[claim.families[0]!], ONE_FAMILY[claim.families[1]!]];
+}
+
+function sameFamilies(a: readonly Family[], b: readonly Family[]): boolean {
+  return a.length === b.length && a.every((family) => b.includes(family));
 }
 
 function compareBig(a: bigint, b: bigint): number {

@@ -25,6 +25,8 @@ export interface ServiceClaim {
   /** "TCP/80" */
   ports: string[];
   loadBalancerClass?: string;
+  /** Why MetalLB refuses the service before looking at any pool. */
+  refusal?: string;
   at: Location;
   /** Where the pool annotation was written, for problems about it. */
   poolAt?: Location;
@@ -80,9 +82,13 @@ function readService(map: YamlMap, problems: Problem[]): ServiceClaim | undefine
   const spec = object.mapping('spec');
   const specFields = spec ? new FieldReader(spec, `Service ${namespace}/${name}`, [], []) : undefined;
   if (specFields?.string('type') !== 'LoadBalancer') return undefined;
-  const families = specFields.stringList('ipFamilies').map(({ value }) => (value === 'IPv6' ? 6 : 4) as Family);
-  const requested = annotation(annotations, 'loadBalancerIPs') ?? specFields.string('loadBalancerIP');
-  const requestedIps = requested === undefined || requested === '' ? [] : requested.split(',').map((ip) => ip.trim());
+  // ipfamily.go ForService: the families of the cluster IPs; ipFamilies says the same, in the same order.
+  const clusterIps = specFields.stringList('clusterIPs').flatMap(({ value }) => familyOf(value) ?? []);
+  const families = clusterIps.length > 0 ? clusterIps : specFields.stringList('ipFamilies').map(({ value }) => (value === 'IPv6' ? 6 : 4) as Family);
+  const ipsAnnotation = annotation(annotations, 'loadBalancerIPs') || undefined;
+  const loadBalancerIp = specFields.string('loadBalancerIP') || undefined;
+  const requested = ipsAnnotation ?? loadBalancerIp;
+  const requestedIps = requested === undefined ? [] : requested.split(',').map((ip) => ip.trim());
   const selector = specFields.stringMap('selector');
   const isLocal = specFields.string('externalTrafficPolicy') === 'Local';
   const ports = specFields.list('ports').flatMap((node) => {
@@ -106,6 +112,8 @@ function readService(map: YamlMap, problems: Problem[]): ServiceClaim | undefine
     backendKey: isLocal ? Object.entries(selector).sort().map(([key, value]) => `${key}=${value}`).join(',') : '',
     ports,
     loadBalancerClass: specFields.string('loadBalancerClass'),
+    // controller/service.go getDesiredLbIPs
+    refusal: ipsAnnotation !== undefined && loadBalancerIp !== undefined ? 'it sets both spec.loadBalancerIP and the loadBalancerIPs annotation, which MetalLB refuses; keep one of them.' : undefined,
     at: map.at,
     poolAt: poolAnnotation?.value.at,
   };
