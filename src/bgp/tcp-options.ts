@@ -52,8 +52,9 @@ let loaded: NativeTcpOptions | undefined;
 function helper(): NativeTcpOptions {
   try {
     loaded ??= createRequire(import.meta.url)('../../../native/build/Release/tcp_options.node') as NativeTcpOptions;
-  } catch {
-    throw new TcpOptionsError('BGP passwords and TTLs need vipkit\'s native helper, which was not built: run `npm run build:native` (it needs a C compiler and make).');
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' ? 'was not built' : `did not load (${(error as Error).message})`;
+    throw new TcpOptionsError(`BGP passwords and TTLs need vipkit's native helper, which ${why}: run \`npm run build:native\` (it needs a C compiler, make and python3).`);
   }
   return loaded;
 }
@@ -84,6 +85,7 @@ export function dialWithTcpOptions(options: TcpOptions): Dial {
 /** Throws a TcpOptionsError if `options` cannot be set on a socket for `family` (a flag is never silently ignored). */
 export function assertTcpOptionsUsable(options: TcpOptions, family: 4 | 6): void {
   checkOptions(options);
+  // A socket that is never connected, keyed to a documentation address: nothing is sent.
   closeSync(openSocket(family === 4 ? '192.0.2.1' : '2001:db8::1', family, options));
 }
 

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { after, before, describe } from 'node:test';
+import net from 'node:net';
+import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { applyTcpOptions, assertTcpOptionsUsable, dialWithTcpOptions, TcpOptionsError } from '../../src/bgp/tcp-options.js';
 import { Bird } from '../../src/lab/bgp-daemons.js';
 import { Lab } from '../../src/lab/lab.js';
 import { captureDuring, tsharkFields } from '../helpers/capture.js';
@@ -60,6 +62,37 @@ async function birdBgpState(bird: Bird, name: string): Promise<string | undefine
 const ip = async (argv: string[]) => (await promisify(execFile)('ip', argv, { timeout: 10_000 })).stdout;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('TCP options are checked before anything is sent', () => {
+  test('a TTL outside 1-255 and a key over 80 bytes are refused in one sentence', () => {
+    assert.throws(() => dialWithTcpOptions({ ttl: 0 }), new TcpOptionsError('TTL 0 is not a whole number from 1 to 255.'));
+    assert.throws(() => dialWithTcpOptions({ password: 'x'.repeat(81) }), new TcpOptionsError('a BGP password (TCP-MD5 key) is 1 to 80 bytes; this one is 81.'));
+  });
+
+  test('the options can be set on IPv4 and IPv6 sockets here', () => {
+    assertTcpOptionsUsable({ ttl: 255, password: PASSWORD }, 4);
+    assertTcpOptionsUsable({ ttl: 255, password: PASSWORD }, 6);
+  });
+
+  test('a dial that cannot set them fails like a connection, with the reason', async () => {
+    const socket = dialWithTcpOptions({ password: PASSWORD })({ host: 'router.example', port: 179 });
+    const error = await new Promise<Error>((resolve) => socket.once('error', resolve));
+    assert.deepEqual(error, new TcpOptionsError('a BGP password or TTL needs the peer\'s IP address, not "router.example".'));
+  });
+
+  test('a server gets them only while it listens, and only keys for its own family', async () => {
+    const server = net.createServer();
+    assert.throws(() => applyTcpOptions(server, { ttl: 255 }), TcpOptionsError);
+    await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
+    try {
+      applyTcpOptions(server, { ttl: 255, keys: [{ peer: '192.0.2.0/24', password: PASSWORD }, { peer: '192.0.2.0/24', password: '' }] });
+      assert.throws(() => applyTcpOptions(server, { keys: [{ peer: '2001:db8::1', password: PASSWORD }] }), /cannot set the TCP-MD5 key for 2001:db8::1/);
+      assert.throws(() => applyTcpOptions(server, { keys: [{ peer: '192.0.2.7', password: '' }] }), new TcpOptionsError('there is no TCP-MD5 key for 192.0.2.7 to remove.'));
+    } finally {
+      server.close();
+    }
+  });
+});
 
 describe('TCP-MD5 (RFC 2385) against BIRD\'s password', () => {
   let lab: Lab;
