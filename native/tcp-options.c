@@ -88,6 +88,7 @@ static napi_value set_md5_key(napi_env env, napi_callback_info info) {
   if (argc < 4 || !get_int(env, argv[0], &fd) || napi_get_value_string_utf8(env, argv[1], address, sizeof address, &address_length) != napi_ok ||
       !get_int(env, argv[2], &prefix_length) || napi_get_buffer_info(env, argv[3], &key, &key_length) != napi_ok)
     return throw_type(env, "setMd5Key(fd, address, prefixLength, key: Buffer)");
+  if (address_length >= sizeof address - 1) return throw_type(env, "setMd5Key: the address is too long to be one");
   if (key_length > TCP_MD5SIG_MAXKEYLEN) return throw_type(env, "setMd5Key: a TCP-MD5 key is at most 80 bytes");
 
   struct tcp_md5sig md5;
