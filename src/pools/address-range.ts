@@ -34,6 +34,14 @@ export function parseAddressRange(spec: string): AddressRange {
 
 /** Computed from the prefix length, never enumerated: a /48 costs what a /24 does. */
 function parseCidr(spec: string): AddressRange {
+  const { range, hostBitsSet } = parseCidrNetwork(spec);
+  // Host bits may mean a typo for another network; say which one the prefix names.
+  if (hostBitsSet) throw new AddressRangeError(`"${spec}" has host bits set; did you mean ${formatCidr(range)}?`);
+  return range;
+}
+
+/** A CIDR's network, as Go's net.ParseCIDR reads it, and whether the address written had host bits set (which Go drops). */
+export function parseCidrNetwork(spec: string): { range: AddressRange; hostBitsSet: boolean } {
   const [address = '', length = '', ...extra] = spec.split('/');
   const family = isIP(address);
   const bits = family === 4 ? 32 : 128;
@@ -43,12 +51,11 @@ function parseCidr(spec: string): AddressRange {
   const size = 1n << BigInt(bits - Number(length));
   const written = addressValue(address);
   const network = written - (written % size);
-  const familyOf: Family = family === 4 ? 4 : 6;
-  // Host bits may mean a typo for another network; say which one the prefix names.
-  if (written !== network) {
-    throw new AddressRangeError(`"${spec}" has host bits set; did you mean ${formatAddress(familyOf, network)}/${length}?`);
-  }
-  return { family: familyOf, first: network, last: network + size - 1n, prefixLength: Number(length) };
+  return { range: { family: family === 4 ? 4 : 6, first: network, last: network + size - 1n, prefixLength: Number(length) }, hostBitsSet: written !== network };
+}
+
+export function formatCidr(range: AddressRange): string {
+  return `${formatAddress(range.family, range.first)}/${range.prefixLength}`;
 }
 
 function parseFirstLast(spec: string): AddressRange {
@@ -129,6 +136,24 @@ export function formatAddress(family: Family, value: bigint): string {
   scratch.writeBigUInt64BE(value >> 64n, 0);
   scratch.writeBigUInt64BE(value & 0xffff_ffff_ffff_ffffn, 8);
   return ipv6FromBytes(scratch);
+}
+
+/**
+ * The shortest prefix length among the CIDRs that exactly cover the range, as MetalLB
+ * splits a first-last range (ipaddr.Summarize, internal/config/config.go ParseCIDR).
+ */
+export function widestPrefixLength(range: AddressRange): number {
+  if (range.prefixLength !== undefined) return range.prefixLength;
+  const bits = range.family === 4 ? 32 : 128;
+  let widest = bits;
+  for (let start = range.first; start <= range.last; ) {
+    // The largest block aligned at start that ends within the range.
+    let size = 0;
+    while (size < bits && start % (1n << BigInt(size + 1)) === 0n && start + (1n << BigInt(size + 1)) - 1n <= range.last) size++;
+    widest = Math.min(widest, bits - size);
+    start += 1n << BigInt(size);
+  }
+  return widest;
 }
 
 export function rangeSize(range: AddressRange): bigint {

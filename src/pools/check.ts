@@ -1,4 +1,4 @@
-import { addressValue, buggyAddressCount, familyOf, type Family } from './address-range.js';
+import { addressValue, buggyAddressCount, familyOf, widestPrefixLength, type Family } from './address-range.js';
 import { formatLocation, type Peer, type Pool, type PoolRange, type PoolsConfig, type Problem } from './model.js';
 import type { ServiceClaim } from './services.js';
 import { suggestion } from './suggest.js';
@@ -56,23 +56,25 @@ function checkPool(pool: Pool, config: PoolsConfig, problems: Problem[]): void {
         problems.push({
           severity: 'warning',
           at: range.at,
-          message: `${range.text} in pool "${pool.name}" holds addresses ending in .0 or .255, which some clients mishandle; turn on avoid-buggy-ips (avoidBuggyIPs) to skip them.`,
+          message: `${range.text} in pool "${pool.name}" holds addresses ending in .0 or .255, which some clients mishandle; MetalLB accepts it, but avoid-buggy-ips (avoidBuggyIPs) would skip them.`,
         });
       }
     }
   }
   if (pool.protocols.includes('bgp') && config.peers.length === 0) {
-    problems.push({ severity: 'warning', at: pool.at, message: `pool "${pool.name}" is announced over BGP but no peer is configured; add a peer or its addresses stay unreachable.` });
+    problems.push({ severity: 'warning', at: pool.at, message: `pool "${pool.name}" is announced over BGP but no peer is configured, so its addresses stay unreachable; MetalLB accepts it, but add a peer.` });
   }
   for (const advertisement of pool.bgpAdvertisements) {
+    // config.go validateBGPAdvPerPool: no CIDR of the pool, a range's included, may be wider than the aggregate.
     for (const [length, family] of [[advertisement.aggregationLength, 4], [advertisement.aggregationLengthV6, 6]] as const) {
       if (length === undefined) continue;
-      const wider = pool.ranges.find((range) => range.range.family === family && range.range.prefixLength !== undefined && range.range.prefixLength > length);
+      const wider = pool.ranges.find((range) => range.range.family === family && widestPrefixLength(range.range) > length);
       if (wider) {
+        const widest = widestPrefixLength(wider.range);
         problems.push({
           severity: 'error',
           at: advertisement.at,
-          message: `aggregation length /${length} is shorter than ${wider.text} in pool "${pool.name}", so the aggregate would announce addresses outside the pool; use /${wider.range.prefixLength} or longer.`,
+          message: `aggregation length /${length} is shorter than /${widest}, the widest prefix in ${wider.text} of pool "${pool.name}", so the aggregate would announce addresses outside the pool; use /${widest} or longer.`,
         });
       }
     }
@@ -89,7 +91,7 @@ function checkPool(pool: Pool, config: PoolsConfig, problems: Problem[]): void {
       problems.push({
         severity: 'warning',
         at: advertisement.at,
-        message: `localpref ${advertisement.localPref} in pool "${pool.name}" has no effect: LOCAL_PREF is sent only to iBGP peers (RFC 4271 5.1.5) and every peer here is eBGP; remove it.`,
+        message: `localpref ${advertisement.localPref} in pool "${pool.name}" has no effect: LOCAL_PREF is sent only to iBGP peers (RFC 4271 5.1.5) and every peer here is eBGP; MetalLB accepts it, but remove it.`,
       });
     }
   }
@@ -110,15 +112,9 @@ function checkPeer(peer: Peer, problems: Problem[]): void {
   if (peer.myAsn === undefined) {
     problems.push({ severity: 'error', at: peer.at, message: `peer ${peer.address} has no local ASN; add my-asn (myASN in a BGPPeer, my-asn= in --peer).` });
   }
+  // config.go parsePeer (v0.12), peerFromCR (v0.13 on)
   if (peer.ebgpMultiHop && peer.asn !== undefined && peer.asn === peer.myAsn) {
-    problems.push({ severity: 'warning', at: peer.at, message: `peer ${peer.address} is iBGP (AS ${peer.asn} on both ends), so ebgp-multihop has no effect; remove it.` });
-  }
-  // RFC 4271 4.2: a hold time is 0 or at least three seconds.
-  if (peer.holdTime !== undefined && peer.holdTime !== 0 && peer.holdTime < 3) {
-    problems.push({ severity: 'error', at: peer.at, message: `peer ${peer.address} has a hold time of ${peer.holdTime} s; BGP allows 0 or at least 3 s.` });
-  }
-  if (peer.holdTime !== undefined && peer.keepaliveTime !== undefined && peer.keepaliveTime > peer.holdTime) {
-    problems.push({ severity: 'error', at: peer.at, message: `peer ${peer.address} has a keepalive time (${peer.keepaliveTime} s) longer than its hold time (${peer.holdTime} s); make it at most a third of the hold time.` });
+    problems.push({ severity: 'error', at: peer.at, message: `peer ${peer.address} is iBGP (AS ${peer.asn} on both ends), and MetalLB refuses ebgp-multihop on an iBGP peer; remove it.` });
   }
 }
 

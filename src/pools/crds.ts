@@ -1,7 +1,7 @@
 import type { BgpAdvertisement, LabelSelector, Location, Peer, Pool, PoolsConfig, Problem, Protocol, ServiceAllocation } from './model.js';
 import { emptyConfig, formatLocation, PROTOCOLS } from './model.js';
-import { formatDuration, kubernetesName, MAX_ASN, readAddress, readPoolRange } from './value-parsers.js';
-import { addressField, durationField, readLabelSelector } from './yaml-fields.js';
+import { formatDuration, kubernetesName, MAX_ASN, readAddress } from './value-parsers.js';
+import { addressField, CRD_SELECTORS, labelSelectorsField, metallbRange, peerTimers, reportDuplicates } from './yaml-fields.js';
 import { readLegacyPool, type LegacyPoolSpelling } from './legacy-config.js';
 import { suggestion } from './suggest.js';
 import { entry, expectMap, FieldReader, type YamlMap } from './yaml-source.js';
@@ -27,8 +27,8 @@ const ADDRESS_POOL_SPELLING: LegacyPoolSpelling = {
 /** The namespace MetalLB's manifests and Helm chart install it in; its webhooks refuse resources elsewhere. */
 export const METALLB_NAMESPACE = 'metallb-system';
 const ALLOCATION_KEYS = ['priority', 'namespaces', 'namespaceSelectors', 'serviceSelectors'];
-const L2_KEYS = ['ipAddressPools', 'ipAddressPoolSelectors', 'nodeSelectors', 'interfaces'];
-const BGP_ADVERTISEMENT_KEYS = ['aggregationLength', 'aggregationLengthV6', 'localPref', 'communities', 'ipAddressPools', 'ipAddressPoolSelectors', 'nodeSelectors', 'peers'];
+const L2_KEYS = ['ipAddressPools', 'ipAddressPoolSelectors', 'nodeSelectors', 'interfaces', 'serviceSelectors'];
+const BGP_ADVERTISEMENT_KEYS = ['aggregationLength', 'aggregationLengthV6', 'localPref', 'communities', 'ipAddressPools', 'ipAddressPoolSelectors', 'nodeSelectors', 'peers', 'serviceSelectors'];
 const PEER_KEYS = [
   'myASN',
   'peerASN',
@@ -59,6 +59,7 @@ interface Selecting {
   at: Location;
 }
 
+
 /** Collects CRD documents, then resolves them into one config. */
 export class CrdReader {
   private readonly config = emptyConfig();
@@ -66,8 +67,11 @@ export class CrdReader {
   private readonly poolLabels = new Map<Pool, Record<string, string>>();
   /** AddressPools: their protocol is written on them, no advertisement selects them. */
   private readonly legacyPools = new Set<Pool>();
-  /** Labels of the Namespaces in the files, which serviceAllocation's namespaceSelectors match. */
+  /** Labels of the Namespaces and Nodes in the files, which MetalLB's namespace and node selectors match. */
   private readonly namespaceLabels = new Map<string, Record<string, string>>();
+  private readonly nodeLabels = new Map<string, Record<string, string>>();
+  /** Where each Community alias was first defined, across Community resources. */
+  private readonly aliasNames = new Map<string, Location>();
   /** The namespace the first MetalLB resource named, which every other one must share. */
   private namespace?: { name: string; at: Location };
 
@@ -121,9 +125,9 @@ export class CrdReader {
   }
 
   /**
-   * A manifest's object that is not MetalLB's: a Namespace's labels are what MetalLB's
-   * namespaceSelectors match (internal/config/config.go reads them beside its resources);
-   * anything else is skipped.
+   * A manifest's object that is not MetalLB's: Namespace and Node labels are what MetalLB's
+   * namespace and node selectors match (internal/config/config.go reads them beside its
+   * resources); anything else is skipped.
    */
   addClusterObject(kind: string, map: YamlMap): void {
     const metadata = entry(map, 'metadata');
@@ -131,6 +135,7 @@ export class CrdReader {
     const name = fields?.string('name');
     if (name === undefined) return;
     if (kind === 'Namespace') this.namespaceLabels.set(name, fields!.stringMap('labels'));
+    if (kind === 'Node') this.nodeLabels.set(name, fields!.stringMap('labels'));
   }
 
   /**
@@ -167,16 +172,57 @@ export class CrdReader {
       pool.protocols = PROTOCOLS.filter((protocol) => selecting.some((advertisement) => advertisement.protocol === protocol));
       pool.bgpAdvertisements = selecting.flatMap((advertisement) => advertisement.advertisement ?? []);
       if (pool.protocols.length === 0) {
-        this.problems.push({ severity: 'warning', at: pool.at, message: `pool "${pool.name}" is not advertised: no L2Advertisement or BGPAdvertisement selects it, so its addresses would be unreachable.` });
+        this.problems.push({ severity: 'warning', at: pool.at, message: `pool "${pool.name}" is not advertised: no L2Advertisement or BGPAdvertisement selects it, so its addresses would be unreachable; MetalLB accepts it, but add an advertisement.` });
       }
     }
     const known = this.config.pools.map((pool) => pool.name);
     for (const advertisement of this.advertisements) {
       for (const name of advertisement.poolNames.filter((poolName) => !known.includes(poolName))) {
-        this.problems.push({ severity: 'error', at: advertisement.at, message: `the advertisement names pool "${name}", which does not exist${suggestion(name, known)}` });
+        // config.go setBGPAdvertisementsToPools skips a name no pool has.
+        this.problems.push({ severity: 'warning', at: advertisement.at, message: `the advertisement names pool "${name}", which does not exist, so it advertises nothing for it; MetalLB accepts that${suggestion(name, known)}` });
       }
     }
+    for (const pool of this.config.pools) this.checkLocalPrefs(pool);
     return this.config;
+  }
+
+  /**
+   * config.go validateBGPAdvPerPool: two BGPAdvertisements of one pool sending the same
+   * routes from the same node to the same peer must agree on LOCAL_PREF. Routes differ by
+   * aggregation length (of each family the pool has); advertisements with serviceSelectors
+   * are never compared. Without Node objects MetalLB sees no node, but a cluster has some:
+   * two advertisements of every node then always meet.
+   */
+  private checkLocalPrefs(pool: Pool): void {
+    const families = new Set(pool.ranges.map((range) => range.range.family));
+    pool.bgpAdvertisements.forEach((later, at) => {
+      if (later.serviceSelectors) return;
+      const earlier = pool.bgpAdvertisements.slice(0, at).find((other) => !other.serviceSelectors && !this.localPrefsAgree(other, later, families));
+      if (earlier === undefined) return;
+      this.problems.push({
+        severity: 'error',
+        at: later.at,
+        message: `this BGPAdvertisement gives pool "${pool.name}" localPref ${later.localPref ?? 0} but the one at ${formatLocation(earlier.at)} gives the same routes ${earlier.localPref ?? 0}; MetalLB refuses two LOCAL_PREFs for one route, so give them one.`,
+      });
+    });
+  }
+
+  private localPrefsAgree(a: BgpAdvertisement, b: BgpAdvertisement, families: Set<number>): boolean {
+    if ((a.localPref ?? 0) === (b.localPref ?? 0)) return true;
+    const v4Differs = (a.aggregationLength ?? 32) !== (b.aggregationLength ?? 32);
+    const v6Differs = (a.aggregationLengthV6 ?? 128) !== (b.aggregationLengthV6 ?? 128);
+    if (families.size === 0 || (v4Differs && !families.has(6)) || (v6Differs && !families.has(4)) || (v4Differs && v6Differs)) return true;
+    if (a.peers && b.peers && !a.peers.some((peer) => b.peers!.includes(peer))) return true;
+    const [nodesA, nodesB] = [this.selectedNodes(a.nodeSelectors), this.selectedNodes(b.nodeSelectors)];
+    // Without Node objects, selectors match nothing known: only two advertisements of every node surely meet.
+    if (nodesA === 'every' || nodesB === 'every') return nodesA !== nodesB;
+    return ![...nodesA].some((node) => nodesB.has(node));
+  }
+
+  /** config.go selectedNodes: the Nodes read that the selectors match, all without selectors ('every' when no Node was read). */
+  private selectedNodes(selectors: LabelSelector[] | undefined): Set<string> | 'every' {
+    if (!selectors || selectors.length === 0) return this.nodeLabels.size === 0 ? 'every' : new Set(this.nodeLabels.keys());
+    return new Set([...this.nodeLabels].filter(([, labels]) => selectors.some((selector) => selectorMatches(selector, labels))).map(([name]) => name));
   }
 
   /** MetalLB: no pool names and no selectors means every pool. */
@@ -195,7 +241,7 @@ export class CrdReader {
     const pool: Pool = {
       name,
       protocols: [],
-      ranges: addresses.flatMap(({ value, at }) => readPoolRange(value, at, this.problems) ?? []),
+      ranges: addresses.flatMap(({ value, at }) => metallbRange(value, at, this.problems) ?? []),
       autoAssign: fields.boolean('autoAssign') ?? true,
       avoidBuggyIPs: fields.boolean('avoidBuggyIPs') ?? false,
       bgpAdvertisements: [],
@@ -215,33 +261,54 @@ export class CrdReader {
   private readAllocation(map: YamlMap, pool: string): ServiceAllocation {
     const what = `the serviceAllocation of ${pool}`;
     const fields = new FieldReader(map, what, this.problems, ALLOCATION_KEYS);
+    const namespaces = fields.stringList('namespaces');
+    reportDuplicates(namespaces, `namespace in ${what}`, 'error', this.problems);
     return {
       priority: fields.integer('priority', 0, 2 ** 31 - 1),
-      namespaces: fields.stringList('namespaces').map(({ value }) => value),
-      namespaceSelectors: fields.list('namespaceSelectors').flatMap((node) => readLabelSelector(node, this.problems, 'matchLabels', 'matchExpressions') ?? []),
-      serviceSelectors: fields.list('serviceSelectors').flatMap((node) => readLabelSelector(node, this.problems, 'matchLabels', 'matchExpressions') ?? []),
+      namespaces: namespaces.map(({ value }) => value),
+      namespaceSelectors: labelSelectorsField(fields, 'namespaceSelectors', CRD_SELECTORS, this.problems),
+      serviceSelectors: labelSelectorsField(fields, 'serviceSelectors', CRD_SELECTORS, this.problems),
     };
   }
 
+  /** config.go l2AdvertisementFromCR, bgpAdvertisementFromCR. */
   private addAdvertisement(protocol: Protocol, spec: YamlMap, what: string, keys: string[]): void {
     const fields = new FieldReader(spec, what, this.problems, keys);
-    const advertisement: BgpAdvertisement | undefined =
-      protocol === 'bgp'
-        ? {
-            aggregationLength: fields.integer('aggregationLength', 0, 32),
-            aggregationLengthV6: fields.integer('aggregationLengthV6', 0, 128),
-            localPref: fields.integer('localPref', 0, MAX_ASN),
-            communities: fields.stringList('communities').map(({ value }) => value),
-            at: spec.at,
-          }
-        : undefined;
+    const poolNames = fields.stringList('ipAddressPools');
+    reportDuplicates(poolNames, `pool in ${what}`, 'error', this.problems);
+    const poolSelectors = labelSelectorsField(fields, 'ipAddressPoolSelectors', CRD_SELECTORS, this.problems);
+    const nodeSelectors = labelSelectorsField(fields, 'nodeSelectors', CRD_SELECTORS, this.problems);
+    const serviceSelectors = labelSelectorsField(fields, 'serviceSelectors', CRD_SELECTORS, this.problems);
     this.advertisements.push({
       protocol,
-      poolNames: fields.stringList('ipAddressPools').map(({ value }) => value),
-      poolSelectors: fields.list('ipAddressPoolSelectors').flatMap((node) => readLabelSelector(node, this.problems, 'matchLabels', 'matchExpressions') ?? []),
-      advertisement,
+      poolNames: poolNames.map(({ value }) => value),
+      poolSelectors,
+      advertisement: protocol === 'bgp' ? this.readBgpAdvertisement(fields, what, nodeSelectors, serviceSelectors) : undefined,
       at: fields.has('ipAddressPools') ? fields.at('ipAddressPools') : spec.at,
     });
+  }
+
+  private readBgpAdvertisement(fields: FieldReader, what: string, nodeSelectors: LabelSelector[], serviceSelectors: LabelSelector[]): BgpAdvertisement {
+    // api/v1beta1/bgpadvertisement_types.go: aggregationLength has a minimum of 1.
+    const aggregationLength = fields.integer('aggregationLength', 1, 32);
+    const aggregationLengthV6 = fields.integer('aggregationLengthV6', 0, 128);
+    if (serviceSelectors.length > 0 && ((aggregationLength ?? 32) !== 32 || (aggregationLengthV6 ?? 128) !== 128)) {
+      this.problems.push({ severity: 'error', at: fields.at('serviceSelectors'), message: `${what} has serviceSelectors and an aggregation length; MetalLB refuses the two together, so announce /32 and /128 routes or drop the selectors.` });
+    }
+    const communities = fields.stringList('communities');
+    reportDuplicates(communities, `community in ${what}`, 'error', this.problems);
+    const peers = fields.stringList('peers');
+    reportDuplicates(peers, `peer in ${what}`, 'error', this.problems);
+    return {
+      aggregationLength,
+      aggregationLengthV6,
+      localPref: fields.integer('localPref', 0, MAX_ASN),
+      communities: communities.map(({ value }) => value),
+      peers: peers.length > 0 ? peers.map(({ value }) => value) : undefined,
+      nodeSelectors: nodeSelectors.length > 0 ? nodeSelectors : undefined,
+      serviceSelectors: serviceSelectors.length > 0 ? serviceSelectors : undefined,
+      at: fields.map.at,
+    };
   }
 
   private addPeer(spec: YamlMap, what: string): void {
@@ -258,14 +325,13 @@ export class CrdReader {
       asn: fields.integer('peerASN', 1, MAX_ASN),
       myAsn: fields.integer('myASN', 1, MAX_ASN),
       port: fields.integer('peerPort', 1, 65535),
-      holdTime: durationField(fields, 'holdTime', this.problems),
-      keepaliveTime: durationField(fields, 'keepaliveTime', this.problems),
+      ...peerTimers(fields, 'holdTime', 'keepaliveTime', undefined, this.problems),
       routerId: addressField(fields, 'routerID', this.problems),
       sourceAddress: addressField(fields, 'sourceAddress', this.problems),
       password: fields.string('password'),
       bfdProfile: fields.string('bfdProfile'),
       ebgpMultiHop: fields.boolean('ebgpMultiHop'),
-      nodeSelectors: fields.list('nodeSelectors').flatMap((node) => readLabelSelector(node, this.problems, 'matchLabels', 'matchExpressions') ?? []),
+      nodeSelectors: labelSelectorsField(fields, 'nodeSelectors', CRD_SELECTORS, this.problems),
       at: spec.at,
     };
     this.config.peers.push(peer);
@@ -279,7 +345,15 @@ export class CrdReader {
       const alias = new FieldReader(map, `a community of ${what}`, this.problems, ['name', 'value']);
       const name = alias.string('name');
       const value = alias.string('value');
-      if (name !== undefined && value !== undefined) this.config.communityAliases.set(name, { value, at: map.at });
+      if (name === undefined || value === undefined) continue;
+      // config.go communitiesFromCrs: a name defined twice, even with one value, is refused.
+      const first = this.aliasNames.get(name);
+      if (first === undefined) {
+        this.aliasNames.set(name, map.at);
+        this.config.communityAliases.set(name, { value, at: map.at });
+      } else {
+        this.problems.push({ severity: 'error', at: map.at, message: `community alias "${name}" is also defined at ${formatLocation(first)}; MetalLB refuses a name defined twice, so remove one.` });
+      }
     }
   }
 }

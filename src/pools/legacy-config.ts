@@ -1,7 +1,7 @@
 import type { BgpAdvertisement, Peer, Pool, PoolsConfig, Problem, Protocol } from './model.js';
-import { emptyConfig } from './model.js';
-import { MAX_ASN, readAddress, readPoolRange, readProtocol } from './value-parsers.js';
-import { addressField, durationField, readLabelSelector } from './yaml-fields.js';
+import { emptyConfig, formatLocation } from './model.js';
+import { MAX_ASN, readAddress, readProtocol } from './value-parsers.js';
+import { addressField, labelSelectorsField, LEGACY_SELECTORS, metallbRange, peerTimers, reportDuplicates } from './yaml-fields.js';
 import { entry, expectMap, FieldReader, type YamlMap, type YamlNode } from './yaml-source.js';
 
 /**
@@ -26,6 +26,9 @@ const PEER_KEYS = [
   'bfd-profile',
   'ebgp-multihop',
 ];
+
+/** v0.12 parseHoldTime: the hold time of a peer that gives none. */
+const LEGACY_HOLD_TIME = 90;
 
 export function readLegacyConfig(map: YamlMap, problems: Problem[]): PoolsConfig {
   const config = emptyConfig();
@@ -92,10 +95,16 @@ export function readLegacyPool(fields: FieldReader, name: string, what: string, 
     problems.push({ severity: 'error', at: fields.at(spelling.bgpAdvertisements), message: `${what} is layer2, so its ${spelling.bgpAdvertisements} are never used; remove them or set protocol: bgp.` });
   }
   const advertisements = advertisementNodes.flatMap((item) => readAdvertisement(item, what, spelling, problems) ?? []);
+  // v0.12 config.go validateDuplicateAdvertisements: two equal advertisements are refused.
+  advertisements.forEach((advertisement, at) => {
+    const key = advertisementKey(advertisement);
+    const earlier = advertisements.slice(0, at).find((other) => advertisementKey(other) === key);
+    if (earlier) problems.push({ severity: 'error', at: advertisement.at, message: `this advertisement of ${what} repeats the one at ${formatLocation(earlier.at)}; MetalLB refuses equal advertisements, so remove one.` });
+  });
   return {
     name,
     protocols: protocol ? [protocol] : [],
-    ranges: addresses.flatMap(({ value, at }) => readPoolRange(value, at, problems) ?? []),
+    ranges: addresses.flatMap(({ value, at }) => metallbRange(value, at, problems) ?? []),
     autoAssign: fields.boolean(spelling.autoAssign) ?? true,
     avoidBuggyIPs: (spelling.avoidBuggyIPs !== undefined && fields.boolean(spelling.avoidBuggyIPs)) || false,
     // MetalLB gives a bgp pool without advertisements one with the defaults.
@@ -111,13 +120,20 @@ function readAdvertisement(node: YamlNode, pool: string, spelling: LegacyPoolSpe
   const map = expectMap(node, what, problems);
   if (!map) return undefined;
   const fields = new FieldReader(map, what, problems, [spelling.aggregationLength, spelling.aggregationLengthV6, spelling.localPref, 'communities']);
+  const communities = fields.stringList('communities');
+  // v0.12 config.go validateDuplicateCommunities
+  reportDuplicates(communities, `community in ${what}`, 'error', problems);
   return {
     aggregationLength: fields.integer(spelling.aggregationLength, 0, 32),
     aggregationLengthV6: fields.integer(spelling.aggregationLengthV6, 0, 128),
     localPref: fields.integer(spelling.localPref, 0, MAX_ASN),
-    communities: fields.stringList('communities').map(({ value }) => value),
+    communities: communities.map(({ value }) => value),
     at: map.at,
   };
+}
+
+function advertisementKey({ aggregationLength, aggregationLengthV6, localPref, communities }: BgpAdvertisement): string {
+  return JSON.stringify([aggregationLength, aggregationLengthV6, localPref, communities]);
 }
 
 function readPeer(node: YamlNode, problems: Problem[]): Peer | undefined {
@@ -136,14 +152,13 @@ function readPeer(node: YamlNode, problems: Problem[]): Peer | undefined {
     asn: fields.integer('peer-asn', 1, MAX_ASN),
     myAsn: fields.integer('my-asn', 1, MAX_ASN),
     port: fields.integer('peer-port', 1, 65535),
-    holdTime: durationField(fields, 'hold-time', problems),
-    keepaliveTime: durationField(fields, 'keepalive-time', problems),
+    ...peerTimers(fields, 'hold-time', 'keepalive-time', LEGACY_HOLD_TIME, problems),
     routerId: addressField(fields, 'router-id', problems),
     sourceAddress: addressField(fields, 'source-address', problems),
     password: fields.string('password'),
     bfdProfile: fields.string('bfd-profile'),
     ebgpMultiHop: fields.boolean('ebgp-multihop'),
-    nodeSelectors: fields.list('node-selectors').flatMap((item) => readLabelSelector(item, problems, 'match-labels', 'match-expressions') ?? []),
+    nodeSelectors: labelSelectorsField(fields, 'node-selectors', LEGACY_SELECTORS, problems),
     at: map.at,
   };
 }

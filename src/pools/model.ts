@@ -43,6 +43,11 @@ export interface BgpAdvertisement {
   localPref?: number;
   /** Community values ("65002:100", "large:65002:7:8") or names of aliases. */
   communities: string[];
+  /** A BGPAdvertisement's: its name, the BGPPeers it is sent to (none: all), the nodes announcing and the services it covers (none: all). */
+  name?: string;
+  peers?: string[];
+  nodeSelectors?: LabelSelector[];
+  serviceSelectors?: LabelSelector[];
   at: Location;
 }
 

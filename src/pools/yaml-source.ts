@@ -70,7 +70,7 @@ function embeddedPlacer(scalar: YamlScalar, fileText: string, inner: LineCounter
 function parseWithPlacer(text: string, lines: LineCounter, place: Placer): ParsedDocuments {
   const problems: Problem[] = [];
   const documents: YamlNode[] = [];
-  for (const document of parseAllDocuments(text, { lineCounter: lines, uniqueKeys: false })) {
+  for (const document of parseAllDocuments(text, { lineCounter: lines })) {
     for (const error of document.errors) {
       problems.push({ severity: 'error', at: place(error.pos[0]), message: `YAML syntax error: ${firstSentence(error.message)}` });
     }

@@ -24,7 +24,7 @@ test('unknown keys and values get a "did you mean"', () => {
     'error in.yaml:2:7 kind "IPAdressPool" is not a MetalLB resource; did you mean "IPAddressPool"?',
   ]);
   assert.deepEqual(problemsIn('apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: p}\nspec:\n  addresses: [10.0.0.64/27]\n  autoassign: false\n'), [
-    'warning in.yaml:5:3 pool "p" is not advertised: no L2Advertisement or BGPAdvertisement selects it, so its addresses would be unreachable.',
+    'warning in.yaml:5:3 pool "p" is not advertised: no L2Advertisement or BGPAdvertisement selects it, so its addresses would be unreachable; MetalLB accepts it, but add an advertisement.',
     'error in.yaml:6:3 unknown key "autoassign" in IPAddressPool "p"; did you mean "autoAssign"?',
   ]);
 });
@@ -32,7 +32,8 @@ test('unknown keys and values get a "did you mean"', () => {
 test('invalid CIDRs, host bits and reversed ranges say how to fix them', () => {
   assert.deepEqual(problemsIn(pool('  protocol: layer2\n  addresses:\n  - 10.0.0.64/33\n  - 10.0.0.70/24\n  - 10.0.1.9-10.0.1.2\n')), [
     'error in.yaml:5:5 "10.0.0.64/33" is not a valid CIDR; write it like 192.0.2.64/27 or 2001:db8::/120.',
-    'error in.yaml:6:5 "10.0.0.70/24" has host bits set; did you mean 10.0.0.0/24?',
+    'warning in.yaml:6:5 "10.0.0.70/24" has host bits set; MetalLB accepts it as 10.0.0.0/24, so write that.',
+    'warning in.yaml:6:5 10.0.0.70/24 in pool "p" holds addresses ending in .0 or .255, which some clients mishandle; MetalLB accepts it, but avoid-buggy-ips (avoidBuggyIPs) would skip them.',
     'error in.yaml:7:5 "10.0.1.9-10.0.1.2" is reversed; did you mean 10.0.1.2-10.0.1.9?',
   ]);
 });
@@ -46,7 +47,7 @@ test('overlapping pools are errors at the later range, naming the earlier one', 
 
 test('ranges holding .0 or .255 without avoid-buggy-ips are a warning', () => {
   assert.deepEqual(problemsIn(pool('  protocol: layer2\n  addresses: [10.0.0.0/24, 10.0.1.10-10.0.1.20]\n')), [
-    'warning in.yaml:4:15 10.0.0.0/24 in pool "p" holds addresses ending in .0 or .255, which some clients mishandle; turn on avoid-buggy-ips (avoidBuggyIPs) to skip them.',
+    'warning in.yaml:4:15 10.0.0.0/24 in pool "p" holds addresses ending in .0 or .255, which some clients mishandle; MetalLB accepts it, but avoid-buggy-ips (avoidBuggyIPs) would skip them.',
   ]);
   assert.deepEqual(problemsIn(pool('  protocol: layer2\n  avoid-buggy-ips: true\n  addresses: [10.0.0.0/24]\n')), []);
 });
@@ -70,8 +71,8 @@ test('peers without ASNs, iBGP-only options on eBGP peers, bad hold times', () =
   ].join('\n');
   assert.deepEqual(problemsIn(text), [
     'error in.yaml:2:3 peer 10.0.0.27 has no peer ASN; add peer-asn (peerASN in a BGPPeer, asn= in --peer).',
-    'error in.yaml:4:3 peer 10.0.0.28 has a hold time of 2 s; BGP allows 0 or at least 3 s.',
-    'warning in.yaml:13:5 localpref 100 in pool "p" has no effect: LOCAL_PREF is sent only to iBGP peers (RFC 4271 5.1.5) and every peer here is eBGP; remove it.',
+    'error in.yaml:7:14 hold-time is 2 s; MetalLB takes 0 or at least 3 s (RFC 4271 4.2).',
+    'warning in.yaml:13:5 localpref 100 in pool "p" has no effect: LOCAL_PREF is sent only to iBGP peers (RFC 4271 5.1.5) and every peer here is eBGP; MetalLB accepts it, but remove it.',
   ]);
 });
 
@@ -87,7 +88,7 @@ test('aggregation shorter than a pool prefix, and unknown communities', () => {
   const text = 'bgp-communities:\n  no-advertise: 65535:65282\npeers:\n- {peer-address: 10.0.0.1, peer-asn: 64500, my-asn: 64500}\n' +
     pool('  protocol: bgp\n  addresses: [10.0.0.64/27]\n  bgp-advertisements:\n  - aggregation-length: 24\n    communities: [no-advertize, "70000:1"]\n');
   assert.deepEqual(problemsIn(text), [
-    'error in.yaml:10:5 aggregation length /24 is shorter than 10.0.0.64/27 in pool "p", so the aggregate would announce addresses outside the pool; use /27 or longer.',
+    'error in.yaml:10:5 aggregation length /24 is shorter than /27, the widest prefix in 10.0.0.64/27 of pool "p", so the aggregate would announce addresses outside the pool; use /27 or longer.',
     'error in.yaml:10:5 community "no-advertize" is neither a value like 65002:100 nor a defined alias; did you mean "no-advertise"?',
     'error in.yaml:10:5 community "70000:1" is neither a value like 65002:100 nor a defined alias; write it like 65002:100 (16-bit halves) or large:65002:7:8.',
   ]);

@@ -187,3 +187,121 @@ test('namespaceSelectors match the Namespaces in the files; matching none, the p
   ]);
   assert.deepEqual(brief(planAllocations(poolsOf(selected('tier: silver')), claims)), ['blog/named 10.0.0.0 kept', 'blog/web 10.0.1.0 open', 'shop/web 10.0.1.1 open']);
 });
+
+// --- Validation MetalLB does ------------------------------------------------------------------
+
+const POOL = resource('IPAddressPool', 'p', '  addresses: [10.0.0.64/27]\n');
+const PEERS = resource('BGPPeer', 'r', '  peerAddress: 10.0.1.1\n  peerASN: 64500\n  myASN: 64500\n');
+
+test('label selectors are checked as Kubernetes LabelSelectorAsSelector checks them (config.go via metav1.LabelSelectorAsSelector)', () => {
+  const selectors = (expressions: string) => POOL + resource('L2Advertisement', 'a', `  ipAddressPools: [p]\n  nodeSelectors:\n  - matchExpressions:\n${expressions}`);
+  assert.deepEqual(problemsIn(selectors('    - {operator: In, values: [a]}\n    - {key: zone, values: [a]}\n    - {key: zone, operator: Equals, values: [a]}\n    - {key: zone, operator: In}\n    - {key: zone, operator: Exists, values: [a]}\n')), [
+    'error in.yaml:19:7 this match expression has no key; name the label it tests.',
+    'error in.yaml:20:7 this match expression has no operator; use one of In, NotIn, Exists, DoesNotExist.',
+    'error in.yaml:21:29 operator "Equals" is not a label selector operator; expected one of: "In", "NotIn", "Exists", "DoesNotExist".',
+    'error in.yaml:22:7 operator In needs values; list the label values it tests.',
+    'error in.yaml:23:45 operator Exists takes no values; remove them.',
+  ]);
+  assert.deepEqual(problemsIn(selectors('    - {key: -zone, operator: In, values: [a, "b c"]}\n')), [
+    `error in.yaml:19:13 "-zone" is not a label key: up to 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit, optionally after a prefix and '/' (example.com/zone).`,
+    `error in.yaml:19:46 "b c" is not a label value: empty, or up to 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit.`,
+  ]);
+});
+
+test('duplicates in selectors: refused in resources (v0.13 on, config.go validateLabelSelectorDuplicate), a warning in a v0.12 ConfigMap, which dropped them', () => {
+  const crd = POOL + resource('L2Advertisement', 'a', '  nodeSelectors:\n  - matchLabels: {zone: a}\n  - matchLabels: {zone: a}\n  - matchExpressions:\n    - {key: rack, operator: In, values: [r1, r1]}\n');
+  assert.deepEqual(problemsIn(crd), [
+    'error in.yaml:18:5 the nodeSelectors selector "zone=a" is also at in.yaml:17:5; MetalLB refuses duplicates, so remove one.',
+    'error in.yaml:20:46 the match expression value "r1" is also at in.yaml:20:42; MetalLB refuses duplicates, so remove one.',
+  ]);
+  const legacy = 'peers:\n- peer-address: 10.0.1.1\n  peer-asn: 64500\n  my-asn: 64501\n  node-selectors:\n  - match-labels: {zone: a}\n  - match-labels: {zone: a}\n';
+  assert.deepEqual(problemsIn(legacy), [
+    'warning in.yaml:7:5 the node-selectors selector "zone=a" is also at in.yaml:6:5; MetalLB accepts it, but it says nothing twice, so remove one.',
+  ]);
+});
+
+test('duplicates of every kind in resources (config.go bgpAdvertisementFromCR, addressPoolServiceAllocationsFromCR, communitiesFromCrs)', () => {
+  const text =
+    resource('IPAddressPool', 'p', '  addresses: [10.0.0.64/27]\n  serviceAllocation:\n    namespaces: [a, a]\n') +
+    resource('BGPAdvertisement', 'b', '  ipAddressPools: [p, p]\n  communities: ["64500:1", "64500:1"]\n  peers: [r, r]\n') +
+    resource('Community', 'c1', '  communities:\n  - {name: gold, value: "64500:1"}\n') +
+    resource('Community', 'c2', '  communities:\n  - {name: gold, value: "64500:1"}\n') +
+    PEERS;
+  assert.deepEqual(problemsIn(text).filter((line) => line.startsWith('error')), [
+    'error in.yaml:10:21 namespace in the serviceAllocation of IPAddressPool "p" "a" is also at in.yaml:10:18; MetalLB refuses duplicates, so remove one.',
+    'error in.yaml:18:23 pool in BGPAdvertisement "b" "p" is also at in.yaml:18:20; MetalLB refuses duplicates, so remove one.',
+    'error in.yaml:19:28 community in BGPAdvertisement "b" "64500:1" is also at in.yaml:19:17; MetalLB refuses duplicates, so remove one.',
+    'error in.yaml:20:14 peer in BGPAdvertisement "b" "r" is also at in.yaml:20:11; MetalLB refuses duplicates, so remove one.',
+    'error in.yaml:38:5 community alias "gold" is also defined at in.yaml:29:5; MetalLB refuses a name defined twice, so remove one.',
+  ]);
+});
+
+test('duplicates in a v0.12 ConfigMap: equal advertisements, a community twice, a key twice (v0.12 config.go validateDuplicateAdvertisements, validateDuplicateCommunities, yaml.UnmarshalStrict)', () => {
+  const text = 'peers:\n- {peer-address: 10.0.1.1, peer-asn: 64500, my-asn: 64500}\naddress-pools:\n- name: p\n  protocol: bgp\n  addresses: [10.0.0.64/27]\n  bgp-advertisements:\n  - {localpref: 100, communities: ["64500:1", "64500:1"]}\n  - {localpref: 100, communities: ["64500:1", "64500:1"]}\n';
+  assert.deepEqual(problemsIn(text), [
+    'error in.yaml:8:47 community in a bgp-advertisement of address pool "p" "64500:1" is also at in.yaml:8:36; MetalLB refuses duplicates, so remove one.',
+    'error in.yaml:9:5 this advertisement of address pool "p" repeats the one at in.yaml:8:5; MetalLB refuses equal advertisements, so remove one.',
+    'error in.yaml:9:47 community in a bgp-advertisement of address pool "p" "64500:1" is also at in.yaml:9:36; MetalLB refuses duplicates, so remove one.',
+  ]);
+  assert.deepEqual(problemsIn('address-pools:\n- name: p\n  protocol: layer2\n  protocol: bgp\n  addresses: [10.0.0.64/27]\n'), ['error in.yaml:4:3 YAML syntax error: Map keys must be unique.']);
+});
+
+test('an aggregation length is checked against the CIDRs a first-last range splits into (config.go validateBGPAdvPerPool, lowestMask)', () => {
+  const text = (length: number) =>
+    'peers:\n- {peer-address: 10.0.1.1, peer-asn: 64500, my-asn: 64500}\naddress-pools:\n- name: p\n  protocol: bgp\n  addresses: [10.0.0.1-10.0.0.6]\n' +
+    `  bgp-advertisements:\n  - aggregation-length: ${length}\n`;
+  // 10.0.0.1-10.0.0.6 is 10.0.0.1/32, 10.0.0.2/31, 10.0.0.4/31, 10.0.0.6/32: its widest prefix is /31.
+  assert.deepEqual(problemsIn(text(30)), [
+    'error in.yaml:8:5 aggregation length /30 is shorter than /31, the widest prefix in 10.0.0.1-10.0.0.6 of pool "p", so the aggregate would announce addresses outside the pool; use /31 or longer.',
+  ]);
+  assert.deepEqual(problemsIn(text(31)), []);
+});
+
+test('two BGPAdvertisements giving one pool\'s routes different LOCAL_PREFs on the same nodes and peers are refused (config.go validateBGPAdvPerPool, BGPAdvertisementsHaveCompatibleLocalPref)', () => {
+  const ad = (name: string, spec: string) => resource('BGPAdvertisement', name, `  ipAddressPools: [p]\n${spec}`);
+  const nodes = '---\napiVersion: v1\nkind: Node\nmetadata: {name: n1, labels: {rack: a}}\n---\napiVersion: v1\nkind: Node\nmetadata: {name: n2, labels: {rack: b}}\n';
+  assert.deepEqual(problemsIn(POOL + PEERS + ad('one', '  localPref: 100\n') + ad('two', '  localPref: 200\n')), [
+    'error in.yaml:35:3 this BGPAdvertisement gives pool "p" localPref 200 but the one at in.yaml:26:3 gives the same routes 100; MetalLB refuses two LOCAL_PREFs for one route, so give them one.',
+  ]);
+  // Other routes, other peers, other nodes, or services chosen by selectors: no clash.
+  assert.deepEqual(problemsIn(POOL + PEERS + ad('one', '  localPref: 100\n') + ad('two', '  localPref: 200\n  aggregationLength: 27\n')), []);
+  assert.deepEqual(problemsIn(POOL + PEERS + ad('one', '  localPref: 100\n  peers: [r]\n') + ad('two', '  localPref: 200\n  peers: [s]\n')), []);
+  const byRack = (rack: string) => `  nodeSelectors:\n  - matchLabels: {rack: ${rack}}\n`;
+  assert.deepEqual(problemsIn(nodes + POOL + PEERS + ad('one', `  localPref: 100\n${byRack('a')}`) + ad('two', `  localPref: 200\n${byRack('b')}`)), []);
+  assert.equal(problemsIn(nodes + POOL + PEERS + ad('one', `  localPref: 100\n${byRack('a')}`) + ad('two', '  localPref: 200\n')).length, 1);
+  assert.deepEqual(problemsIn(POOL + PEERS + ad('one', '  localPref: 100\n') + ad('two', '  localPref: 200\n  serviceSelectors:\n  - matchLabels: {app: web}\n')), []);
+});
+
+test('BGPAdvertisement fields: serviceSelectors exclude aggregation; aggregationLength is at least 1; a pool name no pool has is skipped (api/v1beta1/bgpadvertisement_types.go, config.go)', () => {
+  const ad = (spec: string) => POOL + PEERS + resource('BGPAdvertisement', 'b', spec);
+  assert.deepEqual(problemsIn(ad('  aggregationLength: 27\n  serviceSelectors:\n  - matchLabels: {app: web}\n')), [
+    'error in.yaml:28:3 BGPAdvertisement "b" has serviceSelectors and an aggregation length; MetalLB refuses the two together, so announce /32 and /128 routes or drop the selectors.',
+  ]);
+  assert.deepEqual(problemsIn(ad('  aggregationLength: 0\n')), ['error in.yaml:26:22 "aggregationLength" in BGPAdvertisement "b" is 0; it must be a whole number from 1 to 32.']);
+  assert.deepEqual(problemsIn(ad('  ipAddressPools: [p, gone]\n')), [
+    'warning in.yaml:26:19 the advertisement names pool "gone", which does not exist, so it advertises nothing for it; MetalLB accepts that; expected one of: "p".',
+  ]);
+});
+
+test('peers: ebgp-multihop on an iBGP peer is refused; hold and keepalive times as MetalLB defaults them (config.go parsePeer v0.12, peerFromCR and parseTimers v0.13 on)', () => {
+  assert.deepEqual(problemsIn('peers:\n- {peer-address: 10.0.1.1, peer-asn: 64500, my-asn: 64500, ebgp-multihop: true}\n'), [
+    'error in.yaml:2:3 peer 10.0.1.1 is iBGP (AS 64500 on both ends), and MetalLB refuses ebgp-multihop on an iBGP peer; remove it.',
+  ]);
+  // v0.12: a keepalive time alone is measured against the default hold time, 90 s.
+  assert.deepEqual(problemsIn('peers:\n- {peer-address: 10.0.1.1, peer-asn: 64500, my-asn: 64501, keepalive-time: 100s}\n'), [
+    "error in.yaml:2:76 keepalive-time (100 s) is longer than MetalLB's default hold time (90 s); MetalLB refuses that, so make it at most a third of the hold time.",
+  ]);
+  // v0.13 on: a keepalive time alone sets the hold time to three times it.
+  const peer = (timers: string) => resource('BGPPeer', 'r', `  peerAddress: 10.0.1.1\n  peerASN: 64500\n  myASN: 64501\n${timers}`);
+  assert.deepEqual(problemsIn(peer('  keepaliveTime: 100s\n')), []);
+  assert.deepEqual(problemsIn(peer('  keepaliveTime: 100s\n  holdTime: 90s\n')), [
+    'error in.yaml:11:18 keepaliveTime (100 s) is longer than holdTime (90 s); MetalLB refuses that, so make it at most a third of the hold time.',
+  ]);
+});
+
+test('pool addresses as MetalLB\'s ParseCIDR reads them: no bare address, no blanks around a CIDR, blanks allowed in a range (config.go ParseCIDR)', () => {
+  const pool = (address: string) => `address-pools:\n- name: p\n  protocol: layer2\n  avoid-buggy-ips: true\n  addresses: ["${address}"]\n`;
+  assert.deepEqual(problemsIn(pool('10.0.0.1')), ['error in.yaml:5:15 "10.0.0.1" is not a CIDR or a range, and MetalLB refuses it; give the prefix length, like 10.0.0.1/32.']);
+  assert.deepEqual(problemsIn(pool(' 10.0.0.0/24')), ['error in.yaml:5:15 " 10.0.0.0/24" is not a CIDR or a range, and MetalLB refuses it; remove the blanks around it.']);
+  assert.deepEqual(problemsIn(pool('10.0.0.1 - 10.0.0.5')), []);
+});

@@ -62,7 +62,7 @@ test('a YAML alias reads as the node its anchor marks; one that cannot is a prob
     'error in.yaml:4:14 alias *nowhere has no anchor &nowhere before it.',
     'error in.yaml:2:3 address pool "a" has no addresses; list its CIDRs or ranges under addresses:.',
   ]);
-  assert.deepEqual(described(loadText('address-pools: &pools\n- name: a\n  protocol: layer2\n  addresses: [10.0.0.1]\n  bgp-advertisements: *pools\n').problems), [
+  assert.deepEqual(described(loadText('address-pools: &pools\n- name: a\n  protocol: layer2\n  addresses: [10.0.0.1/32]\n  bgp-advertisements: *pools\n').problems), [
     'error in.yaml:5:23 alias *pools is inside the node its anchor marks, so it would never end.',
   ]);
   // Each level doubles the last: 2^12 pools' worth of text from a few lines.
