@@ -7,6 +7,10 @@
  * our AS first in the path, iBGP carries LOCAL_PREF (RFC 4271 5.1.5). The speaker drives
  * this for `announce` and `run`; connections the peers open to us reach their sessions
  * through `sessionOf` (RFC 4271 6.8 keeps one connection per peer, session.ts).
+ *
+ * The peers themselves may change while running (`configure`): a session is reset only
+ * when what it negotiated must change, and the 'configured' event says why; a new next hop
+ * is just a change of attributes, sent as UPDATEs.
  */
 import { EventEmitter } from 'node:events';
 import { isIPv4 } from 'node:net';
@@ -68,6 +72,8 @@ export interface PeerStatus {
   establishedCount: number;
   /** RFC 7606 errors in UPDATEs the peer sent us, survived without a reset. */
   malformed: number;
+  updatesSent: number;
+  notificationsReceived: number;
 }
 
 export interface AnnouncerEvents {
@@ -79,6 +85,8 @@ export interface AnnouncerEvents {
   skipped: [{ peer: string; family: string; count: number; reason: string }];
   notification: [{ peer: string; description: string; sent: boolean }];
   malformed: [{ peer: string; errors: string[] }];
+  /** A peer added, removed, or its session reset because a negotiated parameter changed (`reason` says which). */
+  configured: [{ peer: string; change: 'added' | 'removed' | 'reset'; reason: string }];
 }
 
 const DEFAULT_LOCAL_PREF = 100;
@@ -94,14 +102,14 @@ class PeerAnnouncer {
   private readonly whyUnusable = new Map<number, string>();
 
   constructor(
-    readonly peer: AnnouncerPeer,
+    public peer: AnnouncerPeer,
     families: Family[],
     private readonly owner: BgpAnnouncer,
     dial?: Dial,
   ) {
     this.session = new BgpSession({ ...peer.session, families, passive: false }, dial);
     const address = peer.session.peerAddress;
-    this.status = { address, state: 'Idle', announced: 0, lastChange: new Date(), establishedCount: 0, malformed: 0 };
+    this.status = { address, state: 'Idle', announced: 0, lastChange: new Date(), establishedCount: 0, malformed: 0, updatesSent: 0, notificationsReceived: 0 };
     this.session.on('state', ({ from, to, reason }) => {
       this.status.state = to;
       this.status.lastChange = new Date();
@@ -114,7 +122,10 @@ class PeerAnnouncer {
       queueMicrotask(() => this.send(owner.routes, 'established'));
     });
     this.session.on('route-refresh', () => this.send(owner.routes, 'route-refresh'));
-    this.session.on('notification', ({ description }) => owner.emit('notification', { peer: address, description, sent: false }));
+    this.session.on('notification', ({ description }) => {
+      this.status.notificationsReceived++;
+      owner.emit('notification', { peer: address, description, sent: false });
+    });
     this.session.on('notification-sent', ({ notification, description, reason }) => {
       const message = shutdownCommunication(notification);
       owner.emit('notification', { peer: address, description: message === undefined ? `${description}: ${reason}` : `${description} ("${message}")`, sent: true });
@@ -135,7 +146,7 @@ class PeerAnnouncer {
     // RFC 4724 4: every vipkit OPEN advertises graceful restart, so the initial update of
     // each family ends with End-of-RIB, even when there is nothing to announce.
     if (why === 'established') messages.push(...this.session.negotiated!.families.map((family) => encodeMessage(endOfRibUpdate(family), context)));
-    this.session.sendUpdates(messages);
+    if (this.session.sendUpdates(messages)) this.status.updatesSent += messages.length;
     const before = this.status.announced;
     const address = this.peer.session.peerAddress;
     this.status.announced = this.ribOut.size;
@@ -206,12 +217,19 @@ function shutdownCommunication({ code, subcode, data }: Notification): string | 
 }
 
 export class BgpAnnouncer extends EventEmitter<AnnouncerEvents> {
-  private readonly peers: PeerAnnouncer[];
+  private peers: PeerAnnouncer[];
+  /** Sessions closing because configure() removed or replaced them; stop() waits for them too. */
+  private readonly leaving = new Set<Promise<void>>();
+  private started = false;
   /** The wish; empty: nothing announced. */
   routes: Routes = NO_ROUTES;
 
   /** `dial` opens outgoing connections (tests give in-memory ones). */
-  constructor(peers: AnnouncerPeer[], families: Family[], dial?: Dial) {
+  constructor(
+    peers: AnnouncerPeer[],
+    private readonly families: Family[],
+    private readonly dial?: Dial,
+  ) {
     super();
     this.peers = peers.map((peer) => new PeerAnnouncer(peer, families, this, dial));
   }
@@ -226,7 +244,55 @@ export class BgpAnnouncer extends EventEmitter<AnnouncerEvents> {
   }
 
   start(): void {
+    this.started = true;
     for (const peer of this.peers) peer.session.start();
+  }
+
+  /**
+   * Brings the set of peers to `peers` without touching sessions that need no change: a
+   * removed peer is closed with a Cease / Peer De-configured, a peer whose session
+   * parameters changed is reset with a Cease / Other Configuration Change (RFC 4486 3), a
+   * new next hop goes out as UPDATEs on the session as it is.
+   */
+  configure(peers: AnnouncerPeer[]): void {
+    const wanted = new Map(peers.map((peer) => [peer.session.peerAddress, peer]));
+    const kept: PeerAnnouncer[] = [];
+    for (const current of this.peers) {
+      const address = current.peer.session.peerAddress;
+      const next = wanted.get(address);
+      wanted.delete(address);
+      if (next === undefined) {
+        this.leave(current.session.stop('peer removed from the configuration', CeaseSubcode.PeerDeconfigured));
+        this.emit('configured', { peer: address, change: 'removed', reason: 'no longer configured' });
+        continue;
+      }
+      const change = sessionChange(current.peer.session, next.session);
+      if (change === undefined) {
+        current.peer = next;
+        current.send(this.routes, 'change');
+        kept.push(current);
+        continue;
+      }
+      this.leave(current.session.stop(change, CeaseSubcode.OtherConfigurationChange));
+      this.emit('configured', { peer: address, change: 'reset', reason: change });
+      kept.push(this.add(next));
+    }
+    for (const peer of wanted.values()) {
+      this.emit('configured', { peer: peer.session.peerAddress, change: 'added', reason: 'newly configured' });
+      kept.push(this.add(peer));
+    }
+    this.peers = kept;
+  }
+
+  private add(peer: AnnouncerPeer): PeerAnnouncer {
+    const announcer = new PeerAnnouncer(peer, this.families, this, this.dial);
+    if (this.started) announcer.session.start();
+    return announcer;
+  }
+
+  private leave(closing: Promise<void>): void {
+    this.leaving.add(closing);
+    void closing.then(() => this.leaving.delete(closing));
   }
 
   /** The session of the peer at `address`, for a connection it opened to us (RFC 4271 6.8 keeps one). */
@@ -243,6 +309,26 @@ export class BgpAnnouncer extends EventEmitter<AnnouncerEvents> {
   /** Withdraws everything, then closes every session with a Cease carrying `message` (RFC 8203). */
   async stop(message: string): Promise<void> {
     this.set(NO_ROUTES);
-    await Promise.all(this.peers.map((peer) => peer.session.stop(message)));
+    await Promise.all([...this.peers.map((peer) => peer.session.stop(message)), ...this.leaving]);
   }
+
+  /**
+   * Closes every session without withdrawing anything and without a NOTIFICATION: peers that
+   * help with graceful restart keep forwarding to our routes until we are back and have
+   * sent End-of-RIB (RFC 4724 4.2), as they do when we die.
+   */
+  async closeForRestart(): Promise<void> {
+    await Promise.all([...this.peers.map((peer) => peer.session.closeForRestart()), ...this.leaving]);
+  }
+}
+
+/** The first session parameter that differs, as "hold time 90 -> 30"; undefined when a running session can stay. */
+function sessionChange(before: AnnouncerPeer['session'], after: AnnouncerPeer['session']): string | undefined {
+  const keys = new Set([...Object.keys(before), ...Object.keys(after)] as (keyof AnnouncerPeer['session'])[]);
+  for (const key of keys) {
+    const [was, is] = [JSON.stringify(before[key]), JSON.stringify(after[key])];
+    if (was === is) continue;
+    return `${key} ${was ?? 'unset'} -> ${is ?? 'unset'}`;
+  }
+  return undefined;
 }

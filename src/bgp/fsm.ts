@@ -32,7 +32,8 @@ export interface NegotiatedTimers {
 
 export type FsmEvent =
   | { type: 'start' }
-  | { type: 'stop'; notification: Notification }
+  /** ManualStop; without a notification the connection just closes (a restart, RFC 4724 4.2). */
+  | { type: 'stop'; notification?: Notification }
   | { type: 'timer-expired'; timer: Timer }
   | { type: 'tcp-connected' }
   | { type: 'tcp-failed'; reason: string }
@@ -230,11 +231,11 @@ function down(state: FsmState, config: FsmConfig, reason: string, before: FsmAct
 }
 
 /** ManualStop: a Cease, close, and no restart (RFC 4271 8.2.2 Event 2). */
-function stopped(state: FsmState, notification: Notification): Step {
+function stopped(state: FsmState, notification: Notification | undefined): Step {
   const connected = state.name === 'OpenSent' || state.name === 'OpenConfirm' || state.name === 'Established';
   return {
     next: { name: 'Idle', connectRetryCounter: 0 },
-    actions: [...(connected ? [notify(notification)] : []), ...teardown(state), { type: 'stop-timer', timer: 'connect-retry' }],
+    actions: [...(connected && notification ? [notify(notification)] : []), ...teardown(state), { type: 'stop-timer', timer: 'connect-retry' }],
     reason: 'stopped',
   };
 }

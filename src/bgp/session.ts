@@ -54,6 +54,12 @@ export interface SessionConfig {
   keepaliveTime?: number;
   families: Family[];
   passive: boolean;
+  /**
+   * Graceful restart (RFC 4724) with our forwarding state preserved for every family: after
+   * we restart, the peer keeps our routes as stale for `restartTime` seconds and replaces
+   * them when our End-of-RIB arrives. Absent: restart time 0, nothing preserved.
+   */
+  gracefulRestart?: { restartTime: number };
   connectRetry?: { initialSeconds: number; maxSeconds: number };
 }
 
@@ -133,13 +139,26 @@ export class BgpSession extends EventEmitter<SessionEvents> {
     this.dispatch(this.connections[0]!, { type: 'start' });
   }
 
-  /** Closes with a Cease / Administrative Shutdown carrying `message` (RFC 8203), and stays down. */
-  async stop(message: string): Promise<void> {
-    const data = encodeCommunication(message);
+  /**
+   * Closes with a Cease and stays down: by default an Administrative Shutdown carrying
+   * `message` (RFC 8203); other subcodes (RFC 4486) carry no text.
+   */
+  stop(message: string, subcode: number = CeaseSubcode.AdministrativeShutdown): Promise<void> {
+    const communicates = subcode === CeaseSubcode.AdministrativeShutdown || subcode === CeaseSubcode.AdministrativeReset;
+    return this.halt({ code: ErrorCode.Cease, subcode, ...(communicates ? { data: encodeCommunication(message) } : {}) });
+  }
+
+  /**
+   * Closes the connection without a NOTIFICATION and stays down: a peer that helps with
+   * graceful restart reads it as our restart and keeps our routes (RFC 4724 4.2).
+   */
+  closeForRestart(): Promise<void> {
+    return this.halt(undefined);
+  }
+
+  private async halt(notification: Notification | undefined): Promise<void> {
     const sockets = this.connections.flatMap((connection) => (connection.socket ? [connection.socket] : []));
-    for (const connection of [...this.connections]) {
-      this.dispatch(connection, { type: 'stop', notification: { code: ErrorCode.Cease, subcode: CeaseSubcode.AdministrativeShutdown, data } });
-    }
+    for (const connection of [...this.connections]) this.dispatch(connection, { type: 'stop', ...(notification ? { notification } : {}) });
     await Promise.all(sockets.filter((socket) => !socket.destroyed).map((socket) => new Promise((resolve) => socket.once('close', resolve))));
   }
 
@@ -268,13 +287,19 @@ export class BgpSession extends EventEmitter<SessionEvents> {
   }
 
   private buildOpen(): OpenMessage {
-    const { localAs, holdTime, routerId, families } = this.config;
+    const { localAs, holdTime, routerId, families, gracefulRestart } = this.config;
     const capabilities: Capability[] = [
       ...families.map((family): Capability => ({ type: 'multiprotocol', afi: family.afi, safi: family.safi })),
       { type: 'route-refresh' },
       { type: 'four-octet-as', asn: localAs },
-      // RFC 4724: restart time 0 and no forwarding state kept; peers such as BIRD then send End-of-RIB.
-      { type: 'graceful-restart', restarting: false, notification: false, restartTime: 0, families: [] },
+      // RFC 4724 3: peers such as BIRD send End-of-RIB only to a speaker that advertises it.
+      {
+        type: 'graceful-restart',
+        restarting: false,
+        notification: false,
+        restartTime: gracefulRestart?.restartTime ?? 0,
+        families: gracefulRestart ? families.map((family) => ({ ...family, forwardingState: true })) : [],
+      },
     ];
     return { type: 'open', version: 4, myAs: myAsField(localAs), holdTime, bgpIdentifier: routerId, capabilities };
   }

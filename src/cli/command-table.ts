@@ -269,9 +269,10 @@ export const commands: CommandSpec[] = [
   {
     name: 'run',
     arguments: '',
-    summary: 'the cluster speaker, Layer 2 mode: each VIP answered by one live node (MetalLB placement), BFD between the members, failover in a detection time',
+    summary: 'the cluster speaker: each Layer 2 VIP answered by one live node (MetalLB placement, BFD between the members), each BGP service announced from every eligible node',
     examples: [
       'vipkit run --node-name node1 --member node1=192.0.2.11 --member node2=192.0.2.12 --pool lab=192.0.2.100-192.0.2.120 --service default/web=192.0.2.100',
+      'vipkit run --node-name node1 --peer 192.0.2.1,asn=65002 --my-asn 64800 --pool web=203.0.113.0/28,protocol=bgp --service default/web',
       'vipkit run --node-name node1 --member node2=192.0.2.12 --config metallb.yaml --services services.yaml --dry-run',
     ],
     options: [
@@ -283,6 +284,19 @@ export const commands: CommandSpec[] = [
       { flags: '--service <spec>', description: 'a service: namespace/name[=ip][,pool=name]; repeatable', parse: collect },
       { flags: '--services <file>', description: 'Kubernetes Services (YAML or JSON) to announce; repeatable', parse: collect },
       { flags: '-I, --interface <name>', description: 'answer only on this interface (default: the one whose subnet holds each VIP); repeatable', parse: collect },
+      { flags: '--peer <spec>', description: 'a BGP peer: address[:port][,asn=N][,my-asn=N][,hold-time=S][,node-selector=key=value]...; repeatable', parse: collect },
+      ...bgpSessionOptions({
+        myAsn: 'our AS number, for every --peer that gives none',
+        peerAsn: 'the peer AS number, for every --peer that gives none',
+        routerId: "our BGP identifier (default: the source address if IPv4, else this node's first IPv4 address)",
+        holdTime: 'hold time proposed to every peer',
+        port: "the peers' BGP port",
+        sourceAddress: 'connect to every peer from this address',
+      }),
+      { flags: '--next-hop <address>', description: 'IPv4 next hop of every route (default: our address of the session)', parse: parseAddress },
+      { flags: '--next-hop-v6 <address>', description: 'IPv6 next hop (default: our global IPv6 address on the interface facing the peer)', parse: parseAddress },
+      { flags: '--shutdown-mode <mode>', description: 'on SIGTERM: withdraw (withdraw every route, then close with a Cease) or restart (close without withdrawing: routers keep forwarding under graceful restart)', defaultValue: 'withdraw' },
+      { flags: '--gr-restart-time <s>', description: 'graceful restart time advertised to the peers (RFC 4724): how long they keep our routes while we restart', defaultValue: 120, parse: integerBetween(0, 4095) },
       { flags: '--garp-count <n>', description: 'gratuitous ARPs / unsolicited NAs sent when this node takes a VIP over', defaultValue: 3, parse: parsePositiveInteger },
       { flags: '--garp-interval <s>', description: "seconds between them (Linux ignores a change within its locktime of about 1 s)", defaultValue: 1.1, parse: parseSeconds },
       { flags: '--garp-refresh <s>', description: 'one more gratuitous frame per VIP this often, to keep switch tables warm', defaultValue: 30, parse: parsePositiveSeconds },

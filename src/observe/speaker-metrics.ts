@@ -1,11 +1,13 @@
 /**
  * Prometheus metrics of a running speaker (prom-client), served over HTTP on a loopback
  * address unless asked otherwise: what this node announces, what it answers and sends,
- * how often ownership moved, each member's liveness, and Node's own figures — the event
- * loop's lag among them, which says whether the control plane could starve the data plane.
+ * how often ownership moved, each member's liveness, each BGP session (MetalLB's
+ * metallb_bgp_* under vipkit's prefix), and Node's own figures — the event loop's lag
+ * among them, which says whether the control plane could starve the data plane.
  */
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { PeerStatus } from '../bgp/announcer.js';
 import { UserError } from '../user-error.js';
 
 /** The port MetalLB's speaker serves its metrics on, so that existing scrape configs find vipkit. */
@@ -23,8 +25,27 @@ export class SpeakerMetrics {
   private readonly ownershipChanges = new Counter({ name: 'vipkit_ownership_changes_total', help: 'Service IPs this node took over or gave up', labelNames: ['change'], registers: [this.registry] });
   private readonly memberUp = new Gauge({ name: 'vipkit_member_up', help: "Whether a member's BFD session is Up (1) or not (0)", labelNames: ['member'], registers: [this.registry] });
   private server?: Server;
+  /** The BGP peers as they are at the time of a scrape. */
+  private peers: () => readonly PeerStatus[] = () => [];
 
   constructor() {
+    const perPeer = (name: string, help: string, value: (peer: PeerStatus) => number) => {
+      const read = () => this.peers();
+      new Gauge({
+        name,
+        help,
+        labelNames: ['peer'],
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          for (const peer of read()) this.set({ peer: peer.address }, value(peer));
+        },
+      });
+    };
+    perPeer('vipkit_bgp_session_up', 'Whether the BGP session with the peer is Established (1) or not (0)', (peer) => (peer.state === 'Established' ? 1 : 0));
+    perPeer('vipkit_bgp_announced_prefixes', 'Prefixes the peer holds from this node', (peer) => peer.announced);
+    perPeer('vipkit_bgp_updates_sent_total', 'UPDATE messages sent to the peer', (peer) => peer.updatesSent);
+    perPeer('vipkit_bgp_notifications_received_total', 'NOTIFICATION messages received from the peer', (peer) => peer.notificationsReceived);
     // Node's own: event-loop lag (vipkit_nodejs_eventloop_lag_*), heap, CPU, handles.
     collectDefaultMetrics({ register: this.registry, prefix: 'vipkit_' });
   }
@@ -45,6 +66,11 @@ export class SpeakerMetrics {
 
   gratuitousSent(ip: string): void {
     this.gratuitous.inc({ ip });
+  }
+
+  /** Where the per-peer figures come from, read at each scrape. */
+  followPeers(peers: () => readonly PeerStatus[]): void {
+    this.peers = peers;
   }
 
   member(name: string, up: boolean): void {

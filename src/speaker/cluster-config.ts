@@ -1,15 +1,19 @@
 /**
  * What `vipkit run` is told, read into the model the speaker works from: this node and its
- * labels, the other members, the pools (flags and MetalLB files, through the pools
- * parser), and the services with the addresses the allocator gives them. Every mistake is
- * a located problem, reported before anything is sent.
+ * labels, the other members, the pools and BGP peers (flags and MetalLB files, through the
+ * pools parser), and the services with the addresses the allocator gives them, each with
+ * how its pool is advertised. Every mistake is a located problem, reported before anything
+ * is sent.
  */
+import type { RoutePolicy } from '../bgp/announcer.js';
 import { planAllocations } from '../pools/allocator.js';
-import { readLabelsFlag, readMemberFlag, readServiceFlag } from '../pools/flags.js';
-import type { Member, Problem } from '../pools/model.js';
+import { checkConfig } from '../pools/check.js';
+import { readLabelsFlag, readMemberFlag, readServiceFlag, type PeerDefaults } from '../pools/flags.js';
+import type { BgpAdvertisement, Member, Peer, Pool, PoolsConfig, Problem } from '../pools/model.js';
 import { readServices, type ServiceClaim } from '../pools/services.js';
 import { loadPoolsSource, type SourceFile } from '../pools/source.js';
-import type { Layer2Service } from './desired-state.js';
+import { parseCommunity, parseLargeCommunity } from '../wire/bgp/format.js';
+import type { BgpAdvertising, ClusterService } from './desired-state.js';
 
 export interface ClusterInput {
   nodeName: string;
@@ -17,8 +21,10 @@ export interface ClusterInput {
   nodeLabels?: string;
   /** `--member name=address[,label=k=v]...` */
   members: readonly string[];
-  /** `--pool` flags and MetalLB files (`--config`). */
+  /** `--pool` and `--peer` flags (with `--peer-asn`/`--my-asn`) and MetalLB files (`--config`). */
   pools: readonly string[];
+  peers?: readonly string[];
+  peerDefaults?: PeerDefaults;
   configFiles: readonly SourceFile[];
   /** `--service ns/name[=ip][,pool=name]` flags and Service files (`--services`). */
   services: readonly string[];
@@ -29,36 +35,73 @@ export interface ClusterConfig {
   self: { name: string; labels: Record<string, string> };
   /** The other members; a `--member` naming this node is this node. */
   members: Member[];
-  services: Layer2Service[];
+  services: ClusterService[];
+  /** Every BGP peer configured; which of them this node peers with is up to their node selectors. */
+  peers: Peer[];
 }
 
 export function readClusterConfig(input: ClusterInput): { config: ClusterConfig; problems: Problem[] } {
   const problems: Problem[] = [];
   const labels = input.nodeLabels === undefined ? {} : readLabelsFlag(input.nodeLabels, '--node-labels', problems);
-  const source = loadPoolsSource([...input.configFiles], { pools: [...input.pools], peers: [], defaults: {} });
+  const source = loadPoolsSource([...input.configFiles], { pools: [...input.pools], peers: [...(input.peers ?? [])], defaults: input.peerDefaults ?? {} });
   problems.push(...source.problems);
   const members = readMembers(input, problems);
   const claims: ServiceClaim[] = [
     ...input.services.flatMap((text, index) => readServiceFlag(text, `--service #${index + 1}`, problems) ?? []),
     ...input.serviceFiles.flatMap((file) => readServices(file.text, file.path, problems)),
   ];
-  if (source.config.pools.length === 0) problems.push({ severity: 'error', at: { source: '--pool', column: 1 }, message: 'run needs address pools: --pool name=range or a MetalLB file with --config.' });
-  const services: Layer2Service[] = [];
-  for (const allocation of planAllocations(source.config.pools, claims)) {
+  const { config: pools } = source;
+  if (pools.pools.length === 0) problems.push({ severity: 'error', at: { source: '--pool', column: 1 }, message: 'run needs address pools: --pool name=range or a MetalLB file with --config.' });
+  problems.push(...checkConfig(pools, { nodeAddresses: members.map((member) => member.address), services: claims }));
+  const services: ClusterService[] = [];
+  const advertisingOf = new Map<BgpAdvertisement, BgpAdvertising>();
+  for (const allocation of planAllocations(pools.pools, claims)) {
     const at = claims.find((claim) => claim.key === allocation.service)!.at;
     if (allocation.error !== undefined) {
       problems.push({ severity: 'error', at, message: `service ${allocation.service} gets no address: ${allocation.error}` });
       continue;
     }
-    const pool = source.config.pools.find((candidate) => candidate.name === allocation.pool)!;
-    // BGP mode is the speaker's next step (its own issue): refused rather than silently not announced.
-    if (!pool.protocols.includes('layer2')) {
-      problems.push({ severity: 'error', at, message: `service ${allocation.service} is in pool ${pool.name}, advertised by ${pool.protocols.join(' and ') || 'no protocol'}; vipkit run announces layer2 pools so far.` });
+    const pool = pools.pools.find((candidate) => candidate.name === allocation.pool)!;
+    if (pool.protocols.length === 0) {
+      problems.push({ severity: 'error', at, message: `service ${allocation.service} is in pool ${pool.name}, which is advertised neither at layer2 nor over bgp; advertise the pool or choose another.` });
       continue;
     }
-    services.push({ key: allocation.service, ips: allocation.ips, pool: pool.name });
+    if (pool.protocols.includes('bgp') && pools.peers.length === 0) {
+      problems.push({ severity: 'error', at, message: `service ${allocation.service} is in pool ${pool.name}, advertised over bgp, and no BGP peer is configured: add --peer.` });
+      continue;
+    }
+    services.push({
+      key: allocation.service,
+      ips: allocation.ips,
+      pool: pool.name,
+      ...(pool.protocols.includes('layer2') ? { layer2: {} } : {}),
+      ...(pool.protocols.includes('bgp') ? { bgp: bgpAdvertising(pool, pools, advertisingOf) } : {}),
+    });
   }
-  return { config: { self: { name: input.nodeName, labels }, members, services }, problems };
+  return { config: { self: { name: input.nodeName, labels }, members, services, peers: pools.peers }, problems };
+}
+
+/** The pool's advertisements as the speaker sends them; one object per advertisement, so that routes share their attributes. */
+function bgpAdvertising(pool: Pool, config: PoolsConfig, cache: Map<BgpAdvertisement, BgpAdvertising>): BgpAdvertising[] {
+  return pool.bgpAdvertisements.map((advertisement) => {
+    const cached = cache.get(advertisement);
+    if (cached) return cached;
+    // The checks above refused communities that are neither values nor aliases.
+    const values = advertisement.communities.map((community) => config.communityAliases.get(community)?.value ?? community);
+    const policy: RoutePolicy = {
+      origin: 'igp',
+      communities: values.filter((value) => !value.startsWith('large:')).map(parseCommunity),
+      largeCommunities: values.filter((value) => value.startsWith('large:')).map((value) => parseLargeCommunity(value.slice('large:'.length))),
+      asPathPrepend: 0,
+      ...(advertisement.localPref !== undefined ? { localPref: advertisement.localPref } : {}),
+    };
+    const advertising: BgpAdvertising = {
+      aggregation: { ...(advertisement.aggregationLength !== undefined ? { ipv4: advertisement.aggregationLength } : {}), ...(advertisement.aggregationLengthV6 !== undefined ? { ipv6: advertisement.aggregationLengthV6 } : {}) },
+      policy,
+    };
+    cache.set(advertisement, advertising);
+    return advertising;
+  });
 }
 
 function readMembers(input: ClusterInput, problems: Problem[]): Member[] {

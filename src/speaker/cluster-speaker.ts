@@ -1,21 +1,28 @@
 /**
- * `vipkit run` in Layer 2 mode: a Speaker whose desired state follows the cluster. The
+ * `vipkit run`: a Speaker whose desired state follows the cluster. At Layer 2 the
  * members' BFD sessions (on the data plane's thread) say who is live; every change of
  * liveness recomputes the placement (election.ts) and the desired state (desired-state.ts),
  * and Speaker.set puts the difference on the wire: answers and gratuitous frames for the
- * VIPs this node takes over, silence for those it gives up. What it decides is logged
+ * VIPs this node takes over, silence for those it gives up. Over BGP this node announces
+ * every service its advertisements select it for, to the peers whose node selectors match
+ * it; changes go out as UPDATEs on the sessions as they are. What it decides is logged
  * with MetalLB's event names, which users grep their speakers' logs for.
  */
 import { EventEmitter } from 'node:events';
 import type { BfdStateChange, BfdTiming } from '../liveness/bfd-peers.js';
 import type { GratuitousSchedule } from '../l2/l2-announcer.js';
-import { NO_ROUTES } from '../bgp/announcer.js';
+import type { AnnouncerPeer, PeerStatus } from '../bgp/announcer.js';
+import { selectorMatches } from '../pools/crds.js';
+import { isIPv4 } from 'node:net';
+import type { Family } from '../pools/address-range.js';
+import type { Peer } from '../pools/model.js';
 import type { TimerHandle } from '../time.js';
+import { IPV4_UNICAST, IPV6_UNICAST } from '../wire/bgp/registry.js';
 import type { ClusterConfig } from './cluster-config.js';
-import { desiredOf, layer2DesiredState, type Layer2Decision, type Layer2Service } from './desired-state.js';
+import { bgpDesiredState, desiredOf, layer2DesiredState, type BgpDecision, type ClusterService, type Layer2Decision } from './desired-state.js';
 import { placementOrder, type ElectionNode } from './election.js';
 import type { LivenessConfig } from './l2-plane.js';
-import { Speaker, SpeakerConfigError, SYSTEM_ENVIRONMENT, type SpeakerEnvironment } from './speaker.js';
+import { Speaker, SpeakerConfigError, SYSTEM_ENVIRONMENT, type ShutdownMode, type SpeakerEnvironment } from './speaker.js';
 
 export interface ClusterOptions {
   /** The interface a VIP is answered on here; undefined: this node cannot announce it. */
@@ -33,6 +40,10 @@ export interface ClusterOptions {
   startupGraceMs: number;
   /** A planned stop keeps answering this long after telling the members, so that the next owner answers first. */
   handoverMs: number;
+  /** The session to a configured BGP peer from this host, with next hops for `families`; throws SpeakerConfigError for one it cannot open. */
+  sessionFor(peer: Peer, families: ReadonlySet<Family>): AnnouncerPeer;
+  /** How a stop leaves the BGP peers: withdrawing, or as a graceful restart. */
+  shutdownMode: ShutdownMode;
 }
 
 /** One log line: MetalLB's field and event names where they apply. */
@@ -61,6 +72,10 @@ export interface ClusterStatus {
     /** When this node last took it over or gave it up. */
     changed?: string;
   }[];
+  /** Over BGP: per service IP the prefixes this node announces, or why none. */
+  routes: { ip: string; service: string; pool: string; prefixes: string[]; reason?: string }[];
+  /** The BGP peers this node has a session with. */
+  peers: (Omit<PeerStatus, 'lastChange'> & { lastChange: string })[];
 }
 
 export interface ClusterSpeakerEvents {
@@ -79,14 +94,16 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
   private readonly interfaces: string[];
   private graceTimer?: TimerHandle;
   private graceOver = false;
-  /** What this node announces now: ip -> its decision. */
-  private announced = new Map<string, Layer2Decision>();
+  /** What this node announces now: ip -> its decision, at Layer 2 and over BGP. */
+  private announcedL2 = new Map<string, Layer2Decision>();
+  private announcedBgp = new Map<string, BgpDecision>();
   private decisions: Layer2Decision[] = [];
+  private bgpDecisions: BgpDecision[] = [];
   /** ip -> when this node last took it over or gave it up (ISO-8601). */
   private readonly changedAt = new Map<string, string>();
   /** Service -> the member address it was yielded to in a split brain. */
   private readonly yieldedTo = new Map<string, string>();
-  private services: Layer2Service[];
+  private services: ClusterService[];
 
   constructor(
     private readonly config: ClusterConfig,
@@ -97,9 +114,12 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
     this.services = config.services;
     for (const member of config.members) this.members.set(member.address, { name: member.name, labels: member.labels, state: 'unknown' });
     const liveness = this.liveness();
-    const answering = config.services.flatMap((service) => service.ips.map((ip) => options.interfaceFor(ip)).filter((name): name is string => name !== undefined));
+    const answering = config.services.flatMap((service) => (service.layer2 ? service.ips.flatMap((ip) => options.interfaceFor(ip) ?? []) : []));
     this.interfaces = [...new Set([...answering, ...(liveness ? [liveness.interfaceName] : [])])];
-    this.speaker = new Speaker({ l2: { interfaces: this.interfaces, schedule: options.schedule, ...(liveness ? { liveness } : {}) } }, environment);
+    const l2 = { interfaces: this.interfaces, schedule: options.schedule, ...(liveness ? { liveness } : {}) };
+    // Both unicast families are always offered, so that a pool of the other family added later needs no session reset.
+    const bgp = { peers: this.sessionsFor(config), families: [IPV4_UNICAST, IPV6_UNICAST] };
+    this.speaker = new Speaker({ l2, bgp }, environment);
     this.speaker.on('member', (change) => this.memberChanged(change));
     this.speaker.on('conflict', (conflict) => this.conflict(conflict));
     this.speaker.on('answered', ({ ip }) => this.emit('answered', { ip }));
@@ -109,6 +129,7 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
       this.log('warn', 'dataPlaneFailed', 'the data plane stopped', { reason });
       this.emit('failed', reason);
     });
+    this.followSessions();
   }
 
   get status(): ClusterStatus {
@@ -124,7 +145,14 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
         ...(decision.interface !== undefined ? { interface: decision.interface } : { reason: decision.notAnnounced }),
         ...(this.changedAt.has(decision.ip) ? { changed: this.changedAt.get(decision.ip) } : {}),
       })),
+      routes: this.bgpDecisions.map(({ ip, service, pool, prefixes, notAnnounced }) => ({ ip, service, pool, prefixes, ...(notAnnounced !== undefined ? { reason: notAnnounced } : {}) })),
+      peers: this.speaker.peers.map((peer) => ({ ...peer, lastChange: peer.lastChange.toISOString() })),
     };
+  }
+
+  /** Each BGP session, as the user sees it. */
+  get peers(): PeerStatus[] {
+    return this.speaker.peers;
   }
 
   async start(): Promise<void> {
@@ -141,16 +169,66 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
   }
 
   /**
-   * A planned stop, make before break: the members hear AdminDown and take over at once
-   * (announcing with gratuitous frames) while this node still answers, for handoverMs.
+   * A planned stop. Layer 2, make before break: the members hear AdminDown and take over at
+   * once (announcing with gratuitous frames) while this node still answers, for handoverMs.
+   * BGP as the shutdown mode says: withdraw and close, or close as a restart, so that the
+   * routers keep forwarding to this node until it is back (RFC 4724).
    */
   async stop(): Promise<void> {
     this.environment.clock.clearTimeout(this.graceTimer);
     this.speaker.adminDown();
-    await new Promise<void>((resolve) => this.environment.clock.setTimeout(resolve, this.options.handoverMs));
-    for (const [ip, decision] of this.announced) this.log('info', 'serviceWithdrawn', 'withdrawing service announcement', { ...fields(decision), ip, reason: 'stopping' });
-    this.announced.clear();
-    await this.speaker.stop('vipkit run stopped');
+    if (this.announcedL2.size > 0) await new Promise<void>((resolve) => this.environment.clock.setTimeout(resolve, this.options.handoverMs));
+    for (const [ip, decision] of this.announcedL2) this.log('info', 'serviceWithdrawn', 'withdrawing service announcement', { ...fields(decision, 'layer2'), ip, reason: 'stopping' });
+    const restart = this.options.shutdownMode === 'restart';
+    if (restart && this.speaker.peers.length > 0) this.log('info', 'sessionsClosedForRestart', 'closing the BGP sessions without withdrawing: routers that help with graceful restart keep the routes until this node is back', {});
+    for (const [ip, decision] of restart ? [] : this.announcedBgp) this.log('info', 'serviceWithdrawn', 'withdrawing service announcement', { ...fields(decision, 'bgp'), ip, reason: 'stopping' });
+    this.announcedL2.clear();
+    this.announcedBgp.clear();
+    await this.speaker.stop('vipkit run stopped', this.options.shutdownMode);
+  }
+
+  /**
+   * A new configuration (a re-read file, SIGHUP): only what changed reaches the wire — new
+   * VIPs are announced, removed ones withdrawn, the rest untouched; BGP sessions are reset
+   * only when a parameter they negotiated changes. Throws SpeakerConfigError, changing
+   * nothing, for a peer this host cannot open a session to.
+   */
+  update(config: ClusterConfig): void {
+    const peers = this.sessionsFor(config);
+    const before = new Set(this.services.map((service) => service.key));
+    const after = new Set(config.services.map((service) => service.key));
+    this.log('info', 'configReloaded', 'configuration re-read', { added: [...after].filter((key) => !before.has(key)), removed: [...before].filter((key) => !after.has(key)) });
+    this.services = config.services;
+    this.speaker.setPeers(peers);
+    this.recompute();
+  }
+
+  /**
+   * The sessions this node opens: to every peer whose node selectors match its labels
+   * (MetalLB's peer nodeSelectors), with next hops for the families its services need.
+   */
+  private sessionsFor({ peers, services }: ClusterConfig): AnnouncerPeer[] {
+    const { labels } = this.config.self;
+    const families = new Set<Family>(services.flatMap((service) => (service.bgp?.length ? service.ips.map((ip): Family => (isIPv4(ip) ? 4 : 6)) : [])));
+    return peers.filter((peer) => peer.nodeSelectors.length === 0 || peer.nodeSelectors.some((selector) => selectorMatches(selector, labels))).map((peer) => this.options.sessionFor(peer, families));
+  }
+
+  /** The BGP sessions' life, in MetalLB's words. */
+  private followSessions(): void {
+    const speaker = this.speaker;
+    speaker.on('state', ({ peer, from, to, reason }) => {
+      if (to === 'Established') this.log('info', 'sessionUp', 'BGP session established', { peer });
+      else if (from === 'Established') this.log('warn', 'sessionDown', 'BGP session down', { peer, reason });
+    });
+    speaker.on('announced', ({ peer, count }) => this.log('info', 'updatedAdvertisements', 'making advertisements', { peer, numAdvertisements: count }));
+    speaker.on('withdrawn', ({ peer }) => this.log('info', 'updatedAdvertisements', 'making advertisements', { peer, numAdvertisements: 0 }));
+    speaker.on('skipped', ({ peer, family, count, reason }) => this.log('warn', 'routesSkipped', 'routes not sent to this peer', { peer, family, count, reason }));
+    speaker.on('notification', ({ peer, description, sent }) => this.log('warn', sent ? 'notificationSent' : 'notificationReceived', sent ? 'sent a NOTIFICATION' : 'the peer sent a NOTIFICATION', { peer, description }));
+    speaker.on('malformed', ({ peer, errors }) => this.log('warn', 'malformedUpdate', 'the peer sent UPDATEs with errors, survived (RFC 7606)', { peer, errors }));
+    speaker.on('configured', ({ peer, change, reason }) => {
+      const [event, msg] = change === 'added' ? ['peerAdded', 'BGP peer added'] : change === 'removed' ? ['peerRemoved', 'BGP peer removed'] : ['sessionReset', 'BGP session reset: a negotiated parameter changed'];
+      this.log(change === 'reset' ? 'warn' : 'info', event, msg, { peer, reason });
+    });
   }
 
   /**
@@ -171,32 +249,31 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
   private recompute(): void {
     const computed = layer2DesiredState(this.services, this.config.self.name, this.electionNodes(), this.options.interfaceFor);
     const decisions = computed.decisions.map((decision) => this.heldBack(decision));
-    const desired = desiredOf(decisions).l2;
+    const bgp = bgpDesiredState(this.services, { ...this.config.self, live: true });
     this.decisions = decisions;
-    const now = new Map(decisions.filter((decision) => decision.interface !== undefined).map((decision) => [decision.ip, decision]));
-    this.speaker.set({ l2: desired, bgp: NO_ROUTES });
-    for (const ip of [...this.announced.keys(), ...now.keys()]) {
-      if (this.announced.has(ip) !== now.has(ip)) this.changedAt.set(ip, new Date().toISOString());
-    }
-    for (const [ip, decision] of this.announced) {
-      if (!now.has(ip)) this.log('info', 'serviceWithdrawn', 'withdrawing service announcement', { ...fields(decision), ip, reason: decisions.find((candidate) => candidate.ip === ip)?.notAnnounced ?? 'no longer a service' });
-    }
-    for (const [ip, decision] of now) {
-      if (!this.announced.has(ip)) this.log('info', 'serviceAnnounced', 'service has IP, announcing', { ...fields(decision), ip, interface: decision.interface });
-    }
-    this.announced = now;
+    this.bgpDecisions = bgp.decisions;
+    this.speaker.set({ l2: desiredOf(decisions), bgp: bgp.routes });
+    const l2Now = new Map(decisions.filter((decision) => decision.interface !== undefined).map((decision) => [decision.ip, decision]));
+    const bgpNow = new Map(bgp.decisions.filter((decision) => decision.notAnnounced === undefined).map((decision) => [decision.ip, decision]));
+    this.report('layer2', this.announcedL2, l2Now, decisions);
+    this.report('bgp', this.announcedBgp, bgpNow, bgp.decisions);
+    this.announcedL2 = l2Now;
+    this.announcedBgp = bgpNow;
   }
 
-  /**
-   * New services (a re-read file): only what changed reaches the wire — new VIPs are
-   * announced, removed ones withdrawn, the rest untouched.
-   */
-  updateServices(services: Layer2Service[]): void {
-    const before = new Set(this.services.map((service) => service.key));
-    const after = new Set(services.map((service) => service.key));
-    this.log('info', 'configReloaded', 'services re-read', { added: [...after].filter((key) => !before.has(key)), removed: [...before].filter((key) => !after.has(key)) });
-    this.services = services;
-    this.recompute();
+  /** Logs what this node started and stopped announcing over one protocol, and when. */
+  private report<Decision extends Layer2Decision | BgpDecision>(protocol: 'layer2' | 'bgp', before: Map<string, Decision>, now: Map<string, Decision>, decisions: Decision[]): void {
+    for (const [ip, decision] of before) {
+      if (now.has(ip)) continue;
+      this.changedAt.set(ip, new Date().toISOString());
+      this.log('info', 'serviceWithdrawn', 'withdrawing service announcement', { ...fields(decision, protocol), ip, reason: decisions.find((candidate) => candidate.ip === ip)?.notAnnounced ?? 'no longer a service' });
+    }
+    for (const [ip, decision] of now) {
+      if (before.has(ip)) continue;
+      this.changedAt.set(ip, new Date().toISOString());
+      const where = 'prefixes' in decision ? { prefixes: decision.prefixes } : { interface: decision.interface };
+      this.log('info', 'serviceAnnounced', 'service has IP, announcing', { ...fields(decision, protocol), ip, ...where });
+    }
   }
 
   /** A decision to announce, held back while starting, or yielded to a member that also answers and comes first. */
@@ -219,7 +296,7 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
   private conflict({ ip, mac, member: address }: { ip: string; mac: string; member?: string }): void {
     const decision = this.decisions.find((candidate) => candidate.ip === ip);
     const member = address === undefined ? undefined : this.members.get(address);
-    this.log('warn', 'conflict', 'another MAC answers for an IP this node announces', { ip, mac, ...(member ? { member: member.name } : {}), ...(decision ? fields(decision) : {}) });
+    this.log('warn', 'conflict', 'another MAC answers for an IP this node announces', { ip, mac, ...(member ? { member: member.name } : {}), ...(decision ? fields(decision, 'layer2') : {}) });
     // A member leaving on purpose answers on for a moment (make before break): never yield to it.
     if (!decision || !member || address === undefined || member.leaving) return;
     const service = this.services.find((candidate) => candidate.key === decision.service)!;
@@ -262,6 +339,6 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
   }
 }
 
-function fields(decision: Layer2Decision): Record<string, unknown> {
-  return { service: decision.service, pool: decision.pool, protocol: 'layer2' };
+function fields(decision: { service: string; pool: string }, protocol: 'layer2' | 'bgp'): Record<string, unknown> {
+  return { service: decision.service, pool: decision.pool, protocol };
 }

@@ -21,6 +21,8 @@ export interface SessionDefaults {
   nextHop?: string;
   /** IPv6 next hop (absent: our global IPv6 address on the interface facing each peer). */
   nextHopV6?: string;
+  /** Seconds a peer keeps our routes while we restart (RFC 4724); absent: graceful restart is not offered. */
+  gracefulRestartTime?: number;
 }
 
 /** The session to `peer` and the next hops of the `families` routed to it. */
@@ -45,6 +47,7 @@ export function announcerPeer(peer: Peer, defaults: SessionDefaults, families: R
       routerId,
       holdTime: peer.holdTime ?? defaults.holdTime,
       ...(peer.keepaliveTime !== undefined ? { keepaliveTime: peer.keepaliveTime } : {}),
+      ...(defaults.gracefulRestartTime !== undefined ? { gracefulRestart: { restartTime: defaults.gracefulRestartTime } } : {}),
     },
     ...nextHops(peer.address, sourceAddress, defaults, families),
   };
@@ -67,8 +70,7 @@ export function defaultRouterId(preferred?: string): string | undefined {
 function refuseUnsupported(peer: Peer, name: string): void {
   if (peer.password !== undefined) throw new SpeakerConfigError(`${name}: TCP-MD5 passwords (RFC 2385) need a socket option Node.js cannot set; vipkit does not support them yet.`);
   if (peer.ebgpMultiHop) throw new SpeakerConfigError(`${name}: eBGP multihop needs a socket TTL Node.js cannot set; vipkit speaks to directly connected peers only, for now.`);
-  if (peer.nodeSelectors.length > 0) throw new SpeakerConfigError(`${name}: node-selector chooses which nodes of a cluster peer (vipkit run); a single host has no node labels to match.`);
-  if (peer.bfdProfile !== undefined) throw new SpeakerConfigError(`${name}: BFD towards routers is not supported yet.`);
+  if (peer.bfd || peer.bfdProfile !== undefined) throw new SpeakerConfigError(`${name}: BFD towards routers is not supported yet.`);
 }
 
 function nextHops(peerAddress: string, sourceAddress: string | undefined, defaults: SessionDefaults, families: ReadonlySet<Family>): { nextHop?: string; nextHopV6?: string } {

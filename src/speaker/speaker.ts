@@ -61,6 +61,12 @@ export interface SpeakerEvents extends AnnouncerEvents, L2PlaneEvents {
   rejected: [{ address: string; reason: string }];
 }
 
+/**
+ * How a stop leaves the BGP peers: `withdraw` everything and close with a Cease, or close
+ * without a word, as a restart (RFC 4724 4.2), so that routers keep forwarding meanwhile.
+ */
+export type ShutdownMode = 'withdraw' | 'restart';
+
 /** Withdrawing and saying goodbye to a peer that no longer reads must not hold the stop. */
 export const STOP_TIMEOUT_MS = 5000;
 
@@ -101,6 +107,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       bgp.on('skipped', (event) => this.emit('skipped', event));
       bgp.on('notification', (event) => this.emit('notification', event));
       bgp.on('malformed', (event) => this.emit('malformed', event));
+      bgp.on('configured', (event) => this.emit('configured', event));
       this.bgp = bgp;
     }
   }
@@ -155,21 +162,28 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     this.bgp?.set(desired.bgp);
   }
 
+  /** New peers while running: only sessions whose negotiated parameters change are reset (BgpAnnouncer.configure). */
+  setPeers(peers: AnnouncerPeer[]): void {
+    if (!this.bgp) throw new Error('the speaker was not configured for BGP');
+    this.bgp.configure(peers);
+  }
+
   /** The first step of a planned stop: the members hear that this node leaves (BFD AdminDown) while it still answers. */
   adminDown(): void {
     this.l2?.adminDown();
   }
 
   /**
-   * Stops answering, withdraws every route and closes each session with a Cease carrying
-   * `message` (RFC 8203), within STOP_TIMEOUT_MS however the peers behave. Idempotent.
+   * Stops answering and leaves the BGP peers as `mode` says: withdrawing every route and
+   * closing each session with a Cease carrying `message` (RFC 8203), or closing as a
+   * restart; within STOP_TIMEOUT_MS however the peers behave. Idempotent.
    */
-  async stop(message: string): Promise<void> {
+  async stop(message: string, mode: ShutdownMode = 'withdraw'): Promise<void> {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
     await this.l2?.close();
     for (const listener of this.bgpListeners) listener.close();
-    if (this.bgp) await this.bounded(this.bgp.stop(message), STOP_TIMEOUT_MS);
+    if (this.bgp) await this.bounded(mode === 'withdraw' ? this.bgp.stop(message) : this.bgp.closeForRestart(), STOP_TIMEOUT_MS);
   }
 
   /** One listener per peer port: a connection goes to the session of the peer it comes from. */

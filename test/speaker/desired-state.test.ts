@@ -1,21 +1,22 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ElectionNode } from '../../src/speaker/election.js';
-import { layer2DesiredState, type Layer2Service } from '../../src/speaker/desired-state.js';
+import { layer2DesiredState, type ClusterService } from '../../src/speaker/desired-state.js';
 
 const NODES = ['node1', 'node2', 'node3'];
 const cluster = (down: string[] = []): ElectionNode[] => NODES.map((name) => ({ name, labels: {}, live: !down.includes(name) }));
-const services: Layer2Service[] = Array.from({ length: 30 }, (_, index) => ({
+const services: ClusterService[] = Array.from({ length: 30 }, (_, index) => ({
   key: `default/web${index}`,
   ips: [`192.0.2.${100 + index}`, `2001:db8:2::${(100 + index).toString(16)}`],
   pool: 'lab',
+  layer2: {},
 }));
 const onEth0 = () => 'eth0';
 
 /** node -> the addresses it answers for, as each node computes for itself. */
 function answers(down: string[] = []): Map<string, string[]> {
   const view = cluster(down);
-  return new Map(NODES.filter((node) => !down.includes(node)).map((node) => [node, [...(layer2DesiredState(services, node, view, onEth0).desired.l2.get('eth0') ?? [])]]));
+  return new Map(NODES.filter((node) => !down.includes(node)).map((node) => [node, [...(layer2DesiredState(services, node, view, onEth0).l2.get('eth0') ?? [])]]));
 }
 
 describe('layer 2 desired state', () => {
@@ -48,6 +49,6 @@ describe('layer 2 desired state', () => {
     }
     const nobody = layer2DesiredState(services.slice(0, 1), 'node1', cluster(NODES), onEth0);
     assert.deepEqual(nobody.decisions.map((decision) => decision.notAnnounced), ['no live eligible node', 'no live eligible node']);
-    assert.equal(nobody.desired.l2.size, 0);
+    assert.equal(nobody.l2.size, 0);
   });
 });

@@ -32,7 +32,6 @@ describe('a configured peer as a session from this host', () => {
       [{ myAsn: undefined }, {}, /our AS number is unknown: give --my-asn/],
       [{ password: 'secret' }, {}, /TCP-MD5 passwords .* Node\.js cannot set/],
       [{ ebgpMultiHop: true }, {}, /eBGP multihop needs a socket TTL/],
-      [{ nodeSelectors: [{ matchLabels: { rack: 'a' }, matchExpressions: [] }] }, {}, /node-selector chooses which nodes of a cluster peer/],
       [{ bfdProfile: 'fast' }, {}, /BFD towards routers is not supported yet/],
       [{ sourceAddress: '2001:db8:2::11' }, {}, /source address 2001:db8:2::11 is not of the peer's address family/],
       [{}, { nextHop: '2001:db8::1' }, /--next-hop 2001:db8::1 is not an IPv4 address/],

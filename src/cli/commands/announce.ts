@@ -208,6 +208,8 @@ function readPeers(options: AnnounceOptions): Peer[] {
   const repeated = peers.find((peer, index) => peers.findIndex((other) => other.address === peer.address) !== index);
   // Connections a peer opens are told apart by its address: one session per address.
   if (repeated) throw new UsageError(`--peer ${repeated.address} is given twice; announce to each router once.`);
+  const selecting = peers.find((peer) => peer.nodeSelectors.length > 0);
+  if (selecting) throw new UsageError(`--peer ${selecting.address}: node-selector chooses which nodes of a cluster peer (vipkit run); announce runs on one host, which has no node labels to match.`);
   return peers;
 }
 

@@ -1,7 +1,8 @@
 /**
- * `vipkit run`: the cluster speaker in Layer 2 mode. Flags and files become the cluster's
- * model (speaker/cluster-config.ts); ClusterSpeaker keeps every VIP on the live node the
- * placement names, with BFD between the members; this file shows what it decides.
+ * `vipkit run`: the cluster speaker. Flags and files become the cluster's model
+ * (speaker/cluster-config.ts); ClusterSpeaker keeps every Layer 2 VIP on the live node the
+ * placement names, with BFD between the members, and announces every BGP service from this
+ * node to its peers; this file shows what it decides.
  */
 import { hostname } from 'node:os';
 import { unwatchFile, watchFile } from 'node:fs';
@@ -15,8 +16,9 @@ import { interfaceForTarget, sourceAddressFor } from '../../link/interfaces.js';
 import { formatLocation } from '../../pools/model.js';
 import { readClusterConfig, type ClusterConfig } from '../../speaker/cluster-config.js';
 import { ClusterSpeaker, type ClusterLog, type ClusterOptions } from '../../speaker/cluster-speaker.js';
-import { layer2DesiredState } from '../../speaker/desired-state.js';
-import { refuseHostAddresses } from '../../speaker/speaker.js';
+import { bgpDesiredState, layer2DesiredState } from '../../speaker/desired-state.js';
+import { announcerPeer } from '../../speaker/peers.js';
+import { refuseHostAddresses, type ShutdownMode } from '../../speaker/speaker.js';
 import { SpeakerMetrics } from '../../observe/speaker-metrics.js';
 import { StatusServer } from '../../observe/status-socket.js';
 import { parseAddress, parsePort } from '../../pools/value-parsers.js';
@@ -30,6 +32,17 @@ interface RunOptions {
   service?: string[];
   services?: string[];
   interface?: string[];
+  peer?: string[];
+  myAsn?: number;
+  peerAsn?: number;
+  routerId?: string;
+  holdTime: number;
+  port: number;
+  sourceAddress?: string;
+  nextHop?: string;
+  nextHopV6?: string;
+  shutdownMode: string;
+  grRestartTime: number;
   garpCount: number;
   garpInterval: number;
   garpRefresh: number;
@@ -43,6 +56,8 @@ interface RunOptions {
   for?: number;
   json?: boolean;
 }
+
+const SHUTDOWN_MODES: readonly ShutdownMode[] = ['withdraw', 'restart'];
 
 /** MetalLB's log levels, least to most severe; `none` silences the log. */
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'none'] as const;
@@ -68,6 +83,7 @@ export async function run(_targets: string[], rawOptions: Record<string, unknown
   const nodeName = options.nodeName ?? hostname();
   const config = readConfig(options, nodeName, ui);
   refuseHostAddresses(config.services.flatMap((service) => service.ips));
+  if (!(SHUTDOWN_MODES as readonly string[]).includes(options.shutdownMode)) throw new UsageError(`--shutdown-mode "${options.shutdownMode}" is not withdraw or restart.`);
   const clusterOptions = optionsFor(options);
   if (options.dryRun) return dryRun(config, clusterOptions, ui);
 
@@ -80,6 +96,7 @@ export async function run(_targets: string[], rawOptions: Record<string, unknown
     log(record);
     count(metrics, record);
   });
+  metrics.followPeers(() => speaker.peers);
   speaker.on('answered', ({ ip }) => metrics.requestAnswered(ip));
   speaker.on('gratuitous', ({ ip }) => metrics.gratuitousSent(ip));
   speaker.on('failed', (reason) => {
@@ -99,13 +116,13 @@ export async function run(_targets: string[], rawOptions: Record<string, unknown
   };
   const reload = () => {
     try {
-      const { services } = readConfig(options, nodeName, ui);
-      refuseHostAddresses(services.flatMap((service) => service.ips));
-      speaker.updateServices(services);
+      const next = readConfig(options, nodeName, ui);
+      refuseHostAddresses(next.services.flatMap((service) => service.ips));
+      speaker.update(next);
     } catch (error) {
       if (!(error instanceof UserError)) throw error;
       // A running speaker never dies of a bad edit: it keeps what it had, and says why.
-      log({ level: 'warn', event: 'configStale', msg: `kept the services it had: ${error.message}`, node: nodeName });
+      log({ level: 'warn', event: 'configStale', msg: `kept the configuration it had: ${error.message}`, node: nodeName });
     }
   };
   const watched = [...(options.config ?? []), ...(options.services ?? [])];
@@ -153,6 +170,8 @@ function readConfig(options: RunOptions, nodeName: string, ui: Ui): ClusterConfi
     ...(options.nodeLabels !== undefined ? { nodeLabels: options.nodeLabels } : {}),
     members: options.member ?? [],
     pools: options.pool ?? [],
+    peers: options.peer ?? [],
+    peerDefaults: { asn: options.peerAsn, myAsn: options.myAsn },
     configFiles: (options.config ?? []).map((path) => ({ path, text: readInputFile(path) })),
     services: options.service ?? [],
     serviceFiles: (options.services ?? []).map((path) => ({ path, text: readInputFile(path) })),
@@ -180,21 +199,49 @@ function optionsFor(options: RunOptions): ClusterOptions {
     timing: { intervalMs: options.bfdInterval * 1000, multiplier: options.bfdMultiplier },
     startupGraceMs: STARTUP_GRACE_MS,
     handoverMs: HANDOVER_MS,
+    sessionFor: (peer, families) =>
+      announcerPeer(
+        peer,
+        {
+          port: options.port,
+          holdTime: options.holdTime,
+          gracefulRestartTime: options.grRestartTime,
+          ...(options.routerId !== undefined ? { routerId: options.routerId } : {}),
+          ...(options.sourceAddress !== undefined ? { sourceAddress: options.sourceAddress } : {}),
+          ...(options.nextHop !== undefined ? { nextHop: options.nextHop } : {}),
+          ...(options.nextHopV6 !== undefined ? { nextHopV6: options.nextHopV6 } : {}),
+        },
+        families,
+      ),
+    shutdownMode: options.shutdownMode as ShutdownMode,
   };
 }
 
-/** What this node would announce with every member live, and why: the candidate order per VIP. */
+/**
+ * What this node would announce with every member live, and why: at Layer 2 the candidate
+ * order per VIP, over BGP the prefixes per service IP.
+ */
 function dryRun(config: ClusterConfig, options: ClusterOptions, ui: Ui): number {
-  const nodes = [{ ...config.self, live: true }, ...config.members.map((member) => ({ name: member.name, labels: member.labels, live: true }))];
+  const self = { ...config.self, live: true };
+  const nodes = [self, ...config.members.map((member) => ({ name: member.name, labels: member.labels, live: true }))];
   const { decisions } = layer2DesiredState(config.services, config.self.name, nodes, options.interfaceFor);
+  const bgp = bgpDesiredState(config.services, self).decisions;
   if (ui.json) {
     for (const decision of decisions) {
       ui.emit('placement', { service: decision.service, ip: decision.ip, pool: decision.pool, order: decision.placement.order, owner: decision.placement.owner, interface: decision.interface, not_announced: decision.notAnnounced });
     }
+    for (const decision of bgp) ui.emit('route', { service: decision.service, ip: decision.ip, pool: decision.pool, prefixes: decision.prefixes, not_announced: decision.notAnnounced });
     return ExitCode.Ok;
   }
-  const rows = decisions.map((decision) => [decision.ip, decision.service, decision.pool, decision.placement.order.join(' > '), decision.interface !== undefined ? `announce on ${decision.interface}` : (decision.notAnnounced ?? '')]);
-  printTable(ui, ['ADDRESS', 'SERVICE', 'POOL', 'CANDIDATES (first owns it)', `${config.self.name}`], rows);
+  if (decisions.length > 0) {
+    const rows = decisions.map((decision) => [decision.ip, decision.service, decision.pool, decision.placement.order.join(' > '), decision.interface !== undefined ? `announce on ${decision.interface}` : (decision.notAnnounced ?? '')]);
+    printTable(ui, ['ADDRESS', 'SERVICE', 'POOL', 'CANDIDATES (first owns it)', `${config.self.name}`], rows);
+  }
+  if (bgp.length > 0) {
+    if (decisions.length > 0) ui.line('');
+    const rows = bgp.map((decision) => [decision.ip, decision.service, decision.pool, decision.notAnnounced === undefined ? `announce ${decision.prefixes.join(' ')} over BGP` : decision.notAnnounced]);
+    printTable(ui, ['ADDRESS', 'SERVICE', 'POOL', `${config.self.name}`], rows);
+  }
   return ExitCode.Ok;
 }
 

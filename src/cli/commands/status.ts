@@ -1,6 +1,7 @@
 /**
- * `vipkit status`: what a running `vipkit run` says over its socket — each VIP with its
- * owner, the candidate order and this node's part, and each member's liveness.
+ * `vipkit status`: what a running `vipkit run` says over its socket — each Layer 2 VIP
+ * with its owner, the candidate order and this node's part, each member's liveness, each
+ * BGP service IP with the prefixes this node announces, and each BGP peer's session.
  */
 import { ExitCode } from '../errors.js';
 import { printTable } from '../table.js';
@@ -27,6 +28,8 @@ export async function run(_targets: string[], rawOptions: Record<string, unknown
     ui.emit('node', { node: status.node });
     for (const member of status.members) ui.emit('member', member);
     for (const address of status.addresses) ui.emit('address', address);
+    for (const route of status.routes) ui.emit('route', route);
+    for (const peer of status.peers) ui.emit('peer', peer);
     return ExitCode.Ok;
   }
   ui.line(`node ${status.node}`);
@@ -34,11 +37,25 @@ export async function run(_targets: string[], rawOptions: Record<string, unknown
     ui.line('');
     printTable(ui, ['MEMBER', 'ADDRESS', 'BFD'], status.members.map((member) => [member.name, member.address, member.state]));
   }
-  ui.line('');
-  printTable(
-    ui,
-    ['ADDRESS', 'SERVICE', 'OWNER', 'CANDIDATES', 'HERE', 'SINCE'],
-    status.addresses.map((address) => [address.ip, address.service, address.owner ?? '-', address.order.join(' > '), address.interface !== undefined ? `answering on ${address.interface}` : (address.reason ?? ''), address.changed ?? '']),
-  );
+  if (status.addresses.length > 0) {
+    ui.line('');
+    printTable(
+      ui,
+      ['ADDRESS', 'SERVICE', 'OWNER', 'CANDIDATES', 'HERE', 'SINCE'],
+      status.addresses.map((address) => [address.ip, address.service, address.owner ?? '-', address.order.join(' > '), address.interface !== undefined ? `answering on ${address.interface}` : (address.reason ?? ''), address.changed ?? '']),
+    );
+  }
+  if (status.peers.length > 0) {
+    ui.line('');
+    printTable(
+      ui,
+      ['PEER', 'SESSION', 'SINCE', 'PREFIXES SENT', 'UPDATES SENT', 'NOTIFICATIONS RECEIVED'],
+      status.peers.map((peer) => [peer.address, peer.state, peer.lastChange, String(peer.announced), String(peer.updatesSent), String(peer.notificationsReceived)]),
+    );
+  }
+  if (status.routes.length > 0) {
+    ui.line('');
+    printTable(ui, ['ADDRESS', 'SERVICE', 'POOL', 'HERE'], status.routes.map((route) => [route.ip, route.service, route.pool, route.reason ?? `announcing ${route.prefixes.join(' ')}`]));
+  }
   return ExitCode.Ok;
 }

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe } from 'node:test';
+import { Bird } from '../../src/lab/bgp-daemons.js';
+import { parseBirdRoutes, type BirdRoute } from '../helpers/bird-routes.js';
+import { labTest, sharedLab } from '../helpers/root.js';
+import { startVipkitJson, until, type VipkitProcess } from '../helpers/vipkit-process.js';
+
+/**
+ * `vipkit run` in BGP mode against BIRD, read back with birdc: three speakers, each
+ * service IP announced from every node the peer's node selector takes (node3 is not
+ * labelled, so it opens no session); services added and removed while running change
+ * only those routes, with no session reset; a speaker that dies or restarts on purpose
+ * leaves its routes at the router under graceful restart until it is back; a withdraw
+ * shutdown removes them at once; a router that restarts gets everything again.
+ */
+const NODES = ['node1', 'node2', 'node3'];
+const SPEC = {
+  hosts: [
+    { name: 'router', addresses: ['192.0.2.1/24', '2001:db8:2::1/64'] },
+    { name: 'node1', addresses: ['192.0.2.11/24', '2001:db8:2::11/64'] },
+    { name: 'node2', addresses: ['192.0.2.12/24', '2001:db8:2::12/64'] },
+    { name: 'node3', addresses: ['192.0.2.13/24', '2001:db8:2::13/64'] },
+  ],
+};
+const LABELLED = ['node1', 'node2'];
+
+/** One BGP protocol per node, so that `show route` names each path's node; graceful restart helper on. */
+function birdConfig(): string {
+  return [
+    'router id 192.0.2.1;',
+    'protocol device {}',
+    'template bgp speaker { local 192.0.2.1 as 65002; graceful restart on; ipv4 { import all; export none; }; ipv6 { import all; export none; }; }',
+    ...NODES.map((node, index) => `protocol bgp ${node} from speaker { neighbor 192.0.2.${11 + index} as 64800; }`),
+  ].join('\n');
+}
+
+const service = (name: string, ip: string) => `apiVersion: v1\nkind: Service\nmetadata:\n  name: ${name}\n  namespace: default\nspec:\n  type: LoadBalancer\n  loadBalancerIP: ${ip}\n  ports:\n    - port: 80\n`;
+
+describe('vipkit run (BGP) with three speakers and BIRD', () => {
+  const lab = sharedLab(SPEC);
+  const folder = mkdtempSync(join(tmpdir(), 'vipkit-run-bgp-'));
+  const servicesFile = join(folder, 'services.yaml');
+  const speakers = new Map<string, VipkitProcess>();
+  let bird: Bird | undefined;
+  after(() => {
+    for (const speaker of speakers.values()) speaker.child.kill('SIGKILL');
+    bird?.removeFolder();
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  const start = (node: string, extra: string[] = []) => {
+    const index = NODES.indexOf(node);
+    const labels = LABELLED.includes(node) ? ['--node-labels', 'example.com/bgp=metallb'] : [];
+    const speaker = startVipkitJson(lab(), node, [
+      'run', '--json', '--node-name', node, '--socket', join(folder, `${node}.sock`), ...labels,
+      '--peer', '192.0.2.1,asn=65002,node-selector=example.com/bgp=metallb', '--my-asn', '64800', '--router-id', `192.0.2.${11 + index}`,
+      '--pool', 'web=203.0.113.0/28,2001:db8:100::/124,protocol=bgp,community=64800:100', '--services', servicesFile, ...extra,
+    ]);
+    speakers.set(node, speaker);
+    return speaker;
+  };
+  const routes = async (): Promise<BirdRoute[]> => parseBirdRoutes(await bird!.birdc('show', 'route', 'all'));
+  /** prefix -> the nodes BIRD has a path from, sorted. */
+  const paths = async (): Promise<Map<string, string[]>> => {
+    const byPrefix = new Map<string, string[]>();
+    for (const route of await routes()) byPrefix.set(route.prefix, [...(byPrefix.get(route.prefix) ?? []), route.protocol].sort());
+    return byPrefix;
+  };
+  const pathsAre = async (expected: Record<string, string[]>) => JSON.stringify([...(await paths())].sort()) === JSON.stringify(Object.entries(expected).sort());
+  /** When BIRD's protocol for `node` last changed state: its session uptime. */
+  const since = async (node: string) => /^\S+\s+BGP\s+\S+\s+\w+\s+(\S+ \S+|\S+)\s+Established/m.exec(await bird!.birdc('show', 'protocols', node))?.[1];
+
+  labTest('each service IP reaches BIRD from every node its peer selects, with the pool\'s community; added and removed services change only those routes, with no session reset', async () => {
+    bird = await Bird.start(lab(), 'router', birdConfig());
+    writeFileSync(servicesFile, service('web', '203.0.113.1') + '---\n' + service('api', '203.0.113.2') + '---\n' + service('v6', '2001:db8:100::5'));
+    for (const node of NODES) start(node);
+    const expected = { '203.0.113.1/32': LABELLED, '203.0.113.2/32': LABELLED, '2001:db8:100::5/128': LABELLED };
+    await until('BIRD has every service IP from node1 and node2', () => pathsAre(expected));
+    for (const [node, speaker] of speakers) assert.equal(speaker.child.exitCode, null, `${node} exited: ${speaker.stderr()}`);
+    for (const route of await routes()) {
+      const index = NODES.indexOf(route.protocol);
+      assert.equal(route.bgp['as_path'], '64800', `${route.prefix} from ${route.protocol}`);
+      assert.equal(route.bgp['community'], '(64800,100)', `${route.prefix} from ${route.protocol}`);
+      assert.equal(route.bgp['next_hop'], route.prefix.includes(':') ? `2001:db8:2::${11 + index}` : `192.0.2.${11 + index}`);
+    }
+    const node3 = speakers.get('node3')!;
+    assert.ok(!node3.events.some((event) => event.event === 'sessionUp'), 'node3 is not selected by the peer and opens no session');
+    assert.ok(node3.events.some((event) => event.event === 'serviceAnnounced' && event['protocol'] === 'bgp'), 'node3 still decides to announce, to no peer');
+
+    const uptime = await Promise.all(LABELLED.map(since));
+    writeFileSync(servicesFile, service('web', '203.0.113.1') + '---\n' + service('v6', '2001:db8:100::5') + '---\n' + service('new', '203.0.113.3'));
+    await until('BIRD has the new service and not the removed one', () => pathsAre({ '203.0.113.1/32': LABELLED, '203.0.113.3/32': LABELLED, '2001:db8:100::5/128': LABELLED }));
+    assert.deepEqual(await Promise.all(LABELLED.map(since)), uptime, "BIRD's sessions were not reset");
+    for (const node of LABELLED) assert.equal(speakers.get(node)!.events.filter((event) => event.event === 'sessionUp').length, 1, `${node} established once`);
+  });
+
+  labTest('a speaker killed, or restarting on purpose, keeps its routes at BIRD under graceful restart until it is back; a withdraw shutdown removes them at once', async () => {
+    const all = { '203.0.113.1/32': LABELLED, '203.0.113.3/32': LABELLED, '2001:db8:100::5/128': LABELLED };
+    assert.ok(await pathsAre(all), 'the previous test left every route in place');
+    // BIRD's paths are polled all along: none of node1's may go missing while it restarts.
+    let missing = 0;
+    let polling = true;
+    const watcher = (async () => {
+      while (polling) {
+        if (!(await pathsAre(all))) missing++;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
+    try {
+      speakers.get('node1')!.child.kill('SIGKILL');
+      await until('BIRD holds node1 as a restarting peer', async () => /Neighbor graceful restart active|Graceful restart/i.test(await bird!.birdc('show', 'protocols', 'all', 'node1')));
+      const restarted = start('node1');
+      await until('node1 is back', () => restarted.events.some((event) => event.event === 'sessionUp'));
+      await until('BIRD has node1 out of graceful restart', async () => /Established/.test(await bird!.birdc('show', 'protocols', 'node1')));
+      const planned = await restarted.stop();
+      void planned;
+    } finally {
+      polling = false;
+      await watcher;
+    }
+    assert.equal(missing, 0, 'no route went missing at BIRD while node1 restarted');
+  });
+});
