@@ -106,8 +106,8 @@ function checkCommunityAliases(config: PoolsConfig, problems: Problem[]): void {
 }
 
 function checkPeer(peer: Peer, problems: Problem[]): void {
-  if (peer.asn === undefined) {
-    problems.push({ severity: 'error', at: peer.at, message: `peer ${peer.address} has no peer ASN; add peer-asn (peerASN in a BGPPeer, asn= in --peer).` });
+  if (peer.asn === undefined && peer.dynamicAsn === undefined) {
+    problems.push({ severity: 'error', at: peer.at, message: `peer ${peer.address} has no peer ASN; add peer-asn (peerASN or dynamicASN in a BGPPeer, asn= in --peer).` });
   }
   if (peer.myAsn === undefined) {
     problems.push({ severity: 'error', at: peer.at, message: `peer ${peer.address} has no local ASN; add my-asn (myASN in a BGPPeer, my-asn= in --peer).` });
@@ -132,9 +132,9 @@ function checkReservedAddresses(config: PoolsConfig, nodeAddresses: string[], pr
       const range = pool.ranges.find((candidate) => holds(candidate, family, value));
       if (range) {
         problems.push({
-          severity: 'error',
+          severity: 'warning',
           at: range.at,
-          message: `${range.text} in pool "${pool.name}" holds ${what}; a Service given that address would take it over, so leave it out of the pool.`,
+          message: `${range.text} in pool "${pool.name}" holds ${what}; MetalLB accepts it, but a Service given that address would take it over, so leave it out of the pool.`,
         });
       }
     }

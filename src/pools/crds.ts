@@ -324,7 +324,8 @@ export class CrdReader {
       address,
       asn: fields.integer('peerASN', 1, MAX_ASN),
       myAsn: fields.integer('myASN', 1, MAX_ASN),
-      port: fields.integer('peerPort', 1, 65535),
+      // api/v1beta2/bgppeer_types.go: peerPort is 1 to 16384.
+      port: fields.integer('peerPort', 1, 16384),
       ...peerTimers(fields, 'holdTime', 'keepaliveTime', undefined, this.problems),
       routerId: addressField(fields, 'routerID', this.problems),
       sourceAddress: addressField(fields, 'sourceAddress', this.problems),
@@ -333,8 +334,21 @@ export class CrdReader {
       ebgpMultiHop: fields.boolean('ebgpMultiHop'),
       nodeSelectors: labelSelectorsField(fields, 'nodeSelectors', CRD_SELECTORS, this.problems),
       at: spec.at,
+      dynamicAsn: this.dynamicAsn(fields, what),
+      vrf: fields.string('vrf') || undefined,
     };
+    if (peer.asn !== undefined && peer.dynamicAsn !== undefined) {
+      this.problems.push({ severity: 'error', at: fields.at('dynamicASN'), message: `${what} has both peerASN and dynamicASN; MetalLB refuses the two together, so keep one.` });
+    }
     this.config.peers.push(peer);
+  }
+
+  /** config.go peerFromCR: dynamicASN is internal or external. */
+  private dynamicAsn(fields: FieldReader, what: string): Peer['dynamicAsn'] {
+    const mode = fields.string('dynamicASN');
+    if (mode === undefined || mode === 'internal' || mode === 'external') return mode;
+    this.problems.push({ severity: 'error', at: fields.at('dynamicASN'), message: `dynamicASN "${mode}" of ${what} is not internal or external${suggestion(mode, ['internal', 'external'])}` });
+    return undefined;
   }
 
   private addCommunities(spec: YamlMap, what: string): void {

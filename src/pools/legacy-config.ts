@@ -151,7 +151,8 @@ function readPeer(node: YamlNode, problems: Problem[]): Peer | undefined {
     address,
     asn: fields.integer('peer-asn', 1, MAX_ASN),
     myAsn: fields.integer('my-asn', 1, MAX_ASN),
-    port: fields.integer('peer-port', 1, 65535),
+    // v0.12 parsePeer: a peer-port of 0 is the default, 179.
+    port: fields.integer('peer-port', 0, 65535) || undefined,
     ...peerTimers(fields, 'hold-time', 'keepalive-time', LEGACY_HOLD_TIME, problems),
     routerId: addressField(fields, 'router-id', problems),
     sourceAddress: addressField(fields, 'source-address', problems),

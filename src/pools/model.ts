@@ -97,6 +97,10 @@ export interface Peer {
   ebgpMultiHop?: boolean;
   nodeSelectors: LabelSelector[];
   at: Location;
+  /** Instead of asn, the peer's AS is whatever its OPEN says, inside ours (internal) or not (external): BGPPeer dynamicASN. */
+  dynamicAsn?: 'internal' | 'external';
+  /** The VRF the session runs in (BGPPeer vrf, FRR mode). */
+  vrf?: string;
 }
 
 /** A member of the cluster (`vipkit run --member`): a node that runs the speaker, the address its peers reach it at, and its labels. */

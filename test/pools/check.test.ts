@@ -70,17 +70,17 @@ test('peers without ASNs, iBGP-only options on eBGP peers, bad hold times', () =
     '',
   ].join('\n');
   assert.deepEqual(problemsIn(text), [
-    'error in.yaml:2:3 peer 10.0.0.27 has no peer ASN; add peer-asn (peerASN in a BGPPeer, asn= in --peer).',
+    'error in.yaml:2:3 peer 10.0.0.27 has no peer ASN; add peer-asn (peerASN or dynamicASN in a BGPPeer, asn= in --peer).',
     'error in.yaml:7:14 hold-time is 2 s; MetalLB takes 0 or at least 3 s (RFC 4271 4.2).',
     'warning in.yaml:13:5 localpref 100 in pool "p" has no effect: LOCAL_PREF is sent only to iBGP peers (RFC 4271 5.1.5) and every peer here is eBGP; MetalLB accepts it, but remove it.',
   ]);
 });
 
-test('pools must not hold a router, a session source or a node address', () => {
+test('pools holding a router or a node address are a warning: MetalLB accepts them', () => {
   const text = 'peers:\n- peer-address: 10.0.0.65\n  peer-asn: 65002\n  my-asn: 64800\n' + pool('  protocol: bgp\n  addresses: [10.0.0.64/27]\n');
   assert.deepEqual(problemsIn(text, { nodes: ['10.0.0.70'] }), [
-    'error in.yaml:8:15 10.0.0.64/27 in pool "p" holds BGP peer 10.0.0.65; a Service given that address would take it over, so leave it out of the pool.',
-    'error in.yaml:8:15 10.0.0.64/27 in pool "p" holds node address 10.0.0.70; a Service given that address would take it over, so leave it out of the pool.',
+    'warning in.yaml:8:15 10.0.0.64/27 in pool "p" holds BGP peer 10.0.0.65; MetalLB accepts it, but a Service given that address would take it over, so leave it out of the pool.',
+    'warning in.yaml:8:15 10.0.0.64/27 in pool "p" holds node address 10.0.0.70; MetalLB accepts it, but a Service given that address would take it over, so leave it out of the pool.',
   ]);
 });
 

@@ -305,3 +305,46 @@ test('pool addresses as MetalLB\'s ParseCIDR reads them: no bare address, no bla
   assert.deepEqual(problemsIn(pool(' 10.0.0.0/24')), ['error in.yaml:5:15 " 10.0.0.0/24" is not a CIDR or a range, and MetalLB refuses it; remove the blanks around it.']);
   assert.deepEqual(problemsIn(pool('10.0.0.1 - 10.0.0.5')), []);
 });
+
+// --- False errors -------------------------------------------------------------------------------
+
+test('dynamicASN stands for peerASN; not both, and only internal or external (config.go peerFromCR)', () => {
+  const peer = (asn: string) => POOL + resource('BGPAdvertisement', 'b', '  ipAddressPools: [p]\n') + resource('BGPPeer', 'r', `  peerAddress: 10.0.1.1\n  myASN: 64500\n${asn}`);
+  assert.deepEqual(problemsIn(peer('  dynamicASN: external\n')), []);
+  assert.equal(loadText(peer('  dynamicASN: internal\n')).config.peers[0]!.dynamicAsn, 'internal');
+  assert.deepEqual(problemsIn(peer('  dynamicASN: internal\n  peerASN: 64500\n')), ['error in.yaml:26:15 BGPPeer "r" has both peerASN and dynamicASN; MetalLB refuses the two together, so keep one.']);
+  assert.deepEqual(problemsIn(peer('  dynamicASN: externel\n')), [
+    'error in.yaml:24:3 peer 10.0.1.1 has no peer ASN; add peer-asn (peerASN or dynamicASN in a BGPPeer, asn= in --peer).',
+    'error in.yaml:26:15 dynamicASN "externel" of BGPPeer "r" is not internal or external; did you mean "external"?',
+  ]);
+});
+
+test('one router twice: refused only when the peers are equal; in another VRF it is another session (config.go peersFor, validation.go PeerIdentifier)', () => {
+  const peer = (name: string, extra = '') => resource('BGPPeer', name, `  peerAddress: 10.0.1.1\n  peerASN: 64500\n  myASN: 64501\n${extra}`);
+  assert.deepEqual(problemsIn(peer('a') + peer('b', '  vrf: red\n')), []);
+  assert.deepEqual(problemsIn(peer('a') + peer('b')), [
+    'error in.yaml:18:3 peer 10.0.1.1 is also defined at in.yaml:8:3 with the same settings; MetalLB refuses a peer defined twice, so remove one.',
+  ]);
+  assert.deepEqual(problemsIn(peer('a') + peer('b', '  holdTime: 30s\n')), [
+    'warning in.yaml:18:3 peer 10.0.1.1 is also defined at in.yaml:8:3 with other settings; MetalLB accepts it (FRR mode not on a node both select), but the two sessions to one router would clash, so merge them.',
+  ]);
+  assert.deepEqual(problemsIn(peer('a', '  peerPort: 16385\n')), ['error in.yaml:11:13 "peerPort" in BGPPeer "a" is 16385; it must be a whole number from 1 to 16384.']);
+});
+
+test('an empty bgp-advertisements item is an advertisement with the defaults; peer-port 0 is 179 (v0.12 config.go parseBGPAdvertisements, parsePeer)', () => {
+  const source = loadText('peers:\n- {peer-address: 10.0.1.1, peer-asn: 64500, my-asn: 64501, peer-port: 0}\naddress-pools:\n- name: p\n  protocol: bgp\n  addresses: [10.0.0.64/27]\n  bgp-advertisements:\n  -\n');
+  assert.deepEqual(described(source.problems), []);
+  assert.deepEqual(source.config.pools[0]!.bgpAdvertisements.map((ad) => ad.communities), [[]]);
+  assert.equal(source.config.peers[0]!.port, undefined);
+});
+
+test('host bits in a CIDR and pools holding a router or node are warnings, and allocate still runs (config.go ParseCIDR keeps the network)', () => {
+  const text = 'peers:\n- {peer-address: 1000::5, peer-asn: 64500, my-asn: 64501}\naddress-pools:\n- name: p\n  protocol: bgp\n  addresses: [1000::1/127, 1000::4/126]\n';
+  const source = loadText(text);
+  const problems = [...source.problems, ...checkConfig(source.config, { nodeAddresses: [], services: [] })];
+  assert.deepEqual(described(sortProblems(problems)), [
+    'warning in.yaml:6:15 "1000::1/127" has host bits set; MetalLB accepts it as 1000::/127, so write that.',
+    'warning in.yaml:6:28 1000::4/126 in pool "p" holds BGP peer 1000::5; MetalLB accepts it, but a Service given that address would take it over, so leave it out of the pool.',
+  ]);
+  assert.deepEqual(brief(planAllocations(source.config.pools, [service('a/v6', { families: [6] })])), ['a/v6 1000:: p']);
+});
