@@ -328,7 +328,8 @@ function sessionChange(before: AnnouncerPeer['session'], after: AnnouncerPeer['s
   for (const key of keys) {
     const [was, is] = [JSON.stringify(before[key]), JSON.stringify(after[key])];
     if (was === is) continue;
-    return `${key} ${was ?? 'unset'} -> ${is ?? 'unset'}`;
+    // A password is never written to a log.
+    return key === 'password' ? 'the password changed' : `${key} ${was ?? 'unset'} -> ${is ?? 'unset'}`;
   }
   return undefined;
 }

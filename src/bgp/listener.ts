@@ -9,11 +9,14 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { UserError } from '../user-error.js';
 import { BgpSession, handOverConnection, type SessionConfig } from './session.js';
+import { applyTcpOptions, type PeerKey } from './tcp-options.js';
 
 export interface ListenerConfig {
   /** Address to listen on; absent: every address, IPv4 and IPv6. */
   address?: string;
   port: number;
+  /** TCP-MD5 keys of the peers that have a password (RFC 2385): a connection from them must be signed. */
+  keys?: PeerKey[];
   /** The session that takes a connection from `address`, or why the connection is refused. */
   sessionFor(address: string): BgpSession | string;
 }
@@ -41,6 +44,13 @@ export class BgpListener extends EventEmitter<ListenerEvents> {
       this.server.once('error', failed);
       this.server.listen({ host: address, port }, () => {
         this.server.off('error', failed);
+        try {
+          if (this.config.keys?.length) applyTcpOptions(this.server, { keys: this.config.keys });
+        } catch (error) {
+          this.close();
+          reject(error as Error);
+          return;
+        }
         resolve();
       });
     });

@@ -38,6 +38,7 @@ import { BASE_CONTEXT, familyName, type Family, type SessionCodecContext } from 
 import { endOfRib, type UpdateMessage } from '../wire/bgp/update.js';
 import { negotiate, validateOpen, type NegotiatedSession } from '../wire/bgp/validate.js';
 import { ipv4ToBytes } from '../wire/ip-address.js';
+import { applyTcpOptions, dialWithTcpOptions } from './tcp-options.js';
 
 export const BGP_PORT = 179;
 
@@ -60,6 +61,10 @@ export interface SessionConfig {
    * them when our End-of-RIB arrives. Absent: restart time 0, nothing preserved.
    */
   gracefulRestart?: { restartTime: number };
+  /** TTL of our segments (1 towards a directly connected eBGP peer, 255 for eBGP multihop); absent: the kernel's. */
+  ttl?: number;
+  /** TCP-MD5 key shared with the peer (RFC 2385). */
+  password?: string;
   connectRetry?: { initialSeconds: number; maxSeconds: number };
 }
 
@@ -120,11 +125,16 @@ export class BgpSession extends EventEmitter<SessionEvents> {
   /** The state last reported in a 'state' event. */
   private shownState: StateName = 'Idle';
 
+  private readonly dial: Dial;
+
+  /** `dial` opens the outgoing connection (tests give in-memory sockets); by default TCP, with the config's TTL and key. */
   constructor(
     readonly config: SessionConfig,
-    private readonly dial: Dial = net.connect,
+    dial?: Dial,
   ) {
     super();
+    const { ttl, password } = config;
+    this.dial = dial ?? (ttl !== undefined || password !== undefined ? dialWithTcpOptions({ ...(ttl !== undefined ? { ttl } : {}), ...(password !== undefined ? { password } : {}) }) : net.connect);
   }
 
   get state(): StateName {
@@ -184,6 +194,8 @@ export class BgpSession extends EventEmitter<SessionEvents> {
       // It only waits for this connection: whatever the session's mode, it starts passive.
       this.dispatch(connection, { type: 'start' }, true);
     }
+    // A listener's connections take its TTL; this peer's may differ (a multihop peer's).
+    if (this.config.ttl !== undefined) applyTcpOptions(socket, { ttl: this.config.ttl });
     this.attach(connection, socket, 'incoming');
     this.dispatch(connection, { type: 'tcp-connected' });
     return undefined;
@@ -228,7 +240,8 @@ export class BgpSession extends EventEmitter<SessionEvents> {
   private dispatch(connection: Connection, event: FsmEvent, passive = this.config.passive): void {
     if (!this.connections.includes(connection)) return;
     const { next, actions, reason: stepReason } = step(connection.fsm, event, { passive, connectRetry: this.config.connectRetry ?? DEFAULT_CONNECT_RETRY });
-    const reason = this.connections.length > 1 ? `${stepReason} (${connection.label})` : stepReason;
+    const unanswered = connection.fsm.name === 'Connect' && event.type === 'timer-expired' && event.timer === 'connect-retry' ? this.silenceHint() : '';
+    const reason = `${stepReason}${unanswered}${this.connections.length > 1 ? ` (${connection.label})` : ''}`;
     const arrived = next.name === 'Established' && connection.fsm.name !== 'Established';
     connection.fsm = next;
     for (const action of actions) this.execute(connection, action, reason);
@@ -239,6 +252,17 @@ export class BgpSession extends EventEmitter<SessionEvents> {
     for (const other of this.connections.filter((candidate) => candidate !== connection)) {
       this.dispatch(other, { type: 'open-collision-dump', reason: `${COLLISION}: the session is established on the other connection, so this one closes` });
     }
+  }
+
+  /**
+   * Why a connection attempt may go unanswered, not even refused: a router drops segments
+   * whose TCP-MD5 signature is wrong or missing (RFC 2385 2.0), and a TTL of 1 dies at
+   * the first router on the way.
+   */
+  private silenceHint(): string {
+    if (this.config.password !== undefined) return ': the peer never answered; with a password set, a password mismatch (or none set at the peer) is the likely cause';
+    if (this.config.ttl === 1) return ': the peer never answered; if it is more than one hop away, it needs ebgp-multihop=true';
+    return '';
   }
 
   private discard(connection: Connection): void {

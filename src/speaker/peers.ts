@@ -6,6 +6,7 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import type { AnnouncerPeer } from '../bgp/announcer.js';
+import { assertTcpOptionsUsable } from '../bgp/tcp-options.js';
 import { defaultRoute, findInterface, interfaceForTarget, interfaceHolding, isLinkLocal, listInterfaces, sourceAddressFor, type InterfaceInfo } from '../link/interfaces.js';
 import { addressValue, notUnicast, type Family } from '../pools/address-range.js';
 import type { Peer } from '../pools/model.js';
@@ -37,6 +38,15 @@ export function announcerPeer(peer: Peer, defaults: SessionDefaults, families: R
   }
   const routerId = peer.routerId ?? defaults.routerId ?? defaultRouterId(sourceAddress);
   if (routerId === undefined) throw new SpeakerConfigError('no IPv4 address here to use as the router id: give --router-id.');
+  const ttl = sessionTtl(peer);
+  const tcp = { ...(ttl !== undefined ? { ttl } : {}), ...(peer.password !== undefined ? { password: peer.password } : {}) };
+  if (ttl !== undefined || peer.password !== undefined) {
+    try {
+      assertTcpOptionsUsable(tcp, isIPv4(peer.address) ? 4 : 6);
+    } catch (error) {
+      throw new SpeakerConfigError(`${name}: ${(error as Error).message}`);
+    }
+  }
   return {
     session: {
       peerAddress: peer.address,
@@ -48,6 +58,7 @@ export function announcerPeer(peer: Peer, defaults: SessionDefaults, families: R
       holdTime: peer.holdTime ?? defaults.holdTime,
       ...(peer.keepaliveTime !== undefined ? { keepaliveTime: peer.keepaliveTime } : {}),
       ...(defaults.gracefulRestartTime !== undefined ? { gracefulRestart: { restartTime: defaults.gracefulRestartTime } } : {}),
+      ...tcp,
     },
     ...nextHops(peer.address, sourceAddress, defaults, families),
   };
@@ -66,10 +77,17 @@ export function defaultRouterId(preferred?: string): string | undefined {
   return undefined;
 }
 
+/**
+ * As routers do: an eBGP peer is expected one hop away, so our segments carry TTL 1 and
+ * die at any router on the way; ebgp-multihop lifts that to 255. iBGP keeps the kernel's.
+ */
+function sessionTtl(peer: Peer): number | undefined {
+  if (peer.asn === peer.myAsn) return undefined;
+  return peer.ebgpMultiHop ? 255 : 1;
+}
+
 /** Options the grammar reads that a session from vipkit cannot honour yet: refused, never silently ignored. */
 function refuseUnsupported(peer: Peer, name: string): void {
-  if (peer.password !== undefined) throw new SpeakerConfigError(`${name}: TCP-MD5 passwords (RFC 2385) need a socket option Node.js cannot set; vipkit does not support them yet.`);
-  if (peer.ebgpMultiHop) throw new SpeakerConfigError(`${name}: eBGP multihop needs a socket TTL Node.js cannot set; vipkit speaks to directly connected peers only, for now.`);
   if (peer.bfd || peer.bfdProfile !== undefined) throw new SpeakerConfigError(`${name}: BFD towards routers is not supported yet.`);
 }
 

@@ -189,7 +189,8 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
   /** One listener per peer port: a connection goes to the session of the peer it comes from. */
   private async listen(bgp: BgpAnnouncer, peers: AnnouncerPeer[], address: string | undefined): Promise<void> {
     for (const port of new Set(peers.map((peer) => peer.session.port))) {
-      const listener = new BgpListener({ address, port, sessionFor: (from) => bgp.sessionOf(from) ?? `${from} is not a peer` });
+      const keys = peers.flatMap(({ session }) => (session.port === port && session.password !== undefined ? [{ peer: session.peerAddress, password: session.password }] : []));
+      const listener = new BgpListener({ address, port, keys, sessionFor: (from) => bgp.sessionOf(from) ?? `${from} is not a peer` });
       listener.on('rejected', (event) => this.emit('rejected', event));
       await listener.listen();
       this.bgpListeners.push(listener);

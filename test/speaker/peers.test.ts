@@ -13,12 +13,12 @@ const both = new Set([4, 6] as const);
 describe('a configured peer as a session from this host', () => {
   test('the global flags fill in what the peer does not say; what it says wins', () => {
     assert.deepEqual(announcerPeer(peer({}), defaults, both), {
-      session: { peerAddress: '192.0.2.1', port: 179, localAs: 64800, peerAs: 65002, routerId: '192.0.2.11', holdTime: 90 },
+      session: { peerAddress: '192.0.2.1', port: 179, localAs: 64800, peerAs: 65002, routerId: '192.0.2.11', holdTime: 90, ttl: 1 },
       nextHop: '192.0.2.11',
       nextHopV6: '2001:db8:2::11',
     });
     const own = announcerPeer(peer({ port: 1179, holdTime: 9, keepaliveTime: 3, routerId: '192.0.2.99', sourceAddress: '192.0.2.12' }), defaults, both);
-    assert.deepEqual(own.session, { peerAddress: '192.0.2.1', port: 1179, localAddress: '192.0.2.12', localAs: 64800, peerAs: 65002, routerId: '192.0.2.99', holdTime: 9, keepaliveTime: 3 });
+    assert.deepEqual(own.session, { peerAddress: '192.0.2.1', port: 1179, localAddress: '192.0.2.12', localAs: 64800, peerAs: 65002, routerId: '192.0.2.99', holdTime: 9, keepaliveTime: 3, ttl: 1 });
   });
 
   test('without a router id anywhere, an IPv4 source address is the router id', () => {
@@ -30,8 +30,8 @@ describe('a configured peer as a session from this host', () => {
     const refused: [Partial<Peer>, Partial<SessionDefaults>, RegExp][] = [
       [{ asn: undefined }, {}, /--peer 192\.0\.2\.1 has no AS number: add asn=<n> to it, or give --peer-asn/],
       [{ myAsn: undefined }, {}, /our AS number is unknown: give --my-asn/],
-      [{ password: 'secret' }, {}, /TCP-MD5 passwords .* Node\.js cannot set/],
-      [{ ebgpMultiHop: true }, {}, /eBGP multihop needs a socket TTL/],
+      [{ password: 'x'.repeat(81) }, {}, /--peer 192\.0\.2\.1: .*80/],
+      [{ bfd: true }, {}, /BFD towards routers is not supported yet/],
       [{ bfdProfile: 'fast' }, {}, /BFD towards routers is not supported yet/],
       [{ sourceAddress: '2001:db8:2::11' }, {}, /source address 2001:db8:2::11 is not of the peer's address family/],
       [{}, { nextHop: '2001:db8::1' }, /--next-hop 2001:db8::1 is not an IPv4 address/],
@@ -43,7 +43,10 @@ describe('a configured peer as a session from this host', () => {
     }
   });
 
-  test('ebgp-multihop=false asks for nothing and is not refused', () => {
-    assert.doesNotThrow(() => announcerPeer(peer({ ebgpMultiHop: false }), defaults, both));
+  test('an eBGP peer gets TTL 1 as routers give it, 255 with ebgp-multihop; iBGP keeps the kernel\'s; a password is the session\'s TCP-MD5 key', () => {
+    assert.equal(announcerPeer(peer({ ebgpMultiHop: false }), defaults, both).session.ttl, 1);
+    assert.equal(announcerPeer(peer({ ebgpMultiHop: true }), defaults, both).session.ttl, 255);
+    assert.equal(announcerPeer(peer({ asn: 64800 }), defaults, both).session.ttl, undefined);
+    assert.equal(announcerPeer(peer({ password: 'secret' }), defaults, both).session.password, 'secret');
   });
 });

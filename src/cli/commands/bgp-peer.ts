@@ -9,6 +9,7 @@ import { interfaceHolding } from '../../link/interfaces.js';
 import type { ReceivedRoute, RibChange } from '../../bgp/adj-rib-in.js';
 import { BgpListener, PassiveSessions } from '../../bgp/listener.js';
 import { BgpSession, type SessionConfig } from '../../bgp/session.js';
+import type { PeerKey } from '../../bgp/tcp-options.js';
 import { type AddressRange, AddressRangeError, addressValue, familyOf, parseAddressRange } from '../../pools/address-range.js';
 import { ERROR_ACTION_NAMES, type BgpError } from '../../wire/bgp/bgp-error.js';
 import { capabilityName, describeCapability, routeJson, type RouteJson } from '../../wire/bgp/format.js';
@@ -53,7 +54,6 @@ const MIN_ROUTES_FOR_MEMORY = 1000;
 
 export async function run(targets: string[], rawOptions: Record<string, unknown>, ui: Ui): Promise<number> {
   const options = rawOptions as unknown as BgpPeerOptions;
-  refuseUnsupported(options);
   if (options.myAsn === undefined) throw new UsageError('bgp-peer needs --my-asn, the AS number vipkit speaks as (e.g. --my-asn 64800).');
   if (options.keepalive !== undefined && options.holdTime > 0 && options.keepalive * 3 > options.holdTime) {
     throw new UsageError(`--keepalive ${options.keepalive} is more than a third of --hold-time ${options.holdTime} (RFC 4271 10).`);
@@ -72,14 +72,21 @@ export async function run(targets: string[], rawOptions: Record<string, unknown>
   return peer(peerAddress(targets[0]!), options, ui);
 }
 
-/** Node's net module cannot set IP_TTL per connection before connect, nor TCP_MD5SIG. */
-function refuseUnsupported(options: BgpPeerOptions): void {
-  if (options.password !== undefined) {
-    throw new UsageError('TCP-MD5 passwords (RFC 2385) need a socket option Node.js cannot set, so vipkit cannot peer with a router that requires one; remove the password on a test neighbour instead.');
-  }
-  if (options.ebgpMultihop !== undefined) {
-    throw new UsageError('eBGP multihop needs the TTL of the TCP connection set, which Node.js cannot do; peer with a directly connected address (TTL 1 is enough for it) instead.');
-  }
+/**
+ * --ebgp-multihop [ttl] (255 without a value) and --password: the TTL and TCP-MD5 key of
+ * the connection (tcp-options.ts). Without them the kernel's TTL: a troubleshooting tool
+ * reaches a peer wherever it is.
+ */
+function tcpOptions(options: BgpPeerOptions): { ttl?: number; password?: string } {
+  const ttl = options.ebgpMultihop === undefined ? undefined : options.ebgpMultihop === true ? 255 : Number(options.ebgpMultihop);
+  if (ttl !== undefined && !(Number.isInteger(ttl) && ttl >= 1 && ttl <= 255)) throw new UsageError(`--ebgp-multihop ${String(options.ebgpMultihop)} is not a TTL from 1 to 255.`);
+  return { ...(ttl !== undefined ? { ttl } : {}), ...(options.password !== undefined ? { password: options.password } : {}) };
+}
+
+/** The --password as the TCP-MD5 key of every peer that may connect in (addresses or --accept prefixes). */
+function keysFor(options: BgpPeerOptions, peers: string[]): PeerKey[] {
+  const { password } = options;
+  return password === undefined ? [] : peers.map((peer) => ({ peer, password }));
 }
 
 function peerAddress(text: string): string {
@@ -103,6 +110,7 @@ function sessionSettings(options: BgpPeerOptions, localAddress?: string): Omit<S
     holdTime: options.holdTime,
     ...(options.keepalive !== undefined ? { keepaliveTime: options.keepalive } : {}),
     families: options.family ?? [IPV4_UNICAST, IPV6_UNICAST],
+    ...tcpOptions(options),
   };
 }
 
@@ -116,7 +124,7 @@ async function peer(address: string, options: BgpPeerOptions, ui: Ui): Promise<n
     // --accept-incoming: take its connection too, beside ours (RFC 4271 6.8 keeps one).
     const listener =
       options.passive || options.acceptIncoming
-        ? new BgpListener({ address: options.sourceAddress, port: options.port, sessionFor: (from) => (from === address ? session : `${from} is not the peer`) })
+        ? new BgpListener({ address: options.sourceAddress, port: options.port, keys: keysFor(options, [address]), sessionFor: (from) => (from === address ? session : `${from} is not the peer`) })
         : undefined;
     listener?.on('rejected', ({ address: from, reason }) => report.rejected(from, reason));
     await listener?.listen();
@@ -124,7 +132,8 @@ async function peer(address: string, options: BgpPeerOptions, ui: Ui): Promise<n
     // Why the session did not come up is known only when the time is up.
     void sleep(timeout * 1000, stop.signal).then(() => {
       if (stop.signal.aborted || watch.established) return;
-      const last = watch.lastFailure ?? (session.state === 'Connect' ? `the TCP connection to ${address} port ${options.port} got no answer (is the address up and reachable?)` : `it stayed in ${session.state}`);
+      const unanswered = options.password !== undefined ? 'with --password set, a password mismatch (or none set at the peer) is the likely cause' : 'is the address up and reachable?';
+      const last = watch.lastFailure ?? (session.state === 'Connect' ? `the TCP connection to ${address} port ${options.port} got no answer (${unanswered})` : `it stayed in ${session.state}`);
       stop.stop(`no session with ${address} within ${timeout} s: ${last}`);
     });
     report.starting(address, options);
@@ -151,6 +160,7 @@ async function listen(options: BgpPeerOptions, ui: Ui): Promise<number> {
   const listener = new BgpListener({
     address,
     port: options.port,
+    keys: keysFor(options, options.accept),
     sessionFor: (from) => (ranges.some((range) => inRange(range, from)) ? speakers.sessionFor(from) : `${from} is not in the accepted ranges`),
   });
   const report = new Report(ui, true, options.quiet ?? false);
