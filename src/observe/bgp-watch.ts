@@ -3,36 +3,43 @@
  * directions, framed and decoded with the BGP codec, so that a span port or a pcap says
  * what a speaker announces without asking a router. A pure observer of the watch engine.
  *
- * UPDATEs decode with the context the two OPENs negotiate. A capture that starts after
- * the OPENs assumes 4-octet AS numbers (RFC 6793), which every current speaker offers.
+ * UPDATEs decode with the context the two OPENs negotiate, per direction (ADD-PATH is
+ * one-way, RFC 7911). Without both OPENs, each direction's reading (2- or 4-octet AS
+ * numbers, path identifiers per family) is inferred from the UPDATEs themselves
+ * (update-reading.ts), and each settled reading is reported with its reason.
  */
 import { DecodeError } from '../wire/decode-error.js';
 import type { DecodedFrame } from '../wire/frame.js';
 import {
   BASE_CONTEXT,
   decodeMessage,
-  describeNotification,
-  endOfRib,
   describeCapability,
+  describeNotification,
+  describeOrf,
+  endOfRib,
   familyName,
+  MessageType,
   negotiate,
   openAsn,
   routeAttributes,
   routeJson,
   type BgpMessage,
   type OpenMessage,
+  type RouteRefreshMessage,
   type SessionCodecContext,
   type UpdateMessage,
 } from '../wire/bgp/index.js';
+import { ipv4FromBytes, ipv6FromBytes } from '../wire/ip-address.js';
 import { ResynchronisingFramer } from './resynchronising-framer.js';
 import { endpoint, TcpReassembler, type TcpStream } from './tcp-reassembly.js';
 import { tcpSegmentOf } from './tcp-segment.js';
+import { type SettledReading, UpdateReading } from './update-reading.js';
 import type { FrameObserver } from './watch-engine.js';
 
 export const BGP_PORT = 179;
 
 export interface BgpEvent {
-  event: 'bgp-open' | 'bgp-update' | 'bgp-notification';
+  event: 'bgp-open' | 'bgp-update' | 'bgp-notification' | 'bgp-route-refresh' | 'bgp-reading';
   at: bigint;
   interfaceName?: string;
   /** `address:port` of the speaker that sent the message, and of its peer. */
@@ -60,12 +67,15 @@ export interface BgpCounts {
 interface Direction {
   framer: ResynchronisingFramer;
   open?: OpenMessage;
+  /** What this direction's UPDATEs are decoded with, once both OPENs were seen. */
+  context?: SessionCodecContext;
+  /** Until then, how they are read. */
+  reading: UpdateReading;
 }
 
 export class BgpWatch implements FrameObserver<BgpEvent> {
   readonly counts: BgpCounts = { segments: 0, retransmitted: 0, outOfOrder: 0, gaps: 0, messages: 0, keepalives: 0, malformed: 0, skippedBytes: 0 };
   private readonly directions = new Map<string, Direction>();
-  private readonly contexts = new Map<string, SessionCodecContext>();
   private readonly reassembler: TcpReassembler;
   /** Where the reassembler's callbacks put their events, during one `observe`. */
   private events: BgpEvent[] = [];
@@ -107,7 +117,7 @@ export class BgpWatch implements FrameObserver<BgpEvent> {
   private direction(stream: TcpStream): Direction {
     let direction = this.directions.get(stream.id);
     if (direction === undefined) {
-      direction = { framer: new ResynchronisingFramer() };
+      direction = { framer: new ResynchronisingFramer(), reading: new UpdateReading() };
       this.directions.set(stream.id, direction);
     }
     return direction;
@@ -123,8 +133,14 @@ export class BgpWatch implements FrameObserver<BgpEvent> {
 
   private decode(stream: TcpStream, direction: Direction, bytes: Buffer, at: bigint): void {
     let message: BgpMessage;
+    let context = direction.context;
+    let settled: SettledReading[] = [];
     try {
-      message = decodeMessage(bytes, this.contexts.get(stream.connection) ?? { ...BASE_CONTEXT, fourOctetAs: true });
+      if (context === undefined && bytes[HEADER_TYPE_OFFSET] === MessageType.Update) {
+        ({ message, context, settled } = direction.reading.read(bytes));
+      } else {
+        message = decodeMessage(bytes, context ?? BASE_CONTEXT);
+      }
     } catch (error) {
       if (!(error instanceof DecodeError)) throw error;
       this.counts.malformed++;
@@ -133,59 +149,108 @@ export class BgpWatch implements FrameObserver<BgpEvent> {
     this.counts.messages++;
     const from = endpoint(stream.source, stream.sourcePort);
     const to = endpoint(stream.destination, stream.destinationPort);
-    const context = { at, from, to, ...(this.interfaceName === undefined ? {} : { interfaceName: this.interfaceName }) };
+    const where = { at, from, to, ...(this.interfaceName === undefined ? {} : { interfaceName: this.interfaceName }) };
+    for (const reading of settled) this.events.push({ ...where, event: 'bgp-reading', details: readingDetails(reading) });
     switch (message.type) {
       case 'open':
         direction.open = message;
-        this.negotiate(stream, message);
-        this.events.push({ ...context, event: 'bgp-open', details: openDetails(message) });
+        this.negotiate(stream, direction);
+        this.events.push({ ...where, event: 'bgp-open', details: openDetails(message) });
         return;
       case 'update':
-        this.events.push({ ...context, event: 'bgp-update', details: updateDetails(message, this.contexts.get(stream.connection)) });
+        this.events.push({ ...where, event: 'bgp-update', details: updateDetails(message, context ?? BASE_CONTEXT) });
         return;
       case 'notification':
         this.events.push({
-          ...context,
+          ...where,
           event: 'bgp-notification',
           details: { code: message.code, subcode: message.subcode, error: describeNotification(message.code, message.subcode), communication: message.communication },
         });
         return;
-      default:
-        this.counts.keepalives += message.type === 'keepalive' ? 1 : 0;
+      case 'route-refresh':
+        this.events.push({ ...where, event: 'bgp-route-refresh', details: routeRefreshDetails(message) });
+        return;
+      case 'keepalive':
+        this.counts.keepalives++;
     }
   }
 
-  /** With both OPENs of a connection seen, UPDATEs decode as the two speakers agreed (RFC 6793, RFC 8654). */
-  private negotiate(stream: TcpStream, open: OpenMessage): void {
+  /** With both OPENs of a connection seen, each direction's UPDATEs decode as the two
+   *  speakers agreed (RFC 6793, RFC 8654, RFC 7911 per direction, RFC 4760 families). */
+  private negotiate(stream: TcpStream, direction: Direction): void {
     const reverse = this.directions.get(`${endpoint(stream.destination, stream.destinationPort)} > ${endpoint(stream.source, stream.sourcePort)}`);
-    const own = { ...BASE_CONTEXT, fourOctetAs: open.capabilities.some((capability) => capability.type === 'four-octet-as') };
-    const context = reverse?.open === undefined ? own : negotiate(open, reverse.open).context;
-    this.contexts.set(stream.connection, context);
-    for (const direction of [this.directions.get(stream.id), reverse]) {
-      if (direction) direction.framer.extendedMessage = context.extendedMessage;
-    }
+    if (direction.open === undefined || reverse?.open === undefined) return;
+    // negotiate(local, peer).peerContext reads what `peer` sends.
+    direction.context = negotiate(reverse.open, direction.open).peerContext;
+    reverse.context = negotiate(direction.open, reverse.open).peerContext;
+    direction.framer.extendedMessage = reverse.framer.extendedMessage = direction.context.extendedMessage;
   }
 }
+
+/** The Type octet of the header (RFC 4271 4.1), after the marker and the length. */
+const HEADER_TYPE_OFFSET = 18;
 
 function openDetails(open: OpenMessage): Record<string, unknown> {
   return { asn: openAsn(open), hold_time: open.holdTime, router_id: open.bgpIdentifier, capabilities: open.capabilities.map(describeCapability) };
 }
 
-/** Announced and withdrawn prefixes of every family, and the route's attributes as text. */
-function updateDetails(update: UpdateMessage, context: SessionCodecContext | undefined): Record<string, unknown> {
+/** A next hop of a family vipkit does not decode: an address when it has an address's
+ *  length, its octets in hex otherwise (e.g. a route distinguisher in front). */
+function rawNextHop(bytes: Buffer): string {
+  if (bytes.length === 4) return ipv4FromBytes(bytes);
+  if (bytes.length === 16 || bytes.length === 32) return ipv6FromBytes(bytes.subarray(0, 16));
+  return bytes.toString('hex');
+}
+
+/** Announced and withdrawn prefixes of every family decoded, with their path ids
+ *  (ADD-PATH), the route's attributes as text, and any other family by AFI/SAFI. */
+function updateDetails(update: UpdateMessage, context: SessionCodecContext): Record<string, unknown> {
   const family = endOfRib(update);
   if (family !== undefined) return { end_of_rib: familyName(family) };
   const announced = [...update.nlri];
   const withdrawn = [...update.withdrawn];
+  const announcedPathIds = [...(update.nlriPathIds ?? [])];
+  const withdrawnPathIds = [...(update.withdrawnPathIds ?? [])];
+  const otherFamilies: Array<Record<string, unknown>> = [];
   for (const attribute of update.attributes) {
-    if (attribute.type === 'mp-reach') announced.push(...attribute.prefixes);
-    if (attribute.type === 'mp-unreach') withdrawn.push(...attribute.prefixes);
+    if (attribute.type === 'mp-reach') {
+      announced.push(...attribute.prefixes);
+      announcedPathIds.push(...(attribute.pathIds ?? []));
+    } else if (attribute.type === 'mp-unreach') {
+      withdrawn.push(...attribute.prefixes);
+      withdrawnPathIds.push(...(attribute.pathIds ?? []));
+    } else if (attribute.type === 'mp-reach-undecoded' || attribute.type === 'mp-unreach-undecoded') {
+      const reach = attribute.type === 'mp-reach-undecoded';
+      otherFamilies.push({
+        family: familyName(attribute),
+        afi: attribute.afi,
+        safi: attribute.safi,
+        [reach ? 'announced_bytes' : 'withdrawn_bytes']: attribute.nlri.length,
+        ...(reach ? { next_hop: rawNextHop(attribute.nextHop) } : {}),
+      });
+    }
   }
-  const route = routeAttributes(update.attributes, context ?? { ...BASE_CONTEXT, fourOctetAs: true });
+  const route = routeAttributes(update.attributes, context);
+  const routeFields = announced.length > 0 || otherFamilies.some((other) => 'next_hop' in other);
   return {
     announced: announced.length > 0 ? announced : undefined,
+    path_ids: announcedPathIds.length > 0 ? announcedPathIds : undefined,
     withdrawn: withdrawn.length > 0 ? withdrawn : undefined,
-    ...(announced.length === 0 ? {} : routeJson(route, !announced.some((prefix) => !prefix.includes(':')))),
+    withdrawn_path_ids: withdrawnPathIds.length > 0 ? withdrawnPathIds : undefined,
+    other_families: otherFamilies.length > 0 ? otherFamilies : undefined,
+    ...(routeFields ? routeJson(route, announced.length > 0 && !announced.some((prefix) => !prefix.includes(':'))) : {}),
     errors: update.errors?.map((error) => error.message),
   };
+}
+
+const ROUTE_REFRESH_SUBTYPES = ['request', 'begin', 'end'];
+
+function routeRefreshDetails(message: RouteRefreshMessage): Record<string, unknown> {
+  const orf = describeOrf(message);
+  return { family: familyName(message), subtype: ROUTE_REFRESH_SUBTYPES[message.subtype] ?? message.subtype, orf: orf.length > 0 ? orf : undefined };
+}
+
+function readingDetails(reading: SettledReading): Record<string, unknown> {
+  const what = reading.what === 'four-octet-as' ? { four_octet_as: reading.chosen } : { add_path: familyName(reading.what), path_ids: reading.chosen };
+  return { ...what, reason: `${reading.reason} (no OPEN exchange captured)` };
 }

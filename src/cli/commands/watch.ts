@@ -385,10 +385,7 @@ class WatchOutput {
 
   private line(event: WatchEvent): string {
     if (isBgpEvent(event)) {
-      const details = Object.entries(event.details)
-        .filter(([, value]) => value !== undefined)
-        .map(([key, value]) => `${key} ${Array.isArray(value) ? value.join(', ') : String(value)}`);
-      return `${isoTime(event.at)} ${event.interfaceName ?? '-'} ${event.event} ${event.from} > ${event.to}: ${details.join('; ')}`;
+      return `${isoTime(event.at)} ${event.interfaceName ?? '-'} ${event.event} ${event.from} > ${event.to}: ${detailsText(event.details, '; ')}`;
     }
     const where = `${isoTime(event.at)} ${event.interfaceName ?? '-'}${event.vlan === undefined ? '' : `.${event.vlan}`}`;
     const { style } = this.ui;
@@ -422,6 +419,16 @@ class WatchOutput {
       dark_ms: msNumber(address.darkNs),
     };
   }
+}
+
+/** "key value" pairs, arrays joined with commas, nested objects (other families) inline. */
+function detailsText(details: object, separator: string): string {
+  const text = (value: unknown): string =>
+    Array.isArray(value) ? value.map(text).join(', ') : typeof value === 'object' && value !== null ? detailsText(value, ' ') : String(value);
+  return Object.entries(details)
+    .filter(([, value]) => value !== undefined)
+    .map(([key, value]) => `${key} ${text(value)}`)
+    .join(separator);
 }
 
 function isBgpEvent(event: WatchEvent): event is BgpEvent {

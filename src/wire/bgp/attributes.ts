@@ -3,8 +3,9 @@ import { Reader } from '../reader.js';
 import { checkUint } from '../uint-field.js';
 import { BgpError, ErrorAction } from './bgp-error.js';
 import { ErrorCode, UpdateSubcode } from './notification-codes.js';
-import { decodeNlri, encodeNlri } from './nlri.js';
-import { Afi, type Family, Safi, type SessionCodecContext } from './registry.js';
+import { decodeNlri, encodeNlri, type Nlri } from './nlri.js';
+import { DecodeError } from '../decode-error.js';
+import { Afi, decodesFamily, type Family, familyName, hasAddPath, type SessionCodecContext } from './registry.js';
 
 /*
  * Path attribute (RFC 4271 4.3):
@@ -42,7 +43,32 @@ import { Afi, type Family, Safi, type SessionCodecContext } from './registry.js'
  *     +---------------------------------------------------------+
  *   An IPv6 next hop is 16 octets, or 32 with a link-local address after the global one
  *   (RFC 2545 3).
+ *   An IPv4 unicast next hop may be IPv6 too, 16 or 32 octets (RFC 8950 3). Families
+ *   vipkit does not decode, or that the session did not negotiate (RFC 4760 8), are kept
+ *   as AFI, SAFI, next hop and NLRI octets ('mp-reach-undecoded'): a family, not an error.
  * - MP_UNREACH_NLRI (15, RFC 4760 4): AFI (2), SAFI (1), Withdrawn Routes (variable).
+ *   With ADD-PATH (RFC 7911 3) every prefix in either is preceded by a 4-octet path id.
+ * - ORIGINATOR_ID (9, RFC 4456 8): IPv4 router id. CLUSTER_LIST (10): 4 octets each.
+ * - EXTENDED COMMUNITIES (16, RFC 4360 2): 8 octets each,
+ *     +--------+---------+--------------------------------------------+
+ *     | type   | subtype | value (6 octets, by type: RFC 4360 3, 5668) |
+ *     +--------+---------+--------------------------------------------+
+ * - IPv6 Address Specific Extended Community (25, RFC 5701 2): 20 octets each: type,
+ *   subtype, IPv6 global administrator (16), local administrator (2).
+ * - AIGP (26, RFC 7311 3): TLVs of type (1), length (2, the whole TLV), value; the AIGP
+ *   TLV (type 1) holds an 8-octet metric.
+ * - BGPsec_PATH (33, RFC 8205 3): Secure_Path, then Signature_Blocks (one or two),
+ *     +-----------------------------------------------------------+
+ *     | Secure_Path Length (2, itself included)                   |
+ *     | Secure_Path Segments: pCount (1), Flags (1), AS (4) ...   |
+ *     +-----------------------------------------------------------+
+ *     | Signature_Block Length (2, itself included)               |
+ *     | Algorithm Suite Identifier (1)                            |
+ *     | Signature Segments: SKI (20), Signature Length (2),       |
+ *     |                     Signature (variable) ...              |
+ *     +-----------------------------------------------------------+
+ *   It stands in for AS_PATH (RFC 8205 4); its signatures are shown, never checked.
+ * - OTC, Only to Customer (35, RFC 9234 4): a 4-octet AS.
  *
  * The decoded list keeps the sender's order, and `flags` only when they differ from what
  * the encoder would write (so captured messages re-encode byte for byte). Any other
@@ -57,11 +83,18 @@ export const AttributeCode = {
   AtomicAggregate: 6,
   Aggregator: 7,
   Communities: 8,
+  OriginatorId: 9,
+  ClusterList: 10,
   MpReachNlri: 14,
   MpUnreachNlri: 15,
+  ExtendedCommunities: 16,
   As4Path: 17,
   As4Aggregator: 18,
+  Ipv6ExtendedCommunities: 25,
+  Aigp: 26,
   LargeCommunities: 32,
+  BgpsecPath: 33,
+  Otc: 35,
 } as const;
 
 export const AttributeFlag = { Optional: 0x80, Transitive: 0x40, Partial: 0x20, ExtendedLength: 0x10 } as const;
@@ -88,6 +121,26 @@ export interface Aggregator {
   address: string;
 }
 
+/** One Secure_Path segment (RFC 8205 3.1): the AS, how many times it counts (pCount, 0
+ *  for a transparent route server), and the Flags octet (0x80: Confed_Segment). */
+export interface SecurePathSegment {
+  pCount: number;
+  flags: number;
+  asn: number;
+}
+
+/** One Signature_Block (RFC 8205 3.2): its algorithm suite and signature segments. */
+export interface SignatureBlock {
+  algorithmSuite: number;
+  signatures: Array<{ ski: Buffer; signature: Buffer }>;
+}
+
+/** One AIGP TLV (RFC 7311 3); type 1 carries the accumulated metric. */
+export interface AigpTlv {
+  type: number;
+  value: Buffer;
+}
+
 export type PathAttribute = (
   | { type: 'origin'; value: Origin }
   | { type: 'as-path'; segments: AsPathSegment[] }
@@ -101,8 +154,21 @@ export type PathAttribute = (
   | { type: 'as4-path'; segments: AsPathSegment[] }
   | ({ type: 'as4-aggregator' } & Aggregator)
   | { type: 'large-communities'; value: LargeCommunity[] }
-  | { type: 'mp-reach'; afi: number; safi: number; nextHop: string; linkLocalNextHop?: string; prefixes: string[] }
-  | { type: 'mp-unreach'; afi: number; safi: number; prefixes: string[] }
+  /** `nextHop` is IPv6 for IPv6 prefixes, and for IPv4 ones with an extended next hop (RFC 8950). */
+  | { type: 'mp-reach'; afi: number; safi: number; nextHop: string; linkLocalNextHop?: string; prefixes: string[]; pathIds?: number[] }
+  | { type: 'mp-unreach'; afi: number; safi: number; prefixes: string[]; pathIds?: number[] }
+  /** A family vipkit does not decode or the session did not negotiate: octets as received. */
+  | { type: 'mp-reach-undecoded'; afi: number; safi: number; nextHop: Buffer; nlri: Buffer }
+  | { type: 'mp-unreach-undecoded'; afi: number; safi: number; nlri: Buffer }
+  | { type: 'originator-id'; value: string }
+  | { type: 'cluster-list'; value: string[] }
+  /** 8 octets each (format.ts names them). */
+  | { type: 'extended-communities'; value: Buffer[] }
+  /** 20 octets each. */
+  | { type: 'ipv6-extended-communities'; value: Buffer[] }
+  | { type: 'aigp'; tlvs: AigpTlv[] }
+  | { type: 'bgpsec-path'; securePath: SecurePathSegment[]; signatureBlocks: SignatureBlock[] }
+  | { type: 'otc'; value: number }
 ) & { flags?: number };
 
 /** An attribute vipkit does not interpret: flags, type code and value as received. */
@@ -143,10 +209,30 @@ const SPECS: Record<PathAttribute['type'], AttributeSpec> = {
   'as4-path': { code: AttributeCode.As4Path, name: 'AS4_PATH', flags: OPTIONAL_TRANSITIVE, malformed: ErrorAction.AttributeDiscard },
   'as4-aggregator': { code: AttributeCode.As4Aggregator, name: 'AS4_AGGREGATOR', flags: OPTIONAL_TRANSITIVE, malformed: ErrorAction.AttributeDiscard },
   'large-communities': { code: AttributeCode.LargeCommunities, name: 'LARGE_COMMUNITY', flags: OPTIONAL_TRANSITIVE, malformed: ErrorAction.TreatAsWithdraw },
+  'originator-id': { code: AttributeCode.OriginatorId, name: 'ORIGINATOR_ID', flags: AttributeFlag.Optional, malformed: ErrorAction.TreatAsWithdraw },
+  'cluster-list': { code: AttributeCode.ClusterList, name: 'CLUSTER_LIST', flags: AttributeFlag.Optional, malformed: ErrorAction.TreatAsWithdraw },
+  'extended-communities': { code: AttributeCode.ExtendedCommunities, name: 'EXTENDED_COMMUNITIES', flags: OPTIONAL_TRANSITIVE, malformed: ErrorAction.TreatAsWithdraw },
+  'ipv6-extended-communities': {
+    code: AttributeCode.Ipv6ExtendedCommunities,
+    name: 'IPv6_EXTENDED_COMMUNITIES',
+    flags: OPTIONAL_TRANSITIVE,
+    malformed: ErrorAction.TreatAsWithdraw,
+  },
+  // RFC 7311 3.1 (the AIGP TLVs do not add up): the attribute is discarded.
+  aigp: { code: AttributeCode.Aigp, name: 'AIGP', flags: AttributeFlag.Optional, malformed: ErrorAction.AttributeDiscard },
+  // RFC 8205 5.2: a syntactically incorrect BGPsec_PATH is treat-as-withdraw.
+  'bgpsec-path': { code: AttributeCode.BgpsecPath, name: 'BGPsec_PATH', flags: AttributeFlag.Optional, malformed: ErrorAction.TreatAsWithdraw },
+  // RFC 9234 5: an OTC of another length than 4 is treat-as-withdraw.
+  otc: { code: AttributeCode.Otc, name: 'OTC', flags: OPTIONAL_TRANSITIVE, malformed: ErrorAction.TreatAsWithdraw },
+  'mp-reach-undecoded': { code: AttributeCode.MpReachNlri, name: 'MP_REACH_NLRI', flags: AttributeFlag.Optional, malformed: ErrorAction.AfiSafiDisable },
+  'mp-unreach-undecoded': { code: AttributeCode.MpUnreachNlri, name: 'MP_UNREACH_NLRI', flags: AttributeFlag.Optional, malformed: ErrorAction.AfiSafiDisable },
 };
 
+/** The type a code decodes as; MP_REACH/MP_UNREACH become their -undecoded kind by family. */
 const TYPE_BY_CODE = new Map<number, PathAttribute['type']>(
-  Object.entries(SPECS).map(([type, spec]) => [spec.code, type as PathAttribute['type']]),
+  Object.entries(SPECS)
+    .filter(([type]) => !type.endsWith('-undecoded'))
+    .map(([type, spec]) => [spec.code, type as PathAttribute['type']]),
 );
 
 export function attributeName(code: number): string {
@@ -195,7 +281,42 @@ function familyBytes(afi: number, safi: number): Buffer {
   return bytes;
 }
 
-/** The value octets of a known attribute (context decides AS number width). */
+function u16Bytes(value: number, field: string): Buffer {
+  const bytes = Buffer.alloc(2);
+  bytes.writeUInt16BE(checkUint('bgp-attribute', field, value, 16));
+  return bytes;
+}
+
+/**
+ * The path identifiers to write for one NLRI field of `family`: present exactly when the
+ * context has ADD-PATH for it (RFC 7911 3), or the message cannot be written.
+ */
+export function pathIdsToWrite(pathIds: readonly number[] | undefined, family: Family, context: SessionCodecContext): readonly number[] | undefined {
+  const addPath = hasAddPath(context, family);
+  if (addPath === (pathIds !== undefined)) return pathIds;
+  throw new DecodeError('bgp-attribute', `${familyName(family)} ${addPath ? 'needs path identifiers (ADD-PATH)' : 'has path identifiers, but no ADD-PATH'} in this session`);
+}
+
+/** Items that must each be `size` octets, back to back. */
+function fixedSize(items: readonly Buffer[], size: number, what: string): Buffer {
+  const wrong = items.find((item) => item.length !== size);
+  if (wrong !== undefined) throw new DecodeError('bgp-attribute', `${what} of ${wrong.length} bytes, expected ${size}`);
+  return Buffer.concat(items);
+}
+
+function encodeBgpsecPath(attribute: { securePath: readonly SecurePathSegment[]; signatureBlocks: readonly SignatureBlock[] }): Buffer {
+  const segments = attribute.securePath.map((segment) =>
+    Buffer.concat([Buffer.from([checkUint('bgp-attribute', 'pCount', segment.pCount, 8), checkUint('bgp-attribute', 'Secure_Path flags', segment.flags, 8)]), u32Bytes(segment.asn, 'AS number')]),
+  );
+  const blocks = attribute.signatureBlocks.map((block) => {
+    const signatures = block.signatures.map(({ ski, signature }) => Buffer.concat([fixedSize([ski], SKI_LENGTH, 'SKI'), u16Bytes(signature.length, 'signature length'), signature]));
+    const body = Buffer.concat([Buffer.from([checkUint('bgp-attribute', 'algorithm suite', block.algorithmSuite, 8)]), ...signatures]);
+    return Buffer.concat([u16Bytes(2 + body.length, 'Signature_Block length'), body]);
+  });
+  return Buffer.concat([u16Bytes(2 + 6 * segments.length, 'Secure_Path length'), ...segments, ...blocks]);
+}
+
+/** The value octets of a known attribute (context decides AS number width and path ids). */
 function encodeValue(attribute: PathAttribute, context: SessionCodecContext): Buffer {
   switch (attribute.type) {
     case 'origin':
@@ -222,11 +343,33 @@ function encodeValue(attribute: PathAttribute, context: SessionCodecContext): Bu
         attribute.value.flatMap((c) => [u32Bytes(c.globalAdministrator, 'global administrator'), u32Bytes(c.localData1, 'local data 1'), u32Bytes(c.localData2, 'local data 2')]),
       );
     case 'mp-reach': {
-      const nextHop = attribute.afi === Afi.Ipv6 ? ipv6NextHop(attribute) : ipv4ToBytes(attribute.nextHop);
-      return Buffer.concat([familyBytes(attribute.afi, attribute.safi), Buffer.from([nextHop.length]), nextHop, Buffer.from([0]), encodeNlri(attribute.afi, attribute.prefixes)]);
+      // An IPv6 next hop for IPv4 prefixes is RFC 8950's extended next hop.
+      const nextHop = attribute.nextHop.includes(':') ? ipv6NextHop(attribute) : ipv4ToBytes(attribute.nextHop);
+      const pathIds = pathIdsToWrite(attribute.pathIds, attribute, context);
+      return Buffer.concat([familyBytes(attribute.afi, attribute.safi), Buffer.from([nextHop.length]), nextHop, Buffer.from([0]), encodeNlri(attribute.afi, attribute.prefixes, pathIds)]);
     }
     case 'mp-unreach':
-      return Buffer.concat([familyBytes(attribute.afi, attribute.safi), encodeNlri(attribute.afi, attribute.prefixes)]);
+      return Buffer.concat([familyBytes(attribute.afi, attribute.safi), encodeNlri(attribute.afi, attribute.prefixes, pathIdsToWrite(attribute.pathIds, attribute, context))]);
+    case 'mp-reach-undecoded': {
+      const nextHopLength = checkUint('bgp-attribute', 'next hop length', attribute.nextHop.length, 8);
+      return Buffer.concat([familyBytes(attribute.afi, attribute.safi), Buffer.from([nextHopLength]), attribute.nextHop, Buffer.from([0]), attribute.nlri]);
+    }
+    case 'mp-unreach-undecoded':
+      return Buffer.concat([familyBytes(attribute.afi, attribute.safi), attribute.nlri]);
+    case 'originator-id':
+      return ipv4ToBytes(attribute.value);
+    case 'cluster-list':
+      return Buffer.concat(attribute.value.map(ipv4ToBytes));
+    case 'extended-communities':
+      return fixedSize(attribute.value, 8, 'extended community');
+    case 'ipv6-extended-communities':
+      return fixedSize(attribute.value, 20, 'IPv6 extended community');
+    case 'aigp':
+      return Buffer.concat(attribute.tlvs.map((tlv) => Buffer.concat([Buffer.from([checkUint('bgp-attribute', 'AIGP TLV type', tlv.type, 8)]), u16Bytes(3 + tlv.value.length, 'AIGP TLV length'), tlv.value])));
+    case 'bgpsec-path':
+      return encodeBgpsecPath(attribute);
+    case 'otc':
+      return u32Bytes(attribute.value, 'OTC');
   }
 }
 
@@ -234,6 +377,9 @@ function encodeValue(attribute: PathAttribute, context: SessionCodecContext): Bu
 function defaultFlags(type: PathAttribute['type'], valueLength: number): number {
   return SPECS[type].flags | (valueLength > 255 ? AttributeFlag.ExtendedLength : 0);
 }
+
+/** RFC 8205 3.2: a Subject Key Identifier is 20 octets. */
+const SKI_LENGTH = 20;
 
 /** Flags, type code, length (1 or 2 octets), value. */
 export function encodeAttribute(attribute: AnyPathAttribute, context: SessionCodecContext): Buffer {
@@ -286,19 +432,89 @@ function decodeSegments(raw: RawAttribute, spec: AttributeSpec, fourOctet: boole
 function decodeMpFamily(raw: RawAttribute, spec: AttributeSpec, reader: Reader): Family {
   // RFC 7606 7.11: with no AFI/SAFI to disable, only a session reset is left.
   if (reader.remaining < 3) throw attributeError(raw, spec, UpdateSubcode.OptionalAttributeError, 'too short for AFI and SAFI', ErrorAction.SessionReset);
-  const family = { afi: reader.u16(), safi: reader.u8() };
-  if ((family.afi !== Afi.Ipv4 && family.afi !== Afi.Ipv6) || family.safi !== Safi.Unicast) {
-    throw attributeError(raw, spec, UpdateSubcode.OptionalAttributeError, `unsupported family AFI ${family.afi} SAFI ${family.safi}`, ErrorAction.AfiSafiDisable, family);
-  }
-  return family;
+  return { afi: reader.u16(), safi: reader.u8() };
 }
 
-function decodeMpNlri(raw: RawAttribute, spec: AttributeSpec, reader: Reader, family: Family): string[] {
+function decodeMpNlri(raw: RawAttribute, spec: AttributeSpec, reader: Reader, family: Family, context: SessionCodecContext): Nlri {
   try {
-    return decodeNlri(reader, family.afi);
+    return decodeNlri(reader, family.afi, hasAddPath(context, family));
   } catch (error) {
-    throw attributeError(raw, spec, UpdateSubcode.OptionalAttributeError, (error as Error).message, ErrorAction.AfiSafiDisable, family);
+    if (!(error instanceof DecodeError)) throw error;
+    throw attributeError(raw, spec, UpdateSubcode.OptionalAttributeError, `${familyName(family)}: ${error.detail}`, ErrorAction.AfiSafiDisable, family);
   }
+}
+
+/** MP_REACH_NLRI (RFC 4760 3): prefixes for a decoded family, octets for any other. */
+function decodeMpReach(raw: RawAttribute, context: SessionCodecContext): PathAttribute {
+  const spec = SPECS['mp-reach'];
+  const reader = new Reader(raw.value, 'bgp-mp-reach');
+  const family = decodeMpFamily(raw, spec, reader);
+  const nextHopLength = reader.remaining > 0 ? reader.u8() : -1;
+  const decoded = decodesFamily(context, family);
+  // IPv4 unicast may have an IPv6 next hop (RFC 8950 3); families not decoded any length.
+  const allowed = !decoded ? [nextHopLength] : family.afi === Afi.Ipv6 ? [16, 32] : [4, 16, 32];
+  // RFC 7606 7.11: a next hop length that does not fit the family, or runs over.
+  if (nextHopLength < 0 || !allowed.includes(nextHopLength) || reader.remaining < nextHopLength + 1) {
+    throw attributeError(raw, spec, UpdateSubcode.OptionalAttributeError, `next hop length ${nextHopLength} for ${familyName(family)}`, ErrorAction.AfiSafiDisable, family);
+  }
+  const nextHopBytes = reader.bytes(nextHopLength);
+  reader.skip(1, 'reserved');
+  if (!decoded) return { type: 'mp-reach-undecoded', ...family, nextHop: nextHopBytes, nlri: reader.rest() };
+  const nextHop = nextHopLength === 4 ? ipv4FromBytes(nextHopBytes) : ipv6FromBytes(nextHopBytes.subarray(0, 16));
+  const linkLocal = nextHopLength === 32 ? { linkLocalNextHop: ipv6FromBytes(nextHopBytes.subarray(16)) } : {};
+  return { type: 'mp-reach', ...family, nextHop, ...linkLocal, ...decodeMpNlri(raw, spec, reader, family, context) };
+}
+
+function decodeMpUnreach(raw: RawAttribute, context: SessionCodecContext): PathAttribute {
+  const spec = SPECS['mp-unreach'];
+  const reader = new Reader(raw.value, 'bgp-mp-unreach');
+  const family = decodeMpFamily(raw, spec, reader);
+  if (!decodesFamily(context, family)) return { type: 'mp-unreach-undecoded', ...family, nlri: reader.rest() };
+  return { type: 'mp-unreach', ...family, ...decodeMpNlri(raw, spec, reader, family, context) };
+}
+
+/** AIGP TLVs (RFC 7311 3): each length counts the whole TLV; the AIGP TLV is 11 octets. */
+function decodeAigp(raw: RawAttribute, spec: AttributeSpec): AigpTlv[] {
+  const reader = new Reader(raw.value, 'bgp-aigp');
+  const malformed = (reason: string): BgpError => attributeError(raw, spec, UpdateSubcode.OptionalAttributeError, reason);
+  const tlvs: AigpTlv[] = [];
+  while (reader.remaining > 0) {
+    if (reader.remaining < 3) throw malformed(`${reader.remaining} stray bytes after the last TLV`);
+    const type = reader.u8();
+    const length = reader.u16();
+    if (length < 3 || length - 3 > reader.remaining) throw malformed(`TLV ${type} of length ${length} with ${reader.remaining + 3} bytes left`);
+    if (type === 1 && length !== 11) throw malformed(`AIGP TLV of length ${length}, expected 11`);
+    tlvs.push({ type, value: reader.bytes(length - 3) });
+  }
+  return tlvs;
+}
+
+/** BGPsec_PATH (RFC 8205 3); any inconsistency is malformed (5.2). */
+function decodeBgpsecPath(raw: RawAttribute, spec: AttributeSpec): PathAttribute {
+  const reader = new Reader(raw.value, 'bgp-bgpsec-path');
+  const malformed = (reason: string): BgpError => attributeError(raw, spec, UpdateSubcode.OptionalAttributeError, reason);
+  const pathLength = reader.remaining >= 2 ? reader.u16() : 0;
+  if (pathLength < 8 || (pathLength - 2) % 6 !== 0 || pathLength - 2 > reader.remaining) throw malformed(`Secure_Path length ${pathLength}`);
+  const securePath = Array.from({ length: (pathLength - 2) / 6 }, () => ({ pCount: reader.u8(), flags: reader.u8(), asn: reader.u32() }));
+  const signatureBlocks: SignatureBlock[] = [];
+  while (reader.remaining > 0) {
+    const blockLength = reader.remaining >= 2 ? reader.u16() : 0;
+    if (blockLength < 3 || blockLength - 2 > reader.remaining) throw malformed(`Signature_Block length ${blockLength} with ${reader.remaining + 2} bytes left`);
+    const block = reader.sub(blockLength - 2);
+    const algorithmSuite = block.u8();
+    const signatures: SignatureBlock['signatures'] = [];
+    while (block.remaining > 0) {
+      if (block.remaining < SKI_LENGTH + 2) throw malformed(`a signature segment cut short in suite ${algorithmSuite}'s block`);
+      const ski = block.bytes(SKI_LENGTH);
+      const length = block.u16();
+      if (length > block.remaining) throw malformed(`signature of ${length} bytes with ${block.remaining} left`);
+      signatures.push({ ski, signature: block.bytes(length) });
+    }
+    signatureBlocks.push({ algorithmSuite, signatures });
+  }
+  // RFC 8205 3: one Signature_Block per algorithm suite, one or two.
+  if (signatureBlocks.length === 0 || signatureBlocks.length > 2) throw malformed(`${signatureBlocks.length} Signature_Blocks`);
+  return { type: 'bgpsec-path', securePath, signatureBlocks };
 }
 
 /** Value of a known attribute; throws BgpError with the action from its spec. */
@@ -309,6 +525,13 @@ function decodeValue(type: PathAttribute['type'], raw: RawAttribute, context: Se
     if (!lengths.includes(value.length)) {
       throw attributeError(raw, spec, UpdateSubcode.AttributeLengthError, `length ${value.length}, expected ${lengths.join(' or ')}`);
     }
+  };
+  /** The value cut into items of `size` octets; any other length is malformed. */
+  const multipleOf = (size: number): Buffer[] => {
+    if (value.length === 0 || value.length % size !== 0) {
+      throw attributeError(raw, spec, UpdateSubcode.AttributeLengthError, `length ${value.length} is not a non-zero multiple of ${size}`);
+    }
+    return Array.from({ length: value.length / size }, (_, index) => value.subarray(index * size, (index + 1) * size));
   };
   const aggregator = (fourOctet: boolean): Aggregator => {
     lengthMustBe(fourOctet ? 8 : 6);
@@ -341,43 +564,39 @@ function decodeValue(type: PathAttribute['type'], raw: RawAttribute, context: Se
       return { type, ...aggregator(true) };
     case 'communities':
       // RFC 7606 7.8: a length that is not a non-zero multiple of 4.
-      if (value.length === 0 || value.length % 4 !== 0) {
-        throw attributeError(raw, spec, UpdateSubcode.AttributeLengthError, `length ${value.length} is not a non-zero multiple of 4`);
-      }
-      return { type, value: Array.from({ length: value.length / 4 }, (_, index) => value.readUInt32BE(index * 4)) };
+      return { type, value: multipleOf(4).map((item) => item.readUInt32BE(0)) };
     case 'large-communities':
       // RFC 8092 6: likewise for 12.
-      if (value.length === 0 || value.length % 12 !== 0) {
-        throw attributeError(raw, spec, UpdateSubcode.AttributeLengthError, `length ${value.length} is not a non-zero multiple of 12`);
-      }
       return {
         type,
-        value: Array.from({ length: value.length / 12 }, (_, index) => ({
-          globalAdministrator: value.readUInt32BE(index * 12),
-          localData1: value.readUInt32BE(index * 12 + 4),
-          localData2: value.readUInt32BE(index * 12 + 8),
-        })),
+        value: multipleOf(12).map((item) => ({ globalAdministrator: item.readUInt32BE(0), localData1: item.readUInt32BE(4), localData2: item.readUInt32BE(8) })),
       };
-    case 'mp-reach': {
-      const reader = new Reader(value, 'bgp-mp-reach');
-      const family = decodeMpFamily(raw, spec, reader);
-      const nextHopLength = reader.remaining > 0 ? reader.u8() : -1;
-      const allowed = family.afi === Afi.Ipv6 ? [16, 32] : [4];
-      // RFC 7606 7.11: a next hop length that does not fit the family, or runs over.
-      if (!allowed.includes(nextHopLength) || reader.remaining < nextHopLength + 1) {
-        throw attributeError(raw, spec, UpdateSubcode.OptionalAttributeError, `next hop length ${nextHopLength} for AFI ${family.afi}`, ErrorAction.AfiSafiDisable, family);
-      }
-      const nextHopBytes = reader.bytes(nextHopLength);
-      reader.skip(1, 'reserved');
-      const nextHop = family.afi === Afi.Ipv6 ? ipv6FromBytes(nextHopBytes.subarray(0, 16)) : ipv4FromBytes(nextHopBytes);
-      const linkLocal = nextHopLength === 32 ? { linkLocalNextHop: ipv6FromBytes(nextHopBytes.subarray(16)) } : {};
-      return { type, ...family, nextHop, ...linkLocal, prefixes: decodeMpNlri(raw, spec, reader, family) };
-    }
-    case 'mp-unreach': {
-      const reader = new Reader(value, 'bgp-mp-unreach');
-      const family = decodeMpFamily(raw, spec, reader);
-      return { type, ...family, prefixes: decodeMpNlri(raw, spec, reader, family) };
-    }
+    case 'mp-reach':
+    case 'mp-reach-undecoded':
+      return decodeMpReach(raw, context);
+    case 'mp-unreach':
+    case 'mp-unreach-undecoded':
+      return decodeMpUnreach(raw, context);
+    case 'originator-id':
+      // RFC 7606 7.9.
+      lengthMustBe(4);
+      return { type, value: ipv4FromBytes(value) };
+    case 'cluster-list':
+      // RFC 7606 7.10.
+      return { type, value: multipleOf(4).map(ipv4FromBytes) };
+    case 'extended-communities':
+      // RFC 7606 7.14.
+      return { type, value: multipleOf(8) };
+    case 'ipv6-extended-communities':
+      // RFC 7606 7.15.
+      return { type, value: multipleOf(20) };
+    case 'aigp':
+      return { type, tlvs: decodeAigp(raw, spec) };
+    case 'bgpsec-path':
+      return decodeBgpsecPath(raw, spec);
+    case 'otc':
+      lengthMustBe(4);
+      return { type, value: value.readUInt32BE(0) };
   }
 }
 

@@ -29,16 +29,41 @@ import type { Family } from './registry.js';
  *     | AFI (16 bits) | SAFI (8 bits) | Flags (8: F . . .)| one per family
  *     +--------------------------------------------------+
  * - 4-octet AS number (65, RFC 6793 3): the AS, 4 octets.
- * Any other code (or a known one repeated) is kept as its code and raw value.
+ * - Extended Next Hop Encoding (5, RFC 8950 4): per entry NLRI AFI (2), NLRI SAFI (2),
+ *   Next Hop AFI (2).
+ * - BGP Role (9, RFC 9234 4.1): 1 octet, 0 Provider, 1 RS, 2 RS-Client, 3 Customer, 4 Peer.
+ * - ADD-PATH (69, RFC 7911 4): per entry AFI (2), SAFI (1), Send/Receive (1: 1 receive,
+ *   2 send, 3 both).
+ * Any other code is kept as its code and raw value.
  */
 export const CapabilityCode = {
   Multiprotocol: 1,
   RouteRefresh: 2,
+  ExtendedNextHop: 5,
   ExtendedMessage: 6,
+  Role: 9,
   GracefulRestart: 64,
   FourOctetAs: 65,
+  AddPath: 69,
   EnhancedRouteRefresh: 70,
 } as const;
+
+/** One family of the ADD-PATH capability (RFC 7911 4). */
+export interface AddPathFamily extends Family {
+  receive: boolean;
+  send: boolean;
+}
+
+/** One entry of the Extended Next Hop capability (RFC 8950 4). */
+export interface ExtendedNextHopFamily extends Family {
+  nextHopAfi: number;
+}
+
+/** RFC 9234 4.1, by value. */
+export const ROLES: readonly string[] = ['provider', 'rs', 'rs-client', 'customer', 'peer'];
+
+const ADD_PATH_RECEIVE = 1;
+const ADD_PATH_SEND = 2;
 
 export interface GracefulRestartFamily extends Family {
   /** F bit: forwarding state was preserved across the restart. */
@@ -60,6 +85,9 @@ export type Capability =
       restartTime: number;
       families: GracefulRestartFamily[];
     }
+  | { type: 'add-path'; families: AddPathFamily[] }
+  | { type: 'extended-next-hop'; families: ExtendedNextHopFamily[] }
+  | { type: 'role'; role: number }
   | { type: 'unknown'; code: number; value: Buffer };
 
 const RESTART_FLAG = 0x8000;
@@ -96,6 +124,26 @@ function capabilityValue(capability: Capability): { code: number; value: Buffer 
       });
       return { code: CapabilityCode.GracefulRestart, value };
     }
+    case 'add-path': {
+      const value = Buffer.alloc(4 * capability.families.length);
+      capability.families.forEach((family, index) => {
+        value.writeUInt16BE(checkUint('bgp-capability', 'AFI', family.afi, 16), 4 * index);
+        value.writeUInt8(checkUint('bgp-capability', 'SAFI', family.safi, 8), 4 * index + 2);
+        value.writeUInt8((family.receive ? ADD_PATH_RECEIVE : 0) | (family.send ? ADD_PATH_SEND : 0), 4 * index + 3);
+      });
+      return { code: CapabilityCode.AddPath, value };
+    }
+    case 'extended-next-hop': {
+      const value = Buffer.alloc(6 * capability.families.length);
+      capability.families.forEach((family, index) => {
+        value.writeUInt16BE(checkUint('bgp-capability', 'AFI', family.afi, 16), 6 * index);
+        value.writeUInt16BE(checkUint('bgp-capability', 'SAFI', family.safi, 16), 6 * index + 2);
+        value.writeUInt16BE(checkUint('bgp-capability', 'next hop AFI', family.nextHopAfi, 16), 6 * index + 4);
+      });
+      return { code: CapabilityCode.ExtendedNextHop, value };
+    }
+    case 'role':
+      return { code: CapabilityCode.Role, value: Buffer.from([checkUint('bgp-capability', 'role', capability.role, 8)]) };
     case 'unknown':
       return { code: checkUint('bgp-capability', 'code', capability.code, 8), value: capability.value };
   }
@@ -153,6 +201,26 @@ function decodeCapability(code: number, value: Buffer): Capability {
         families,
       };
     }
+    case CapabilityCode.AddPath: {
+      if (value.length % 4 !== 0) reader.fail(`ADD-PATH capability of ${value.length} bytes, not a multiple of 4`);
+      const families: AddPathFamily[] = [];
+      while (reader.remaining > 0) {
+        const afi = reader.u16('AFI');
+        const safi = reader.u8('SAFI');
+        const sendReceive = reader.u8('Send/Receive');
+        families.push({ afi, safi, receive: (sendReceive & ADD_PATH_RECEIVE) !== 0, send: (sendReceive & ADD_PATH_SEND) !== 0 });
+      }
+      return { type: 'add-path', families };
+    }
+    case CapabilityCode.ExtendedNextHop: {
+      if (value.length % 6 !== 0) reader.fail(`extended next hop capability of ${value.length} bytes, not a multiple of 6`);
+      const families: ExtendedNextHopFamily[] = [];
+      while (reader.remaining > 0) families.push({ afi: reader.u16('AFI'), safi: reader.u16('SAFI'), nextHopAfi: reader.u16('next hop AFI') });
+      return { type: 'extended-next-hop', families };
+    }
+    case CapabilityCode.Role:
+      exactly(1);
+      return { type: 'role', role: reader.u8('role') };
     default:
       return { type: 'unknown', code, value };
   }

@@ -1,6 +1,7 @@
 import { DecodeError } from '../decode-error.js';
 import { ipv4FromBytes, ipv4ToBytes, ipv6FromBytes, ipv6ToBytes } from '../ip-address.js';
 import type { Reader } from '../reader.js';
+import { checkUint } from '../uint-field.js';
 import { Afi } from './registry.js';
 
 /*
@@ -12,6 +13,9 @@ import { Afi } from './registry.js';
  * +---------------------------+
  * |   Prefix (variable)       |
  * +---------------------------+
+ *
+ * With ADD-PATH (RFC 7911 3) each prefix is preceded by a 4-octet Path Identifier, in
+ * the families and directions where it was negotiated.
  *
  * vipkit's model of a prefix is its text, "203.0.113.0/25" or "2001:db8:100::/48", host
  * bits zero: the form --json prints, and a natural Map key for the Adj-RIBs.
@@ -65,36 +69,55 @@ export function prefixEncodingLength(text: string): number {
   return 1 + Math.ceil(parsePrefix(text).length / 8);
 }
 
-export function nlriEncodingLength(prefixes: readonly string[]): number {
-  return prefixes.reduce((sum, prefix) => sum + prefixEncodingLength(prefix), 0);
+/** Bytes one NLRI field takes; 4 more per prefix with path identifiers (RFC 7911 3). */
+export function nlriEncodingLength(prefixes: readonly string[], addPath = false): number {
+  return prefixes.reduce((sum, prefix) => sum + prefixEncodingLength(prefix) + (addPath ? 4 : 0), 0);
+}
+
+/** The prefixes of one NLRI field, and their Path Identifiers when the field carries them. */
+export interface Nlri {
+  prefixes: string[];
+  /** RFC 7911 3, one per prefix, in the same order. */
+  pathIds?: number[];
 }
 
 /** NLRI for prefixes that must all be of `afi` (IPv4 in the UPDATE's own fields, either
- *  family inside MP_REACH/MP_UNREACH). */
-export function encodeNlri(afi: number, prefixes: readonly string[]): Buffer {
-  const parts = prefixes.map((text) => {
+ *  family inside MP_REACH/MP_UNREACH); with `pathIds`, each prefix is preceded by its
+ *  4-octet Path Identifier (RFC 7911 3). */
+export function encodeNlri(afi: number, prefixes: readonly string[], pathIds?: readonly number[]): Buffer {
+  if (pathIds !== undefined && pathIds.length !== prefixes.length) {
+    throw new DecodeError('bgp-prefix', `${pathIds.length} path identifiers for ${prefixes.length} prefixes`);
+  }
+  const parts = prefixes.map((text, index) => {
     const prefix = parsePrefix(text);
     if (prefix.afi !== afi) throw new DecodeError('bgp-prefix', `${text} is not of AFI ${afi}`);
     const octets = Math.ceil(prefix.length / 8);
-    return Buffer.concat([Buffer.from([prefix.length]), prefix.address.subarray(0, octets)]);
+    const encoded = Buffer.concat([Buffer.from([prefix.length]), prefix.address.subarray(0, octets)]);
+    if (pathIds === undefined) return encoded;
+    const pathId = Buffer.alloc(4);
+    pathId.writeUInt32BE(checkUint('bgp-prefix', 'path identifier', pathIds[index]!, 32));
+    return Buffer.concat([pathId, encoded]);
   });
   return Buffer.concat(parts);
 }
 
 /**
- * Reads prefixes of `afi` until the reader is empty. A length beyond the address size or
- * octets past the end throw (the caller decides which NOTIFICATION that is); trailing bits
- * are cleared (RFC 4271 4.3: irrelevant).
+ * Reads prefixes of `afi` until the reader is empty, each after a 4-octet Path Identifier
+ * when `addPath` (RFC 7911 3). A length beyond the address size or octets past the end
+ * throw (the caller decides which NOTIFICATION that is); trailing bits are cleared
+ * (RFC 4271 4.3: irrelevant).
  */
-export function decodeNlri(reader: Reader, afi: number): string[] {
+export function decodeNlri(reader: Reader, afi: number, addPath = false): Nlri {
   const bits = addressBits(afi);
   const prefixes: string[] = [];
+  const pathIds: number[] = [];
   while (reader.remaining > 0) {
+    if (addPath) pathIds.push(reader.u32('path identifier'));
     const length = reader.u8('prefix length');
     if (length > bits) reader.fail(`prefix length ${length} exceeds ${bits}`);
     const address = Buffer.alloc(bits / 8);
     reader.bytes(Math.ceil(length / 8), `${length}-bit prefix`).copy(address);
     prefixes.push(formatPrefix(afi, maskHostBits(address, length), length));
   }
-  return prefixes;
+  return addPath ? { prefixes, pathIds } : { prefixes };
 }

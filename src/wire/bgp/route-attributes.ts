@@ -1,5 +1,16 @@
-import { type Aggregator, type AnyPathAttribute, type AsPathSegment, AttributeFlag, type LargeCommunity, type Origin, type PathAttribute, type UnknownAttribute } from './attributes.js';
-import { AS_TRANS, type SessionCodecContext } from './registry.js';
+import {
+  type Aggregator,
+  type AnyPathAttribute,
+  type AsPathSegment,
+  AttributeFlag,
+  type LargeCommunity,
+  type Origin,
+  type PathAttribute,
+  type SecurePathSegment,
+  type SignatureBlock,
+  type UnknownAttribute,
+} from './attributes.js';
+import { Afi, AS_TRANS, type SessionCodecContext } from './registry.js';
 
 /**
  * The attributes a route carries, as the Adj-RIBs and the CLI see them: one field per
@@ -15,13 +26,30 @@ export interface RouteAttributes {
   /** MP_REACH next hop for IPv6 prefixes: global, and link-local (RFC 2545 3). */
   ipv6NextHop?: string;
   ipv6LinkLocalNextHop?: string;
+  /** MP_REACH next hop for IPv4 prefixes carried there: IPv4, or IPv6 with its link-local
+   *  (extended next hop, RFC 8950). */
+  ipv4MpNextHop?: string;
+  ipv4MpLinkLocalNextHop?: string;
   med?: number;
   localPref?: number;
   atomicAggregate?: boolean;
   aggregator?: Aggregator;
   communities?: number[];
   largeCommunities?: LargeCommunity[];
-  /** Optional transitive attributes vipkit does not know, passed on (RFC 4271 5). */
+  /** RFC 4456 8. */
+  originatorId?: string;
+  clusterList?: string[];
+  /** 8 octets each (RFC 4360), 20 each (RFC 5701). */
+  extendedCommunities?: Buffer[];
+  ipv6ExtendedCommunities?: Buffer[];
+  /** The AIGP TLV's accumulated metric (RFC 7311 3: the first one counts). */
+  aigp?: bigint;
+  /** Only to Customer: the AS that set it (RFC 9234 4). */
+  otc?: number;
+  /** BGPsec_PATH as received (RFC 8205); never signed again by vipkit, so never sent. */
+  bgpsecPath?: { securePath: SecurePathSegment[]; signatureBlocks: SignatureBlock[] };
+  /** Attributes vipkit does not know, as received; only optional transitive ones are
+   *  passed on (RFC 4271 5, with Partial set). */
   unknown?: UnknownAttribute[];
 }
 
@@ -55,6 +83,9 @@ export function mergeAs4Path(asPath: readonly AsPathSegment[], as4Path: readonly
   }
   return [...merged, ...as4.map((segment) => ({ ...segment, asns: [...segment.asns] }))];
 }
+
+/** RFC 7311 3: the AIGP TLV's type. */
+const AIGP_TLV = 1;
 
 /** The route view of an UPDATE's attributes in a session's context. */
 export function routeAttributes(attributes: readonly AnyPathAttribute[], context: SessionCodecContext): RouteAttributes {
@@ -98,18 +129,43 @@ export function routeAttributes(attributes: readonly AnyPathAttribute[], context
         as4Aggregator = { asn: attribute.asn, address: attribute.address };
         break;
       case 'mp-reach':
-        if (attribute.afi === 2) {
+        if (attribute.afi === Afi.Ipv6) {
           route.ipv6NextHop = attribute.nextHop;
           if (attribute.linkLocalNextHop !== undefined) route.ipv6LinkLocalNextHop = attribute.linkLocalNextHop;
+        } else {
+          route.ipv4MpNextHop = attribute.nextHop;
+          if (attribute.linkLocalNextHop !== undefined) route.ipv4MpLinkLocalNextHop = attribute.linkLocalNextHop;
         }
+        break;
+      case 'originator-id':
+        route.originatorId = attribute.value;
+        break;
+      case 'cluster-list':
+        route.clusterList = attribute.value;
+        break;
+      case 'extended-communities':
+        route.extendedCommunities = attribute.value;
+        break;
+      case 'ipv6-extended-communities':
+        route.ipv6ExtendedCommunities = attribute.value;
+        break;
+      case 'aigp': {
+        const metric = attribute.tlvs.find((tlv) => tlv.type === AIGP_TLV);
+        if (metric !== undefined) route.aigp = metric.value.readBigUInt64BE(0);
+        break;
+      }
+      case 'otc':
+        route.otc = attribute.value;
+        break;
+      case 'bgpsec-path':
+        route.bgpsecPath = { securePath: attribute.securePath, signatureBlocks: attribute.signatureBlocks };
         break;
       case 'mp-unreach':
+      case 'mp-reach-undecoded':
+      case 'mp-unreach-undecoded':
         break;
       case 'unknown':
-        // Only optional transitive ones are passed on (RFC 4271 5), with Partial set.
-        if ((attribute.flags & (AttributeFlag.Optional | AttributeFlag.Transitive)) === (AttributeFlag.Optional | AttributeFlag.Transitive)) {
-          unknown.push({ ...attribute, flags: attribute.flags | AttributeFlag.Partial });
-        }
+        unknown.push(attribute);
         break;
     }
   }
@@ -134,7 +190,7 @@ function withAsTrans(segments: readonly AsPathSegment[]): AsPathSegment[] {
 
 /**
  * The wire attributes for a route, in type-code order, for IPv4 prefixes (MP_REACH is
- * added by the packer for IPv6). Towards a 2-octet session, ASes over 65535 become
+ * added by the packer for IPv6). BGPsec_PATH is not among them: vipkit does not sign. Towards a 2-octet session, ASes over 65535 become
  * AS_TRANS and the real path/aggregator go in AS4_PATH / AS4_AGGREGATOR (RFC 6793 4.2.2).
  */
 export function toPathAttributes(route: RouteAttributes, context: SessionCodecContext): AnyPathAttribute[] {
@@ -162,8 +218,22 @@ export function toPathAttributes(route: RouteAttributes, context: SessionCodecCo
     }
   }
   if (route.communities !== undefined && route.communities.length > 0) list.push({ type: 'communities', value: route.communities });
+  if (route.originatorId !== undefined) list.push({ type: 'originator-id', value: route.originatorId });
+  if (route.clusterList !== undefined && route.clusterList.length > 0) list.push({ type: 'cluster-list', value: route.clusterList });
+  if (route.extendedCommunities !== undefined && route.extendedCommunities.length > 0) list.push({ type: 'extended-communities', value: route.extendedCommunities });
   list.push(...as4);
+  if (route.ipv6ExtendedCommunities !== undefined && route.ipv6ExtendedCommunities.length > 0) list.push({ type: 'ipv6-extended-communities', value: route.ipv6ExtendedCommunities });
+  if (route.aigp !== undefined) {
+    const metric = Buffer.alloc(8);
+    metric.writeBigUInt64BE(route.aigp);
+    list.push({ type: 'aigp', tlvs: [{ type: AIGP_TLV, value: metric }] });
+  }
   if (route.largeCommunities !== undefined && route.largeCommunities.length > 0) list.push({ type: 'large-communities', value: route.largeCommunities });
-  list.push(...(route.unknown ?? []));
+  if (route.otc !== undefined) list.push({ type: 'otc', value: route.otc });
+  // Only optional transitive ones are passed on (RFC 4271 5), with Partial set.
+  const transitive = AttributeFlag.Optional | AttributeFlag.Transitive;
+  for (const attribute of route.unknown ?? []) {
+    if ((attribute.flags & transitive) === transitive) list.push({ ...attribute, flags: attribute.flags | AttributeFlag.Partial });
+  }
   return list;
 }

@@ -1,12 +1,12 @@
 import type { Codec } from '../codec.js';
 import { DecodeError } from '../decode-error.js';
 import type { Reader } from '../reader.js';
-import { type AnyPathAttribute, AttributeCode, attributeCode, decodeAttributes, encodeAttribute } from './attributes.js';
+import { type AnyPathAttribute, AttributeCode, attributeCode, decodeAttributes, encodeAttribute, pathIdsToWrite } from './attributes.js';
 import { BgpError, ErrorAction } from './bgp-error.js';
 import { messageBody, wrapMessage } from './header.js';
 import { ErrorCode, UpdateSubcode } from './notification-codes.js';
-import { decodeNlri, encodeNlri, nlriEncodingLength } from './nlri.js';
-import { Afi, type Family, HEADER_LENGTH, IPV4_UNICAST, maxMessageLength, MessageType, type SessionCodecContext } from './registry.js';
+import { decodeNlri, encodeNlri, type Nlri, nlriEncodingLength } from './nlri.js';
+import { Afi, type Family, hasAddPath, HEADER_LENGTH, IPV4_UNICAST, maxMessageLength, MessageType, sameFamily, type SessionCodecContext } from './registry.js';
 
 /*
  * UPDATE (RFC 4271 4.3), after the header:
@@ -23,16 +23,19 @@ import { Afi, type Family, HEADER_LENGTH, IPV4_UNICAST, maxMessageLength, Messag
  * |   Network Layer Reachability Information (variable) |
  * +-----------------------------------------------------+
  *
- * Withdrawn Routes and NLRI are IPv4 prefixes; other families travel in the
- * MP_REACH_NLRI / MP_UNREACH_NLRI attributes (RFC 4760). Path attributes: attributes.ts.
+ * Withdrawn Routes and NLRI are IPv4 prefixes (each after a 4-octet path id when ADD-PATH
+ * is on for IPv4 unicast, RFC 7911 3); other families travel in the MP_REACH_NLRI /
+ * MP_UNREACH_NLRI attributes (RFC 4760). Path attributes: attributes.ts.
  *
  * Decoding follows RFC 7606: errors that let the session live are recorded in `errors`
  * (each with its action) and applied — a discarded attribute is gone from `attributes`;
- * treat-as-withdraw (or afi-safi-disable) turns every route the UPDATE announced into a
- * withdrawal: NLRI into `withdrawn`, MP_REACH prefixes into MP_UNREACH, no other
- * attributes. Errors that need a session reset throw BgpError: lengths of Withdrawn Routes
- * or Total Path Attribute that overrun the message, NLRI syntax (RFC 7606 5.3), a repeated
- * MP_REACH/MP_UNREACH (3g).
+ * treat-as-withdraw turns every route the UPDATE announced into a withdrawal: NLRI into
+ * `withdrawn`, MP_REACH prefixes into MP_UNREACH, no other attributes; afi-safi-disable
+ * does that for its family only (the NLRI when it is IPv4 unicast), and the rest of the
+ * UPDATE stands. A family vipkit does not decode is no error at all (RFC 4760 and 7606
+ * 5.2 let the session go on). Errors that need a session reset throw BgpError: lengths of
+ * Withdrawn Routes or Total Path Attribute that overrun the message, NLRI syntax (RFC 7606
+ * 5.3), a repeated MP_REACH/MP_UNREACH (3g).
  */
 export interface UpdateMessage {
   type: 'update';
@@ -42,6 +45,9 @@ export interface UpdateMessage {
   attributes: AnyPathAttribute[];
   /** IPv4 prefixes announced with `attributes`. */
   nlri: string[];
+  /** With ADD-PATH for IPv4 unicast (RFC 7911): the path id of each prefix, in order. */
+  withdrawnPathIds?: number[];
+  nlriPathIds?: number[];
   /** Set by decoding only: the RFC 7606 errors survived, worst action first. */
   errors?: BgpError[];
 }
@@ -49,13 +55,14 @@ export interface UpdateMessage {
 const FIXED_LENGTH = 4;
 
 function encodeBody(message: UpdateMessage, context: SessionCodecContext): Buffer {
-  const withdrawn = encodeNlri(Afi.Ipv4, message.withdrawn);
+  const withdrawn = encodeNlri(Afi.Ipv4, message.withdrawn, pathIdsToWrite(message.withdrawnPathIds, IPV4_UNICAST, context));
   const attributes = Buffer.concat(message.attributes.map((attribute) => encodeAttribute(attribute, context)));
   const lengths = Buffer.alloc(2);
   lengths.writeUInt16BE(attributes.length);
   const withdrawnLength = Buffer.alloc(2);
   withdrawnLength.writeUInt16BE(withdrawn.length);
-  return Buffer.concat([withdrawnLength, withdrawn, lengths, attributes, encodeNlri(Afi.Ipv4, message.nlri)]);
+  const nlri = encodeNlri(Afi.Ipv4, message.nlri, pathIdsToWrite(message.nlriPathIds, IPV4_UNICAST, context));
+  return Buffer.concat([withdrawnLength, withdrawn, lengths, attributes, nlri]);
 }
 
 /** Reads a 2-octet length and a sub-reader of that many bytes; an overrun is a session
@@ -73,21 +80,23 @@ function lengthPrefixed(reader: Reader, what: string): Reader {
   return reader.sub(length);
 }
 
-function nlriOrReset(reader: Reader, what: string): string[] {
+function nlriOrReset(reader: Reader, what: string, context: SessionCodecContext): Nlri {
   try {
-    return decodeNlri(reader, Afi.Ipv4);
+    return decodeNlri(reader, Afi.Ipv4, hasAddPath(context, IPV4_UNICAST));
   } catch (error) {
     if (!(error instanceof DecodeError)) throw error;
     throw new BgpError(ErrorCode.Update, UpdateSubcode.InvalidNetworkField, `${what}: ${error.detail}`, { offset: error.offset });
   }
 }
 
-/** RFC 7606 3d: ORIGIN and AS_PATH with any reachability, NEXT_HOP with IPv4 NLRI
- *  (RFC 4760 makes it optional when only MP_REACH announces). */
+/** RFC 7606 3d: ORIGIN and AS_PATH (or BGPsec_PATH, which stands in for it, RFC 8205 4)
+ *  with any reachability, NEXT_HOP with IPv4 NLRI (RFC 4760 makes it optional when only
+ *  MP_REACH announces). */
 function missingMandatory(message: UpdateMessage): BgpError | undefined {
-  const announces = message.nlri.length > 0 || message.attributes.some((attribute) => attribute.type === 'mp-reach');
+  const announces = message.nlri.length > 0 || message.attributes.some((attribute) => attribute.type === 'mp-reach' || attribute.type === 'mp-reach-undecoded');
   if (!announces) return undefined;
   const codes = new Set(message.attributes.map(attributeCode));
+  if (codes.has(AttributeCode.BgpsecPath)) codes.add(AttributeCode.AsPath);
   const required = [AttributeCode.Origin, AttributeCode.AsPath, ...(message.nlri.length > 0 ? [AttributeCode.NextHop] : [])];
   const missing = required.find((code) => !codes.has(code));
   if (missing === undefined) return undefined;
@@ -97,30 +106,52 @@ function missingMandatory(message: UpdateMessage): BgpError | undefined {
   });
 }
 
-/** RFC 7606 2: every route the UPDATE announced is withdrawn instead. */
+/** RFC 7606 2: every route the UPDATE announced is withdrawn instead; a family not
+ *  decoded keeps its NLRI octets, now as withdrawn. */
 function treatAsWithdraw(message: UpdateMessage): UpdateMessage {
-  const unreach = message.attributes.filter((attribute) => attribute.type === 'mp-unreach');
+  const unreach = message.attributes.filter((attribute) => attribute.type === 'mp-unreach' || attribute.type === 'mp-unreach-undecoded');
   for (const attribute of message.attributes) {
+    if (attribute.type === 'mp-reach-undecoded') unreach.push({ type: 'mp-unreach-undecoded', afi: attribute.afi, safi: attribute.safi, nlri: attribute.nlri });
     if (attribute.type !== 'mp-reach') continue;
-    const existing = unreach.find((candidate) => candidate.type === 'mp-unreach' && candidate.afi === attribute.afi && candidate.safi === attribute.safi);
-    if (existing?.type === 'mp-unreach') existing.prefixes.push(...attribute.prefixes);
-    else unreach.push({ type: 'mp-unreach', afi: attribute.afi, safi: attribute.safi, prefixes: [...attribute.prefixes] });
+    const existing = unreach.find((candidate) => candidate.type === 'mp-unreach' && sameFamily(candidate, attribute));
+    if (existing?.type === 'mp-unreach') {
+      existing.prefixes.push(...attribute.prefixes);
+      if (attribute.pathIds) existing.pathIds?.push(...attribute.pathIds);
+    } else {
+      unreach.push({ type: 'mp-unreach', afi: attribute.afi, safi: attribute.safi, prefixes: [...attribute.prefixes], ...(attribute.pathIds ? { pathIds: [...attribute.pathIds] } : {}) });
+    }
   }
-  return { ...message, withdrawn: [...message.withdrawn, ...message.nlri], attributes: unreach, nlri: [] };
+  return { ...withdrawNlri(message), attributes: unreach };
+}
+
+/** The IPv4 unicast NLRI, withdrawn instead of announced. */
+function withdrawNlri(message: UpdateMessage): UpdateMessage {
+  const { nlriPathIds, withdrawnPathIds, ...rest } = message;
+  const pathIds = nlriPathIds || withdrawnPathIds ? { withdrawnPathIds: [...(withdrawnPathIds ?? []), ...(nlriPathIds ?? [])] } : {};
+  return { ...rest, withdrawn: [...message.withdrawn, ...message.nlri], nlri: [], ...pathIds };
 }
 
 /** Decodes one whole UPDATE message (header included) in a session's context. */
 export function decodeUpdate(buffer: Buffer, context: SessionCodecContext): UpdateMessage {
   const reader = messageBody(buffer, MessageType.Update, maxMessageLength(context), 'bgp-update');
-  const withdrawn = nlriOrReset(lengthPrefixed(reader, 'Withdrawn Routes'), 'Withdrawn Routes');
+  const withdrawn = nlriOrReset(lengthPrefixed(reader, 'Withdrawn Routes'), 'Withdrawn Routes', context);
   const { attributes, errors } = decodeAttributes(lengthPrefixed(reader, 'Total Path Attribute'), context);
-  const nlri = nlriOrReset(reader, 'NLRI');
-  let message: UpdateMessage = { type: 'update', withdrawn, attributes, nlri };
-  const missing = errors.some((error) => error.action >= ErrorAction.TreatAsWithdraw) ? undefined : missingMandatory(message);
+  const nlri = nlriOrReset(reader, 'NLRI', context);
+  let message: UpdateMessage = {
+    type: 'update',
+    withdrawn: withdrawn.prefixes,
+    attributes,
+    nlri: nlri.prefixes,
+    ...(withdrawn.pathIds ? { withdrawnPathIds: withdrawn.pathIds } : {}),
+    ...(nlri.pathIds ? { nlriPathIds: nlri.pathIds } : {}),
+  };
+  const withdrawAll = errors.some((error) => error.action === ErrorAction.TreatAsWithdraw);
+  const missing = withdrawAll ? undefined : missingMandatory(message);
   if (missing) errors.push(missing);
   if (errors.length === 0) return message;
   errors.sort((a, b) => b.action - a.action);
-  if (errors[0]!.action >= ErrorAction.TreatAsWithdraw) message = treatAsWithdraw(message);
+  if (withdrawAll || missing) message = treatAsWithdraw(message);
+  else if (errors.some((error) => error.action === ErrorAction.AfiSafiDisable && error.family && sameFamily(error.family, IPV4_UNICAST))) message = withdrawNlri(message);
   return { ...message, errors };
 }
 
@@ -135,7 +166,8 @@ export function updateCodec(context: SessionCodecContext): Codec<UpdateMessage> 
     decode: (buffer) => decodeUpdate(buffer, context),
     encodingLength: (message) => {
       const attributes = message.attributes.reduce((sum, attribute) => sum + encodeAttribute(attribute, context).length, 0);
-      return HEADER_LENGTH + FIXED_LENGTH + nlriEncodingLength(message.withdrawn) + attributes + nlriEncodingLength(message.nlri);
+      const addPath = hasAddPath(context, IPV4_UNICAST);
+      return HEADER_LENGTH + FIXED_LENGTH + nlriEncodingLength(message.withdrawn, addPath) + attributes + nlriEncodingLength(message.nlri, addPath);
     },
   };
 }
@@ -147,13 +179,14 @@ export function updateAction(message: UpdateMessage): ErrorAction | undefined {
 
 /**
  * The family whose End-of-RIB marker this is (RFC 4724 2): an UPDATE with nothing in it
- * for IPv4 unicast, one holding only an empty MP_UNREACH_NLRI for the others.
+ * for IPv4 unicast, one holding only an empty MP_UNREACH_NLRI for the others (decoded or not).
  */
 export function endOfRib(message: UpdateMessage): Family | undefined {
   if (message.withdrawn.length > 0 || message.nlri.length > 0 || message.errors) return undefined;
   if (message.attributes.length === 0) return IPV4_UNICAST;
   const [only] = message.attributes;
-  if (message.attributes.length === 1 && only?.type === 'mp-unreach' && only.prefixes.length === 0) return { afi: only.afi, safi: only.safi };
+  if (message.attributes.length !== 1) return undefined;
+  if ((only?.type === 'mp-unreach' && only.prefixes.length === 0) || (only?.type === 'mp-unreach-undecoded' && only.nlri.length === 0)) return { afi: only.afi, safi: only.safi };
   return undefined;
 }
 

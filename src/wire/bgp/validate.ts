@@ -79,8 +79,11 @@ export interface NegotiatedSession {
   enhancedRouteRefresh: boolean;
   /** The peer's graceful restart capability, when both advertised one (RFC 4724). */
   gracefulRestart?: GracefulRestartState;
-  /** What UPDATEs of this session are encoded and decoded with. */
+  /** What our UPDATEs are encoded with. */
   context: SessionCodecContext;
+  /** What the peer's UPDATEs are decoded with: as `context`, but with the families the
+   *  peer sends path identifiers for (RFC 7911 4: its Send, our Receive). */
+  peerContext: SessionCodecContext;
 }
 
 function has(open: OpenMessage, type: Capability['type']): boolean {
@@ -91,6 +94,15 @@ function advertisedFamilies(open: OpenMessage): Family[] {
   const families = open.capabilities.flatMap((capability) => (capability.type === 'multiprotocol' ? [{ afi: capability.afi, safi: capability.safi }] : []));
   // RFC 4760 8 / RFC 4271: a speaker without the capability does IPv4 unicast only.
   return families.length > 0 ? families : [IPV4_UNICAST];
+}
+
+/** Families `sender` sends path identifiers for to `receiver` (RFC 7911 4): Send on one
+ *  side, Receive on the other, for the same negotiated family. */
+function addPathFamilies(sender: OpenMessage, receiver: OpenMessage, families: readonly Family[]): Family[] {
+  const modes = (open: OpenMessage) => open.capabilities.flatMap((capability) => (capability.type === 'add-path' ? capability.families : []));
+  const sends = modes(sender).filter((family) => family.send);
+  const receives = modes(receiver).filter((family) => family.receive);
+  return families.filter((family) => sends.some((mode) => sameFamily(mode, family)) && receives.some((mode) => sameFamily(mode, family)));
 }
 
 export function negotiate(local: OpenMessage, peer: OpenMessage, options: { keepaliveTime?: number } = {}): NegotiatedSession {
@@ -123,6 +135,7 @@ export function negotiate(local: OpenMessage, peer: OpenMessage, options: { keep
           },
         }
       : {}),
-    context: { fourOctetAs, extendedMessage },
+    context: { fourOctetAs, extendedMessage, families, addPath: addPathFamilies(local, peer, families) },
+    peerContext: { fourOctetAs, extendedMessage, families, addPath: addPathFamilies(peer, local, families) },
   };
 }

@@ -103,6 +103,10 @@ describe('BgpFramer', () => {
     const refresh = Buffer.concat([bgpFixture('bird-route-refresh-ipv4'), Buffer.alloc(1)]);
     refresh.writeUInt16BE(24, 16);
     bgpError(() => routeRefresh.decode(refresh), 7, 1);
+    const borr = Buffer.concat([bgpFixture('bird-route-refresh-ipv4'), Buffer.from([1, 64, 0, 0])]);
+    borr.writeUInt16BE(27, 16);
+    borr.writeUInt8(1, 21); // subtype BoRR: no ORF may follow (RFC 7313 5)
+    bgpError(() => routeRefresh.decode(borr), 7, 1);
   });
 });
 
@@ -213,7 +217,8 @@ describe('OPEN validation and negotiation', () => {
     const session = negotiate(LOCAL_OPEN, peer);
     assert.deepEqual([session.holdTime, session.keepaliveTime, session.peerAs], [9, 3, 65002]);
     assert.deepEqual(session.families, [{ afi: 1, safi: 1 }]);
-    assert.deepEqual(session.context, BASE_CONTEXT);
+    assert.deepEqual(session.context, { ...BASE_CONTEXT, families: [{ afi: 1, safi: 1 }], addPath: [] });
+    assert.deepEqual(session.peerContext, session.context, 'no ADD-PATH either way');
     assert.equal(session.routeRefresh, true);
     assert.equal(session.gracefulRestart, undefined, 'only the peer advertised graceful restart');
     assert.equal(negotiate({ ...LOCAL_OPEN, holdTime: 0 }, peer).keepaliveTime, 0);
