@@ -327,6 +327,19 @@ describe('BGP messages captured from BIRD and ExaBGP', () => {
     assert.deepEqual(endOfRib(update('bird-eor-ipv4-multicast')), { afi: 1, safi: 2 });
   });
 
+  it('BGPsec (RFC 8208 Appendix A): BGPsec_PATH stands in for AS_PATH, the route stays announced', () => {
+    const message = update('rfc8208-update-bgpsec');
+    const route = routeAttributes(message.attributes, FOUR_OCTET);
+    // tshark: Secure Path segments pCount 1 AS 65536, pCount 1 AS 64496; Signature Block Algo ID 1, two segments.
+    assert.deepEqual(JSON.parse(JSON.stringify(routeJson(route, false))), {
+      next_hop: '192.0.2.1',
+      origin: 'igp',
+      bgpsec_path: '65536 64496',
+      bgpsec_signatures: ['suite 1: 2 signatures'],
+    });
+    assert.equal(route.bgpsecPath?.signatureBlocks[0]?.signatures[0]?.ski.toString('hex'), '47f23bf1ab2f8a9d26864ebbd8df2711c74406ec');
+  });
+
   it('a 2-octet AS session from ExaBGP: AS_PATH and AGGREGATOR', () => {
     assert.deepEqual(json('exabgp-update-2-octet-as'), { next_hop: '192.0.2.12', as_path: '64801 64512', origin: 'igp', aggregator: '64512:192.0.2.99' });
   });
