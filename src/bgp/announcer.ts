@@ -74,6 +74,8 @@ export interface PeerStatus {
   malformed: number;
   updatesSent: number;
   notificationsReceived: number;
+  /** Why the last connection attempt failed, while the session is not Established. */
+  lastError?: string;
 }
 
 export interface AnnouncerEvents {
@@ -85,6 +87,7 @@ export interface AnnouncerEvents {
   skipped: [{ peer: string; family: string; count: number; reason: string }];
   notification: [{ peer: string; description: string; sent: boolean }];
   malformed: [{ peer: string; errors: string[] }];
+  'connect-failed': [{ peer: string; reason: string }];
   /** A peer added, removed, or its session reset because a negotiated parameter changed (`reason` says which). */
   configured: [{ peer: string; change: 'added' | 'removed' | 'reset'; reason: string }];
 }
@@ -114,6 +117,8 @@ class PeerAnnouncer {
       this.status.state = to;
       this.status.lastChange = new Date();
       if (from === 'Established') this.status.announced = 0;
+      if (to === 'Established') delete this.status.lastError;
+      else if (to === 'Idle') this.status.lastError = reason;
       owner.emit('state', { peer: address, from, to, reason });
     });
     this.session.on('established', () => {
@@ -122,6 +127,10 @@ class PeerAnnouncer {
       queueMicrotask(() => this.send(owner.routes, 'established'));
     });
     this.session.on('route-refresh', () => this.send(owner.routes, 'route-refresh'));
+    this.session.on('connect-failed', ({ reason }) => {
+      this.status.lastError = reason;
+      owner.emit('connect-failed', { peer: address, reason });
+    });
     this.session.on('notification', ({ description }) => {
       this.status.notificationsReceived++;
       owner.emit('notification', { peer: address, description, sent: false });

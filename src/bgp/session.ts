@@ -80,6 +80,8 @@ export interface SessionEvents {
   /** A NOTIFICATION we sent, and why. */
   'notification-sent': [{ notification: Notification; description: string; reason: string }];
   down: [{ reason: string; withdrawn: string[] }];
+  /** A connection attempt of ours ended before any BGP message: refused, failed, or never answered. */
+  'connect-failed': [{ reason: string }];
 }
 
 /** RFC 4271 10 suggests 120 s; a troubleshooting tool wants to know sooner. */
@@ -240,8 +242,10 @@ export class BgpSession extends EventEmitter<SessionEvents> {
   private dispatch(connection: Connection, event: FsmEvent, passive = this.config.passive): void {
     if (!this.connections.includes(connection)) return;
     const { next, actions, reason: stepReason } = step(connection.fsm, event, { passive, connectRetry: this.config.connectRetry ?? DEFAULT_CONNECT_RETRY });
-    const unanswered = connection.fsm.name === 'Connect' && event.type === 'timer-expired' && event.timer === 'connect-retry' ? this.silenceHint() : '';
-    const reason = `${stepReason}${unanswered}${this.connections.length > 1 ? ` (${connection.label})` : ''}`;
+    const connecting = connection.fsm.name === 'Connect';
+    const unanswered = connecting && event.type === 'timer-expired' && event.timer === 'connect-retry';
+    const reason = `${stepReason}${unanswered ? this.silenceHint() : ''}${this.connections.length > 1 ? ` (${connection.label})` : ''}`;
+    if (connecting && (unanswered || event.type === 'tcp-failed')) this.emit('connect-failed', { reason });
     const arrived = next.name === 'Established' && connection.fsm.name !== 'Established';
     connection.fsm = next;
     for (const action of actions) this.execute(connection, action, reason);

@@ -220,6 +220,7 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
       if (to === 'Established') this.log('info', 'sessionUp', 'BGP session established', { peer });
       else if (from === 'Established') this.log('warn', 'sessionDown', 'BGP session down', { peer, reason });
     });
+    speaker.on('connect-failed', ({ peer, reason }) => this.log('warn', 'sessionConnectFailed', 'could not open the BGP session', { peer, reason }));
     speaker.on('announced', ({ peer, count }) => this.log('info', 'updatedAdvertisements', 'making advertisements', { peer, numAdvertisements: count }));
     speaker.on('withdrawn', ({ peer }) => this.log('info', 'updatedAdvertisements', 'making advertisements', { peer, numAdvertisements: 0 }));
     speaker.on('skipped', ({ peer, family, count, reason }) => this.log('warn', 'routesSkipped', 'routes not sent to this peer', { peer, family, count, reason }));

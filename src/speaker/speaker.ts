@@ -108,6 +108,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       bgp.on('notification', (event) => this.emit('notification', event));
       bgp.on('malformed', (event) => this.emit('malformed', event));
       bgp.on('configured', (event) => this.emit('configured', event));
+      bgp.on('connect-failed', (event) => this.emit('connect-failed', event));
       this.bgp = bgp;
     }
   }

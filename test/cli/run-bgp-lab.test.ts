@@ -27,12 +27,15 @@ const SPEC = {
 };
 const LABELLED = ['node1', 'node2'];
 
-/** One BGP protocol per node, so that `show route` names each path's node; graceful restart helper on. */
+/** The TCP-MD5 key BIRD and the speakers share (RFC 2385). */
+const PASSWORD = 'lab-secret';
+
+/** One BGP protocol per node, so that `show route` names each path's node; graceful restart helper on; every session signed. */
 function birdConfig(): string {
   return [
     'router id 192.0.2.1;',
     'protocol device {}',
-    'template bgp speaker { local 192.0.2.1 as 65002; graceful restart on; ipv4 { import all; export none; }; ipv6 { import all; export none; }; }',
+    `template bgp speaker { local 192.0.2.1 as 65002; graceful restart on; password "${PASSWORD}"; ipv4 { import all; export none; }; ipv6 { import all; export none; }; }`,
     ...NODES.map((node, index) => `protocol bgp ${node} from speaker { neighbor 192.0.2.${11 + index} as 64800; }`),
   ].join('\n');
 }
@@ -51,12 +54,12 @@ describe('vipkit run (BGP) with three speakers and BIRD', () => {
     rmSync(folder, { recursive: true, force: true });
   });
 
-  const start = (node: string, extra: string[] = []) => {
+  const start = (node: string, extra: string[] = [], peer = `192.0.2.1,asn=65002,node-selector=example.com/bgp=metallb,password=${PASSWORD}`) => {
     const index = NODES.indexOf(node);
     const labels = LABELLED.includes(node) ? ['--node-labels', 'example.com/bgp=metallb'] : [];
     const speaker = startVipkitJson(lab(), node, [
       'run', '--json', '--node-name', node, '--socket', join(folder, `${node}.sock`), ...labels,
-      '--peer', '192.0.2.1,asn=65002,node-selector=example.com/bgp=metallb', '--my-asn', '64800', '--router-id', `192.0.2.${11 + index}`,
+      '--peer', peer, '--my-asn', '64800', '--router-id', `192.0.2.${11 + index}`,
       '--pool', 'web=203.0.113.0/28,2001:db8:100::/124,protocol=bgp,community=64800:100', '--services', servicesFile, ...extra,
     ]);
     speakers.set(node, speaker);
@@ -97,30 +100,63 @@ describe('vipkit run (BGP) with three speakers and BIRD', () => {
     for (const node of LABELLED) assert.equal(speakers.get(node)!.events.filter((event) => event.event === 'sessionUp').length, 1, `${node} established once`);
   });
 
-  labTest('a speaker killed, or restarting on purpose, keeps its routes at BIRD under graceful restart until it is back; a withdraw shutdown removes them at once', async () => {
-    const all = { '203.0.113.1/32': LABELLED, '203.0.113.3/32': LABELLED, '2001:db8:100::5/128': LABELLED };
-    assert.ok(await pathsAre(all), 'the previous test left every route in place');
+  const ALL = { '203.0.113.1/32': LABELLED, '203.0.113.3/32': LABELLED, '2001:db8:100::5/128': LABELLED };
+  const restarting = async (node: string) => /Neighbor graceful restart active/.test(await bird!.birdc('show', 'protocols', 'all', node));
+  const established = async (node: string) => /\bEstablished\b/.test(await bird!.birdc('show', 'protocols', node)) && !(await restarting(node));
+
+  labTest('a speaker killed, or stopped with --shutdown-mode restart, keeps its routes at BIRD under graceful restart until it is back; a withdraw shutdown removes them at once', async () => {
+    assert.ok(await pathsAre(ALL), 'the previous test left every route in place');
     // BIRD's paths are polled all along: none of node1's may go missing while it restarts.
     let missing = 0;
     let polling = true;
     const watcher = (async () => {
       while (polling) {
-        if (!(await pathsAre(all))) missing++;
+        if (!(await pathsAre(ALL))) missing++;
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     })();
     try {
       speakers.get('node1')!.child.kill('SIGKILL');
-      await until('BIRD holds node1 as a restarting peer', async () => /Neighbor graceful restart active|Graceful restart/i.test(await bird!.birdc('show', 'protocols', 'all', 'node1')));
-      const restarted = start('node1');
-      await until('node1 is back', () => restarted.events.some((event) => event.event === 'sessionUp'));
-      await until('BIRD has node1 out of graceful restart', async () => /Established/.test(await bird!.birdc('show', 'protocols', 'node1')));
-      const planned = await restarted.stop();
-      void planned;
+      await until('BIRD holds node1 as a restarting peer', () => restarting('node1'));
+      const planned = start('node1', ['--shutdown-mode', 'restart']);
+      await until('node1 is back and BIRD is out of graceful restart (End-of-RIB)', () => established('node1'));
+      assert.equal(await planned.stop(), 0, planned.stderr());
+      assert.ok(planned.events.some((event) => event.event === 'sessionsClosedForRestart'), 'node1 says it leaves the routes in place');
+      await until('BIRD holds node1 as a restarting peer again', () => restarting('node1'));
+      start('node1');
+      await until('node1 is back again', () => established('node1'));
     } finally {
       polling = false;
       await watcher;
     }
-    assert.equal(missing, 0, 'no route went missing at BIRD while node1 restarted');
+    assert.equal(missing, 0, 'no route went missing at BIRD while node1 restarted, twice');
+
+    // A withdraw shutdown (the default): BIRD drops node2's paths long before any graceful restart time.
+    const stopping = Date.now();
+    assert.equal(await speakers.get('node2')!.stop(), 0);
+    await until("BIRD has no path from node2", () => pathsAre({ '203.0.113.1/32': ['node1'], '203.0.113.3/32': ['node1'], '2001:db8:100::5/128': ['node1'] }), 10_000);
+    assert.ok(Date.now() - stopping < 10_000);
+    assert.match(await bird!.birdc('show', 'protocols', 'all', 'node2'), /Administrative shutdown[\s\S]*Message:\s+vipkit run stopped/);
+    start('node2');
+    await until('node2 is back', () => pathsAre(ALL));
+  });
+
+  labTest('a router that restarts gets every route again: the speakers reconnect by themselves', async () => {
+    assert.ok(await pathsAre(ALL));
+    await bird!.birdc('down');
+    bird!.removeFolder();
+    bird = await Bird.start(lab(), 'router', birdConfig());
+    await until('BIRD has every route again from node1 and node2', () => pathsAre(ALL));
+    for (const node of LABELLED) assert.ok(speakers.get(node)!.events.some((event) => event.event === 'sessionDown'), `${node} saw its session go down`);
+  });
+
+  labTest('a wrong password never brings the session up, and the speaker says why', async () => {
+    // node3, which its selector-bound peer left without a session, now peers on its own, with the wrong key.
+    assert.equal(await speakers.get('node3')!.stop(), 0);
+    const wrong = start('node3', [], '192.0.2.1,asn=65002,password=not-the-secret');
+    await until('node3 reports the likely cause', () => wrong.events.some((event) => event.event === 'sessionConnectFailed' && /password mismatch/.test(String(event['reason']))), 20_000).catch((error: Error) => assert.fail(`${error.message}: ${JSON.stringify(wrong.events)}`));
+    assert.ok(!wrong.events.some((event) => event.event === 'sessionUp'));
+    assert.match(await bird!.birdc('show', 'protocols', 'node3'), /\b(Active|Connect|Idle)\b/);
+    assert.equal(await wrong.stop(), 0);
   });
 });

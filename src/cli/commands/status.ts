@@ -52,6 +52,7 @@ export async function run(_targets: string[], rawOptions: Record<string, unknown
       ['PEER', 'SESSION', 'SINCE', 'PREFIXES SENT', 'UPDATES SENT', 'NOTIFICATIONS RECEIVED'],
       status.peers.map((peer) => [peer.address, peer.state, peer.lastChange, String(peer.announced), String(peer.updatesSent), String(peer.notificationsReceived)]),
     );
+    for (const peer of status.peers) if (peer.lastError !== undefined) ui.line(`${peer.address}: ${peer.lastError}`);
   }
   if (status.routes.length > 0) {
     ui.line('');
