@@ -9,6 +9,7 @@ import { PcapWriter, readCapture } from '../../src/observe/pcap-file.js';
 import { decodeFrame } from '../../src/wire/frame.js';
 import { runVipkit } from '../cli/run-vipkit.js';
 import { prng } from '../helpers/prng.js';
+import { tsharkFields } from '../helpers/capture.js';
 import { bgpFixture } from '../wire/bgp/bgp-fixtures.js';
 import { ipv4TcpFrame } from './tcp-frames.js';
 import { markerFreeGarbage, noise } from './stream-garbage.js';
@@ -149,6 +150,77 @@ describe('vipkit watch --bgp on a BIRD-GoBGP capture', () => {
     // The lost segment's messages, and one that straddled into the next segment.
     assert.ok(missing.length <= lostMessages + 1, `${missing.length} messages missing, the cut segment held ${lostMessages}`);
     assert.ok(damaged.some((event) => event.event === 'bgp-notification'), 'later messages still decode');
+  });
+});
+
+describe('vipkit watch --bgp on a BIRD-ExaBGP capture: ADD-PATH, extended next hop, other families, every attribute', () => {
+  const full = watchBgp(join(FIXTURES, 'bird-exabgp.pcap'));
+  const late = watchBgp(join(FIXTURES, 'bird-exabgp-no-open.pcap'));
+  const updates = (events: Event[]) => events.filter((event) => event.event === 'bgp-update');
+  const from = (events: Event[], address: string) => updates(events).filter((event) => String(event['from']).startsWith(`${address}:`));
+  const all = (events: Event[], key: string): unknown[] => events.flatMap((event) => (event[key] as unknown[] | undefined) ?? []);
+  /** tshark's values of `fields` over the frames `filter` keeps, each occurrence once. */
+  const tshark = (filter: string, ...fields: string[]): string[] =>
+    tsharkFields(join(FIXTURES, 'bird-exabgp.pcap'), fields, filter).flatMap((row) => fields.flatMap((field) => row[field]!.split(',').filter(Boolean)));
+
+  it('reads every announcement and path id as tshark does, with the OPENs and without them', () => {
+    for (const address of ['192.0.2.1', '192.0.2.11', '192.0.2.12']) {
+      const filter = `ip.src == ${address} && bgp.type == 2`;
+      const prefixes = tshark(filter, 'bgp.nlri_prefix', 'bgp.mp_reach_nlri_ipv4_prefix', 'bgp.mp_reach_nlri_ipv6_prefix');
+      const announced = all(from(full, address), 'announced').map((prefix) => String(prefix).split('/')[0]);
+      // tshark decodes BIRD's IPv4 multicast NLRI too; vipkit keeps that family's 4 octets
+      // (18 c6 33 64: 198.51.100.0/24), shown in other_families.
+      const multicast = address === '192.0.2.1' ? ['198.51.100.0'] : [];
+      assert.deepEqual([...announced, ...multicast].sort(), prefixes.sort(), address);
+      assert.deepEqual(all(from(full, address), 'path_ids').map(String).sort(), tshark(filter, 'bgp.nlri_path_id').sort(), `${address} path ids`);
+      assert.deepEqual(messages(from(late, address)), messages(from(full, address).slice(-from(late, address).length)), `${address} without the OPENs`);
+    }
+    assert.equal((full.at(-1)!['bgp'] as Record<string, number>)['malformed'], 0);
+    assert.equal((late.at(-1)!['bgp'] as Record<string, number>)['malformed'], 0);
+  });
+
+  it('without the OPENs, says per direction which AS width and ADD-PATH reading it chose, and why', () => {
+    const readings = late.filter((event) => event.event === 'bgp-reading').map(({ ts: _ts, event: _event, ...reading }) => reading);
+    const of = (address: string) => readings.filter((reading) => String(reading['from']).startsWith(`${address}:`)).map(({ from: _from, ...reading }) => reading);
+    assert.deepEqual(of('192.0.2.12'), [
+      { to: '192.0.2.1:179', four_octet_as: false, reason: 'AS_PATH and AGGREGATOR read only with 2-octet AS numbers (no OPEN exchange captured)' },
+      { to: '192.0.2.1:179', add_path: 'ipv4-unicast', path_ids: false, reason: 'the ipv4-unicast prefixes read only without path identifiers (no OPEN exchange captured)' },
+    ]);
+    const exabgp = of('192.0.2.11').map((reading) => [reading['four_octet_as'] ?? reading['add_path'], reading['path_ids']]);
+    assert.deepEqual(exabgp, [[true, undefined], ['ipv4-unicast', true], ['ipv6-unicast', true]]);
+    assert.equal(full.filter((event) => event.event === 'bgp-reading').length, 0, 'with both OPENs there is nothing to infer');
+    // tshark reads the 2-octet AS_PATH of ExaBGP's second session the same way.
+    assert.deepEqual(from(late, '192.0.2.12').find((event) => event['as_path'])?.['as_path'], tshark('ip.src == 192.0.2.12 && bgp.type == 2', 'bgp.update.path_attribute.as_path_segment.as2').join(' '));
+  });
+
+  it('shows extended next hop, extended communities, the route-reflector attributes, AIGP, OTC and unknown ones', () => {
+    const exabgp = from(full, '192.0.2.11');
+    const with_ = (key: string) => exabgp.find((event) => event[key] !== undefined)!;
+    assert.deepEqual(with_('extended_communities')['extended_communities'], ['RT:65002:100', 'SoO:49152:33619975', 'RT:65550:200', 'LB:65002:125000000', 'encap:VXLAN']);
+    assert.equal(with_('originator_id')['originator_id'], tshark('ip.src == 192.0.2.11', 'bgp.update.path_attribute.originator_id')[0]);
+    assert.deepEqual(with_('cluster_list')['cluster_list'], ['192.0.2.1', '192.0.2.2']);
+    assert.equal(String(with_('aigp')['aigp']), tshark('ip.src == 192.0.2.11', 'bgp.update.attribute.aigp.accu_igp_metric')[0]);
+    assert.equal(with_('otc')['otc'], 64800);
+    assert.deepEqual(with_('unknown_attributes')['unknown_attributes'], ['attribute 99 (flags 0xc0, 2 bytes): abcd']);
+    assert.deepEqual(with_('ipv6_extended_communities')['ipv6_extended_communities'], ['RT:[2001:db8::1]:100']);
+    const extendedNextHop = exabgp.find((event) => (event['announced'] as string[] | undefined)?.includes('203.0.113.192/26'))!;
+    assert.equal(extendedNextHop['next_hop'], '2001:db8:2::11');
+    assert.ok(tshark('ip.src == 192.0.2.11', 'bgp.update.path_attribute.mp_reach_nlri.next_hop.ipv6').includes('2001:db8:2::11'));
+  });
+
+  it('shows IPv4 multicast as a family by AFI/SAFI beside the rest of its UPDATE, and its End-of-RIB', () => {
+    const multicast = from(full, '192.0.2.1').find((event) => event['other_families'] !== undefined)!;
+    assert.deepEqual(multicast['other_families'], [{ family: 'ipv4-multicast', afi: 1, safi: 2, announced_bytes: 4, next_hop: '192.0.2.1' }]);
+    assert.deepEqual([multicast['as_path'], multicast['origin'], multicast['announced'], multicast['errors']], ['65002', 'igp', undefined, undefined]);
+    assert.ok(updates(full).some((event) => event['end_of_rib'] === 'ipv4-multicast'));
+  });
+
+  it('human output names the families, path ids and readings', () => {
+    const result = runVipkit(['watch', '--bgp', '-r', join(FIXTURES, 'bird-exabgp-no-open.pcap')]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /bgp-reading 192\.0\.2\.12:\d+ > 192\.0\.2\.1:179: four_octet_as false; reason AS_PATH and AGGREGATOR read only with 2-octet AS numbers/);
+    assert.match(result.stdout, /other_families family ipv4-multicast afi 1 safi 2 announced_bytes 4 next_hop 192\.0\.2\.1; as_path 65002/);
+    assert.match(result.stdout, /announced 198\.51\.100\.0\/25; path_ids 1; next_hop 192\.0\.2\.11; .*originator_id 192\.0\.2\.99/);
   });
 });
 
