@@ -1,5 +1,5 @@
 import { addressValue, buggyAddressCount, familyOf, widestPrefixLength, type Family } from './address-range.js';
-import { formatLocation, type Peer, type Pool, type PoolRange, type PoolsConfig, type Problem } from './model.js';
+import { formatLocation, peerName, type Peer, type Pool, type PoolRange, type PoolsConfig, type Problem } from './model.js';
 import type { ServiceClaim } from './services.js';
 import { suggestion } from './suggest.js';
 import { isCommunityValue } from './value-parsers.js';
@@ -19,7 +19,7 @@ export function checkConfig(config: PoolsConfig, context: CheckContext): Problem
   const problems: Problem[] = [];
   checkOverlaps(config.pools, problems);
   for (const pool of config.pools) checkPool(pool, config, problems);
-  for (const peer of config.peers) checkPeer(peer, problems);
+  for (const peer of config.peers) checkPeer(peer, config, problems);
   checkCommunityAliases(config, problems);
   checkReservedAddresses(config, context.nodeAddresses, problems);
   checkServicePools(config, context.services, problems);
@@ -105,22 +105,26 @@ function checkCommunityAliases(config: PoolsConfig, problems: Problem[]): void {
   }
 }
 
-function checkPeer(peer: Peer, problems: Problem[]): void {
+function checkPeer(peer: Peer, config: PoolsConfig, problems: Problem[]): void {
   if (peer.asn === undefined && peer.dynamicAsn === undefined) {
-    problems.push({ severity: 'error', at: peer.at, message: `peer ${peer.address} has no peer ASN; add peer-asn (peerASN or dynamicASN in a BGPPeer, asn= in --peer).` });
+    problems.push({ severity: 'error', at: peer.at, message: `peer ${peerName(peer)} has no peer ASN; add peer-asn (peerASN or dynamicASN in a BGPPeer, asn= in --peer).` });
   }
   if (peer.myAsn === undefined) {
-    problems.push({ severity: 'error', at: peer.at, message: `peer ${peer.address} has no local ASN; add my-asn (myASN in a BGPPeer, my-asn= in --peer).` });
+    problems.push({ severity: 'error', at: peer.at, message: `peer ${peerName(peer)} has no local ASN; add my-asn (myASN in a BGPPeer, my-asn= in --peer).` });
   }
   // config.go parsePeer (v0.12), peerFromCR (v0.13 on)
+  if (peer.bfdProfile !== undefined && !config.bfdProfiles.some((profile) => profile.name === peer.bfdProfile)) {
+    const names = config.bfdProfiles.map((profile) => profile.name);
+    problems.push({ severity: 'error', at: peer.at, message: `peer ${peerName(peer)} uses BFD profile "${peer.bfdProfile}", which is not defined${names.length > 0 ? suggestion(peer.bfdProfile, names) : '; add it (bfd-profiles, or a BFDProfile).'}` });
+  }
   if (peer.ebgpMultiHop && peer.asn !== undefined && peer.asn === peer.myAsn) {
-    problems.push({ severity: 'error', at: peer.at, message: `peer ${peer.address} is iBGP (AS ${peer.asn} on both ends), and MetalLB refuses ebgp-multihop on an iBGP peer; remove it.` });
+    problems.push({ severity: 'error', at: peer.at, message: `peer ${peerName(peer)} is iBGP (AS ${peer.asn} on both ends), and MetalLB refuses ebgp-multihop on an iBGP peer; remove it.` });
   }
 }
 
 function checkReservedAddresses(config: PoolsConfig, nodeAddresses: string[], problems: Problem[]): void {
   const reserved: { address: string; what: string }[] = [
-    ...config.peers.map((peer) => ({ address: peer.address, what: `BGP peer ${peer.address}` })),
+    ...config.peers.map((peer) => ({ address: peer.address, what: `BGP peer ${peerName(peer)}` })),
     ...config.peers.flatMap((peer) => (peer.sourceAddress ? [{ address: peer.sourceAddress, what: `the source address of the session to ${peer.address}` }] : [])),
     ...nodeAddresses.map((address) => ({ address, what: `node address ${address}` })),
   ];

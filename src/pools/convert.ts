@@ -1,7 +1,7 @@
 import { stringify } from 'yaml';
 import { selectorSpec, toCrds, withoutUndefined } from './crds.js';
 import { toFlags } from './flags.js';
-import type { PoolsConfig } from './model.js';
+import { bgpAdvertisementOnlySetting, bgpPeerOnlySetting, peerName, type PoolsConfig } from './model.js';
 import { formatDuration } from './value-parsers.js';
 
 /**
@@ -19,7 +19,7 @@ export function convert(config: PoolsConfig, target: Target): Converted {
     case 'crds': {
       const crds = toCrds(config);
       if ('reason' in crds) return crds;
-      return { text: crds.resources.map((resource) => stringify(resource)).join('---\n'), objects: crds.resources, warnings: crds.warnings };
+      return { text: crds.resources.map((resource) => yaml11(resource)).join('---\n'), objects: crds.resources, warnings: crds.warnings };
     }
     case 'flags': {
       const flags = toFlags(config);
@@ -33,10 +33,25 @@ export function convert(config: PoolsConfig, target: Target): Converted {
   }
 }
 
+/**
+ * YAML as YAML 1.1 readers read it: MetalLB's v0.12 parser (gopkg.in/yaml.v2) and PyYAML
+ * take an unquoted 64512:1 for the base-60 integer 3870721, so such strings are quoted.
+ */
+function yaml11(value: unknown): string {
+  return stringify(value, { version: '1.1' });
+}
+
 function toLegacy(config: PoolsConfig): Converted {
   for (const pool of config.pools) {
     if (pool.protocols.length !== 1) return { reason: `pool ${pool.name} is advertised ${pool.protocols.length === 0 ? 'by no protocol' : 'both by layer2 and bgp'}; a legacy pool has exactly one protocol.` };
     if (pool.serviceAllocation) return { reason: `pool ${pool.name} has a serviceAllocation, which the legacy config cannot express.` };
+    const scoped = pool.bgpAdvertisements.map(bgpAdvertisementOnlySetting).find((setting) => setting !== undefined);
+    if (scoped) return { reason: `a BGP advertisement of pool ${pool.name} has ${scoped}, which the legacy config cannot express.` };
+  }
+  for (const peer of config.peers) {
+    const setting = bgpPeerOnlySetting(peer) ?? (peer.bfd !== undefined ? 'bfd' : undefined);
+    if (setting) return { reason: `peer ${peerName(peer)} has ${setting}, which the legacy config cannot express.` };
+    if (peer.address.includes('%')) return { reason: `peer ${peer.address} has an IPv6 zone, which MetalLB cannot read (net.ParseIP).` };
   }
   const document = withoutUndefined({
     peers: config.peers.length === 0 ? undefined : config.peers.map((peer) =>
@@ -56,6 +71,21 @@ function toLegacy(config: PoolsConfig): Converted {
       }),
     ),
     'bgp-communities': config.communityAliases.size === 0 ? undefined : Object.fromEntries([...config.communityAliases].map(([name, { value }]) => [name, value])),
+    'bfd-profiles':
+      config.bfdProfiles.length === 0
+        ? undefined
+        : config.bfdProfiles.map((profile) =>
+            withoutUndefined({
+              name: profile.name,
+              'receive-interval': profile.receiveInterval,
+              'transmit-interval': profile.transmitInterval,
+              'detect-multiplier': profile.detectMultiplier,
+              'echo-interval': profile.echoInterval,
+              'echo-mode': profile.echoMode,
+              'passive-mode': profile.passiveMode,
+              'minimum-ttl': profile.minimumTtl,
+            }),
+          ),
     'address-pools': config.pools.map((pool) => {
       const advertisements = pool.bgpAdvertisements.map((advertisement) =>
         withoutUndefined({
@@ -76,6 +106,6 @@ function toLegacy(config: PoolsConfig): Converted {
       });
     }),
   });
-  const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: 'metallb-system', name: 'config' }, data: { config: stringify(document) } };
-  return { text: stringify(configMap), objects: [configMap], warnings: [] };
+  const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: 'metallb-system', name: 'config' }, data: { config: yaml11(document) } };
+  return { text: yaml11(configMap), objects: [configMap], warnings: [] };
 }

@@ -1,10 +1,10 @@
 import type { BgpAdvertisement, LabelSelector, Location, Peer, Pool, PoolsConfig, Problem, Protocol, ServiceAllocation } from './model.js';
-import { emptyConfig, formatLocation, PROTOCOLS } from './model.js';
+import { emptyConfig, formatLocation, peerName, PROTOCOLS } from './model.js';
 import { formatDuration, kubernetesName, MAX_ASN, readAddress } from './value-parsers.js';
-import { addressField, CRD_SELECTORS, labelSelectorsField, metallbRange, peerTimers, reportDuplicates } from './yaml-fields.js';
+import { addressField, CRD_SELECTORS, durationField, labelSelectorsField, metallbRange, peerTimers, readBfdProfile, reportDuplicates, type BfdSpelling } from './yaml-fields.js';
 import { readLegacyPool, type LegacyPoolSpelling } from './legacy-config.js';
 import { suggestion } from './suggest.js';
-import { entry, expectMap, FieldReader, type YamlMap } from './yaml-source.js';
+import { entry, expectMap, FieldReader, type YamlMap, type YamlNode } from './yaml-source.js';
 
 /**
  * MetalLB's custom resources (metallb.io, v0.13 on): IPAddressPool, L2Advertisement,
@@ -48,7 +48,21 @@ const PEER_KEYS = [
   'disableMP',
   'dynamicASN',
   'enableGracefulRestart',
+  'dualStackAddressFamily',
+  'interface',
+  'localASN',
 ];
+const BFD_KEYS: BfdSpelling = {
+  receiveInterval: 'receiveInterval',
+  transmitInterval: 'transmitInterval',
+  detectMultiplier: 'detectMultiplier',
+  echoInterval: 'echoInterval',
+  echoMode: 'echoMode',
+  passiveMode: 'passiveMode',
+  minimumTtl: 'minimumTtl',
+};
+/** The Secret type MetalLB takes a BGP password from (config.go passwordFromSecretForPeer). */
+const PASSWORD_SECRET_TYPE = 'kubernetes.io/basic-auth';
 
 /** An advertisement and which pools it selects, resolved once all documents are read. */
 interface Selecting {
@@ -70,6 +84,8 @@ export class CrdReader {
   /** Labels of the Namespaces and Nodes in the files, which MetalLB's namespace and node selectors match. */
   private readonly namespaceLabels = new Map<string, Record<string, string>>();
   private readonly nodeLabels = new Map<string, Record<string, string>>();
+  /** The Secrets in the files, by name: their type, and whether they hold a password. */
+  private readonly secrets = new Map<string, { type?: string; hasPassword: boolean; at: Location }>();
   /** Where each Community alias was first defined, across Community resources. */
   private readonly aliasNames = new Map<string, Location>();
   /** The namespace the first MetalLB resource named, which every other one must share. */
@@ -116,18 +132,21 @@ export class CrdReader {
         this.addAdvertisement('bgp', spec, what, BGP_ADVERTISEMENT_KEYS);
         break;
       case 'BGPPeer':
-        this.addPeer(spec, what);
+        this.addPeer(name, spec, what);
         break;
       case 'Community':
         this.addCommunities(spec, what);
+        break;
+      case 'BFDProfile':
+        this.config.bfdProfiles.push(readBfdProfile(new FieldReader(spec, what, this.problems, Object.values(BFD_KEYS)), name, BFD_KEYS));
         break;
     }
   }
 
   /**
    * A manifest's object that is not MetalLB's: Namespace and Node labels are what MetalLB's
-   * namespace and node selectors match (internal/config/config.go reads them beside its
-   * resources); anything else is skipped.
+   * namespace and node selectors match, a Secret may hold a BGPPeer's password
+   * (internal/config/config.go reads them beside its resources); anything else is skipped.
    */
   addClusterObject(kind: string, map: YamlMap): void {
     const metadata = entry(map, 'metadata');
@@ -136,6 +155,11 @@ export class CrdReader {
     if (name === undefined) return;
     if (kind === 'Namespace') this.namespaceLabels.set(name, fields!.stringMap('labels'));
     if (kind === 'Node') this.nodeLabels.set(name, fields!.stringMap('labels'));
+    if (kind === 'Secret') {
+      const [type, data, stringData] = ['type', 'data', 'stringData'].map((key) => entry(map, key));
+      const holdsPassword = (node: YamlNode | undefined) => node?.kind === 'map' && entry(node, 'password') !== undefined;
+      this.secrets.set(name, { type: type?.kind === 'scalar' ? String(type.value) : undefined, hasPassword: holdsPassword(data) || holdsPassword(stringData), at: map.at });
+    }
   }
 
   /**
@@ -183,6 +207,8 @@ export class CrdReader {
       }
     }
     for (const pool of this.config.pools) this.checkLocalPrefs(pool);
+    for (const peer of this.config.peers) this.checkPasswordSecret(peer);
+    this.checkBfdEcho();
     return this.config;
   }
 
@@ -217,6 +243,41 @@ export class CrdReader {
     // Without Node objects, selectors match nothing known: only two advertisements of every node surely meet.
     if (nodesA === 'every' || nodesB === 'every') return nodesA !== nodesB;
     return ![...nodesA].some((node) => nodesB.has(node));
+  }
+
+  /**
+   * config.go passwordFromSecretForPeer: a basic-auth Secret with a password. One not in the
+   * files may exist in the cluster: MetalLB waits for it (a transient error).
+   */
+  private checkPasswordSecret(peer: Peer): void {
+    if (peer.passwordSecret === undefined) return;
+    const secret = this.secrets.get(peer.passwordSecret);
+    const name = `Secret "${peer.passwordSecret}"`;
+    if (secret === undefined) {
+      this.problems.push({ severity: 'warning', at: peer.at, message: `${name} of peer ${peerName(peer)} is not in these files; MetalLB accepts that and waits for it, so make sure it exists in MetalLB's namespace.` });
+    } else if (secret.type !== PASSWORD_SECRET_TYPE) {
+      this.problems.push({ severity: 'error', at: secret.at, message: `${name} is of type ${secret.type ?? 'Opaque'}, and MetalLB takes a BGP password only from type ${PASSWORD_SECRET_TYPE}; change its type.` });
+    } else if (!secret.hasPassword) {
+      this.problems.push({ severity: 'error', at: secret.at, message: `${name} has no "password" key, where MetalLB reads the BGP password; add it under data or stringData.` });
+    }
+  }
+
+  /** validation.go validateConfig (v0.14 on): a BFD profile with echo mode cannot serve a peer that IPv6 routes are advertised to. */
+  private checkBfdEcho(): void {
+    const echo = new Set(this.config.bfdProfiles.filter((profile) => profile.echoMode).map((profile) => profile.name));
+    for (const pool of this.config.pools.filter((candidate) => candidate.ranges.some((range) => range.range.family === 6))) {
+      for (const advertisement of pool.bgpAdvertisements) {
+        const peers = this.config.peers.filter((peer) => !advertisement.peers || advertisement.peers.includes(peer.name!));
+        const peer = peers.find((candidate) => candidate.bfdProfile !== undefined && echo.has(candidate.bfdProfile));
+        if (peer) {
+          this.problems.push({
+            severity: 'error',
+            at: advertisement.at,
+            message: `this BGPAdvertisement sends IPv6 routes of pool "${pool.name}" to peer ${peerName(peer)}, whose BFD profile "${peer.bfdProfile}" has echo mode, which MetalLB refuses; turn echo mode off or keep IPv6 from that peer.`,
+          });
+        }
+      }
+    }
   }
 
   /** config.go selectedNodes: the Nodes read that the selectors match, all without selectors ('every' when no Node was read). */
@@ -311,15 +372,31 @@ export class CrdReader {
     };
   }
 
-  private addPeer(spec: YamlMap, what: string): void {
+  /** config.go peerFromCR. */
+  private addPeer(name: string, spec: YamlMap, what: string): void {
     const fields = new FieldReader(spec, what, this.problems, PEER_KEYS);
     const addressText = fields.string('peerAddress');
-    if (addressText === undefined) {
-      this.problems.push({ severity: 'error', at: spec.at, message: `${what} has no peerAddress; add the router's address as spec.peerAddress.` });
+    const iface = fields.string('interface') || undefined;
+    if ((addressText === undefined) === (iface === undefined)) {
+      const fix = iface === undefined ? "add the router's address as spec.peerAddress, or for unnumbered BGP its interface as spec.interface" : 'keep one of them';
+      this.problems.push({ severity: 'error', at: spec.at, message: `${what} has ${iface === undefined ? 'neither' : 'both'} peerAddress ${iface === undefined ? 'nor' : 'and'} interface; ${fix}.` });
       return;
     }
-    const address = readAddress(addressText, 'peerAddress', fields.at('peerAddress'), this.problems);
+    const address = addressText === undefined ? '' : readAddress(addressText, 'peerAddress', fields.at('peerAddress'), this.problems);
     if (address === undefined) return;
+    const secret = fields.mapping('passwordSecret');
+    const passwordSecret = secret ? new FieldReader(secret, `the passwordSecret of ${what}`, this.problems, ['name', 'namespace']).string('name') : undefined;
+    if (passwordSecret !== undefined && fields.string('password')) {
+      this.problems.push({ severity: 'error', at: fields.at('passwordSecret'), message: `${what} has both password and passwordSecret; MetalLB refuses the two together, so keep one.` });
+    }
+    const connectTime = durationField(fields, 'connectTime', this.problems);
+    // api/v1beta2/bgppeer_types.go: connectTime is 1 to 65535 whole seconds.
+    if (connectTime !== undefined && (connectTime < 1 || connectTime > 65535)) {
+      this.problems.push({ severity: 'error', at: fields.at('connectTime'), message: `connectTime of ${what} is ${connectTime} s; MetalLB takes 1 to 65535 s.` });
+    }
+    if (fields.boolean('disableMP')) {
+      this.problems.push({ severity: 'warning', at: fields.at('disableMP'), message: 'disableMP is deprecated and has no effect, as MetalLB warns; remove it.' });
+    }
     const peer: Peer = {
       address,
       asn: fields.integer('peerASN', 1, MAX_ASN),
@@ -334,9 +411,18 @@ export class CrdReader {
       ebgpMultiHop: fields.boolean('ebgpMultiHop'),
       nodeSelectors: labelSelectorsField(fields, 'nodeSelectors', CRD_SELECTORS, this.problems),
       at: spec.at,
+      name,
       dynamicAsn: this.dynamicAsn(fields, what),
       vrf: fields.string('vrf') || undefined,
+      interface: iface,
+      localAsn: fields.integer('localASN', 1, MAX_ASN),
+      passwordSecret,
+      connectTime,
+      enableGracefulRestart: fields.boolean('enableGracefulRestart'),
+      disableMP: fields.boolean('disableMP'),
+      dualStackAddressFamily: fields.boolean('dualStackAddressFamily'),
     };
+
     if (peer.asn !== undefined && peer.dynamicAsn !== undefined) {
       this.problems.push({ severity: 'error', at: fields.at('dynamicASN'), message: `${what} has both peerASN and dynamicASN; MetalLB refuses the two together, so keep one.` });
     }
@@ -405,49 +491,56 @@ export interface Resource {
 }
 
 /**
- * The config as CRDs, in configmaptocrs' order and names: peers (peer1...), pools, BGP
- * advertisements (bgpadvertisement1...), L2 advertisements (l2advertisement1...), one
- * Community holding every alias. Names become valid Kubernetes names, each renamed pool
- * with a warning; refused when a pool's name has nothing left, or two pools' names become one.
+ * The config as CRDs, in configmaptocrs' order and names (MetalLB's configmaptocrs/main.go):
+ * peers (peer1...), pools, BGP advertisements (bgpadvertisement1...), L2 advertisements
+ * (l2advertisement1...), BFD profiles, one Community holding every alias. Pool and BFD
+ * profile names become valid Kubernetes names, each renamed one with a warning; refused
+ * when a name has nothing left, two become one, or a peer's address has an IPv6 zone,
+ * which MetalLB cannot read.
  */
 export function toCrds(config: PoolsConfig): { resources: Resource[]; warnings: string[] } | { reason: string } {
-  const poolNames = new Map<Pool, string>();
-  const owners = new Map<string, Pool>();
   const warnings: string[] = [];
-  for (const pool of config.pools) {
-    const name = kubernetesName(pool.name);
-    if (name === '') return { reason: `pool "${pool.name}" has no letter to start a Kubernetes name with, so it cannot name an IPAddressPool; rename it.` };
-    const owner = owners.get(name);
-    if (owner) return { reason: `pools "${owner.name}" and "${pool.name}" would both be the IPAddressPool "${name}"; rename one of them.` };
-    owners.set(name, pool);
-    poolNames.set(pool, name);
-    if (name !== pool.name) warnings.push(`pool "${pool.name}" is named "${name}" in the CRDs, a valid Kubernetes name; update annotations that name it.`);
-  }
+  const poolNames = kubernetesNames(config.pools, 'pool', 'IPAddressPool', warnings);
+  if ('reason' in poolNames) return poolNames;
+  const profileNames = kubernetesNames(config.bfdProfiles, 'BFD profile', 'BFDProfile', warnings);
+  if ('reason' in profileNames) return profileNames;
+  const zoned = config.peers.find((peer) => peer.address.includes('%'));
+  if (zoned) return { reason: `peer ${zoned.address} has an IPv6 zone, which a BGPPeer cannot hold (MetalLB reads peerAddress with net.ParseIP); for BGP over a link, use interface.` };
   const resource = (apiVersion: string, kind: string, name: string, spec: Record<string, unknown>): Resource => ({
     apiVersion,
     kind,
     metadata: { name, namespace: NAMESPACE },
     spec: withoutUndefined(spec),
   });
+  const peerNames = config.peers.map((peer, index) => peer.name ?? `peer${index + 1}`);
   const resources: Resource[] = config.peers.map((peer, index) =>
-    resource('metallb.io/v1beta2', 'BGPPeer', `peer${index + 1}`, {
+    resource('metallb.io/v1beta2', 'BGPPeer', peerNames[index]!, {
       myASN: peer.myAsn,
       peerASN: peer.asn,
-      peerAddress: peer.address,
+      dynamicASN: peer.dynamicAsn,
+      localASN: peer.localAsn,
+      peerAddress: peer.address || undefined,
+      interface: peer.interface,
       sourceAddress: peer.sourceAddress,
       peerPort: peer.port,
       holdTime: peer.holdTime === undefined ? undefined : formatDuration(peer.holdTime),
       keepaliveTime: peer.keepaliveTime === undefined ? undefined : formatDuration(peer.keepaliveTime),
+      connectTime: peer.connectTime === undefined ? undefined : formatDuration(peer.connectTime),
       routerID: peer.routerId,
       nodeSelectors: peer.nodeSelectors.length > 0 ? peer.nodeSelectors.map((selector) => selectorSpec(selector)) : undefined,
       password: peer.password,
-      bfdProfile: peer.bfdProfile,
+      passwordSecret: peer.passwordSecret === undefined ? undefined : { name: peer.passwordSecret, namespace: NAMESPACE },
+      bfdProfile: peer.bfdProfile === undefined ? undefined : (profileNames.byName.get(peer.bfdProfile) ?? peer.bfdProfile),
       ebgpMultiHop: peer.ebgpMultiHop,
+      vrf: peer.vrf,
+      enableGracefulRestart: peer.enableGracefulRestart,
+      disableMP: peer.disableMP,
+      dualStackAddressFamily: peer.dualStackAddressFamily,
     }),
   );
   for (const pool of config.pools) {
     resources.push(
-      resource('metallb.io/v1beta1', 'IPAddressPool', poolNames.get(pool)!, {
+      resource('metallb.io/v1beta1', 'IPAddressPool', poolNames.byItem.get(pool)!, {
         addresses: pool.ranges.map((range) => range.text),
         autoAssign: pool.autoAssign ? undefined : false,
         avoidBuggyIPs: pool.avoidBuggyIPs || undefined,
@@ -463,18 +556,49 @@ export function toCrds(config: PoolsConfig): { resources: Resource[]; warnings: 
         aggregationLengthV6: advertisement.aggregationLengthV6,
         localPref: advertisement.localPref,
         communities: advertisement.communities.length > 0 ? advertisement.communities : undefined,
-        ipAddressPools: [poolNames.get(pool)!],
+        ipAddressPools: [poolNames.byItem.get(pool)!],
+        peers: advertisement.peers,
+        nodeSelectors: advertisement.nodeSelectors?.map((selector) => selectorSpec(selector)),
+        serviceSelectors: advertisement.serviceSelectors?.map((selector) => selectorSpec(selector)),
       }),
     ),
   );
   config.pools
     .filter((pool) => pool.protocols.includes('layer2'))
-    .forEach((pool, index) => resources.push(resource('metallb.io/v1beta1', 'L2Advertisement', `l2advertisement${index + 1}`, { ipAddressPools: [poolNames.get(pool)!] })));
+    .forEach((pool, index) => resources.push(resource('metallb.io/v1beta1', 'L2Advertisement', `l2advertisement${index + 1}`, { ipAddressPools: [poolNames.byItem.get(pool)!] })));
+  for (const profile of config.bfdProfiles) {
+    const { name, at: _at, ...spec } = profile;
+    resources.push(resource('metallb.io/v1beta1', 'BFDProfile', profileNames.byItem.get(profile)!, spec));
+  }
   if (config.communityAliases.size > 0) {
-    const communities = [...config.communityAliases].map(([name, { value }]) => ({ name, value }));
+    // configmaptocrs communitiesFor sorts the aliases by name.
+    const communities = [...config.communityAliases].map(([name, { value }]) => ({ name, value })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     resources.push(resource('metallb.io/v1beta1', 'Community', 'communities', { communities }));
   }
   return { resources, warnings };
+}
+
+/** configmaptocrs convertNamesToK8S: each item's name as a Kubernetes name, by item and by its old name. */
+function kubernetesNames<T extends { name: string }>(
+  items: readonly T[],
+  what: string,
+  kind: string,
+  warnings: string[],
+): { byItem: Map<T, string>; byName: Map<string, string> } | { reason: string } {
+  const byItem = new Map<T, string>();
+  const byName = new Map<string, string>();
+  const owners = new Map<string, T>();
+  for (const item of items) {
+    const name = kubernetesName(item.name);
+    if (name === '') return { reason: `${what} "${item.name}" has no letter to start a Kubernetes name with, so it cannot name ${/^[AEIOU]/.test(kind) ? 'an' : 'a'} ${kind}; rename it.` };
+    const owner = owners.get(name);
+    if (owner) return { reason: `${what}s "${owner.name}" and "${item.name}" would both be the ${kind} "${name}"; rename one of them.` };
+    owners.set(name, item);
+    byItem.set(item, name);
+    byName.set(item.name, name);
+    if (name !== item.name) warnings.push(`${what} "${item.name}" is named "${name}" in the CRDs, a valid Kubernetes name${what === 'pool' ? '; update annotations that name it' : ''}.`);
+  }
+  return { byItem, byName };
 }
 
 function allocationSpec(allocation: ServiceAllocation): Record<string, unknown> {

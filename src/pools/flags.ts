@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import type { Family } from './address-range.js';
 import type { BgpAdvertisement, Location, Member, Peer, Pool, PoolsConfig, Problem, ServiceAllocation } from './model.js';
-import { emptyConfig } from './model.js';
+import { bgpAdvertisementOnlySetting, bgpPeerOnlySetting, emptyConfig, peerName } from './model.js';
 import type { ServiceClaim } from './services.js';
 import { suggestion } from './suggest.js';
 import {
@@ -343,6 +343,8 @@ export function toFlags(config: PoolsConfig): { args: string[] } | { reason: str
       return { reason: `pool ${pool.name} selects services by labels, which --pool cannot express.` };
     }
     const advertisement = pool.bgpAdvertisements[0];
+    const scoped = advertisement && bgpAdvertisementOnlySetting(advertisement);
+    if (scoped) return { reason: `the BGP advertisement of pool ${pool.name} has ${scoped}, which --pool cannot express.` };
     const [firstRange, ...moreRanges] = pool.ranges.map((range) => range.text);
     const flag = flagValue('--pool', `pool ${pool.name}`, (value, problems) => readPoolFlag(value, '--pool', problems), [
       `${pool.name}=${firstRange ?? ''}`,
@@ -365,6 +367,8 @@ export function toFlags(config: PoolsConfig): { args: string[] } | { reason: str
       return { reason: `peer ${peer.address} has node selectors with expressions or alternatives, which --peer cannot express.` };
     }
     if (peer.bfdProfile !== undefined) return { reason: `peer ${peer.address} uses the BFD profile "${peer.bfdProfile}", which --peer cannot express.` };
+    const setting = bgpPeerOnlySetting(peer);
+    if (setting) return { reason: `peer ${peerName(peer)} has ${setting}, which --peer cannot express.` };
     const flag = flagValue('--peer', `peer ${peer.address}`, (value, problems) => readPeerFlag(value, '--peer', {}, problems), [
       isIP(peer.address) === 6 ? `[${peer.address}]` : peer.address,
       optionText('asn', peer.asn),

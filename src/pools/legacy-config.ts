@@ -1,7 +1,7 @@
 import type { BgpAdvertisement, Peer, Pool, PoolsConfig, Problem, Protocol } from './model.js';
 import { emptyConfig, formatLocation } from './model.js';
 import { MAX_ASN, readAddress, readProtocol } from './value-parsers.js';
-import { addressField, labelSelectorsField, LEGACY_SELECTORS, metallbRange, peerTimers, reportDuplicates } from './yaml-fields.js';
+import { addressField, labelSelectorsField, LEGACY_SELECTORS, metallbRange, peerTimers, readBfdProfile, reportDuplicates, type BfdSpelling } from './yaml-fields.js';
 import { entry, expectMap, FieldReader, type YamlMap, type YamlNode } from './yaml-source.js';
 
 /**
@@ -27,6 +27,16 @@ const PEER_KEYS = [
   'ebgp-multihop',
 ];
 
+const BFD_KEYS: BfdSpelling = {
+  receiveInterval: 'receive-interval',
+  transmitInterval: 'transmit-interval',
+  detectMultiplier: 'detect-multiplier',
+  echoInterval: 'echo-interval',
+  echoMode: 'echo-mode',
+  passiveMode: 'passive-mode',
+  minimumTtl: 'minimum-ttl',
+};
+
 /** v0.12 parseHoldTime: the hold time of a peer that gives none. */
 const LEGACY_HOLD_TIME = 90;
 
@@ -43,6 +53,14 @@ export function readLegacyConfig(map: YamlMap, problems: Problem[]): PoolsConfig
   for (const node of fields.list('address-pools')) {
     const pool = readPool(node, problems);
     if (pool) config.pools.push(pool);
+  }
+  for (const node of fields.list('bfd-profiles')) {
+    const map = expectMap(node, 'a BFD profile', problems);
+    if (!map) continue;
+    const profile = new FieldReader(map, 'a BFD profile', problems, ['name', ...Object.values(BFD_KEYS)]);
+    const name = profile.string('name');
+    if (name === undefined) problems.push({ severity: 'error', at: map.at, message: 'a BFD profile has no name; add name: <profile-name>.' });
+    else config.bfdProfiles.push(readBfdProfile(profile, name, BFD_KEYS));
   }
   return config;
 }

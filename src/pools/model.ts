@@ -101,6 +101,58 @@ export interface Peer {
   dynamicAsn?: 'internal' | 'external';
   /** The VRF the session runs in (BGPPeer vrf, FRR mode). */
   vrf?: string;
+  /** A BGPPeer's name, which BGPAdvertisements' peers list. */
+  name?: string;
+  /** Unnumbered BGP (v0.16): the interface the router is reached on; address is then ''. */
+  interface?: string;
+  /** The AS shown to this peer in place of myAsn (v0.16 localASN, FRR's local-as). */
+  localAsn?: number;
+  /** The name of the Secret holding the password (kubernetes.io/basic-auth, key "password"). */
+  passwordSecret?: string;
+  /** BGPPeer settings vipkit only carries over: connectTime (seconds), enableGracefulRestart, disableMP, dualStackAddressFamily. */
+  connectTime?: number;
+  enableGracefulRestart?: boolean;
+  disableMP?: boolean;
+  dualStackAddressFamily?: boolean;
+}
+
+/** The first setting of a peer that only a BGPPeer resource holds (not the legacy config, not --peer), by its BGPPeer key. */
+export function bgpPeerOnlySetting(peer: Peer): string | undefined {
+  const settings: [string, unknown][] = [
+    ['dynamicASN', peer.dynamicAsn],
+    ['vrf', peer.vrf],
+    ['interface', peer.interface],
+    ['localASN', peer.localAsn],
+    ['passwordSecret', peer.passwordSecret],
+    ['connectTime', peer.connectTime],
+    ['enableGracefulRestart', peer.enableGracefulRestart],
+    ['disableMP', peer.disableMP],
+    ['dualStackAddressFamily', peer.dualStackAddressFamily],
+  ];
+  return settings.find(([, value]) => value !== undefined)?.[0];
+}
+
+/** The first way a BGP advertisement narrows who gets its routes that only a BGPAdvertisement resource holds. */
+export function bgpAdvertisementOnlySetting(advertisement: BgpAdvertisement): string | undefined {
+  return advertisement.peers ? 'peers' : advertisement.nodeSelectors ? 'nodeSelectors' : advertisement.serviceSelectors ? 'serviceSelectors' : undefined;
+}
+
+/** How problems name a peer: its address, or the interface of an unnumbered one. */
+export function peerName(peer: Peer): string {
+  return peer.address === '' ? `on interface ${peer.interface}` : peer.address;
+}
+
+/** A BFD profile (legacy bfd-profiles, BFDProfile): intervals in milliseconds. */
+export interface BfdProfile {
+  name: string;
+  receiveInterval?: number;
+  transmitInterval?: number;
+  detectMultiplier?: number;
+  echoInterval?: number;
+  echoMode?: boolean;
+  passiveMode?: boolean;
+  minimumTtl?: number;
+  at: Location;
 }
 
 /** A member of the cluster (`vipkit run --member`): a node that runs the speaker, the address its peers reach it at, and its labels. */
@@ -116,10 +168,11 @@ export interface PoolsConfig {
   peers: Peer[];
   /** Community aliases: name -> value (legacy bgp-communities, Community CRDs). */
   communityAliases: Map<string, { value: string; at: Location }>;
+  bfdProfiles: BfdProfile[];
 }
 
 export function emptyConfig(): PoolsConfig {
-  return { pools: [], peers: [], communityAliases: new Map() };
+  return { pools: [], peers: [], communityAliases: new Map(), bfdProfiles: [] };
 }
 
 /** Exact with BigInt (a /64 holds 2^64 addresses, counted, never enumerated); avoid-buggy-ips leaves out .0 and .255. */

@@ -1,7 +1,7 @@
 import { CrdReader } from './crds.js';
 import { readFlags, type PeerDefaults } from './flags.js';
 import { LEGACY_KEYS, readLegacyConfig } from './legacy-config.js';
-import { emptyConfig, formatLocation, type Peer, type PoolsConfig, type Problem } from './model.js';
+import { emptyConfig, formatLocation, peerName, type Peer, type PoolsConfig, type Problem } from './model.js';
 import { closest } from './suggest.js';
 import { entry, expectMap, parseEmbeddedYaml, parseYaml, type YamlMap } from './yaml-source.js';
 
@@ -111,19 +111,27 @@ function merge(parts: PoolsConfig[], problems: Problem[]): PoolsConfig {
     }
     for (const peer of part.peers) {
       // config.go peersFor refuses only a peer equal to another; the same router in another VRF or on another port is another session.
-      const earlier = merged.peers.find((candidate) => candidate.address === peer.address && (candidate.port ?? 179) === (peer.port ?? 179) && candidate.vrf === peer.vrf);
+      const earlier = merged.peers.find(
+        (candidate) => candidate.address === peer.address && candidate.interface === peer.interface && (candidate.port ?? 179) === (peer.port ?? 179) && candidate.vrf === peer.vrf,
+      );
       if (earlier && peerSettings(earlier) === peerSettings(peer)) {
-        problems.push({ severity: 'error', at: peer.at, message: `peer ${peer.address} is also defined at ${formatLocation(earlier.at)} with the same settings; MetalLB refuses a peer defined twice, so remove one.` });
+        problems.push({ severity: 'error', at: peer.at, message: `peer ${peerName(peer)} is also defined at ${formatLocation(earlier.at)} with the same settings; MetalLB refuses a peer defined twice, so remove one.` });
         continue;
       }
       if (earlier) {
         problems.push({
           severity: 'warning',
           at: peer.at,
-          message: `peer ${peer.address} is also defined at ${formatLocation(earlier.at)} with other settings; MetalLB accepts it (FRR mode not on a node both select), but the two sessions to one router would clash, so merge them.`,
+          message: `peer ${peerName(peer)} is also defined at ${formatLocation(earlier.at)} with other settings; MetalLB accepts it (FRR mode not on a node both select), but the two sessions to one router would clash, so merge them.`,
         });
       }
       merged.peers.push(peer);
+    }
+    for (const profile of part.bfdProfiles) {
+      // config.go bfdProfilesFor: "found duplicate bfd profile name".
+      const earlier = merged.bfdProfiles.find((candidate) => candidate.name === profile.name);
+      if (earlier) problems.push({ severity: 'error', at: profile.at, message: `BFD profile "${profile.name}" is also defined at ${formatLocation(earlier.at)}; MetalLB refuses a name defined twice, so remove one.` });
+      else merged.bfdProfiles.push(profile);
     }
     for (const [name, alias] of part.communityAliases) {
       const earlier = merged.communityAliases.get(name);

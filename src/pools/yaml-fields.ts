@@ -5,7 +5,7 @@
  * memory at 100,000 routes).
  */
 import { formatCidr, parseCidrNetwork } from './address-range.js';
-import { formatLocation, type LabelSelector, type Location, type PoolRange, type Problem, type Severity } from './model.js';
+import { formatLocation, type BfdProfile, type LabelSelector, type Location, type PoolRange, type Problem, type Severity } from './model.js';
 import { suggestion } from './suggest.js';
 import { parseLabelKey, parseLabelValue, readAddress, readDuration, readPoolRange, readValue } from './value-parsers.js';
 import { expectMap, FieldReader, type YamlNode } from './yaml-source.js';
@@ -52,6 +52,24 @@ export function metallbRange(text: string, at: Location, problems: Problem[]): P
   if (cidr === undefined) return undefined;
   if (cidr.hostBitsSet) problems.push({ severity: 'warning', at, message: `"${text}" has host bits set; MetalLB accepts it as ${formatCidr(cidr.range)}, so write that.` });
   return { text, range: cidr.range, at };
+}
+
+/** A BFD profile's keys: kebab-case in the legacy config, camelCase in a BFDProfile. */
+export type BfdSpelling = Record<Exclude<keyof BfdProfile, 'name' | 'at'>, string>;
+
+/** internal/config/config.go bfdProfileFromCR (v0.12 parseBFDProfile): each value within its range, in milliseconds. */
+export function readBfdProfile(fields: FieldReader, name: string, spelling: BfdSpelling): BfdProfile {
+  return {
+    name,
+    receiveInterval: fields.integer(spelling.receiveInterval, 10, 60000),
+    transmitInterval: fields.integer(spelling.transmitInterval, 10, 60000),
+    detectMultiplier: fields.integer(spelling.detectMultiplier, 2, 255),
+    echoInterval: fields.integer(spelling.echoInterval, 10, 60000),
+    echoMode: fields.boolean(spelling.echoMode),
+    passiveMode: fields.boolean(spelling.passiveMode),
+    minimumTtl: fields.integer(spelling.minimumTtl, 1, 254),
+    at: fields.map.at,
+  };
 }
 
 /** An optional address field (router-id, sourceAddress). */

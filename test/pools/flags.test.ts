@@ -342,6 +342,7 @@ function everything(): PoolsConfig {
       basePeer({ address: 'fe80::1%eth0', asn: 65002, myAsn: 65002 }),
     ],
     communityAliases: new Map(),
+    bfdProfiles: [],
   };
 }
 

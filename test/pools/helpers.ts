@@ -35,7 +35,14 @@ export function flagsFile(path: string): SourceFlags {
 /** The model without where things were written, for comparing sources. */
 export function modelView(config: PoolsConfig): unknown {
   return JSON.parse(
-    JSON.stringify({ ...config, communityAliases: Object.fromEntries([...config.communityAliases].map(([name, alias]) => [name, alias.value])) }, (key, value) =>
+    JSON.stringify(
+      {
+        ...config,
+        // A BGPPeer's name is the resource's, which the other sources do not have.
+        peers: config.peers.map(({ name: _name, ...peer }) => peer),
+        communityAliases: Object.fromEntries([...config.communityAliases].map(([name, alias]) => [name, alias.value])),
+      },
+      (key, value) =>
       key === 'at' ? undefined : typeof value === 'bigint' ? value.toString() : value,
     ),
   );

@@ -8,9 +8,11 @@ import { test } from 'node:test';
 import type { Family } from '../../src/pools/address-range.js';
 import { planAllocations, type AllocationPlan } from '../../src/pools/allocator.js';
 import { checkConfig, sortProblems } from '../../src/pools/check.js';
-import type { Pool } from '../../src/pools/model.js';
+import { convert } from '../../src/pools/convert.js';
+import type { Resource } from '../../src/pools/crds.js';
+import type { Pool, PoolsConfig } from '../../src/pools/model.js';
 import { readServices, type ServiceClaim } from '../../src/pools/services.js';
-import { described, loadText } from './helpers.js';
+import { described, loadText, modelView } from './helpers.js';
 
 /** Every problem reading and checking finds, as "severity file:line:column message". */
 function problemsIn(text: string, options: { nodes?: string[]; services?: string } = {}): string[] {
@@ -322,11 +324,12 @@ test('dynamicASN stands for peerASN; not both, and only internal or external (co
 test('one router twice: refused only when the peers are equal; in another VRF it is another session (config.go peersFor, validation.go PeerIdentifier)', () => {
   const peer = (name: string, extra = '') => resource('BGPPeer', name, `  peerAddress: 10.0.1.1\n  peerASN: 64500\n  myASN: 64501\n${extra}`);
   assert.deepEqual(problemsIn(peer('a') + peer('b', '  vrf: red\n')), []);
-  assert.deepEqual(problemsIn(peer('a') + peer('b')), [
-    'error in.yaml:18:3 peer 10.0.1.1 is also defined at in.yaml:8:3 with the same settings; MetalLB refuses a peer defined twice, so remove one.',
-  ]);
+  // Two BGPPeers differ at least by name, so MetalLB never finds them equal; two legacy peers can be.
   assert.deepEqual(problemsIn(peer('a') + peer('b', '  holdTime: 30s\n')), [
     'warning in.yaml:18:3 peer 10.0.1.1 is also defined at in.yaml:8:3 with other settings; MetalLB accepts it (FRR mode not on a node both select), but the two sessions to one router would clash, so merge them.',
+  ]);
+  assert.deepEqual(problemsIn('peers:\n- {peer-address: 10.0.1.1, peer-asn: 64500, my-asn: 64501}\n- {peer-address: 10.0.1.1, peer-asn: 64500, my-asn: 64501}\n'), [
+    'error in.yaml:3:3 peer 10.0.1.1 is also defined at in.yaml:2:3 with the same settings; MetalLB refuses a peer defined twice, so remove one.',
   ]);
   assert.deepEqual(problemsIn(peer('a', '  peerPort: 16385\n')), ['error in.yaml:11:13 "peerPort" in BGPPeer "a" is 16385; it must be a whole number from 1 to 16384.']);
 });
@@ -347,4 +350,114 @@ test('host bits in a CIDR and pools holding a router or node are warnings, and a
     'warning in.yaml:6:28 1000::4/126 in pool "p" holds BGP peer 1000::5; MetalLB accepts it, but a Service given that address would take it over, so leave it out of the pool.',
   ]);
   assert.deepEqual(brief(planAllocations(source.config.pools, [service('a/v6', { families: [6] })])), ['a/v6 1000:: p']);
+});
+
+// --- What vipkit did not understand: BFD profiles, password Secrets, BGPPeer's newer fields ---
+
+test('legacy bfd-profiles and BFDProfile resources: ranges, unique names, and peers naming one that exists (v0.12 config.go parseBFDProfile; config.go bfdProfileFromCR, peersFor)', () => {
+  const legacy = (profiles: string, peer = 'bfd-profile: fast') =>
+    `peers:\n- {peer-address: 10.0.1.1, peer-asn: 64500, my-asn: 64501, ${peer}}\nbfd-profiles:\n${profiles}`;
+  const source = loadText(legacy('- {name: fast, receive-interval: 100, transmit-interval: 100, detect-multiplier: 3, echo-mode: true}\n'));
+  assert.deepEqual(described(source.problems), []);
+  assert.deepEqual((modelView(source.config) as PoolsConfig).bfdProfiles, [{ name: 'fast', receiveInterval: 100, transmitInterval: 100, detectMultiplier: 3, echoMode: true }]);
+  assert.deepEqual(problemsIn(legacy('- {name: fast, detect-multiplier: 1, minimum-ttl: 255}\n- {name: fast}\n')), [
+    'error in.yaml:4:35 "detect-multiplier" in a BFD profile is 1; it must be a whole number from 2 to 255.',
+    'error in.yaml:4:51 "minimum-ttl" in a BFD profile is 255; it must be a whole number from 1 to 254.',
+    'error in.yaml:5:3 BFD profile "fast" is also defined at in.yaml:4:3; MetalLB refuses a name defined twice, so remove one.',
+  ]);
+  assert.deepEqual(problemsIn(legacy('- {name: fast}\n', 'bfd-profile: fsat')), ['error in.yaml:2:3 peer 10.0.1.1 uses BFD profile "fsat", which is not defined; did you mean "fast"?']);
+  const crd = resource('BFDProfile', 'slow', '  receiveInterval: 5\n  echoMode: false\n');
+  assert.deepEqual(problemsIn(crd), ['error in.yaml:8:20 "receiveInterval" in BFDProfile "slow" is 5; it must be a whole number from 10 to 60000.']);
+});
+
+test('a BFD profile with echo mode cannot serve a peer IPv6 routes go to (v0.14 on: validation.go validateConfig)', () => {
+  const text = (echo: boolean) =>
+    resource('BFDProfile', 'echo', `  echoMode: ${echo}\n`) +
+    resource('BGPPeer', 'r', '  peerAddress: 10.0.1.1\n  peerASN: 64500\n  myASN: 64501\n  bfdProfile: echo\n') +
+    resource('IPAddressPool', 'v6', '  addresses: ["2001:db8::/120"]\n') +
+    resource('BGPAdvertisement', 'b', '  ipAddressPools: [v6]\n');
+  assert.deepEqual(problemsIn(text(false)), []);
+  assert.deepEqual(problemsIn(text(true)), [
+    'error in.yaml:35:3 this BGPAdvertisement sends IPv6 routes of pool "v6" to peer 10.0.1.1, whose BFD profile "echo" has echo mode, which MetalLB refuses; turn echo mode off or keep IPv6 from that peer.',
+  ]);
+});
+
+test('passwordSecret: not with password; the Secret is basic-auth with a password; one not in the files is waited for (config.go peerFromCR, passwordFromSecretForPeer)', () => {
+  const peer = (extra: string) => resource('BGPPeer', 'r', `  peerAddress: 10.0.1.1\n  peerASN: 64500\n  myASN: 64501\n  passwordSecret: {name: bgp, namespace: metallb-system}\n${extra}`);
+  const secret = (type: string, data: string) => `---\napiVersion: v1\nkind: Secret\nmetadata: {name: bgp, namespace: metallb-system}\ntype: ${type}\n${data}`;
+  assert.deepEqual(problemsIn(peer('') + secret('kubernetes.io/basic-auth', 'data: {password: czNjcmV0}\n')), []);
+  assert.equal(loadText(peer('')).config.peers[0]!.passwordSecret, 'bgp');
+  assert.deepEqual(problemsIn(peer('  password: plain\n')), [
+    'warning in.yaml:8:3 Secret "bgp" of peer 10.0.1.1 is not in these files; MetalLB accepts that and waits for it, so make sure it exists in MetalLB\'s namespace.',
+    'error in.yaml:11:19 BGPPeer "r" has both password and passwordSecret; MetalLB refuses the two together, so keep one.',
+  ]);
+  assert.deepEqual(problemsIn(peer('') + secret('Opaque', 'stringData: {password: s3cret}\n')), [
+    'error in.yaml:13:1 Secret "bgp" is of type Opaque, and MetalLB takes a BGP password only from type kubernetes.io/basic-auth; change its type.',
+  ]);
+  assert.deepEqual(problemsIn(peer('') + secret('kubernetes.io/basic-auth', 'stringData: {username: x}\n')), [
+    'error in.yaml:13:1 Secret "bgp" has no "password" key, where MetalLB reads the BGP password; add it under data or stringData.',
+  ]);
+});
+
+test('BGPPeer v0.16 fields: interface (unnumbered) instead of peerAddress, localASN, connectTime; disableMP is deprecated (config.go peerFromCR, api/v1beta2/bgppeer_types.go, webhookv1beta2)', () => {
+  const peer = (spec: string) => resource('BGPPeer', 'r', `  peerASN: 64500\n  myASN: 64501\n${spec}`);
+  const unnumbered = loadText(peer('  interface: eth1\n  localASN: 64999\n  connectTime: 5s\n  vrf: red\n'));
+  assert.deepEqual(described(unnumbered.problems), []);
+  assert.deepEqual((modelView(unnumbered.config) as PoolsConfig).peers, [{ address: '', asn: 64500, myAsn: 64501, nodeSelectors: [], vrf: 'red', interface: 'eth1', localAsn: 64999, connectTime: 5 }]);
+  assert.deepEqual(problemsIn(peer('  interface: eth1\n  peerAddress: 10.0.1.1\n')), ['error in.yaml:8:3 BGPPeer "r" has both peerAddress and interface; keep one of them.']);
+  assert.deepEqual(problemsIn(peer('')), [
+    "error in.yaml:8:3 BGPPeer \"r\" has neither peerAddress nor interface; add the router's address as spec.peerAddress, or for unnumbered BGP its interface as spec.interface.",
+  ]);
+  assert.deepEqual(problemsIn(peer('  peerAddress: 10.0.1.1\n  connectTime: 0s\n  disableMP: true\n')), [
+    'error in.yaml:11:16 connectTime of BGPPeer "r" is 0 s; MetalLB takes 1 to 65535 s.',
+    'warning in.yaml:12:14 disableMP is deprecated and has no effect, as MetalLB warns; remove it.',
+  ]);
+});
+
+test('convert --to crds writes what configmaptocrs writes for a legacy config: names, order, BFD profiles, sorted aliases, quoted communities (configmaptocrs/main.go)', () => {
+  const legacy = [
+    'peers:',
+    '- {peer-address: 10.0.1.1, peer-asn: 64500, my-asn: 64501, hold-time: 2m, bfd-profile: Fast_BFD}',
+    'bgp-communities: {zeta: "64500:9", alpha: "65535:65281"}',
+    'bfd-profiles:',
+    '- {name: Fast_BFD, receive-interval: 100, echo-mode: false}',
+    'address-pools:',
+    '- {name: 1st_Pool, protocol: bgp, addresses: [10.0.0.0/28], bgp-advertisements: [{communities: ["64500:1", zeta], localpref: 100}]}',
+    '- {name: l2, protocol: layer2, addresses: [10.0.0.16/28]}',
+    '',
+  ].join('\n');
+  const source = loadText(legacy);
+  assert.deepEqual(described(source.problems), []);
+  const result = convert(source.config, 'crds');
+  assert.ok('text' in result);
+  assert.deepEqual(result.warnings, [
+    'pool "1st_Pool" is named "st-pool" in the CRDs, a valid Kubernetes name; update annotations that name it.',
+    'BFD profile "Fast_BFD" is named "fast-bfd" in the CRDs, a valid Kubernetes name.',
+  ]);
+  const objects = result.objects as Resource[];
+  assert.deepEqual(objects.map((object) => `${object.kind}/${object.metadata.name}`), [
+    'BGPPeer/peer1',
+    'IPAddressPool/st-pool',
+    'IPAddressPool/l2',
+    'BGPAdvertisement/bgpadvertisement1',
+    'L2Advertisement/l2advertisement1',
+    'BFDProfile/fast-bfd',
+    'Community/communities',
+  ]);
+  assert.deepEqual(objects[0]!.spec, { myASN: 64501, peerASN: 64500, peerAddress: '10.0.1.1', holdTime: '120s', bfdProfile: 'fast-bfd' });
+  assert.deepEqual(objects[5]!.spec, { receiveInterval: 100, echoMode: false });
+  assert.deepEqual(objects[6]!.spec, { communities: [{ name: 'alpha', value: '65535:65281' }, { name: 'zeta', value: '64500:9' }] });
+  // A YAML 1.1 reader (PyYAML, MetalLB v0.12's yaml.v2) reads an unquoted 64500:1 as the base-60 integer 232201.
+  assert.match(result.text, /- "64500:1"\n/);
+  assert.match(result.text, /value: "64500:9"\n/);
+  assert.deepEqual(described(loadText(result.text).problems), []);
+});
+
+test('converting refuses what the target cannot hold: BGPPeer-only settings in the legacy config or flags, an IPv6 zone in a BGPPeer', () => {
+  const crds = loadText(resource('BGPPeer', 'r', '  peerAddress: 10.0.1.1\n  peerASN: 64500\n  myASN: 64501\n  vrf: red\n')).config;
+  assert.deepEqual(convert(crds, 'legacy'), { reason: 'peer 10.0.1.1 has vrf, which the legacy config cannot express.' });
+  assert.deepEqual(convert(crds, 'flags'), { reason: 'peer 10.0.1.1 has vrf, which --peer cannot express.' });
+  const zoned = loadText('', { peers: ['fe80::1%eth0,asn=64500,my-asn=64501'] }).config;
+  assert.deepEqual(convert(zoned, 'crds'), { reason: 'peer fe80::1%eth0 has an IPv6 zone, which a BGPPeer cannot hold (MetalLB reads peerAddress with net.ParseIP); for BGP over a link, use interface.' });
+  assert.deepEqual(convert(zoned, 'legacy'), { reason: 'peer fe80::1%eth0 has an IPv6 zone, which MetalLB cannot read (net.ParseIP).' });
 });

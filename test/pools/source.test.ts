@@ -20,6 +20,7 @@ test('the starting deployment parses to one model from Helm values, CRDs and fla
     ],
     peers: [{ address: '10.0.0.27', asn: 65002, myAsn: 64800, nodeSelectors: [] }],
     communityAliases: {},
+    bfdProfiles: [],
   });
   assert.deepEqual(modelView(crds.config), modelView(helm.config));
   assert.deepEqual(modelView(flags.config), modelView(helm.config));
