@@ -393,7 +393,8 @@ class Report {
     this.ui.line(this.ui.style.bold(`Session with ${peer} established`) + ` (AS ${negotiated.peerAs}, hold time ${negotiated.holdTime} s, keepalive every ${negotiated.keepaliveTime} s)`);
     this.ui.line(formatTable(rows).map((line) => `  ${line}`).join('\n'));
     this.ui.line(formatTable([['CAPABILITY', 'VIPKIT', 'PEER', ''], ...capabilityRows]).map((line) => `  ${line}`).join('\n'));
-    const details = remote.capabilities.filter((capability) => capability.type === 'graceful-restart' || capability.type === 'unknown');
+    const detailed = new Set(['graceful-restart', 'add-path', 'extended-next-hop', 'role', 'unknown']);
+    const details = remote.capabilities.filter((capability) => detailed.has(capability.type));
     for (const capability of details) this.ui.line(`  peer's ${describeCapability(capability)}`);
     this.ui.line('');
   }
@@ -408,8 +409,11 @@ class Report {
     for (const prefix of change.withdrawn) this.tableRow('-', peer, [prefix]);
     for (const route of change.announced) {
       const fields = routeFields(route);
-      const communities = [...(fields.communities ?? []), ...(fields.large_communities ?? [])].join(' ');
-      this.tableRow('+', peer, [fields.prefix, fields.next_hop ?? '-', fields.as_path || '-', (fields.origin === 'incomplete' ? fields.origin : fields.origin?.toUpperCase()) ?? '-', fields.med?.toString() ?? '-', fields.local_pref?.toString() ?? '-', communities || '-']);
+      const communities = [...(fields.communities ?? []), ...(fields.large_communities ?? []), ...(fields.extended_communities ?? []), ...(fields.ipv6_extended_communities ?? [])].join(' ');
+      const asPath = fields.as_path || (fields.bgpsec_path === undefined ? '-' : `${fields.bgpsec_path} (BGPsec)`);
+      this.tableRow('+', peer, [fields.prefix, fields.next_hop ?? '-', asPath, (fields.origin === 'incomplete' ? fields.origin : fields.origin?.toUpperCase()) ?? '-', fields.med?.toString() ?? '-', fields.local_pref?.toString() ?? '-', communities || '-']);
+      const others = otherAttributes(fields);
+      if (others.length > 0) this.ui.line(`    ${others.join('; ')}`);
     }
   }
 
@@ -496,6 +500,22 @@ function summaryLine(watch: Watch, routes?: number): string {
 function heapUsed(): number {
   (globalThis as { gc?: () => void }).gc?.();
   return process.memoryUsage().heapUsed;
+}
+
+/** What a route carries beyond the table's columns, one "name value" each: the rarer
+ *  attributes a troubleshooter still needs to see (route reflection, AIGP, OTC, BGPsec,
+ *  unknown ones). */
+function otherAttributes(fields: RouteJson): string[] {
+  return [
+    fields.atomic_aggregate && 'ATOMIC_AGGREGATE',
+    fields.aggregator && `AGGREGATOR ${fields.aggregator}`,
+    fields.originator_id && `ORIGINATOR_ID ${fields.originator_id}`,
+    fields.cluster_list && `CLUSTER_LIST ${fields.cluster_list.join(' ')}`,
+    fields.aigp !== undefined && `AIGP ${fields.aigp}`,
+    fields.otc !== undefined && `OTC ${fields.otc}`,
+    fields.bgpsec_signatures && `BGPsec signatures ${fields.bgpsec_signatures.join(', ')}`,
+    ...(fields.unknown_attributes ?? []),
+  ].filter((text): text is string => typeof text === 'string');
 }
 
 /** A received route as the JSON contract writes it (DESIGN.md). */
