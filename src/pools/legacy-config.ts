@@ -6,8 +6,8 @@ import { entry, expectMap, FieldReader, type YamlMap, type YamlNode } from './ya
 
 /**
  * MetalLB's legacy configuration (up to v0.12): the document held in the ConfigMap's
- * `data.config`, or under Helm's `configInline:`. MetalLB itself ignored unknown keys;
- * here each one is a problem with a suggestion, since a typo silently drops a setting.
+ * `data.config`, or under Helm's `configInline:`. MetalLB refused unknown and repeated
+ * keys (yaml.UnmarshalStrict); here each is a problem at its place, with a suggestion.
  */
 
 export const LEGACY_KEYS = ['peers', 'bgp-communities', 'address-pools', 'bfd-profiles'] as const;
