@@ -6,9 +6,12 @@ import {
   BgpFramer,
   bgpMessage,
   decodeUpdate,
+  describeOrf,
   ErrorAction,
   formatAsPath,
   formatCommunity,
+  formatExtendedCommunity,
+  formatIpv6ExtendedCommunity,
   keepalive,
   MessageTooLongError,
   negotiate,
@@ -23,6 +26,7 @@ import {
   parsePrefix,
   routeAttributes,
   type RouteAttributes,
+  routeJson,
   routeRefresh,
   type SessionCodecContext,
   toPathAttributes,
@@ -119,6 +123,39 @@ describe('message codecs', () => {
     assertRoundTrip(notification, { type: 'notification', code: 6, subcode: 4, communication: 'ünïcödé reboot' });
     assertRoundTrip(notification, { type: 'notification', code: 3, subcode: 3, data: Buffer.from([3]) });
     assertRoundTrip(bgpMessage(TWO_OCTET), { type: 'update', withdrawn: ['198.51.100.0/24'], attributes: [], nlri: [] });
+    assertRoundTrip(open, {
+      ...LOCAL_OPEN,
+      capabilities: [
+        { type: 'add-path', families: [{ afi: 1, safi: 1, receive: true, send: false }, { afi: 2, safi: 1, receive: true, send: true }] },
+        { type: 'extended-next-hop', families: [{ afi: 1, safi: 1, nextHopAfi: 2 }] },
+        { type: 'role', role: 3 },
+      ],
+    });
+    const orf = { whenToRefresh: 1, filters: [{ orfType: 64, entries: Buffer.from([0x00, 0, 0, 0, 10, 25, 32, 24, 203, 0, 113]) }] };
+    assertRoundTrip(routeRefresh, { type: 'route-refresh', afi: 1, safi: 1, subtype: 0, orf });
+  });
+
+  it('round-trips every attribute through the route view (RFC 4456, 4360, 5701, 7311, 9234)', () => {
+    const route: RouteAttributes = {
+      origin: 'igp',
+      asPath: parseAsPath('64800'),
+      nextHop: '192.0.2.11',
+      originatorId: '192.0.2.99',
+      clusterList: ['192.0.2.1', '192.0.2.2'],
+      extendedCommunities: [Buffer.from('0002fdea00000064', 'hex')],
+      ipv6ExtendedCommunities: [Buffer.from('000220010db80000000000000000000000010064', 'hex')],
+      aigp: 2n ** 60n,
+      otc: 64800,
+      unknown: [
+        { type: 'unknown', code: 99, flags: 0xc0, value: Buffer.from([0xab]) },
+        { type: 'unknown', code: 98, flags: 0x80, value: Buffer.from([0xcd]) },
+      ],
+    };
+    const update = assertRoundTrip(updateCodec(FOUR_OCTET), { type: 'update', withdrawn: [], attributes: toPathAttributes(route, FOUR_OCTET), nlri: ['203.0.113.0/25'] });
+    const back = routeAttributes(update.attributes, FOUR_OCTET);
+    // Only the optional transitive unknown attribute is passed on, marked Partial (RFC 4271 5).
+    assert.deepEqual(back, { ...route, unknown: [{ type: 'unknown', code: 99, flags: 0xe0, value: Buffer.from([0xab]) }] });
+    assert.equal(routeJson(back, false).aigp, '1152921504606846976', 'beyond 2^53 as a string');
   });
 
   it('an OPEN with capabilities over 255 bytes uses RFC 9072 extended parameters', () => {
@@ -226,6 +263,39 @@ describe('OPEN validation and negotiation', () => {
 });
 
 describe('text forms', () => {
+  it('extended communities as routers print them, and the rest by type (RFC 4360, 5668, 5701, 9012)', () => {
+    const text = (hex: string): string => formatExtendedCommunity(Buffer.from(hex, 'hex'));
+    assert.equal(text('0002fdea00000064'), 'RT:65002:100');
+    assert.equal(text('0103c00002010007'), 'SoO:192.0.2.1:7');
+    assert.equal(text('02020001000e00c8'), 'RT:65550:200');
+    assert.equal(text('4004fdea4cee6b28'), 'LB:65002:125000000');
+    assert.equal(text('030c000000000008'), 'encap:VXLAN');
+    assert.equal(text('030b000000000064'), 'color:100');
+    assert.equal(text('0306000000000064'), 'opaque:0x06:000000000064');
+    assert.equal(text('8a01000000000001'), '0x8a:0x01:000000000001');
+    assert.equal(formatIpv6ExtendedCommunity(Buffer.from('000320010db80000000000000000000000010007', 'hex')), 'SoO:[2001:db8::1]:7');
+    assert.equal(formatIpv6ExtendedCommunity(Buffer.from('400920010db80000000000000000000000010007', 'hex')), '0x40:0x09:20010db80000000000000000000000010007');
+  });
+
+  it('Address Prefix ORF entries as prefix-list lines (RFC 5292)', () => {
+    const entries = Buffer.from([
+      ...[0x00, 0, 0, 0, 10, 25, 32, 24, 203, 0, 113], // add permit, seq 10, ge 25 le 32, 203.0.113.0/24
+      ...[0x60, 0, 0, 0, 20, 0, 0, 16, 198, 51], // remove (0x40) deny (0x20), seq 20, 198.51.0.0/16
+      ...[0x80], // remove-all
+    ]);
+    assert.deepEqual(describeOrf({ type: 'route-refresh', afi: 1, safi: 1, subtype: 0, orf: { whenToRefresh: 2, filters: [{ orfType: 64, entries }, { orfType: 130, entries: Buffer.alloc(3) }] } }), [
+      'defer',
+      'address-prefix ORF: add seq 10 permit 203.0.113.0/24 ge 25 le 32',
+      'address-prefix ORF: remove seq 20 deny 198.51.0.0/16',
+      'address-prefix ORF: remove-all',
+      'ORF type 130: 3 bytes',
+    ]);
+    assert.deepEqual(describeOrf({ type: 'route-refresh', afi: 1, safi: 1, subtype: 0, orf: { whenToRefresh: 1, filters: [{ orfType: 64, entries: Buffer.from([0x00, 0, 0]) }] } }), [
+      'immediate',
+      'address-prefix ORF: 3 bytes, malformed: bgp-orf: sequence needs 4 bytes, 2 left',
+    ]);
+  });
+
   it('AS paths, communities, large communities and prefixes', () => {
     const path = parseAsPath('64800 65002 {64512,64513} (65000 65001) [65003]');
     assert.equal(formatAsPath(path), '64800 65002 {64512 64513} (65000 65001) [65003]');

@@ -18,6 +18,7 @@ import {
   parseLargeCommunity,
   routeRefresh,
   type SessionCodecContext,
+  toPathAttributes,
 } from '../../../src/wire/bgp/index.js';
 import { tsharkFields } from '../../helpers/capture.js';
 
@@ -39,6 +40,15 @@ const FIELDS = [
   'bgp.large_communities.ga',
   'bgp.notify.communication',
   'bgp.route_refresh.afi',
+  'bgp.mp_reach_nlri_ipv4_prefix',
+  'bgp.update.path_attribute.mp_reach_nlri.next_hop.ipv6',
+  'bgp.update.path_attribute.originator_id',
+  'bgp.path_attribute.cluster_id',
+  'bgp.ext_com.value_as2',
+  'bgp.update.attribute.aigp.accu_igp_metric',
+  'bgp.route_refresh.orf.entry.sequence',
+  'bgp.route_refresh.orf.entry.ip',
+  'bgp.route_refresh.orf.entry.prefixmask_upper',
 ];
 
 function tsharkReading(messages: Buffer[]): Array<Record<string, string>> {
@@ -80,6 +90,22 @@ describe('BGP encoders, read back by tshark', () => {
       encodeMessage(endOfRibUpdate(IPV6_UNICAST), CONTEXT),
       routeRefresh.encode({ type: 'route-refresh', afi: 2, safi: 1, subtype: 0 }),
       notification.encode({ type: 'notification', code: 6, subcode: 2, communication: 'maintenance window' }),
+      // RFC 8950 extended next hop, and the attributes of route reflection, RFC 4360 and 7311.
+      encodeMessage(
+        {
+          type: 'update',
+          withdrawn: [],
+          nlri: [],
+          attributes: [
+            { type: 'mp-reach', afi: 1, safi: 1, nextHop: '2001:db8:2::10', prefixes: ['198.51.100.0/24'] },
+            ...toPathAttributes({ origin: 'igp', asPath: [], originatorId: '192.0.2.99', clusterList: ['192.0.2.1'], extendedCommunities: [Buffer.from('0002fdea00000064', 'hex')], aigp: 42n }, CONTEXT),
+          ],
+        },
+        CONTEXT,
+      ),
+      // RFC 5291/5292: Address Prefix ORF, add permit seq 10 203.0.113.0/24 le 32, under
+      // Cisco's code 128 (the same format): tshark 4.0 decodes no other.
+      routeRefresh.encode({ type: 'route-refresh', afi: 1, safi: 1, subtype: 0, orf: { whenToRefresh: 1, filters: [{ orfType: 128, entries: Buffer.from([0x00, 0, 0, 0, 10, 0, 32, 24, 203, 0, 113]) }] } }),
     ];
     const fields = tsharkReading(payloads);
     assert.deepEqual(fields, [
@@ -95,6 +121,7 @@ describe('BGP encoders, read back by tshark', () => {
       {
         'bgp.type': '2',
         'bgp.mp_reach_nlri_ipv6_prefix': '2001:db8:100::',
+        'bgp.update.path_attribute.mp_reach_nlri.next_hop.ipv6': '2001:db8:2::10',
         'bgp.update.path_attribute.mp_reach_nlri.next_hop.ipv6.link_local': 'fe80::1',
         'bgp.update.path_attribute.as_path_segment.as4': '65550,64512,64513,64514',
         'bgp.update.path_attribute.community_as': '65002',
@@ -105,6 +132,16 @@ describe('BGP encoders, read back by tshark', () => {
       { 'bgp.type': '2' },
       { 'bgp.type': '5', 'bgp.route_refresh.afi': '2' },
       { 'bgp.type': '3', 'bgp.notify.communication': 'maintenance window' },
+      {
+        'bgp.type': '2',
+        'bgp.mp_reach_nlri_ipv4_prefix': '198.51.100.0',
+        'bgp.update.path_attribute.mp_reach_nlri.next_hop.ipv6': '2001:db8:2::10',
+        'bgp.update.path_attribute.originator_id': '192.0.2.99',
+        'bgp.path_attribute.cluster_id': '192.0.2.1',
+        'bgp.ext_com.value_as2': '65002',
+        'bgp.update.attribute.aigp.accu_igp_metric': '42',
+      },
+      { 'bgp.type': '5', 'bgp.route_refresh.afi': '1', 'bgp.route_refresh.orf.entry.sequence': '10', 'bgp.route_refresh.orf.entry.ip': '203.0.113.0', 'bgp.route_refresh.orf.entry.prefixmask_upper': '32' },
     ]);
   });
 });
