@@ -319,11 +319,8 @@ export class Allocator {
     for (const range of index.ranges[family]) {
       const free = this.lowestFreeIn(index, family, range);
       const shared = shareable.find((value) => range.first <= value && value <= range.last);
-      if (free === undefined || (shared !== undefined && shared < free)) {
-        if (shared !== undefined) return shared;
-      } else {
-        return free;
-      }
+      if (free !== undefined && (shared === undefined || free < shared)) return free;
+      if (shared !== undefined) return shared;
     }
     return undefined;
   }

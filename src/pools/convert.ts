@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { selectorSpec, toCrds, withoutUndefined } from './crds.js';
+import { METALLB_NAMESPACE, selectorSpec, toCrds, withoutUndefined } from './crds.js';
 import { toFlags } from './flags.js';
 import { bgpAdvertisementOnlySetting, bgpPeerOnlySetting, peerName, type PoolsConfig } from './model.js';
 import { formatDuration } from './value-parsers.js';
@@ -106,6 +106,6 @@ function toLegacy(config: PoolsConfig): Converted {
       });
     }),
   });
-  const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: 'metallb-system', name: 'config' }, data: { config: yaml11(document) } };
+  const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: METALLB_NAMESPACE, name: 'config' }, data: { config: yaml11(document) } };
   return { text: yaml11(configMap), objects: [configMap], warnings: [] };
 }

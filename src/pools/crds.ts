@@ -73,7 +73,6 @@ interface Selecting {
   at: Location;
 }
 
-
 /** Collects CRD documents, then resolves them into one config. */
 export class CrdReader {
   private readonly config = emptyConfig();
@@ -206,17 +205,19 @@ export class CrdReader {
         this.problems.push({ severity: 'warning', at: advertisement.at, message: `the advertisement names pool "${name}", which does not exist, so it advertises nothing for it; MetalLB accepts that${suggestion(name, known)}` });
       }
     }
-    for (const pool of this.config.pools) this.checkLocalPrefs(pool);
+    // v0.13's AddressPools were not held to it (bgpAdvertisementsFromLegacyCR).
+    for (const pool of this.config.pools.filter((candidate) => !this.legacyPools.has(candidate))) this.checkLocalPrefs(pool);
     for (const peer of this.config.peers) this.checkPasswordSecret(peer);
     this.checkBfdEcho();
     return this.config;
   }
 
   /**
-   * config.go validateBGPAdvPerPool: two BGPAdvertisements of one pool sending the same
-   * routes from the same node to the same peer must agree on LOCAL_PREF. Routes differ by
-   * aggregation length (of each family the pool has); advertisements with serviceSelectors
-   * are never compared. Without Node objects MetalLB sees no node, but a cluster has some:
+   * config.go validateBGPAdvPerPool (v0.15 on; up to v0.14 advertisements differing only
+   * in the aggregation length of the one family a pool has still clashed): two
+   * BGPAdvertisements of one pool sending the same routes from the same node to the same
+   * peer must agree on LOCAL_PREF. Routes differ by aggregation length (of each family the
+   * pool has); advertisements with serviceSelectors are never compared. Without Node objects MetalLB sees no node, but a cluster has some:
    * two advertisements of every node then always meet.
    */
   private checkLocalPrefs(pool: Pool): void {
@@ -394,7 +395,8 @@ export class CrdReader {
     if (connectTime !== undefined && (connectTime < 1 || connectTime > 65535)) {
       this.problems.push({ severity: 'error', at: fields.at('connectTime'), message: `connectTime of ${what} is ${connectTime} s; MetalLB takes 1 to 65535 s.` });
     }
-    if (fields.boolean('disableMP')) {
+    const disableMP = fields.boolean('disableMP');
+    if (disableMP) {
       this.problems.push({ severity: 'warning', at: fields.at('disableMP'), message: 'disableMP is deprecated and has no effect, as MetalLB warns; remove it.' });
     }
     const peer: Peer = {
@@ -419,10 +421,9 @@ export class CrdReader {
       passwordSecret,
       connectTime,
       enableGracefulRestart: fields.boolean('enableGracefulRestart'),
-      disableMP: fields.boolean('disableMP'),
+      disableMP,
       dualStackAddressFamily: fields.boolean('dualStackAddressFamily'),
     };
-
     if (peer.asn !== undefined && peer.dynamicAsn !== undefined) {
       this.problems.push({ severity: 'error', at: fields.at('dynamicASN'), message: `${what} has both peerASN and dynamicASN; MetalLB refuses the two together, so keep one.` });
     }
@@ -480,8 +481,6 @@ export function selectorMatches(selector: LabelSelector, labels: Record<string, 
   );
 }
 
-const NAMESPACE = 'metallb-system';
-
 /** A MetalLB resource as configmaptocrs writes it. */
 export interface Resource {
   apiVersion: string;
@@ -509,7 +508,7 @@ export function toCrds(config: PoolsConfig): { resources: Resource[]; warnings: 
   const resource = (apiVersion: string, kind: string, name: string, spec: Record<string, unknown>): Resource => ({
     apiVersion,
     kind,
-    metadata: { name, namespace: NAMESPACE },
+    metadata: { name, namespace: METALLB_NAMESPACE },
     spec: withoutUndefined(spec),
   });
   const peerNames = config.peers.map((peer, index) => peer.name ?? `peer${index + 1}`);
@@ -529,7 +528,7 @@ export function toCrds(config: PoolsConfig): { resources: Resource[]; warnings: 
       routerID: peer.routerId,
       nodeSelectors: peer.nodeSelectors.length > 0 ? peer.nodeSelectors.map((selector) => selectorSpec(selector)) : undefined,
       password: peer.password,
-      passwordSecret: peer.passwordSecret === undefined ? undefined : { name: peer.passwordSecret, namespace: NAMESPACE },
+      passwordSecret: peer.passwordSecret === undefined ? undefined : { name: peer.passwordSecret, namespace: METALLB_NAMESPACE },
       bfdProfile: peer.bfdProfile === undefined ? undefined : (profileNames.byName.get(peer.bfdProfile) ?? peer.bfdProfile),
       ebgpMultiHop: peer.ebgpMultiHop,
       vrf: peer.vrf,
