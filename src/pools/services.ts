@@ -99,29 +99,40 @@ function readService(map: YamlMap, problems: Problem[]): ServiceClaim | undefine
   const annotationsNode = entry(metadata!, 'annotations');
   const poolAnnotation = annotationsNode?.kind === 'map' ? annotationsNode.entries.find((item) => ANNOTATION_PREFIXES.some((prefix) => item.key === `${prefix}address-pool`)) : undefined;
   const policy = specFields.string('ipFamilyPolicy');
+  const serviceFamilies = familiesFor(families, requestedIps, policy);
+  // controller/service.go convergeBalancer: RequireDualStack with cluster IPs of one family gets nothing and loses what it held.
+  const dualStackUnmet = policy === 'RequireDualStack' && serviceFamilies.length < 2;
   return {
     key: `${namespace}/${name}`,
     namespace,
     labels: meta!.stringMap('labels'),
-    families: familiesFor(families, requestedIps, policy),
+    families: serviceFamilies,
     preferDualStack: policy === 'PreferDualStack',
     requestedIps,
-    currentIps: currentIngress(object),
+    currentIps: dualStackUnmet ? [] : currentIngress(object),
     pool: annotation(annotations, 'address-pool'),
     sharingKey: annotation(annotations, 'allow-shared-ip'),
     backendKey: isLocal ? Object.entries(selector).sort().map(([key, value]) => `${key}=${value}`).join(',') : '',
     ports,
     loadBalancerClass: specFields.string('loadBalancerClass'),
     // controller/service.go getDesiredLbIPs
-    refusal: ipsAnnotation !== undefined && loadBalancerIp !== undefined ? 'it sets both spec.loadBalancerIP and the loadBalancerIPs annotation, which MetalLB refuses; keep one of them.' : undefined,
+    refusal: dualStackUnmet
+      ? 'it requires dual stack (RequireDualStack) but its cluster IPs are of one family, so MetalLB gives it no address.'
+      : ipsAnnotation !== undefined && loadBalancerIp !== undefined
+        ? 'it sets both spec.loadBalancerIP and the loadBalancerIPs annotation, which MetalLB refuses; keep one of them.'
+        : undefined,
     at: map.at,
     poolAt: poolAnnotation?.value.at,
   };
 }
 
-/** Without ipFamilies, the family is that of the requested IPs, else IPv4 (a cluster's default). */
+/**
+ * Without cluster IPs or ipFamilies, the family is that of the requested IPs, else IPv4 (a
+ * cluster's default), or both for RequireDualStack, which Kubernetes gives two cluster IPs.
+ */
 function familiesFor(listed: Family[], requestedIps: string[], policy: string | undefined): Family[] {
   if (listed.length > 0) return policy === 'SingleStack' ? listed.slice(0, 1) : listed;
+  if (policy === 'RequireDualStack') return [4, 6];
   const requested = [...new Set(requestedIps.map((ip) => familyOf(ip)).filter((family): family is Family => family !== undefined))];
   return requested.length > 0 ? requested : [4];
 }

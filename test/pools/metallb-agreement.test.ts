@@ -461,3 +461,14 @@ test('converting refuses what the target cannot hold: BGPPeer-only settings in t
   assert.deepEqual(convert(zoned, 'crds'), { reason: 'peer fe80::1%eth0 has an IPv6 zone, which a BGPPeer cannot hold (MetalLB reads peerAddress with net.ParseIP); for BGP over a link, use interface.' });
   assert.deepEqual(convert(zoned, 'legacy'), { reason: 'peer fe80::1%eth0 has an IPv6 zone, which MetalLB cannot read (net.ParseIP).' });
 });
+
+test('RequireDualStack with cluster IPs of one family gets no address and loses what it held (controller/service.go convergeBalancer)', () => {
+  const text = (clusterIps: string) =>
+    `apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  type: LoadBalancer\n  ipFamilyPolicy: RequireDualStack\n${clusterIps}status:\n  loadBalancer:\n    ingress: [{ip: 10.0.0.1}]\n`;
+  const pools = poolsOf('', ['dual=10.0.0.0/30,2001:db8::/126']);
+  assert.deepEqual(brief(planAllocations(pools, readServices(text('  clusterIPs: [10.96.0.10]\n'), 's.yaml', []))), [
+    'default/web - - it requires dual stack (RequireDualStack) but its cluster IPs are of one family, so MetalLB gives it no address.',
+  ]);
+  // Without cluster IPs written, Kubernetes would have given it one of each family.
+  assert.deepEqual(brief(planAllocations(pools, readServices(text(''), 's.yaml', []))), ['default/web 10.0.0.0,2001:db8:: dual']);
+});
