@@ -309,6 +309,11 @@ export class BgpAnnouncer extends EventEmitter<AnnouncerEvents> {
     return this.peers.find((candidate) => candidate.peer.session.peerAddress === address)?.session;
   }
 
+  /** Ends the session with the peer at `address` as BFD Down (RFC 9384); it reconnects by itself. */
+  bfdDown(address: string, reason: string): void {
+    this.peers.find((candidate) => candidate.peer.session.peerAddress === address)?.session.reset(CeaseSubcode.BfdDown, reason);
+  }
+
   /** Announce `routes` to every peer: now to those up, on Established to the rest. */
   set(routes: Routes): void {
     this.routes = routes;

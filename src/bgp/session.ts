@@ -161,6 +161,17 @@ export class BgpSession extends EventEmitter<SessionEvents> {
   }
 
   /**
+   * Ends the session as a failure, with a Cease / `subcode`, and tries again after the
+   * connect-retry time: what RFC 5882 4.3 asks of BGP when BFD finds the peer unreachable
+   * (subcode BFD Down, RFC 9384). Only a connection past its TCP handshake has a session to end.
+   */
+  reset(subcode: number, reason: string): void {
+    for (const connection of [...this.connections]) {
+      if (PROGRESS[connection.fsm.name] >= PROGRESS.OpenSent) this.dispatch(connection, { type: 'message-error', notification: { code: ErrorCode.Cease, subcode }, reason });
+    }
+  }
+
+  /**
    * Closes the connection without a NOTIFICATION and stays down: a peer that helps with
    * graceful restart reads it as our restart and keeps our routes (RFC 4724 4.2).
    */

@@ -92,6 +92,8 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
   /** Member address -> its name and what its session says. */
   private readonly members = new Map<string, { name: string; labels: Record<string, string>; state: MemberState; leaving?: boolean }>();
   private readonly interfaces: string[];
+  /** The BGP peers this node runs BFD with (bfd=true or a BFD profile), by address: fixed at start, as the data plane's sessions are. */
+  private readonly bfdRouters: ReadonlySet<string>;
   private graceTimer?: TimerHandle;
   private graceOver = false;
   /** What this node announces now: ip -> its decision, at Layer 2 and over BGP. */
@@ -113,6 +115,7 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
     super();
     this.services = config.services;
     for (const member of config.members) this.members.set(member.address, { name: member.name, labels: member.labels, state: 'unknown' });
+    this.bfdRouters = bfdRouters(this.selectedPeers(config.peers));
     const liveness = this.liveness();
     const answering = config.services.flatMap((service) => (service.layer2 ? service.ips.flatMap((ip) => options.interfaceFor(ip) ?? []) : []));
     this.interfaces = [...new Set([...answering, ...(liveness ? [liveness.interfaceName] : [])])];
@@ -120,7 +123,7 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
     // Both unicast families are always offered, so that a pool of the other family added later needs no session reset.
     const bgp = { peers: this.sessionsFor(config), families: [IPV4_UNICAST, IPV6_UNICAST] };
     this.speaker = new Speaker({ l2, bgp }, environment);
-    this.speaker.on('member', (change) => this.memberChanged(change));
+    this.speaker.on('bfd', (change) => this.bfdChanged(change));
     this.speaker.on('conflict', (conflict) => this.conflict(conflict));
     this.speaker.on('answered', ({ ip }) => this.emit('answered', { ip }));
     this.speaker.on('gratuitous', ({ ip }) => this.emit('gratuitous', { ip }));
@@ -195,6 +198,10 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
    */
   update(config: ClusterConfig): void {
     const peers = this.sessionsFor(config);
+    const routers = bfdRouters(this.selectedPeers(config.peers));
+    if (routers.size !== this.bfdRouters.size || [...routers].some((address) => !this.bfdRouters.has(address))) {
+      this.log('warn', 'restartNeeded', 'the BGP peers to run BFD with changed; BFD sessions are set up at start, so restart to apply', { before: [...this.bfdRouters], after: [...routers] });
+    }
     const before = new Set(this.services.map((service) => service.key));
     const after = new Set(config.services.map((service) => service.key));
     this.log('info', 'configReloaded', 'configuration re-read', { added: [...after].filter((key) => !before.has(key)), removed: [...before].filter((key) => !after.has(key)) });
@@ -208,9 +215,13 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
    * (MetalLB's peer nodeSelectors), with next hops for the families its services need.
    */
   private sessionsFor({ peers, services }: ClusterConfig): AnnouncerPeer[] {
-    const { labels } = this.config.self;
     const families = new Set<Family>(services.flatMap((service) => (service.bgp?.length ? service.ips.map((ip): Family => (isIPv4(ip) ? 4 : 6)) : [])));
-    return peers.filter((peer) => peer.nodeSelectors.length === 0 || peer.nodeSelectors.some((selector) => selectorMatches(selector, labels))).map((peer) => this.options.sessionFor(peer, families));
+    return this.selectedPeers(peers).map((peer) => this.options.sessionFor(peer, families));
+  }
+
+  private selectedPeers(peers: readonly Peer[]): Peer[] {
+    const { labels } = this.config.self;
+    return peers.filter((peer) => peer.nodeSelectors.length === 0 || peer.nodeSelectors.some((selector) => selectorMatches(selector, labels)));
   }
 
   /** The BGP sessions' life, in MetalLB's words. */
@@ -306,6 +317,19 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
     this.recompute();
   }
 
+  private bfdChanged(change: BfdStateChange): void {
+    if (this.bfdRouters.has(change.peer)) this.routerBfdChanged(change);
+    else this.memberChanged(change);
+  }
+
+  /** A router's BFD session: when it goes down, so does the BGP session, now rather than at its hold time (RFC 5882 4.3). */
+  private routerBfdChanged({ peer, from, to, reason }: BfdStateChange): void {
+    if (to === 'Up') this.log('info', 'bfdUp', 'BFD session with the BGP peer is Up', { peer });
+    if (from !== 'Up') return;
+    this.log('warn', 'bfdDown', 'BFD session with the BGP peer went down: ending the BGP session', { peer, reason });
+    this.speaker.bfdDown(peer, `BFD session down: ${reason}`);
+  }
+
   private memberChanged(change: BfdStateChange): void {
     const member = this.members.get(change.peer);
     if (!member) return;
@@ -323,21 +347,31 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
     this.recompute();
   }
 
+  /** BFD with the members and the routers that asked for it: single-hop sessions (RFC 5881), all on one interface. */
   private liveness(): LivenessConfig | undefined {
-    if (this.members.size === 0) return undefined;
-    const paths = [...this.members.keys()].map((address) => {
+    const peers = [...[...this.members].map(([address, member]) => ({ address, what: `member ${member.name}` })), ...[...this.bfdRouters].map((address) => ({ address, what: 'BGP peer' }))];
+    if (peers.length === 0) return undefined;
+    const paths = peers.map(({ address, what }) => {
       const path = this.options.memberPath(address);
-      if (!path) throw new SpeakerConfigError(`no interface here has a subnet holding member ${this.members.get(address)!.name} (${address}); members are BFD peers on a directly connected link (RFC 5881).`);
+      if (!path) throw new SpeakerConfigError(`no interface here has a subnet holding ${what} (${address}); BFD runs with peers on a directly connected link (RFC 5881).`);
       return { address, ...path };
     });
     const interfaces = new Set(paths.map((path) => path.interfaceName));
-    if (interfaces.size > 1) throw new SpeakerConfigError(`the members are reached over ${[...interfaces].join(' and ')}; vipkit run watches them on one interface.`);
-    return { interfaceName: paths[0]!.interfaceName, members: paths.map(({ address, local }) => ({ address, local })), timing: this.options.timing };
+    if (interfaces.size > 1) throw new SpeakerConfigError(`the members and BFD peers are reached over ${[...interfaces].join(' and ')}; vipkit run runs BFD on one interface.`);
+    return { interfaceName: paths[0]!.interfaceName, peers: paths.map(({ address, local }) => ({ address, local })), timing: this.options.timing };
   }
 
   private log(level: ClusterLog['level'], event: string, msg: string, extra: Record<string, unknown>): void {
     this.emit('log', { level, event, msg, node: this.config.self.name, ...extra });
   }
+}
+
+/** The peers that asked for BFD; single-hop BFD only (RFC 5881): a multihop peer's would need RFC 5883. */
+function bfdRouters(peers: readonly Peer[]): Set<string> {
+  const asking = peers.filter((peer) => peer.bfd === true || peer.bfdProfile !== undefined);
+  const multihop = asking.find((peer) => peer.ebgpMultiHop);
+  if (multihop) throw new SpeakerConfigError(`--peer ${multihop.address}: BFD runs with directly connected peers only (RFC 5881); a multihop peer's BFD (RFC 5883) is not supported.`);
+  return new Set(asking.map((peer) => peer.address));
 }
 
 function fields(decision: { service: string; pool: string }, protocol: 'layer2' | 'bgp'): Record<string, unknown> {

@@ -26,14 +26,15 @@ export interface L2Config {
   vlan?: VlanTag;
   /** Keep this plane's thread polling instead of sleeping: lower latency for one busy core (time.ts busyPoll). */
   busyPoll?: boolean;
-  /** BFD with the other members, on the same thread as the answers: its deadlines are the data plane's. */
+  /** BFD with the other members (and routers), on the same thread as the answers: its deadlines are the data plane's. */
   liveness?: LivenessConfig;
 }
 
 export interface LivenessConfig {
-  /** The interface the members are reached on; one of `interfaces`. */
+  /** The interface the BFD peers are reached on; one of `interfaces`. */
   interfaceName: string;
-  members: BfdPeer[];
+  /** The members, and the routers that asked for BFD. */
+  peers: BfdPeer[];
   timing: BfdTiming;
 }
 
@@ -46,8 +47,8 @@ export interface L2PlaneEvents {
   'send-failed': [{ interface: string; reason: string }];
   /** The plane itself died (a bug): nothing is answered any more. */
   failed: [{ reason: string }];
-  /** A member's BFD session changed state. */
-  member: [BfdStateChange];
+  /** A BFD session (with a member, or a router) changed state. */
+  bfd: [BfdStateChange];
   /** A BFD packet no session took, or not from this link: counted, never fatal. */
   'bfd-discarded': [{ from?: string; reason: string }];
   /**
@@ -80,7 +81,7 @@ const L2_FILTER = `(${CONFLICT_PROBE_FILTER} or ${Responder.captureFilter()})`;
 export class LocalL2Plane extends EventEmitter<L2PlaneEvents> implements L2Plane {
   private readonly interfaces = new Map<string, { link: Link; announcer: L2Announcer }>();
   private readonly polling = new AbortController();
-  private liveness?: { transport: BfdTransport; members: BfdPeers };
+  private liveness?: { transport: BfdTransport; sessions: BfdPeers };
   /** Member MAC -> its address, learnt from what its own address's frames claim. */
   private readonly memberMacs = new Map<string, string>();
   /** `ip mac` -> when that conflict was last reported: once a second, not once a frame. */
@@ -117,12 +118,12 @@ export class LocalL2Plane extends EventEmitter<L2PlaneEvents> implements L2Plane
   }
 
   adminDown(): void {
-    this.liveness?.members.adminDown();
+    this.liveness?.sessions.adminDown();
   }
 
   async close(): Promise<void> {
     this.polling.abort();
-    this.liveness?.members.stop();
+    this.liveness?.sessions.stop();
     this.liveness?.transport.close();
     this.liveness = undefined;
     for (const { link, announcer } of this.interfaces.values()) {
@@ -132,13 +133,13 @@ export class LocalL2Plane extends EventEmitter<L2PlaneEvents> implements L2Plane
     this.interfaces.clear();
   }
 
-  private async startLiveness({ interfaceName, members, timing }: LivenessConfig): Promise<void> {
-    const transport = await BfdTransport.open(this.entry(interfaceName).link, [...new Set(members.map((member) => member.local))]);
-    const sessions = new BfdPeers(transport, members, timing, this.environment.clock);
+  private async startLiveness({ interfaceName, peers, timing }: LivenessConfig): Promise<void> {
+    const transport = await BfdTransport.open(this.entry(interfaceName).link, [...new Set(peers.map((peer) => peer.local))]);
+    const sessions = new BfdPeers(transport, peers, timing, this.environment.clock);
     transport.on('discarded', (discarded) => this.emit('bfd-discarded', discarded));
     sessions.on('discarded', (discarded) => this.emit('bfd-discarded', discarded));
-    sessions.on('state', (change) => this.emit('member', change));
-    this.liveness = { transport, members: sessions };
+    sessions.on('state', (change) => this.emit('bfd', change));
+    this.liveness = { transport, sessions };
     sessions.start();
   }
 
@@ -172,10 +173,10 @@ export class LocalL2Plane extends EventEmitter<L2PlaneEvents> implements L2Plane
       if (error instanceof DecodeError) return;
       throw error;
     }
-    const members = this.config.liveness?.members ?? [];
+    const peers = this.config.liveness?.peers ?? [];
     for (const { ip, mac } of claims) {
       if (mac === ownMac) continue;
-      if (members.some((member) => member.address === ip)) this.memberMacs.set(mac, ip);
+      if (peers.some((peer) => peer.address === ip)) this.memberMacs.set(mac, ip);
       if (!announcer.answersFor(ip)) continue;
       const key = `${ip} ${mac}`;
       const now = this.environment.clock.now();

@@ -29,7 +29,6 @@ export interface SessionDefaults {
 /** The session to `peer` and the next hops of the `families` routed to it. */
 export function announcerPeer(peer: Peer, defaults: SessionDefaults, families: ReadonlySet<Family>): AnnouncerPeer {
   const name = `--peer ${peer.address}`;
-  refuseUnsupported(peer, name);
   if (peer.asn === undefined) throw new SpeakerConfigError(`${name} has no AS number: add asn=<n> to it, or give --peer-asn.`);
   if (peer.myAsn === undefined) throw new SpeakerConfigError(`${name}: our AS number is unknown: give --my-asn (or my-asn=<n> in the --peer).`);
   const sourceAddress = peer.sourceAddress ?? defaults.sourceAddress;
@@ -84,11 +83,6 @@ export function defaultRouterId(preferred?: string): string | undefined {
 function sessionTtl(peer: Peer): number | undefined {
   if (peer.asn === peer.myAsn) return undefined;
   return peer.ebgpMultiHop ? 255 : 1;
-}
-
-/** Options the grammar reads that a session from vipkit cannot honour yet: refused, never silently ignored. */
-function refuseUnsupported(peer: Peer, name: string): void {
-  if (peer.bfd || peer.bfdProfile !== undefined) throw new SpeakerConfigError(`${name}: BFD towards routers is not supported yet.`);
 }
 
 function nextHops(peerAddress: string, sourceAddress: string | undefined, defaults: SessionDefaults, families: ReadonlySet<Family>): { nextHop?: string; nextHopV6?: string } {

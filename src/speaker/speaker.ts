@@ -94,7 +94,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       l2.on('malformed-frame', (event) => this.emit('malformed-frame', event));
       l2.on('send-failed', (event) => this.emit('send-failed', event));
       l2.on('failed', (event) => this.emit('failed', event));
-      l2.on('member', (event) => this.emit('member', event));
+      l2.on('bfd', (event) => this.emit('bfd', event));
       l2.on('bfd-discarded', (event) => this.emit('bfd-discarded', event));
       l2.on('conflict', (event) => this.emit('conflict', event));
       this.l2 = l2;
@@ -167,6 +167,11 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
   setPeers(peers: AnnouncerPeer[]): void {
     if (!this.bgp) throw new Error('the speaker was not configured for BGP');
     this.bgp.configure(peers);
+  }
+
+  /** BFD found the BGP peer at `address` unreachable: its session ends now rather than at its hold time (RFC 5882 4.3). */
+  bfdDown(address: string, reason: string): void {
+    this.bgp?.bfdDown(address, reason);
   }
 
   /** The first step of a planned stop: the members hear that this node leaves (BFD AdminDown) while it still answers. */

@@ -160,3 +160,67 @@ describe('vipkit run (BGP) with three speakers and BIRD', () => {
     assert.equal(await wrong.stop(), 0);
   });
 });
+
+/**
+ * BFD towards the router (`--peer ...,bfd=true`) against BIRD's `bfd on` and `bfd
+ * graceful`: the sessions are Up in `birdc show bfd sessions`; when the nodes drop off
+ * the network (their links cut: no FIN, no NOTIFICATION), BIRD ends node1's BGP session
+ * at BFD's detection time and drops its routes, keeps node2's as stale under graceful
+ * restart (its policy, `bfd graceful`), and still holds node3's (no BFD) until the hold time.
+ */
+describe('vipkit run (BGP) with BFD towards BIRD', () => {
+  const lab = sharedLab({
+    hosts: [
+      { name: 'router', addresses: ['192.0.2.1/24'] },
+      { name: 'node1', addresses: ['192.0.2.11/24'] },
+      { name: 'node2', addresses: ['192.0.2.12/24'] },
+      { name: 'node3', addresses: ['192.0.2.13/24'] },
+    ],
+  });
+  const folder = mkdtempSync(join(tmpdir(), 'vipkit-run-bfd-'));
+  const speakers: VipkitProcess[] = [];
+  let bird: Bird | undefined;
+  after(() => {
+    for (const speaker of speakers) speaker.child.kill('SIGKILL');
+    bird?.removeFolder();
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  labTest('BIRD sees the BFD sessions Up; when the nodes drop off, it ends the BFD peers\' sessions at once (bfd on: routes gone; bfd graceful: kept as stale), the other at its hold time', async () => {
+    const policy: Record<string, string> = { node1: 'bfd on;', node2: 'bfd graceful;', node3: '' };
+    bird = await Bird.start(
+      lab(),
+      'router',
+      [
+        'router id 192.0.2.1;',
+        'protocol device {}',
+        'protocol bfd { interface "eth0" { min rx interval 50 ms; min tx interval 50 ms; multiplier 3; }; }',
+        'template bgp speaker { local 192.0.2.1 as 65002; hold time 30; graceful restart on; ipv4 { import all; export none; }; }',
+        ...NODES.map((node, index) => `protocol bgp ${node} from speaker { neighbor 192.0.2.${11 + index} as 64800; ${policy[node]} }`),
+      ].join('\n'),
+    );
+    NODES.forEach((node, index) => {
+      const bfd = node === 'node3' ? '' : ',bfd=true';
+      speakers.push(
+        startVipkitJson(lab(), node, ['run', '--json', '--node-name', node, '--socket', join(folder, `${node}.sock`), '--peer', `192.0.2.1,asn=65002${bfd}`, '--my-asn', '64800', '--hold-time', '30', '--router-id', `192.0.2.${11 + index}`, '--pool', 'web=203.0.113.0/28,protocol=bgp', '--service', `default/web=203.0.113.${1 + index}`]),
+      );
+    });
+    const routes = async () => parseBirdRoutes(await bird!.birdc('show', 'route', 'all')).map((route) => `${route.prefix} ${route.protocol}`).sort();
+    const everything = ['203.0.113.1/32 node1', '203.0.113.2/32 node2', '203.0.113.3/32 node3'];
+    await until('BIRD has a route from each node', async () => JSON.stringify(await routes()) === JSON.stringify(everything));
+    await until("BIRD's BFD sessions with node1 and node2 are Up", async () => {
+      const sessions = await bird!.birdc('show', 'bfd', 'sessions');
+      return /192\.0\.2\.11\s+eth0\s+Up/.test(sessions) && /192\.0\.2\.12\s+eth0\s+Up/.test(sessions);
+    });
+    assert.doesNotMatch(await bird.birdc('show', 'bfd', 'sessions'), /192\.0\.2\.13/, 'node3 asked for no BFD');
+    for (const speaker of speakers.slice(0, 2)) await until('the speaker logged bfdUp', () => speaker.events.some((event) => event.event === 'bfdUp'));
+
+    // The nodes drop off the network at once: no FIN, no NOTIFICATION reaches BIRD.
+    await Promise.all(NODES.map((node) => lab().exec(node, ['ip', 'link', 'set', 'eth0', 'down'])));
+    await until("BIRD drops node1's route (bfd on)", async () => !(await routes()).includes('203.0.113.1/32 node1'), 10_000);
+    assert.deepEqual(await routes(), ['203.0.113.2/32 node2', '203.0.113.3/32 node3'], "node2's route is kept (stale), node3's still held: its hold time has not passed");
+    assert.match(await bird.birdc('show', 'protocols', 'all', 'node1'), /BFD session down/);
+    await until('BIRD holds node2 in graceful restart after its BFD session went down', async () => /Neighbor graceful restart active/.test(await bird!.birdc('show', 'protocols', 'all', 'node2')), 10_000);
+    assert.match(await bird.birdc('show', 'protocols', 'node3'), /Established/, "node3's session waits for its hold time");
+  });
+});

@@ -137,7 +137,8 @@ describe('vipkit run (Layer 2) with three speakers', () => {
     }
     const refusals: [string[], RegExp][] = [
       [['--pool', 'lab=192.0.2.100-192.0.2.120', '--service', 'default/web=203.0.113.1'], /--service #1, column 1: service default\/web gets no address: requested 203\.0\.113\.1 is not in any pool/],
-      [['--pool', 'lab=192.0.2.100-192.0.2.120,protocol=bgp', '--service', 'default/web'], /vipkit run announces layer2 pools so far/],
+      [['--pool', 'lab=192.0.2.100-192.0.2.120,protocol=bgp', '--service', 'default/web'], /service default\/web is in pool lab, advertised over bgp, and no BGP peer is configured: add --peer/],
+      [['--pool', 'lab=192.0.2.100-192.0.2.120', '--service', 'default/web', '--shutdown-mode', 'later'], /--shutdown-mode "later" is not withdraw or restart/],
       [['--pool', 'lab=192.0.2.100-192.0.2.120', '--member', 'node2=192.0.2.12', '--member', 'node3=192.0.2.12', '--service', 'default/web'], /repeats the name or address of member node2/],
       [['--pool', 'lab=192.0.2.100-192.0.2.120', '--member', 'node2=198.51.100.12', '--service', 'default/web'], /no interface here has a subnet holding member node2 \(198\.51\.100\.12\)/],
       [['--pool', 'lab=192.0.2.10-192.0.2.12', '--service', 'default/web=192.0.2.11'], /192\.0\.2\.11 is configured on eth0 of this host/],

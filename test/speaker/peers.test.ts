@@ -31,8 +31,6 @@ describe('a configured peer as a session from this host', () => {
       [{ asn: undefined }, {}, /--peer 192\.0\.2\.1 has no AS number: add asn=<n> to it, or give --peer-asn/],
       [{ myAsn: undefined }, {}, /our AS number is unknown: give --my-asn/],
       [{ password: 'x'.repeat(81) }, {}, /--peer 192\.0\.2\.1: .*80/],
-      [{ bfd: true }, {}, /BFD towards routers is not supported yet/],
-      [{ bfdProfile: 'fast' }, {}, /BFD towards routers is not supported yet/],
       [{ sourceAddress: '2001:db8:2::11' }, {}, /source address 2001:db8:2::11 is not of the peer's address family/],
       [{}, { nextHop: '2001:db8::1' }, /--next-hop 2001:db8::1 is not an IPv4 address/],
       [{}, { nextHop: '0.0.0.0' }, /--next-hop 0\.0\.0\.0 is in 0\.0\.0\.0\/8/],

@@ -210,6 +210,8 @@ function readPeers(options: AnnounceOptions): Peer[] {
   if (repeated) throw new UsageError(`--peer ${repeated.address} is given twice; announce to each router once.`);
   const selecting = peers.find((peer) => peer.nodeSelectors.length > 0);
   if (selecting) throw new UsageError(`--peer ${selecting.address}: node-selector chooses which nodes of a cluster peer (vipkit run); announce runs on one host, which has no node labels to match.`);
+  const bfd = peers.find((peer) => peer.bfd);
+  if (bfd) throw new UsageError(`--peer ${bfd.address}: BFD towards routers runs in vipkit run, whose data plane keeps its deadlines; announce does not run it.`);
   return peers;
 }
 
