@@ -47,6 +47,7 @@ function toLegacy(config: PoolsConfig): Converted {
     if (pool.serviceAllocation) return { reason: `pool ${pool.name} has a serviceAllocation, which the legacy config cannot express.` };
     const scoped = pool.bgpAdvertisements.map(bgpAdvertisementOnlySetting).find((setting) => setting !== undefined);
     if (scoped) return { reason: `a BGP advertisement of pool ${pool.name} has ${scoped}, which the legacy config cannot express.` };
+    if (pool.l2Advertisements) return { reason: `pool ${pool.name} is announced at layer 2 only by some nodes, interfaces or services, which the legacy config cannot express.` };
   }
   for (const peer of config.peers) {
     const setting = bgpPeerOnlySetting(peer) ?? (peer.bfd !== undefined ? 'bfd' : undefined);

@@ -1,4 +1,4 @@
-import type { BgpAdvertisement, LabelSelector, Location, Peer, Pool, PoolsConfig, Problem, Protocol, ServiceAllocation } from './model.js';
+import type { BgpAdvertisement, L2Advertisement, LabelSelector, Location, Peer, Pool, PoolsConfig, Problem, Protocol, ServiceAllocation } from './model.js';
 import { emptyConfig, formatLocation, peerName, PROTOCOLS } from './model.js';
 import { formatDuration, kubernetesName, MAX_ASN, readAddress } from './value-parsers.js';
 import { addressField, CRD_SELECTORS, durationField, labelSelectorsField, metallbRange, peerTimers, readBfdProfile, reportDuplicates, type BfdSpelling } from './yaml-fields.js';
@@ -70,6 +70,8 @@ interface Selecting {
   poolNames: string[];
   poolSelectors: LabelSelector[];
   advertisement?: BgpAdvertisement;
+  /** An L2Advertisement's scope, when it narrows anything. */
+  l2?: L2Advertisement;
   at: Location;
 }
 
@@ -194,6 +196,9 @@ export class CrdReader {
       const selecting = this.advertisements.filter((advertisement) => this.selects(advertisement, pool));
       pool.protocols = PROTOCOLS.filter((protocol) => selecting.some((advertisement) => advertisement.protocol === protocol));
       pool.bgpAdvertisements = selecting.flatMap((advertisement) => advertisement.advertisement ?? []);
+      if (selecting.some((advertisement) => advertisement.l2)) {
+        pool.l2Advertisements = selecting.filter((advertisement) => advertisement.protocol === 'layer2').map((advertisement) => advertisement.l2 ?? { at: advertisement.at });
+      }
       if (pool.protocols.length === 0) {
         this.problems.push({ severity: 'warning', at: pool.at, message: `pool "${pool.name}" is not advertised: no L2Advertisement or BGPAdvertisement selects it, so its addresses would be unreachable; MetalLB accepts it, but add an advertisement.` });
       }
@@ -341,11 +346,22 @@ export class CrdReader {
     const poolSelectors = labelSelectorsField(fields, 'ipAddressPoolSelectors', CRD_SELECTORS, this.problems);
     const nodeSelectors = labelSelectorsField(fields, 'nodeSelectors', CRD_SELECTORS, this.problems);
     const serviceSelectors = labelSelectorsField(fields, 'serviceSelectors', CRD_SELECTORS, this.problems);
+    const interfaces = protocol === 'layer2' ? fields.stringList('interfaces') : [];
+    const scoped = nodeSelectors.length > 0 || interfaces.length > 0 || serviceSelectors.length > 0;
     this.advertisements.push({
       protocol,
       poolNames: poolNames.map(({ value }) => value),
       poolSelectors,
       advertisement: protocol === 'bgp' ? this.readBgpAdvertisement(fields, what, nodeSelectors, serviceSelectors) : undefined,
+      l2:
+        protocol === 'layer2' && scoped
+          ? {
+              nodeSelectors: nodeSelectors.length > 0 ? nodeSelectors : undefined,
+              interfaces: interfaces.length > 0 ? interfaces.map(({ value }) => value) : undefined,
+              serviceSelectors: serviceSelectors.length > 0 ? serviceSelectors : undefined,
+              at: spec.at,
+            }
+          : undefined,
       at: fields.has('ipAddressPools') ? fields.at('ipAddressPools') : spec.at,
     });
   }
@@ -562,9 +578,17 @@ export function toCrds(config: PoolsConfig): { resources: Resource[]; warnings: 
       }),
     ),
   );
-  config.pools
-    .filter((pool) => pool.protocols.includes('layer2'))
-    .forEach((pool, index) => resources.push(resource('metallb.io/v1beta1', 'L2Advertisement', `l2advertisement${index + 1}`, { ipAddressPools: [poolNames.byItem.get(pool)!] })));
+  const l2 = config.pools.filter((pool) => pool.protocols.includes('layer2')).flatMap((pool) => (pool.l2Advertisements ?? [{ at: pool.at }]).map((scope: L2Advertisement) => ({ pool, scope })));
+  l2.forEach(({ pool, scope }, index) =>
+    resources.push(
+      resource('metallb.io/v1beta1', 'L2Advertisement', `l2advertisement${index + 1}`, {
+        ipAddressPools: [poolNames.byItem.get(pool)!],
+        nodeSelectors: scope.nodeSelectors?.map((selector) => selectorSpec(selector)),
+        interfaces: scope.interfaces,
+        serviceSelectors: scope.serviceSelectors?.map((selector) => selectorSpec(selector)),
+      }),
+    ),
+  );
   for (const profile of config.bfdProfiles) {
     const { name, at: _at, ...spec } = profile;
     resources.push(resource('metallb.io/v1beta1', 'BFDProfile', profileNames.byItem.get(profile)!, spec));

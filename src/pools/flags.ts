@@ -345,6 +345,7 @@ export function toFlags(config: PoolsConfig): { args: string[] } | { reason: str
     const advertisement = pool.bgpAdvertisements[0];
     const scoped = advertisement && bgpAdvertisementOnlySetting(advertisement);
     if (scoped) return { reason: `the BGP advertisement of pool ${pool.name} has ${scoped}, which --pool cannot express.` };
+    if (pool.l2Advertisements) return { reason: `pool ${pool.name} is announced at layer 2 only by some nodes, interfaces or services, which --pool cannot express.` };
     const [firstRange, ...moreRanges] = pool.ranges.map((range) => range.text);
     const flag = flagValue('--pool', `pool ${pool.name}`, (value, problems) => readPoolFlag(value, '--pool', problems), [
       `${pool.name}=${firstRange ?? ''}`,

@@ -51,6 +51,14 @@ export interface BgpAdvertisement {
   at: Location;
 }
 
+/** An L2Advertisement's scope: the nodes that may answer, their interfaces, the services (each absent: all). */
+export interface L2Advertisement {
+  nodeSelectors?: LabelSelector[];
+  interfaces?: string[];
+  serviceSelectors?: LabelSelector[];
+  at: Location;
+}
+
 /** MetalLB IPAddressPool.spec.serviceAllocation: which services a pool is kept for. */
 export interface ServiceAllocation {
   /** Lower is tried first; pools without a priority come after those with one. */
@@ -76,6 +84,8 @@ export interface Pool {
   avoidBuggyIPs: boolean;
   /** BGP pools have at least one; an empty list in a legacy file means one with defaults. */
   bgpAdvertisements: BgpAdvertisement[];
+  /** The L2Advertisements of a pool when one of them narrows where or for whom it is announced; absent: announced by every node, on every interface, for every service. */
+  l2Advertisements?: L2Advertisement[];
   serviceAllocation?: ServiceAllocation;
   at: Location;
 }

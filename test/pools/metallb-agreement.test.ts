@@ -472,3 +472,20 @@ test('RequireDualStack with cluster IPs of one family gets no address and loses 
   // Without cluster IPs written, Kubernetes would have given it one of each family.
   assert.deepEqual(brief(planAllocations(pools, readServices(text(''), 's.yaml', []))), ['default/web 10.0.0.0,2001:db8:: dual']);
 });
+
+test('an L2Advertisement\'s nodeSelectors, interfaces and serviceSelectors survive convert --to crds, and the legacy config and flags refuse them (config.go l2AdvertisementFromCR)', () => {
+  const text = POOL + resource('L2Advertisement', 'edge', '  ipAddressPools: [p]\n  interfaces: [eth1]\n  nodeSelectors:\n  - matchLabels: {edge: "true"}\n');
+  const source = loadText(text);
+  assert.deepEqual(described(source.problems), []);
+  const result = convert(source.config, 'crds');
+  assert.ok('objects' in result);
+  assert.deepEqual((result.objects as Resource[]).find((object) => object.kind === 'L2Advertisement')!.spec, {
+    ipAddressPools: ['p'],
+    nodeSelectors: [{ matchLabels: { edge: 'true' } }],
+    interfaces: ['eth1'],
+  });
+  assert.deepEqual(convert(source.config, 'legacy'), { reason: 'pool p is announced at layer 2 only by some nodes, interfaces or services, which the legacy config cannot express.' });
+  assert.deepEqual(convert(source.config, 'flags'), { reason: 'pool p is announced at layer 2 only by some nodes, interfaces or services, which --pool cannot express.' });
+  // A plain L2Advertisement is what a legacy layer2 pool means: nothing to refuse.
+  assert.equal(loadText(POOL + L2_ALL).config.pools[0]!.l2Advertisements, undefined);
+});
