@@ -124,3 +124,68 @@ test('a connection the peer opens is handed to its session, which announces over
   assert.ok(refusal?.type === 'notification' && refusal.code === 6 && refusal.subcode === 5, 'Cease / Connection Rejected');
   await announcer.stop('test done');
 });
+
+test('a new next hop goes out as UPDATEs on the session as it is; no reset', async () => {
+  const { announcer, received } = await established(new Map([['203.0.113.10/32', plain]]));
+  const events: string[] = [];
+  announcer.on('configured', ({ change }) => events.push(change));
+  const before = received.length;
+  announcer.configure([{ session, nextHop: '192.0.2.99' }]);
+  await settle();
+  const after = received.slice(before);
+  assert.deepEqual(after.map((message) => message.type), ['update']);
+  assert.equal(routeAttributes((after[0] as UpdateMessage).attributes, BASE_CONTEXT).nextHop, '192.0.2.99');
+  assert.deepEqual(events, []);
+  assert.equal(announcer.status[0]!.state, 'Established');
+  await announcer.stop('test done');
+});
+
+test('a changed session parameter resets that session with a Cease / Other Configuration Change (RFC 4486), saying which; a removed peer gets Peer De-configured', async () => {
+  const { announcer, received } = await established(new Map([['203.0.113.10/32', plain]]));
+  const events: string[] = [];
+  announcer.on('configured', ({ change, reason }) => events.push(`${change}: ${reason}`));
+  announcer.configure([{ session: { ...session, holdTime: 30 }, nextHop: '192.0.2.11' }]);
+  await settle();
+  const reset = received.at(-1);
+  assert.ok(reset?.type === 'notification' && reset.code === 6 && reset.subcode === 6, 'Cease / Other Configuration Change');
+  assert.deepEqual(events, ['reset: holdTime 90 -> 30']);
+  assert.equal(announcer.status.length, 1);
+
+  announcer.configure([{ session: { ...session, holdTime: 30, password: 'new' }, nextHop: '192.0.2.11' }]);
+  assert.equal(events.at(-1), 'reset: the password changed', 'a password is never written out');
+  announcer.configure([]);
+  assert.equal(events.at(-1), 'removed: no longer configured');
+  assert.equal(announcer.status.length, 0);
+  await announcer.stop('test done');
+});
+
+test('closing for a restart withdraws nothing and sends no NOTIFICATION: the connection just closes (RFC 4724 4.2)', async () => {
+  const { announcer, received } = await established(new Map([['203.0.113.10/32', plain]]));
+  const before = received.length;
+  await announcer.closeForRestart();
+  await settle();
+  assert.deepEqual(received.slice(before), []);
+  assert.equal(announcer.status[0]!.state, 'Idle');
+});
+
+test('graceful restart is advertised with its restart time and forwarding state preserved for each family (RFC 4724 3)', async () => {
+  const { dial, peers } = memoryDialer(PEER);
+  const announcer = new BgpAnnouncer([{ session: { ...session, gracefulRestart: { restartTime: 120 } }, nextHop: '192.0.2.11' }], [IPV4_UNICAST, IPV6_UNICAST], dial);
+  announcer.start();
+  await settle();
+  await settle();
+  const open = peers[0]!.received[0];
+  assert.ok(open?.type === 'open');
+  const restart = open.capabilities.find((capability) => capability.type === 'graceful-restart');
+  assert.deepEqual(restart, {
+    type: 'graceful-restart',
+    restarting: false,
+    notification: false,
+    restartTime: 120,
+    families: [
+      { ...IPV4_UNICAST, forwardingState: true },
+      { ...IPV6_UNICAST, forwardingState: true },
+    ],
+  });
+  await announcer.stop('test done');
+});

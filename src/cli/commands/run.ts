@@ -5,9 +5,9 @@
  * node to its peers; this file shows what it decides.
  */
 import { hostname } from 'node:os';
-import { unwatchFile, watchFile } from 'node:fs';
 import { ExitCode, UsageError } from '../errors.js';
 import { readInputFile } from '../input-file.js';
+import { watchFiles } from '../watched-files.js';
 import { UserError } from '../../user-error.js';
 import { Stop } from '../interrupt.js';
 import { printTable } from '../table.js';
@@ -66,8 +66,6 @@ const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'none'] as const;
 const MIN_BFD_INTERVAL_S = 0.02;
 /** BFD's slow start sends once a second (RFC 5880 6.8.3): three of them find a live member. */
 const STARTUP_GRACE_MS = 3500;
-/** How often the --config and --services files are looked at for a change (an editor's rename included). */
-const FILE_POLL_MS = 500;
 /** After AdminDown the next owner answers within a packet or two; this keeps us answering meanwhile. */
 const HANDOVER_MS = 300;
 
@@ -126,18 +124,19 @@ export async function run(_targets: string[], rawOptions: Record<string, unknown
     }
   };
   const watched = [...(options.config ?? []), ...(options.services ?? [])];
+  let unwatch = () => {};
   try {
     await metrics.listen(metricsAt.host, metricsAt.port);
     status = await StatusServer.listen(options.socket, () => speaker.status);
     await speaker.start();
     process.on('SIGHUP', requestReload);
-    for (const path of watched) watchFile(path, { interval: FILE_POLL_MS }, (now, before) => now.mtimeMs !== before.mtimeMs && requestReload());
+    unwatch = watchFiles(watched, requestReload);
     if (options.for !== undefined) stop.after(options.for, `--for ${options.for} s elapsed`);
     await stop.done;
     log({ level: 'info', event: 'stopping', msg: `stopping: ${stop.reason}`, node: nodeName });
   } finally {
     process.off('SIGHUP', requestReload);
-    for (const path of watched) unwatchFile(path);
+    unwatch();
     stop.dispose();
     await speaker.stop();
     metrics.close();

@@ -1,0 +1,40 @@
+/**
+ * Tells when input files a user edits while vipkit runs have changed. inotify on each
+ * file's directory sees a change at once (a watch on the file itself would miss an editor
+ * renaming a new file over it); a burst of events is settled for a moment, so that a file
+ * still being written is read whole; polling stays as the fallback for file systems that
+ * report no inotify events (NFS).
+ */
+import { unwatchFile, watch, watchFile, type FSWatcher } from 'node:fs';
+import { basename, dirname } from 'node:path';
+
+/** How long after a file's last event it is read: a writer's open, truncate and write arrive as several events. */
+const SETTLE_MS = 20;
+/** The fallback's poll. */
+const POLL_MS = 500;
+
+/** Calls `changed` after any of `paths` changes; returns the function that stops watching. */
+export function watchFiles(paths: readonly string[], changed: () => void): () => void {
+  let settling: NodeJS.Timeout | undefined;
+  const settle = () => {
+    clearTimeout(settling);
+    settling = setTimeout(changed, SETTLE_MS);
+  };
+  const watchers: FSWatcher[] = [];
+  for (const path of paths) {
+    try {
+      const watcher = watch(dirname(path), { persistent: false }, (_event, name) => name === basename(path) && settle());
+      // A directory that goes away (or a watch the kernel drops) leaves the poll to notice changes.
+      watcher.on('error', () => watcher.close());
+      watchers.push(watcher);
+    } catch {
+      // No inotify here (or no permission on the directory): the poll alone.
+    }
+    watchFile(path, { interval: POLL_MS }, (now, before) => now.mtimeMs !== before.mtimeMs && settle());
+  }
+  return () => {
+    clearTimeout(settling);
+    for (const watcher of watchers) watcher.close();
+    for (const path of paths) unwatchFile(path);
+  };
+}
