@@ -231,14 +231,14 @@ function updateDetails(update: UpdateMessage, context: SessionCodecContext): Rec
     }
   }
   const route = routeAttributes(update.attributes, context);
-  const routeFields = announced.length > 0 || otherFamilies.some((other) => 'next_hop' in other);
+  const showRoute = announced.length > 0 || otherFamilies.some((other) => 'next_hop' in other);
   return {
     announced: announced.length > 0 ? announced : undefined,
     path_ids: announcedPathIds.length > 0 ? announcedPathIds : undefined,
     withdrawn: withdrawn.length > 0 ? withdrawn : undefined,
     withdrawn_path_ids: withdrawnPathIds.length > 0 ? withdrawnPathIds : undefined,
     other_families: otherFamilies.length > 0 ? otherFamilies : undefined,
-    ...(routeFields ? routeJson(route, announced.length > 0 && !announced.some((prefix) => !prefix.includes(':'))) : {}),
+    ...(showRoute ? routeJson(route, announced.length > 0 && !announced.some((prefix) => !prefix.includes(':'))) : {}),
     errors: update.errors?.map((error) => error.message),
   };
 }

@@ -1,10 +1,10 @@
+import { DecodeError } from '../decode-error.js';
 import { ipv4FromBytes, ipv4ToBytes, ipv6FromBytes, ipv6ToBytes } from '../ip-address.js';
 import { Reader } from '../reader.js';
 import { checkUint } from '../uint-field.js';
 import { BgpError, ErrorAction } from './bgp-error.js';
 import { ErrorCode, UpdateSubcode } from './notification-codes.js';
 import { decodeNlri, encodeNlri, type Nlri } from './nlri.js';
-import { DecodeError } from '../decode-error.js';
 import { Afi, decodesFamily, type Family, familyName, hasAddPath, type SessionCodecContext } from './registry.js';
 
 /*

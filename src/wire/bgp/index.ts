@@ -10,34 +10,45 @@
  *   told apart by `type` ('open' | 'update' | 'notification' | 'keepalive' | 'route-refresh').
  * - Per type: `open`, `notification`, `keepalive`, `routeRefresh` (Codec), and
  *   `updateCodec(context)` / `decodeUpdate` / `encodeUpdate` (UPDATEs depend on context).
- * - `SessionCodecContext { fourOctetAs, extendedMessage }`; `BASE_CONTEXT` before OPEN.
- *   Encoders refuse over 4096 bytes (65535 with extended messages): MessageTooLongError.
+ * - `SessionCodecContext { fourOctetAs, extendedMessage, addPath?, families? }` (one
+ *   direction of a session: ADD-PATH families, negotiated families); `BASE_CONTEXT`
+ *   before OPEN. Encoders refuse over 4096 bytes (65535 with extended messages):
+ *   MessageTooLongError.
  *
  * OPEN
  * - `OpenMessage { version, myAs, holdTime, bgpIdentifier, capabilities: Capability[] }`;
  *   `Capability` = multiprotocol {afi, safi} | route-refresh | enhanced-route-refresh |
- *   extended-message | four-octet-as {asn} | graceful-restart {...} | unknown {code, value}.
+ *   extended-message | four-octet-as {asn} | graceful-restart {...} | add-path {families:
+ *   afi, safi, send, receive} | extended-next-hop {families} | role {role} | unknown {code, value}.
  * - `validateOpen(open, { expectedPeerAs?, localRouterId, localAs })` throws BgpError
  *   (OPEN Message Error subcodes); `negotiate(localOpen, peerOpen, { keepaliveTime? })
  *   -> NegotiatedSession { peerAs, holdTime, keepaliveTime, families, fourOctetAs,
- *   extendedMessage, routeRefresh, enhancedRouteRefresh, gracefulRestart?, context }`.
+ *   extendedMessage, routeRefresh, enhancedRouteRefresh, gracefulRestart?, context,
+ *   peerContext }`: `context` encodes what we send, `peerContext` decodes what the peer
+ *   sends (they differ in ADD-PATH only).
  * - `openAsn(open)` (the 4-octet AS if advertised), `myAsField(asn)` (AS_TRANS if needed).
  *
  * UPDATE
  * - `UpdateMessage { withdrawn: string[], attributes: AnyPathAttribute[], nlri: string[],
- *   errors?: BgpError[] }`; prefixes are text ("203.0.113.0/25"). `attributes` is the wire
- *   list in order (`PathAttribute` by `type`: origin, as-path, next-hop, med, local-pref,
- *   atomic-aggregate, aggregator, communities, as4-path, as4-aggregator,
- *   large-communities, mp-reach, mp-unreach; `UnknownAttribute` for the rest).
+ *   withdrawnPathIds?, nlriPathIds?, errors?: BgpError[] }`; prefixes are text
+ *   ("203.0.113.0/25"), path ids (RFC 7911) beside them where the context has ADD-PATH.
+ *   `attributes` is the wire list in order (`PathAttribute` by `type`: origin, as-path,
+ *   next-hop, med, local-pref, atomic-aggregate, aggregator, communities, originator-id,
+ *   cluster-list, extended-communities, as4-path, as4-aggregator,
+ *   ipv6-extended-communities, aigp, large-communities, bgpsec-path, otc, mp-reach,
+ *   mp-unreach, and mp-reach-undecoded / mp-unreach-undecoded for families not decoded
+ *   or not negotiated; `UnknownAttribute` for the rest).
  * - RFC 7606: decoding records survivable errors in `errors` (worst first) and applies
- *   them (attribute-discard drops the attribute; treat-as-withdraw / afi-safi-disable turn
- *   the announced routes into withdrawals); session-reset errors throw. `updateAction()`.
+ *   them (attribute-discard drops the attribute; treat-as-withdraw turns the announced
+ *   routes into withdrawals, afi-safi-disable those of its family); session-reset errors
+ *   throw. `updateAction()`.
  * - `endOfRib(update) -> Family | undefined`, `endOfRibUpdate(family)`.
  * - `routeAttributes(attributes, context) -> RouteAttributes` (one field per attribute,
  *   AS4_PATH merged, RFC 6793 4.2.3) and `toPathAttributes(route, context)` back (AS_TRANS
  *   + AS4_PATH towards 2-octet sessions).
  * - `packUpdates(route, prefixes, context) -> Buffer[]`, `packWithdrawals(prefixes,
  *   context) -> Buffer[]`, `updateCapacity(route, family, context)`: fill UPDATEs to the limit.
+ * - `RouteRefreshMessage { afi, safi, subtype, orf? }` (RFC 5291 Outbound Route Filters).
  *
  * Errors and text
  * - `BgpError { code, subcode, data, action: ErrorAction, family?, reason,
@@ -47,7 +58,8 @@
  * - `formatAsPath`/`parseAsPath` ("64800 65002 {64512 64513}"), `formatCommunity`/
  *   `parseCommunity` ("65002:100", "NO_EXPORT"), `formatLargeCommunity`/
  *   `parseLargeCommunity` ("65002:7:8"), `parsePrefix`/`formatPrefix`, `encodeNlri`/`decodeNlri`;
- *   `routeJson` (a route's attributes in the --json shapes), `capabilityName`/`describeCapability`.
+ *   `routeJson` (a route's attributes in the --json shapes), `formatExtendedCommunity`,
+ *   `formatIpv6ExtendedCommunity`, `describeOrf`, `capabilityName`/`describeCapability`.
  */
 export * from './attributes.js';
 export * from './bgp-error.js';
