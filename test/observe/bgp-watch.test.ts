@@ -100,6 +100,13 @@ describe('vipkit watch --bgp on a BIRD-GoBGP capture', () => {
     assert.deepEqual((summary['bgp'] as Record<string, number>)['malformed'], 0);
   });
 
+  it('reports ROUTE-REFRESH requests, as tshark reads them (birdc reload in)', () => {
+    const refreshes = events.filter((event) => event.event === 'bgp-route-refresh').map((event) => [String(event['from']).split(':')[0], event['family'], event['subtype']]);
+    const tshark = tsharkFields(join(FIXTURES, 'bird-gobgp.pcap'), ['ip.src', 'bgp.route_refresh.afi'], 'bgp.type == 5').map((row) => [row['ip.src'], `ipv${Number(row['bgp.route_refresh.afi']) === 1 ? 4 : 6}-unicast`, 'request']);
+    assert.deepEqual(refreshes, tshark);
+    assert.equal(refreshes.length, 2);
+  });
+
   it('the pcapng copy reads the same', () => {
     assert.deepEqual(messages(watchBgp(join(FIXTURES, 'bird-gobgp.pcapng'))), messages(events));
   });
