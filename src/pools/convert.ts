@@ -1,7 +1,7 @@
 import { stringify } from 'yaml';
 import { METALLB_NAMESPACE, selectorSpec, toCrds, withoutUndefined } from './crds.js';
 import { toFlags } from './flags.js';
-import { bgpAdvertisementOnlySetting, bgpPeerOnlySetting, peerName, type PoolsConfig } from './model.js';
+import { bgpAdvertisementOnlySetting, bgpPeerOnlySetting, peerName, portableRangeText, type PoolsConfig } from './model.js';
 import { formatDuration } from './value-parsers.js';
 
 /**
@@ -100,7 +100,7 @@ function toLegacy(config: PoolsConfig): Converted {
       return withoutUndefined({
         name: pool.name,
         protocol: pool.protocols[0],
-        addresses: pool.ranges.map((range) => range.text),
+        addresses: pool.ranges.map(portableRangeText),
         'auto-assign': pool.autoAssign ? undefined : false,
         'avoid-buggy-ips': pool.avoidBuggyIPs || undefined,
         'bgp-advertisements': advertisements.length === 0 || onlyDefaults ? undefined : advertisements,

@@ -1,5 +1,5 @@
 import type { BgpAdvertisement, L2Advertisement, LabelSelector, Location, Peer, Pool, PoolsConfig, Problem, Protocol, ServiceAllocation } from './model.js';
-import { emptyConfig, formatLocation, peerName, PROTOCOLS } from './model.js';
+import { emptyConfig, formatLocation, peerName, portableRangeText, PROTOCOLS } from './model.js';
 import { formatDuration, kubernetesName, MAX_ASN, readAddress } from './value-parsers.js';
 import { addressField, CRD_SELECTORS, durationField, labelSelectorsField, metallbRange, peerTimers, readBfdProfile, reportDuplicates, type BfdSpelling } from './yaml-fields.js';
 import { readLegacyPool, type LegacyPoolSpelling } from './legacy-config.js';
@@ -556,7 +556,7 @@ export function toCrds(config: PoolsConfig): { resources: Resource[]; warnings: 
   for (const pool of config.pools) {
     resources.push(
       resource('metallb.io/v1beta1', 'IPAddressPool', poolNames.byItem.get(pool)!, {
-        addresses: pool.ranges.map((range) => range.text),
+        addresses: pool.ranges.map(portableRangeText),
         autoAssign: pool.autoAssign ? undefined : false,
         avoidBuggyIPs: pool.avoidBuggyIPs || undefined,
         serviceAllocation: pool.serviceAllocation ? allocationSpec(pool.serviceAllocation) : undefined,

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import type { Family } from './address-range.js';
 import type { BgpAdvertisement, Location, Member, Peer, Pool, PoolsConfig, Problem, ServiceAllocation } from './model.js';
-import { bgpAdvertisementOnlySetting, bgpPeerOnlySetting, emptyConfig, peerName } from './model.js';
+import { bgpAdvertisementOnlySetting, bgpPeerOnlySetting, emptyConfig, peerName, portableRangeText } from './model.js';
 import type { ServiceClaim } from './services.js';
 import { suggestion } from './suggest.js';
 import {
@@ -346,7 +346,7 @@ export function toFlags(config: PoolsConfig): { args: string[] } | { reason: str
     const scoped = advertisement && bgpAdvertisementOnlySetting(advertisement);
     if (scoped) return { reason: `the BGP advertisement of pool ${pool.name} has ${scoped}, which --pool cannot express.` };
     if (pool.l2Advertisements) return { reason: `pool ${pool.name} is announced at layer 2 only by some nodes, interfaces or services, which --pool cannot express.` };
-    const [firstRange, ...moreRanges] = pool.ranges.map((range) => range.text);
+    const [firstRange, ...moreRanges] = pool.ranges.map(portableRangeText);
     const flag = flagValue('--pool', `pool ${pool.name}`, (value, problems) => readPoolFlag(value, '--pool', problems), [
       `${pool.name}=${firstRange ?? ''}`,
       ...moreRanges,

@@ -1,4 +1,4 @@
-import { buggyAddressCount, rangeSize, type AddressRange, type Family } from './address-range.js';
+import { buggyAddressCount, formatCidr, rangeSize, type AddressRange, type Family } from './address-range.js';
 
 /**
  * The one internal model every pools source lands in: MetalLB's legacy config (ConfigMap,
@@ -34,6 +34,16 @@ export interface PoolRange {
   text: string;
   range: AddressRange;
   at: Location;
+}
+
+/**
+ * A range as every format reads it: as written, except that a lone address (which only
+ * --pool takes) becomes a /32 or /128, and a CIDR with host bits (which only MetalLB
+ * takes) its network.
+ */
+export function portableRangeText({ text, range }: PoolRange): string {
+  if (range.prefixLength !== undefined) return formatCidr(range);
+  return text.includes('-') ? text : `${text.trim()}/${range.family === 4 ? 32 : 128}`;
 }
 
 export interface BgpAdvertisement {

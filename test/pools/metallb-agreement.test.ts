@@ -489,3 +489,12 @@ test('an L2Advertisement\'s nodeSelectors, interfaces and serviceSelectors survi
   // A plain L2Advertisement is what a legacy layer2 pool means: nothing to refuse.
   assert.equal(loadText(POOL + L2_ALL).config.pools[0]!.l2Advertisements, undefined);
 });
+
+test('convert writes every range so that its reader takes it: a lone --pool address as /32, a CIDR with host bits as its network (config.go ParseCIDR)', () => {
+  const flags = loadText('', { pools: ['p=192.0.2.5,2001:db8::7,192.0.2.10-192.0.2.12'] }).config;
+  const crds = convert(flags, 'crds');
+  assert.ok('objects' in crds);
+  assert.deepEqual((crds.objects as Resource[])[0]!.spec.addresses, ['192.0.2.5/32', '2001:db8::7/128', '192.0.2.10-192.0.2.12']);
+  const hostBits = loadText('address-pools:\n- {name: p, protocol: layer2, addresses: [1000::1/127]}\n').config;
+  assert.deepEqual(convert(hostBits, 'flags'), { text: '--pool p=1000::/127,protocol=layer2\n', objects: [{ args: ['--pool', 'p=1000::/127,protocol=layer2'] }], warnings: [] });
+});
