@@ -4,7 +4,7 @@ import { Reader } from '../reader.js';
 import { checkUint } from '../uint-field.js';
 import { BgpError, ErrorAction } from './bgp-error.js';
 import { ErrorCode, UpdateSubcode } from './notification-codes.js';
-import { decodeNlri, encodeNlri, type Nlri } from './nlri.js';
+import { addPathHint, decodeNlri, encodeNlri, type Nlri } from './nlri.js';
 import { Afi, decodesFamily, type Family, familyName, hasAddPath, type SessionCodecContext } from './registry.js';
 
 /*
@@ -436,11 +436,14 @@ function decodeMpFamily(raw: RawAttribute, spec: AttributeSpec, reader: Reader):
 }
 
 function decodeMpNlri(raw: RawAttribute, spec: AttributeSpec, reader: Reader, family: Family, context: SessionCodecContext): Nlri {
+  const field = raw.value.subarray(reader.offset);
+  const addPath = hasAddPath(context, family);
   try {
-    return decodeNlri(reader, family.afi, hasAddPath(context, family));
+    return decodeNlri(reader, family.afi, addPath);
   } catch (error) {
     if (!(error instanceof DecodeError)) throw error;
-    throw attributeError(raw, spec, UpdateSubcode.OptionalAttributeError, `${familyName(family)}: ${error.detail}`, ErrorAction.AfiSafiDisable, family);
+    const hint = addPath ? '' : addPathHint(field, family.afi);
+    throw attributeError(raw, spec, UpdateSubcode.OptionalAttributeError, `${familyName(family)}: ${error.detail}${hint}`, ErrorAction.AfiSafiDisable, family);
   }
 }
 

@@ -1,6 +1,6 @@
 import { DecodeError } from '../decode-error.js';
 import { ipv4FromBytes, ipv4ToBytes, ipv6FromBytes, ipv6ToBytes } from '../ip-address.js';
-import type { Reader } from '../reader.js';
+import { Reader } from '../reader.js';
 import { checkUint } from '../uint-field.js';
 import { Afi } from './registry.js';
 
@@ -120,4 +120,18 @@ export function decodeNlri(reader: Reader, afi: number, addPath = false): Nlri {
     prefixes.push(formatPrefix(afi, maskHostBits(address, length), length));
   }
   return addPath ? { prefixes, pathIds } : { prefixes };
+}
+
+/**
+ * A hint for an NLRI field that did not decode without path identifiers: whether it
+ * decodes with them (RFC 7911 3), as when a peer sends ADD-PATH that was not negotiated.
+ */
+export function addPathHint(bytes: Buffer, afi: number): string {
+  try {
+    decodeNlri(new Reader(bytes, 'bgp-prefix'), afi, true);
+  } catch (error) {
+    if (error instanceof DecodeError) return '';
+    throw error;
+  }
+  return ' (it reads as prefixes with ADD-PATH path identifiers, which this session did not negotiate)';
 }

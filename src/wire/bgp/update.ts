@@ -5,7 +5,7 @@ import { type AnyPathAttribute, AttributeCode, attributeCode, decodeAttributes, 
 import { BgpError, ErrorAction } from './bgp-error.js';
 import { messageBody, wrapMessage } from './header.js';
 import { ErrorCode, UpdateSubcode } from './notification-codes.js';
-import { decodeNlri, encodeNlri, type Nlri, nlriEncodingLength } from './nlri.js';
+import { addPathHint, decodeNlri, encodeNlri, type Nlri, nlriEncodingLength } from './nlri.js';
 import { Afi, type Family, hasAddPath, HEADER_LENGTH, IPV4_UNICAST, maxMessageLength, MessageType, sameFamily, type SessionCodecContext } from './registry.js';
 
 /*
@@ -80,12 +80,15 @@ function lengthPrefixed(reader: Reader, what: string): Reader {
   return reader.sub(length);
 }
 
-function nlriOrReset(reader: Reader, what: string, context: SessionCodecContext): Nlri {
+function nlriOrReset(buffer: Buffer, reader: Reader, what: string, context: SessionCodecContext): Nlri {
+  const field = buffer.subarray(reader.offset, reader.offset + reader.remaining);
+  const addPath = hasAddPath(context, IPV4_UNICAST);
   try {
-    return decodeNlri(reader, Afi.Ipv4, hasAddPath(context, IPV4_UNICAST));
+    return decodeNlri(reader, Afi.Ipv4, addPath);
   } catch (error) {
     if (!(error instanceof DecodeError)) throw error;
-    throw new BgpError(ErrorCode.Update, UpdateSubcode.InvalidNetworkField, `${what}: ${error.detail}`, { offset: error.offset });
+    const hint = addPath ? '' : addPathHint(field, Afi.Ipv4);
+    throw new BgpError(ErrorCode.Update, UpdateSubcode.InvalidNetworkField, `${what}: ${error.detail}${hint}`, { offset: error.offset });
   }
 }
 
@@ -134,9 +137,9 @@ function withdrawNlri(message: UpdateMessage): UpdateMessage {
 /** Decodes one whole UPDATE message (header included) in a session's context. */
 export function decodeUpdate(buffer: Buffer, context: SessionCodecContext): UpdateMessage {
   const reader = messageBody(buffer, MessageType.Update, maxMessageLength(context), 'bgp-update');
-  const withdrawn = nlriOrReset(lengthPrefixed(reader, 'Withdrawn Routes'), 'Withdrawn Routes', context);
+  const withdrawn = nlriOrReset(buffer, lengthPrefixed(reader, 'Withdrawn Routes'), 'Withdrawn Routes', context);
   const { attributes, errors } = decodeAttributes(lengthPrefixed(reader, 'Total Path Attribute'), context);
-  const nlri = nlriOrReset(reader, 'NLRI', context);
+  const nlri = nlriOrReset(buffer, reader, 'NLRI', context);
   let message: UpdateMessage = {
     type: 'update',
     withdrawn: withdrawn.prefixes,

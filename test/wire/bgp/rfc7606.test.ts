@@ -276,8 +276,8 @@ describe('ADD-PATH (RFC 7911) in UPDATEs', () => {
     assert.deepEqual([update.withdrawn, update.withdrawnPathIds, update.nlri, update.nlriPathIds], [['198.51.100.0/24'], [7], ['203.0.113.0/25', '203.0.113.0/25'], [1, 2]]);
     assert.deepEqual(encodeUpdate(update, ADD_PATH), bytes);
     assertRoundTrip(updateCodec(ADD_PATH), update);
-    // The same bytes without ADD-PATH: the path ids read as prefix lengths, which no reading hides.
-    assert.throws(() => decodeUpdate(bytes, CONTEXT), BgpError);
+    // The same bytes without ADD-PATH: the path ids read as prefix lengths, and the error says what they are.
+    assert.throws(() => decodeUpdate(bytes, CONTEXT), /Invalid Network Field: Withdrawn Routes: .* \(it reads as prefixes with ADD-PATH path identifiers, which this session did not negotiate\)/);
   });
 
   it('refuses to write prefixes without path ids where ADD-PATH is on, or with them where it is off', () => {
