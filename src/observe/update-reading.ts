@@ -7,7 +7,9 @@
  * bits set, nothing left over) and repeats no prefix within one field (a path id read as
  * prefix lengths gives 0.0.0.0/0 again and again). When every plausible reading agrees on
  * one of the two, it is settled for the rest of the stream, with the reason; until then
- * 4-octet AS numbers and no path identifiers are assumed (what most speakers send).
+ * 4-octet AS numbers and no path identifiers are assumed (what most speakers send). A
+ * message is only asked what it can answer: the AS width while that is open, and ADD-PATH
+ * for the families whose NLRI fields hold bytes; once all is settled, it is decoded once.
  */
 import {
   DECODED_FAMILIES,
@@ -16,6 +18,8 @@ import {
   type Family,
   familyName,
   hasAddPath,
+  IPV4_UNICAST,
+  sameFamily,
   type SessionCodecContext,
   type UpdateMessage,
 } from '../wire/bgp/index.js';
@@ -40,7 +44,6 @@ interface Attempt {
   context: SessionCodecContext;
   message?: UpdateMessage;
   error?: DecodeError;
-  plausible: boolean;
 }
 
 function repeatsAPrefix(prefixes: readonly string[], pathIds: readonly number[] | undefined): boolean {
@@ -48,8 +51,9 @@ function repeatsAPrefix(prefixes: readonly string[], pathIds: readonly number[] 
   return new Set(keys).size !== keys.length;
 }
 
-function plausible(message: UpdateMessage, bytes: Buffer, context: SessionCodecContext): boolean {
-  if (message.errors !== undefined) return false;
+function plausible(attempt: Attempt, bytes: Buffer): boolean {
+  const { message, context } = attempt;
+  if (message === undefined || message.errors !== undefined) return false;
   const fields = [
     { prefixes: message.withdrawn, pathIds: message.withdrawnPathIds },
     { prefixes: message.nlri, pathIds: message.nlriPathIds },
@@ -64,6 +68,23 @@ function plausible(message: UpdateMessage, bytes: Buffer, context: SessionCodecC
   }
 }
 
+/**
+ * The decoded families whose NLRI fields hold bytes, as one reading found them: only
+ * those can tell the ADD-PATH readings apart (an empty field reads the same both ways; a
+ * field with bytes yields prefixes or an error under any reading). Undefined when that
+ * reading did not decode at all.
+ */
+function familiesWithPrefixes(attempt: Attempt): Family[] | undefined {
+  const { message } = attempt;
+  if (message === undefined) return undefined;
+  const fields: Family[] = message.withdrawn.length > 0 || message.nlri.length > 0 ? [IPV4_UNICAST] : [];
+  for (const attribute of message.attributes) {
+    if ((attribute.type === 'mp-reach' || attribute.type === 'mp-unreach') && attribute.prefixes.length > 0) fields.push(attribute);
+  }
+  for (const error of message.errors ?? []) if (error.family) fields.push(error.family);
+  return fields;
+}
+
 export class UpdateReading {
   private fourOctetAs: boolean | undefined;
   /** Per family name: whether its NLRI carry path identifiers, once settled. */
@@ -71,38 +92,38 @@ export class UpdateReading {
 
   /** Decodes one UPDATE (header included); throws the assumed reading's DecodeError when none decodes. */
   read(bytes: Buffer): ReadUpdate {
-    const attempts = this.candidates().map((context) => this.attempt(bytes, context));
-    const good = attempts.filter((attempt) => attempt.plausible);
-    const chosen = good[0] ?? attempts.find((attempt) => attempt.message !== undefined);
-    if (chosen?.message === undefined) throw attempts[0]!.error!;
-    return { message: chosen.message, context: chosen.context, settled: good.length > 0 ? this.settle(good) : [] };
-  }
-
-  /** Every reading still open, the assumed one first. */
-  private candidates(): SessionCodecContext[] {
-    const widths = this.fourOctetAs === undefined ? [true, false] : [this.fourOctetAs];
-    let addPathSets: Family[][] = [[]];
-    for (const family of DECODED_FAMILIES) {
-      const settled = this.addPath.get(familyName(family));
-      const values = settled === undefined ? [false, true] : [settled];
-      addPathSets = addPathSets.flatMap((set) => values.map((value) => (value ? [...set, family] : set)));
+    const assumed = this.attempt(bytes, this.fourOctetAs ?? true, []);
+    const present = familiesWithPrefixes(assumed) ?? DECODED_FAMILIES;
+    const open = DECODED_FAMILIES.filter((family) => !this.addPath.has(familyName(family)) && present.some((candidate) => sameFamily(candidate, family)));
+    if (this.fourOctetAs !== undefined && open.length === 0) {
+      if (assumed.message === undefined) throw assumed.error!;
+      return { message: assumed.message, context: assumed.context, settled: [] };
     }
-    // Observing, not policing: any length up to the extended maximum (RFC 8654) is read.
-    return widths.flatMap((fourOctetAs) => addPathSets.map((addPath) => ({ fourOctetAs, extendedMessage: true, addPath })));
+    const widths = this.fourOctetAs === undefined ? [true, false] : [this.fourOctetAs];
+    // Every combination of the open questions, the assumed reading first.
+    const readings = widths.flatMap((fourOctetAs) => subsets(open).map((withPathIds) => ({ fourOctetAs, withPathIds })));
+    const attempts = [assumed, ...readings.slice(1).map((reading) => this.attempt(bytes, reading.fourOctetAs, reading.withPathIds))];
+    const good = attempts.filter((attempt) => plausible(attempt, bytes));
+    const chosen = good[0] ?? attempts.find((attempt) => attempt.message !== undefined);
+    if (chosen?.message === undefined) throw assumed.error!;
+    return { message: chosen.message, context: chosen.context, settled: good.length > 0 ? this.settle(good, open) : [] };
   }
 
-  private attempt(bytes: Buffer, context: SessionCodecContext): Attempt {
+  /** A reading: this AS width, path ids for the families settled so and for `withPathIds`. */
+  private attempt(bytes: Buffer, fourOctetAs: boolean, withPathIds: readonly Family[]): Attempt {
+    const settled = DECODED_FAMILIES.filter((family) => this.addPath.get(familyName(family)) === true);
+    // Observing, not policing: any length up to the extended maximum (RFC 8654) is read.
+    const context: SessionCodecContext = { fourOctetAs, extendedMessage: true, addPath: [...settled, ...withPathIds] };
     try {
-      const message = decodeUpdate(bytes, context);
-      return { context, message, plausible: plausible(message, bytes, context) };
+      return { context, message: decodeUpdate(bytes, context) };
     } catch (error) {
       if (!(error instanceof DecodeError)) throw error;
-      return { context, error, plausible: false };
+      return { context, error };
     }
   }
 
-  /** What every plausible reading agrees on, among what is still open. */
-  private settle(good: Attempt[]): SettledReading[] {
+  /** What every plausible reading agrees on, among the open questions. */
+  private settle(good: Attempt[], open: readonly Family[]): SettledReading[] {
     const settled: SettledReading[] = [];
     const agreed = (value: (context: SessionCodecContext) => boolean): boolean | undefined => {
       const values = new Set(good.map((attempt) => value(attempt.context)));
@@ -115,8 +136,7 @@ export class UpdateReading {
         settled.push({ what: 'four-octet-as', chosen: fourOctetAs, reason: `AS_PATH and AGGREGATOR read only with ${fourOctetAs ? 4 : 2}-octet AS numbers` });
       }
     }
-    for (const family of DECODED_FAMILIES) {
-      if (this.addPath.has(familyName(family))) continue;
+    for (const family of open) {
       const addPath = agreed((context) => hasAddPath(context, family));
       if (addPath === undefined) continue;
       this.addPath.set(familyName(family), addPath);
@@ -124,4 +144,9 @@ export class UpdateReading {
     }
     return settled;
   }
+}
+
+/** Every subset of `items`, the empty one first. */
+function subsets<T>(items: readonly T[]): T[][] {
+  return items.reduce<T[][]>((sets, item) => [...sets, ...sets.map((set) => [...set, item])], [[]]);
 }
