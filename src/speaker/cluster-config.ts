@@ -9,7 +9,8 @@ import type { RoutePolicy } from '../bgp/announcer.js';
 import { planAllocations } from '../pools/allocator.js';
 import { checkConfig } from '../pools/check.js';
 import { readLabelsFlag, readMemberFlag, readServiceFlag, type PeerDefaults } from '../pools/flags.js';
-import type { BgpAdvertisement, Member, Peer, Pool, PoolsConfig, Problem } from '../pools/model.js';
+import { selectorMatches } from '../pools/crds.js';
+import type { BgpAdvertisement, LabelSelector, Member, Peer, Pool, PoolsConfig, Problem } from '../pools/model.js';
 import { readServices, type ServiceClaim } from '../pools/services.js';
 import { loadPoolsSource, type SourceFile } from '../pools/source.js';
 import { parseCommunity, parseLargeCommunity } from '../wire/bgp/format.js';
@@ -56,7 +57,8 @@ export function readClusterConfig(input: ClusterInput): { config: ClusterConfig;
   const services: ClusterService[] = [];
   const advertisingOf = new Map<BgpAdvertisement, BgpAdvertising>();
   for (const allocation of planAllocations(pools.pools, claims)) {
-    const at = claims.find((claim) => claim.key === allocation.service)!.at;
+    const claim = claims.find((candidate) => candidate.key === allocation.service)!;
+    const { at } = claim;
     if (allocation.error !== undefined) {
       problems.push({ severity: 'error', at, message: `service ${allocation.service} gets no address: ${allocation.error}` });
       continue;
@@ -70,20 +72,45 @@ export function readClusterConfig(input: ClusterInput): { config: ClusterConfig;
       problems.push({ severity: 'error', at, message: `service ${allocation.service} is in pool ${pool.name}, advertised over bgp, and no BGP peer is configured: add --peer.` });
       continue;
     }
-    services.push({
-      key: allocation.service,
-      ips: allocation.ips,
-      pool: pool.name,
-      ...(pool.protocols.includes('layer2') ? { layer2: {} } : {}),
-      ...(pool.protocols.includes('bgp') ? { bgp: bgpAdvertising(pool, pools, advertisingOf) } : {}),
-    });
+    const layer2 = pool.protocols.includes('layer2') ? layer2Scope(pool, claim.labels) : undefined;
+    const bgp = pool.protocols.includes('bgp') ? bgpAdvertising(pool, claim.labels, pools, advertisingOf) : [];
+    if (layer2 === undefined && bgp.length === 0) {
+      problems.push({ severity: 'warning', at, message: `service ${allocation.service} gets ${allocation.ips.join(' and ')} from pool ${pool.name}, but no advertisement of the pool selects the service's labels: it is not announced.` });
+    }
+    services.push({ key: allocation.service, ips: allocation.ips, pool: pool.name, ...(layer2 ? { layer2 } : {}), ...(bgp.length > 0 ? { bgp } : {}) });
   }
   return { config: { self: { name: input.nodeName, labels }, members, services, peers: pools.peers }, problems };
 }
 
-/** The pool's advertisements as the speaker sends them; one object per advertisement, so that routes share their attributes. */
-function bgpAdvertising(pool: Pool, config: PoolsConfig, cache: Map<BgpAdvertisement, BgpAdvertising>): BgpAdvertising[] {
-  return pool.bgpAdvertisements.map((advertisement) => {
+/** An advertisement covers the services its serviceSelectors match (none: every service). */
+function covers(advertisement: { serviceSelectors?: LabelSelector[] }, labels: Record<string, string>): boolean {
+  const selectors = advertisement.serviceSelectors ?? [];
+  return selectors.length === 0 || selectors.some((selector) => selectorMatches(selector, labels));
+}
+
+/**
+ * Where and by whom a service is answered at Layer 2, from the L2Advertisements that cover
+ * it: a node that any of them selects, on an interface any of them names (MetalLB ORs
+ * them; one without node selectors or interfaces lifts that limit). Undefined: none covers it.
+ */
+function layer2Scope(pool: Pool, labels: Record<string, string>): ClusterService['layer2'] {
+  const scopes = (pool.l2Advertisements ?? [{ at: pool.at }]).filter((scope) => covers(scope, labels));
+  if (scopes.length === 0) return undefined;
+  const everyNode = scopes.some((scope) => !scope.nodeSelectors?.length);
+  const everyInterface = scopes.some((scope) => !scope.interfaces?.length);
+  return {
+    ...(everyNode ? {} : { nodeSelectors: scopes.flatMap((scope) => scope.nodeSelectors ?? []) }),
+    ...(everyInterface ? {} : { interfaces: [...new Set(scopes.flatMap((scope) => scope.interfaces ?? []))] }),
+  };
+}
+
+/**
+ * The pool's advertisements that cover the service, as the speaker sends them: one object
+ * per advertisement, so that routes share their attributes; an advertisement naming
+ * BGPPeers goes to those peers' addresses only.
+ */
+function bgpAdvertising(pool: Pool, labels: Record<string, string>, config: PoolsConfig, cache: Map<BgpAdvertisement, BgpAdvertising>): BgpAdvertising[] {
+  return pool.bgpAdvertisements.filter((advertisement) => covers(advertisement, labels)).map((advertisement) => {
     const cached = cache.get(advertisement);
     if (cached) return cached;
     // The checks above refused communities that are neither values nor aliases.
@@ -94,10 +121,13 @@ function bgpAdvertising(pool: Pool, config: PoolsConfig, cache: Map<BgpAdvertise
       largeCommunities: values.filter((value) => value.startsWith('large:')).map((value) => parseLargeCommunity(value.slice('large:'.length))),
       asPathPrepend: 0,
       ...(advertisement.localPref !== undefined ? { localPref: advertisement.localPref } : {}),
+      // The check above refused names of BGPPeers that do not exist.
+      ...(advertisement.peers?.length ? { peers: new Set(config.peers.filter((peer) => advertisement.peers!.includes(peer.name ?? '')).map((peer) => peer.address)) } : {}),
     };
     const advertising: BgpAdvertising = {
       aggregation: { ...(advertisement.aggregationLength !== undefined ? { ipv4: advertisement.aggregationLength } : {}), ...(advertisement.aggregationLengthV6 !== undefined ? { ipv6: advertisement.aggregationLengthV6 } : {}) },
       policy,
+      ...(advertisement.nodeSelectors?.length ? { nodeSelectors: advertisement.nodeSelectors } : {}),
     };
     cache.set(advertisement, advertising);
     return advertising;

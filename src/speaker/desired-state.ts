@@ -29,8 +29,8 @@ export interface ClusterService {
   /** Its addresses, the first one deciding placement (as MetalLB's speaker hashes it). */
   ips: readonly string[];
   pool: string;
-  /** Answered at Layer 2, by one node among those the L2Advertisement selects; absent: not at Layer 2. */
-  layer2?: { nodeSelectors?: readonly LabelSelector[] };
+  /** Answered at Layer 2, by one node among those its L2Advertisements select, on the interfaces they name; absent: not at Layer 2. */
+  layer2?: { nodeSelectors?: readonly LabelSelector[]; interfaces?: readonly string[] };
   /** Announced over BGP, once per advertisement of its pool; absent or empty: not over BGP. */
   bgp?: readonly BgpAdvertising[];
   /** externalTrafficPolicy Local: the nodes with a ready endpoint. */
@@ -76,9 +76,11 @@ export function layer2DesiredState(
     for (const ip of service.ips) {
       const decision: Layer2Decision = { service: service.key, ip, pool: service.pool, placement };
       const iface = placement.owner === self ? interfaceFor(ip) : undefined;
+      const allowed = service.layer2.interfaces;
       if (placement.owner === undefined) decision.notAnnounced = 'no live eligible node';
       else if (placement.owner !== self) decision.notAnnounced = `${placement.owner} owns it`;
       else if (iface === undefined) decision.notAnnounced = `no interface here has a subnet holding ${ip}`;
+      else if (allowed !== undefined && !allowed.includes(iface)) decision.notAnnounced = `its subnet is on ${iface}, which its L2Advertisements do not name (${allowed.join(', ')})`;
       else decision.interface = iface;
       decisions.push(decision);
     }

@@ -28,7 +28,8 @@ export interface SessionDefaults {
 
 /** The session to `peer` and the next hops of the `families` routed to it. */
 export function announcerPeer(peer: Peer, defaults: SessionDefaults, families: ReadonlySet<Family>): AnnouncerPeer {
-  const name = `--peer ${peer.address}`;
+  const name = `--peer ${peer.address || peer.interface}`;
+  refuseUnsupported(peer, name);
   if (peer.asn === undefined) throw new SpeakerConfigError(`${name} has no AS number: add asn=<n> to it, or give --peer-asn.`);
   if (peer.myAsn === undefined) throw new SpeakerConfigError(`${name}: our AS number is unknown: give --my-asn (or my-asn=<n> in the --peer).`);
   const sourceAddress = peer.sourceAddress ?? defaults.sourceAddress;
@@ -56,6 +57,8 @@ export function announcerPeer(peer: Peer, defaults: SessionDefaults, families: R
       routerId,
       holdTime: peer.holdTime ?? defaults.holdTime,
       ...(peer.keepaliveTime !== undefined ? { keepaliveTime: peer.keepaliveTime } : {}),
+      // BGPPeer connectTime: the wait between connection attempts, fixed.
+      ...(peer.connectTime !== undefined ? { connectRetry: { initialSeconds: peer.connectTime, maxSeconds: peer.connectTime } } : {}),
       ...(defaults.gracefulRestartTime !== undefined ? { gracefulRestart: { restartTime: defaults.gracefulRestartTime } } : {}),
       ...tcp,
     },
@@ -83,6 +86,18 @@ export function defaultRouterId(preferred?: string): string | undefined {
 function sessionTtl(peer: Peer): number | undefined {
   if (peer.asn === peer.myAsn) return undefined;
   return peer.ebgpMultiHop ? 255 : 1;
+}
+
+/** What MetalLB's FRR mode offers and a session from vipkit cannot do: refused, never silently ignored. */
+function refuseUnsupported(peer: Peer, name: string): void {
+  const refusal =
+    peer.interface !== undefined ? `unnumbered BGP (interface ${peer.interface}) is not supported: give the router's address`
+    : peer.vrf !== undefined ? `sessions in a VRF (${peer.vrf}) are not supported: vipkit speaks from the host's main routing table`
+    : peer.localAsn !== undefined ? 'a local AS (localASN) other than my-asn is not supported'
+    : peer.dynamicAsn !== undefined ? 'dynamicASN is not supported: give the peer AS number (asn=)'
+    : peer.passwordSecret !== undefined ? `the password is in the Secret ${peer.passwordSecret}, which vipkit cannot read off Kubernetes: give it as password=`
+    : undefined;
+  if (refusal !== undefined) throw new SpeakerConfigError(`${name}: ${refusal}.`);
 }
 
 function nextHops(peerAddress: string, sourceAddress: string | undefined, defaults: SessionDefaults, families: ReadonlySet<Family>): { nextHop?: string; nextHopV6?: string } {

@@ -7,6 +7,7 @@ import { Bird } from '../../src/lab/bgp-daemons.js';
 import { parseBirdRoutes, type BirdRoute } from '../helpers/bird-routes.js';
 import { labTest, sharedLab } from '../helpers/root.js';
 import { startVipkitJson, until, type VipkitProcess } from '../helpers/vipkit-process.js';
+import { VIPKIT } from './run-vipkit.js';
 
 /**
  * `vipkit run` in BGP mode against BIRD, read back with birdc: three speakers, each
@@ -40,12 +41,43 @@ function birdConfig(): string {
   ].join('\n');
 }
 
+/** The pool, its advertisement and the router as MetalLB's resources: what `run --config` reads on a cluster. */
+function metallbConfig({ community = '64800:100', holdTime = '90s' } = {}): string {
+  return `apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: { name: web, namespace: metallb-system }
+spec:
+  addresses: [203.0.113.0/28, 2001:db8:100::/124]
+  avoidBuggyIPs: true
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: { name: web, namespace: metallb-system }
+spec:
+  ipAddressPools: [web]
+  communities: ["${community}"]
+---
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: { name: router, namespace: metallb-system }
+spec:
+  myASN: 64800
+  peerASN: 65002
+  peerAddress: 192.0.2.1
+  password: ${PASSWORD}
+  holdTime: ${holdTime}
+  nodeSelectors:
+    - matchLabels: { example.com/bgp: metallb }
+`;
+}
+
 const service = (name: string, ip: string) => `apiVersion: v1\nkind: Service\nmetadata:\n  name: ${name}\n  namespace: default\nspec:\n  type: LoadBalancer\n  loadBalancerIP: ${ip}\n  ports:\n    - port: 80\n`;
 
 describe('vipkit run (BGP) with three speakers and BIRD', () => {
   const lab = sharedLab(SPEC);
   const folder = mkdtempSync(join(tmpdir(), 'vipkit-run-bgp-'));
   const servicesFile = join(folder, 'services.yaml');
+  const configFile = join(folder, 'metallb.yaml');
   const speakers = new Map<string, VipkitProcess>();
   let bird: Bird | undefined;
   after(() => {
@@ -54,13 +86,12 @@ describe('vipkit run (BGP) with three speakers and BIRD', () => {
     rmSync(folder, { recursive: true, force: true });
   });
 
-  const start = (node: string, extra: string[] = [], peer = `192.0.2.1,asn=65002,node-selector=example.com/bgp=metallb,password=${PASSWORD}`) => {
+  const start = (node: string, extra: string[] = [], config = ['--config', configFile]) => {
     const index = NODES.indexOf(node);
     const labels = LABELLED.includes(node) ? ['--node-labels', 'example.com/bgp=metallb'] : [];
     const speaker = startVipkitJson(lab(), node, [
       'run', '--json', '--node-name', node, '--socket', join(folder, `${node}.sock`), ...labels,
-      '--peer', peer, '--my-asn', '64800', '--router-id', `192.0.2.${11 + index}`,
-      '--pool', 'web=203.0.113.0/28,2001:db8:100::/124,protocol=bgp,community=64800:100', '--services', servicesFile, ...extra,
+      '--router-id', `192.0.2.${11 + index}`, ...config, '--services', servicesFile, ...extra,
     ]);
     speakers.set(node, speaker);
     return speaker;
@@ -78,6 +109,7 @@ describe('vipkit run (BGP) with three speakers and BIRD', () => {
 
   labTest('each service IP reaches BIRD from every node its peer selects, with the pool\'s community; added and removed services change only those routes, with no session reset', async () => {
     bird = await Bird.start(lab(), 'router', birdConfig());
+    writeFileSync(configFile, metallbConfig());
     writeFileSync(servicesFile, service('web', '203.0.113.1') + '---\n' + service('api', '203.0.113.2') + '---\n' + service('v6', '2001:db8:100::5'));
     for (const node of NODES) start(node);
     const expected = { '203.0.113.1/32': LABELLED, '203.0.113.2/32': LABELLED, '2001:db8:100::5/128': LABELLED };
@@ -94,10 +126,36 @@ describe('vipkit run (BGP) with three speakers and BIRD', () => {
     assert.ok(node3.events.some((event) => event.event === 'serviceAnnounced' && event['protocol'] === 'bgp'), 'node3 still decides to announce, to no peer');
 
     const uptime = await Promise.all(LABELLED.map(since));
+    writeFileSync(configFile, metallbConfig());
     writeFileSync(servicesFile, service('web', '203.0.113.1') + '---\n' + service('v6', '2001:db8:100::5') + '---\n' + service('new', '203.0.113.3'));
     await until('BIRD has the new service and not the removed one', () => pathsAre({ '203.0.113.1/32': LABELLED, '203.0.113.3/32': LABELLED, '2001:db8:100::5/128': LABELLED }));
     assert.deepEqual(await Promise.all(LABELLED.map(since)), uptime, "BIRD's sessions were not reset");
     for (const node of LABELLED) assert.equal(speakers.get(node)!.events.filter((event) => event.event === 'sessionUp').length, 1, `${node} established once`);
+
+    // A pool's advertisement edited: UPDATEs on the same sessions.
+    writeFileSync(configFile, metallbConfig({ community: '64800:200' }));
+    await until('BIRD has every route with the new community', async () => (await routes()).length === 6 && (await routes()).every((route) => route.bgp['community'] === '(64800,200)'));
+    assert.deepEqual(await Promise.all(LABELLED.map(since)), uptime, "BIRD's sessions were not reset");
+
+    // The peer's hold time edited: what the session negotiated must change, so it is reset, and the log says why.
+    writeFileSync(configFile, metallbConfig({ community: '64800:200', holdTime: '60s' }));
+    for (const node of LABELLED) {
+      await until(`${node} logs the reset with its reason`, () => speakers.get(node)!.events.some((event) => event.event === 'sessionReset' && event['reason'] === 'holdTime 90 -> 60'));
+    }
+    await until('BIRD has the sessions back with hold time 60', async () => (await Promise.all(LABELLED.map(async (node) => /Hold timer:\s+[\d.]+\/60/.test(await bird!.birdc('show', 'protocols', 'all', node))))).every(Boolean));
+    await until('BIRD has every route again', async () => (await routes()).length === 6);
+
+    // What the speakers say about their sessions: vipkit status and the metrics.
+    const status = await lab().exec('node1', [process.execPath, VIPKIT, 'status', '--json', '--socket', join(folder, 'node1.sock')]);
+    const peers = status.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line['event'] === 'peer');
+    assert.equal(peers.length, 1);
+    assert.equal(peers[0]!['address'], '192.0.2.1');
+    assert.equal(peers[0]!['state'], 'Established');
+    assert.equal(peers[0]!['announced'], 3);
+    const scrape = await lab().exec('node1', [process.execPath, '-e', "fetch('http://127.0.0.1:7472/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))"]);
+    assert.match(scrape.stdout, /^vipkit_bgp_session_up\{peer="192\.0\.2\.1"\} 1$/m);
+    assert.match(scrape.stdout, /^vipkit_bgp_announced_prefixes\{peer="192\.0\.2\.1"\} 3$/m);
+    assert.match(scrape.stdout, /^vipkit_bgp_updates_sent_total\{peer="192\.0\.2\.1"\} [1-9]/m);
   });
 
   const ALL = { '203.0.113.1/32': LABELLED, '203.0.113.3/32': LABELLED, '2001:db8:100::5/128': LABELLED };
@@ -153,8 +211,8 @@ describe('vipkit run (BGP) with three speakers and BIRD', () => {
   labTest('a wrong password never brings the session up, and the speaker says why', async () => {
     // node3, which its selector-bound peer left without a session, now peers on its own, with the wrong key.
     assert.equal(await speakers.get('node3')!.stop(), 0);
-    const wrong = start('node3', [], '192.0.2.1,asn=65002,password=not-the-secret');
-    await until('node3 reports the likely cause', () => wrong.events.some((event) => event.event === 'sessionConnectFailed' && /password mismatch/.test(String(event['reason']))), 20_000).catch((error: Error) => assert.fail(`${error.message}: ${JSON.stringify(wrong.events)}`));
+    const wrong = start('node3', [], ['--pool', 'web=203.0.113.0/28,2001:db8:100::/124,protocol=bgp', '--peer', '192.0.2.1,asn=65002,password=not-the-secret', '--my-asn', '64800']);
+    await until('node3 reports the likely cause', () => wrong.events.some((event) => event.event === 'sessionConnectFailed' && /password mismatch/.test(String(event['reason']))), 20_000).catch((error: Error) => assert.fail(`${error.message}: ${JSON.stringify(wrong.events)} ${wrong.stderr()}`));
     assert.ok(!wrong.events.some((event) => event.event === 'sessionUp'));
     assert.match(await bird!.birdc('show', 'protocols', 'node3'), /\b(Active|Connect|Idle)\b/);
     assert.equal(await wrong.stop(), 0);
