@@ -19,7 +19,7 @@ export function checkConfig(config: PoolsConfig, context: CheckContext): Problem
   const problems: Problem[] = [];
   checkOverlaps(config.pools, problems);
   for (const pool of config.pools) checkPool(pool, config, problems);
-  for (const peer of config.peers) checkPeer(peer, config, problems);
+  for (const peer of config.peers) checkPeer(peer, problems);
   checkCommunityAliases(config, problems);
   checkReservedAddresses(config, context.nodeAddresses, problems);
   checkServicePools(config, context.services, problems);
@@ -105,7 +105,7 @@ function checkCommunityAliases(config: PoolsConfig, problems: Problem[]): void {
   }
 }
 
-function checkPeer(peer: Peer, config: PoolsConfig, problems: Problem[]): void {
+function checkPeer(peer: Peer, problems: Problem[]): void {
   if (peer.asn === undefined && peer.dynamicAsn === undefined) {
     problems.push({ severity: 'error', at: peer.at, message: `peer ${peerName(peer)} has no peer ASN; add peer-asn (peerASN or dynamicASN in a BGPPeer, asn= in --peer).` });
   }
@@ -113,10 +113,6 @@ function checkPeer(peer: Peer, config: PoolsConfig, problems: Problem[]): void {
     problems.push({ severity: 'error', at: peer.at, message: `peer ${peerName(peer)} has no local ASN; add my-asn (myASN in a BGPPeer, my-asn= in --peer).` });
   }
   // config.go parsePeer (v0.12), peerFromCR (v0.13 on)
-  if (peer.bfdProfile !== undefined && !config.bfdProfiles.some((profile) => profile.name === peer.bfdProfile)) {
-    const names = config.bfdProfiles.map((profile) => profile.name);
-    problems.push({ severity: 'error', at: peer.at, message: `peer ${peerName(peer)} uses BFD profile "${peer.bfdProfile}", which is not defined${names.length > 0 ? suggestion(peer.bfdProfile, names) : '; add it (bfd-profiles, or a BFDProfile).'}` });
-  }
   if (peer.ebgpMultiHop && peer.asn !== undefined && peer.asn === peer.myAsn) {
     problems.push({ severity: 'error', at: peer.at, message: `peer ${peerName(peer)} is iBGP (AS ${peer.asn} on both ends), and MetalLB refuses ebgp-multihop on an iBGP peer; remove it.` });
   }

@@ -1,7 +1,7 @@
 import type { BgpAdvertisement, L2Advertisement, LabelSelector, Location, Peer, Pool, PoolsConfig, Problem, Protocol, ServiceAllocation } from './model.js';
 import { emptyConfig, formatLocation, peerName, portableRangeText, PROTOCOLS } from './model.js';
 import { formatDuration, kubernetesName, MAX_ASN, readAddress } from './value-parsers.js';
-import { addressField, CRD_SELECTORS, durationField, labelSelectorsField, metallbRange, peerTimers, readBfdProfile, reportDuplicates, type BfdSpelling } from './yaml-fields.js';
+import { addressField, checkBfdReferences, CRD_SELECTORS, durationField, labelSelectorsField, metallbRange, peerTimers, readBfdProfile, reportDuplicates, type BfdSpelling } from './yaml-fields.js';
 import { readLegacyPool, type LegacyPoolSpelling } from './legacy-config.js';
 import { suggestion } from './suggest.js';
 import { entry, expectMap, FieldReader, type YamlMap, type YamlNode } from './yaml-source.js';
@@ -207,12 +207,13 @@ export class CrdReader {
     for (const advertisement of this.advertisements) {
       for (const name of advertisement.poolNames.filter((poolName) => !known.includes(poolName))) {
         // config.go setBGPAdvertisementsToPools skips a name no pool has.
-        this.problems.push({ severity: 'warning', at: advertisement.at, message: `the advertisement names pool "${name}", which does not exist, so it advertises nothing for it; MetalLB accepts that${suggestion(name, known)}` });
+        this.problems.push({ severity: 'warning', at: advertisement.at, message: `the advertisement names pool "${name}", which does not exist, so it advertises nothing for it; MetalLB accepts that${known.length > 0 ? suggestion(name, known) : '.'}` });
       }
     }
     // v0.13's AddressPools were not held to it (bgpAdvertisementsFromLegacyCR).
     for (const pool of this.config.pools.filter((candidate) => !this.legacyPools.has(candidate))) this.checkLocalPrefs(pool);
     for (const peer of this.config.peers) this.checkPasswordSecret(peer);
+    checkBfdReferences(this.config.peers, this.config.bfdProfiles, 'warning', this.problems);
     this.checkBfdEcho();
     return this.config;
   }

@@ -1,7 +1,7 @@
 import type { BgpAdvertisement, Peer, Pool, PoolsConfig, Problem, Protocol } from './model.js';
 import { emptyConfig, formatLocation } from './model.js';
 import { MAX_ASN, readAddress, readProtocol } from './value-parsers.js';
-import { addressField, labelSelectorsField, LEGACY_SELECTORS, metallbRange, peerTimers, readBfdProfile, reportDuplicates, type BfdSpelling } from './yaml-fields.js';
+import { addressField, checkBfdReferences, labelSelectorsField, LEGACY_SELECTORS, metallbRange, peerTimers, readBfdProfile, reportDuplicates, type BfdSpelling } from './yaml-fields.js';
 import { entry, expectMap, FieldReader, type YamlMap, type YamlNode } from './yaml-source.js';
 
 /**
@@ -62,6 +62,7 @@ export function readLegacyConfig(map: YamlMap, problems: Problem[]): PoolsConfig
     if (name === undefined) problems.push({ severity: 'error', at: map.at, message: 'a BFD profile has no name; add name: <profile-name>.' });
     else config.bfdProfiles.push(readBfdProfile(profile, name, BFD_KEYS));
   }
+  checkBfdReferences(config.peers, config.bfdProfiles, 'error', problems);
   return config;
 }
 

@@ -5,7 +5,7 @@
  * memory at 100,000 routes).
  */
 import { formatCidr, parseCidrNetwork } from './address-range.js';
-import { formatLocation, type BfdProfile, type LabelSelector, type Location, type PoolRange, type Problem, type Severity } from './model.js';
+import { formatLocation, peerName, type BfdProfile, type LabelSelector, type Location, type Peer, type PoolRange, type Problem, type Severity } from './model.js';
 import { suggestion } from './suggest.js';
 import { parseLabelKey, parseLabelValue, readAddress, readDuration, readPoolRange, readValue } from './value-parsers.js';
 import { expectMap, FieldReader, type YamlNode } from './yaml-source.js';
@@ -70,6 +70,20 @@ export function readBfdProfile(fields: FieldReader, name: string, spelling: BfdS
     minimumTtl: fields.integer(spelling.minimumTtl, 1, 254),
     at: fields.map.at,
   };
+}
+
+/**
+ * Peers naming a BFD profile that is not among `profiles`: an error in a legacy config,
+ * which must define it (v0.12 config.go Parse); a warning among resources, where MetalLB
+ * accepts the BGPPeer and waits for the BFDProfile (config.go peersFor, a transient error).
+ */
+export function checkBfdReferences(peers: readonly Peer[], profiles: readonly BfdProfile[], severity: Severity, problems: Problem[]): void {
+  const names = profiles.map((profile) => profile.name);
+  for (const peer of peers) {
+    if (peer.bfdProfile === undefined || names.includes(peer.bfdProfile)) continue;
+    const fix = severity === 'error' ? (names.length > 0 ? suggestion(peer.bfdProfile, names) : '; define it under bfd-profiles.') : "; MetalLB accepts that and waits for it, so make sure a BFDProfile of that name exists.";
+    problems.push({ severity, at: peer.at, message: `peer ${peerName(peer)} uses BFD profile "${peer.bfdProfile}", which is not defined ${severity === 'error' ? 'in this config' : 'in these files'}${fix}` });
+  }
 }
 
 /** An optional address field (router-id, sourceAddress). */

@@ -74,7 +74,8 @@ function parseWithPlacer(text: string, lines: LineCounter, place: Placer): Parse
     for (const error of document.errors) {
       problems.push({ severity: 'error', at: place(error.pos[0]), message: `YAML syntax error: ${firstSentence(error.message)}` });
     }
-    if (document.errors.length > 0 || document.contents === null) continue;
+    // An empty document (a trailing ---, as configmaptocrs writes) holds nothing, as kubectl reads it.
+    if (document.errors.length > 0 || document.contents === null || (isScalar(document.contents) && document.contents.value === null)) continue;
     documents.push(converter(document, place, problems)(document.contents));
   }
   return { documents, problems };

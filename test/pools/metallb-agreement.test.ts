@@ -365,7 +365,11 @@ test('legacy bfd-profiles and BFDProfile resources: ranges, unique names, and pe
     'error in.yaml:4:51 "minimum-ttl" in a BFD profile is 255; it must be a whole number from 1 to 254.',
     'error in.yaml:5:3 BFD profile "fast" is also defined at in.yaml:4:3; MetalLB refuses a name defined twice, so remove one.',
   ]);
-  assert.deepEqual(problemsIn(legacy('- {name: fast}\n', 'bfd-profile: fsat')), ['error in.yaml:2:3 peer 10.0.1.1 uses BFD profile "fsat", which is not defined; did you mean "fast"?']);
+  assert.deepEqual(problemsIn(legacy('- {name: fast}\n', 'bfd-profile: fsat')), ['error in.yaml:2:3 peer 10.0.1.1 uses BFD profile "fsat", which is not defined in this config; did you mean "fast"?']);
+  // A BGPPeer may come before its BFDProfile: MetalLB's webhook lets it in and the speaker waits (a transient error).
+  assert.deepEqual(problemsIn(resource('BGPPeer', 'r', '  peerAddress: 10.0.1.1\n  peerASN: 64500\n  myASN: 64501\n  bfdProfile: later\n')), [
+    'warning in.yaml:8:3 peer 10.0.1.1 uses BFD profile "later", which is not defined in these files; MetalLB accepts that and waits for it, so make sure a BFDProfile of that name exists.',
+  ]);
   const crd = resource('BFDProfile', 'slow', '  receiveInterval: 5\n  echoMode: false\n');
   assert.deepEqual(problemsIn(crd), ['error in.yaml:8:20 "receiveInterval" in BFDProfile "slow" is 5; it must be a whole number from 10 to 60000.']);
 });
@@ -497,4 +501,15 @@ test('convert writes every range so that its reader takes it: a lone --pool addr
   assert.deepEqual((crds.objects as Resource[])[0]!.spec.addresses, ['192.0.2.5/32', '2001:db8::7/128', '192.0.2.10-192.0.2.12']);
   const hostBits = loadText('address-pools:\n- {name: p, protocol: layer2, addresses: [1000::1/127]}\n').config;
   assert.deepEqual(convert(hostBits, 'flags'), { text: '--pool p=1000::/127,protocol=layer2\n', objects: [{ args: ['--pool', 'p=1000::/127,protocol=layer2'] }], warnings: [] });
+});
+
+test("MetalLB's own configsamples read without errors: an advertisement alone names a pool not in the file, which is a warning (configsamples/bgpadvertisement_with_node_selector.yaml)", () => {
+  const advertisement = resource('BGPAdvertisement', 'advertisement', '  aggregationLength: 32\n  ipAddressPools: [first-pool]\n  nodeSelectors:\n  - matchLabels: {kubernetes.io/hostname: kind-worker}\n');
+  assert.deepEqual(problemsIn(advertisement), [
+    'warning in.yaml:9:19 the advertisement names pool "first-pool", which does not exist, so it advertises nothing for it; MetalLB accepts that.',
+  ]);
+});
+
+test('an empty document, such as the trailing --- configmaptocrs writes, is skipped (website/content/configuration/migration_to_crds.md)', () => {
+  assert.deepEqual(problemsIn(POOL + L2_ALL + '---\n'), []);
 });
