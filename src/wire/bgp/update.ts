@@ -127,11 +127,12 @@ function treatAsWithdraw(message: UpdateMessage): UpdateMessage {
   return { ...withdrawNlri(message), attributes: unreach };
 }
 
-/** The IPv4 unicast NLRI, withdrawn instead of announced. */
+/** The IPv4 unicast NLRI, withdrawn instead of announced (path ids, when the fields have
+ *  them, move along). */
 function withdrawNlri(message: UpdateMessage): UpdateMessage {
-  const { nlriPathIds, withdrawnPathIds, ...rest } = message;
-  const pathIds = nlriPathIds || withdrawnPathIds ? { withdrawnPathIds: [...(withdrawnPathIds ?? []), ...(nlriPathIds ?? [])] } : {};
-  return { ...rest, withdrawn: [...message.withdrawn, ...message.nlri], nlri: [], ...pathIds };
+  const { nlriPathIds, withdrawnPathIds } = message;
+  const pathIds = nlriPathIds && withdrawnPathIds ? { withdrawnPathIds: [...withdrawnPathIds, ...nlriPathIds], nlriPathIds: [] } : {};
+  return { ...message, withdrawn: [...message.withdrawn, ...message.nlri], nlri: [], ...pathIds };
 }
 
 /** Decodes one whole UPDATE message (header included) in a session's context. */

@@ -7,11 +7,15 @@ import {
   decodeHeader,
   decodeMessage,
   decodeUpdate,
+  describeOrf,
   encodeMessage,
+  IPV4_UNICAST,
+  IPV6_UNICAST,
   keepalive,
   notification,
   open,
   routeAttributes,
+  routeJson,
   routeRefresh,
   type SessionCodecContext,
 } from '../../../src/wire/bgp/index.js';
@@ -26,6 +30,7 @@ const seed = Number(process.env['VIPKIT_FUZZ_SEED'] ?? Math.floor(Math.random() 
 const CONTEXTS: SessionCodecContext[] = [
   { fourOctetAs: true, extendedMessage: false },
   { fourOctetAs: false, extendedMessage: true },
+  { fourOctetAs: true, extendedMessage: false, addPath: [IPV4_UNICAST, IPV6_UNICAST], families: [IPV4_UNICAST] },
 ];
 
 const decoders: Array<[string, (bytes: Buffer) => unknown]> = [
@@ -33,10 +38,10 @@ const decoders: Array<[string, (bytes: Buffer) => unknown]> = [
   ['open', open.decode],
   ['notification', notification.decode],
   ['keepalive', keepalive.decode],
-  ['routeRefresh', routeRefresh.decode],
+  ['routeRefresh', (bytes) => describeOrf(routeRefresh.decode(bytes))],
   ['decodeCapabilities', decodeCapabilities],
   ...CONTEXTS.flatMap((context): Array<[string, (bytes: Buffer) => unknown]> => [
-    [`decodeUpdate ${JSON.stringify(context)}`, (bytes) => routeAttributes(decodeUpdate(bytes, context).attributes, context)],
+    [`decodeUpdate ${JSON.stringify(context)}`, (bytes) => routeJson(routeAttributes(decodeUpdate(bytes, context).attributes, context), false)],
     [`decodeMessage ${JSON.stringify(context)}`, (bytes) => encodeMessage(decodeMessage(bytes, context), context)],
   ]),
   [

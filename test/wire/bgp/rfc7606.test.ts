@@ -280,6 +280,15 @@ describe('ADD-PATH (RFC 7911) in UPDATEs', () => {
     assert.throws(() => decodeUpdate(bytes, CONTEXT), /Invalid Network Field: Withdrawn Routes: .* \(it reads as prefixes with ADD-PATH path identifiers, which this session did not negotiate\)/);
   });
 
+  it('treat-as-withdraw moves the path ids with their prefixes, and the result encodes (a fuzz-found crasher)', () => {
+    const attributes = [0x40, 0x01, 0x01, 0x07 /* ORIGIN 7: undefined */, ...AS_PATH_65002, ...NEXT_HOP];
+    const bytes = message([0, 0], [0, attributes.length], attributes, [0, 0, 0, 1, 25, 203, 0, 113, 0] /* path 1: 203.0.113.0/25 */);
+    const update = decodeUpdate(bytes, ADD_PATH);
+    assert.equal(updateAction(update), ErrorAction.TreatAsWithdraw);
+    assert.deepEqual([update.withdrawn, update.withdrawnPathIds, update.nlri, update.nlriPathIds], [['203.0.113.0/25'], [1], [], []]);
+    assert.deepEqual(decodeUpdate(encodeUpdate(update, ADD_PATH), ADD_PATH).withdrawnPathIds, [1]);
+  });
+
   it('refuses to write prefixes without path ids where ADD-PATH is on, or with them where it is off', () => {
     const update: UpdateMessage = { type: 'update', withdrawn: [], attributes: [], nlri: ['203.0.113.0/25'] };
     assert.throws(() => encodeUpdate(update, ADD_PATH), /needs path identifiers/);
