@@ -260,9 +260,10 @@ function readPeerTarget(head: Item, problems: Problem[]): { address: string; por
 }
 
 /**
- * `--service namespace/name[=ip[,ip]][,pool=name]` for `vipkit run`: a LoadBalancer service
- * to allocate for, with the addresses it asks for (one per family, as Kubernetes'
- * loadBalancerIPs) and the pool to take them from.
+ * `--service namespace/name[=ip[,ip]][,pool=name][,endpoint=node...]` for `vipkit run`: a
+ * LoadBalancer service to allocate for, with the addresses it asks for (one per family, as
+ * Kubernetes' loadBalancerIPs) and the pool to take them from; `endpoint=` names the nodes
+ * that host it, for externalTrafficPolicy Local: only they announce it.
  */
 export function readServiceFlag(value: string, source: string, problems: Problem[]): ServiceClaim | undefined {
   const [head, ...rest] = items(value, source);
@@ -277,11 +278,17 @@ export function readServiceFlag(value: string, source: string, problems: Problem
   };
   if (requested) request(requested.value);
   let pool: Item | undefined;
+  const endpointNodes: string[] = [];
   readItems(
     {
       flag: '--service',
       plain: request,
+      repeatable: ['endpoint'],
       options: {
+        endpoint: (item) => {
+          const node = parsed(parseNodeName, item, problems);
+          if (node !== undefined) endpointNodes.push(node);
+        },
         pool: (item) => {
           if (item.text === '') problems.push(error(item.at, 'pool= names no pool; write the name of a --pool, like pool=prod.'));
           else pool = item;
@@ -306,6 +313,7 @@ export function readServiceFlag(value: string, source: string, problems: Problem
     ports: [],
     at: head.at,
     ...(pool === undefined ? {} : { pool: pool.text, poolAt: pool.at }),
+    ...(endpointNodes.length > 0 ? { localTraffic: true, endpointNodes } : {}),
   };
 }
 

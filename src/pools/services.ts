@@ -25,6 +25,10 @@ export interface ServiceClaim {
   /** "TCP/80" */
   ports: string[];
   loadBalancerClass?: string;
+  /** externalTrafficPolicy: Local — announced only from the nodes that host a ready endpoint. */
+  localTraffic?: boolean;
+  /** The nodes with a ready endpoint, when known (EndpointSlices read beside the Service, or --service endpoint=). */
+  endpointNodes?: string[];
   /** Why MetalLB refuses the service before looking at any pool. */
   refusal?: string;
   at: Location;
@@ -41,31 +45,69 @@ function annotation(annotations: Record<string, string>, name: string): string |
   return undefined;
 }
 
-/** Services from YAML or JSON: one object, a List, or several documents. */
+/**
+ * Services from YAML or JSON: one object, a List, or several documents; EndpointSlices
+ * among them say where each service's ready endpoints are (`kubectl get svc,endpointslices
+ * -o yaml` writes both).
+ */
 export function readServices(text: string, source: string, problems: Problem[]): ServiceClaim[] {
   const parsed = parseYaml(text, source);
   problems.push(...parsed.problems);
-  const claims: ServiceClaim[] = [];
+  const read: ReadObjects = { claims: [], endpoints: new Map() };
   for (const document of parsed.documents) {
     const map = expectMap(document, 'a services document', problems);
-    if (map) claims.push(...readServiceObjects(map, problems));
+    if (map) readObjects(map, read, problems);
   }
-  return claims;
+  return read.claims.map((claim) => {
+    const nodes = read.endpoints.get(claim.key);
+    return nodes === undefined ? claim : { ...claim, endpointNodes: [...nodes].sort() };
+  });
 }
 
-function readServiceObjects(map: YamlMap, problems: Problem[]): ServiceClaim[] {
+interface ReadObjects {
+  claims: ServiceClaim[];
+  /** Service key -> the nodes hosting one of its ready endpoints. */
+  endpoints: Map<string, Set<string>>;
+}
+
+function readObjects(map: YamlMap, read: ReadObjects, problems: Problem[]): void {
   const kind = entry(map, 'kind');
   const kindText = kind?.kind === 'scalar' ? String(kind.value) : undefined;
   const items = entry(map, 'items');
   if (items?.kind === 'seq') {
-    return items.items.flatMap((item) => {
+    for (const item of items.items) {
       const object = expectMap(item, 'an item of the list', problems);
-      return object ? readServiceObjects(object, problems) : [];
-    });
+      if (object) readObjects(object, read, problems);
+    }
+    return;
   }
-  if (kindText !== 'Service') return [];
+  if (kindText === 'EndpointSlice') readEndpointSlice(map, read.endpoints);
+  if (kindText !== 'Service') return;
   const claim = readService(map, problems);
-  return claim ? [claim] : [];
+  if (claim) read.claims.push(claim);
+}
+
+/**
+ * An EndpointSlice's ready endpoints, by node: discovery.k8s.io/v1 names it in nodeName,
+ * v1beta1 in topology["kubernetes.io/hostname"]. A missing ready condition counts as
+ * ready, as Kubernetes says consumers should read it.
+ */
+function readEndpointSlice(map: YamlMap, endpoints: Map<string, Set<string>>): void {
+  const object = new FieldReader(map, 'an EndpointSlice', [], []);
+  const metadata = object.mapping('metadata');
+  const meta = metadata ? new FieldReader(metadata, 'EndpointSlice metadata', [], []) : undefined;
+  const service = meta?.stringMap('labels')['kubernetes.io/service-name'];
+  if (service === undefined) return;
+  const key = `${meta!.string('namespace') ?? 'default'}/${service}`;
+  const nodes = endpoints.get(key) ?? endpoints.set(key, new Set()).get(key)!;
+  for (const node of object.list('endpoints')) {
+    if (node.kind !== 'map') continue;
+    const endpoint = new FieldReader(node, 'an endpoint', [], []);
+    const conditions = endpoint.mapping('conditions');
+    const ready = conditions ? new FieldReader(conditions, 'conditions', [], []).boolean('ready') : undefined;
+    const nodeName = endpoint.string('nodeName') ?? endpoint.stringMap('topology')['kubernetes.io/hostname'];
+    if (ready !== false && nodeName !== undefined) nodes.add(nodeName);
+  }
 }
 
 function readService(map: YamlMap, problems: Problem[]): ServiceClaim | undefined {
@@ -115,6 +157,7 @@ function readService(map: YamlMap, problems: Problem[]): ServiceClaim | undefine
     backendKey: isLocal ? Object.entries(selector).sort().map(([key, value]) => `${key}=${value}`).join(',') : '',
     ports,
     loadBalancerClass: specFields.string('loadBalancerClass'),
+    ...(isLocal ? { localTraffic: true } : {}),
     // controller/service.go getDesiredLbIPs
     refusal: dualStackUnmet
       ? 'it requires dual stack (RequireDualStack) but its cluster IPs are of one family, so MetalLB gives it no address.'

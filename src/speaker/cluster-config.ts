@@ -77,7 +77,11 @@ export function readClusterConfig(input: ClusterInput): { config: ClusterConfig;
     if (layer2 === undefined && bgp.length === 0) {
       problems.push({ severity: 'warning', at, message: `service ${allocation.service} gets ${allocation.ips.join(' and ')} from pool ${pool.name}, but no advertisement of the pool selects the service's labels: it is not announced.` });
     }
-    services.push({ key: allocation.service, ips: allocation.ips, pool: pool.name, ...(layer2 ? { layer2 } : {}), ...(bgp.length > 0 ? { bgp } : {}) });
+    if (claim.localTraffic && claim.endpointNodes === undefined) {
+      problems.push({ severity: 'warning', at, message: `service ${allocation.service} has externalTrafficPolicy Local, and nothing says which nodes host its endpoints: every node announces it. Add its EndpointSlices to the file, or endpoint=<node> to --service.` });
+    }
+    const endpointNodes = claim.localTraffic && claim.endpointNodes !== undefined ? new Set(claim.endpointNodes) : undefined;
+    services.push({ key: allocation.service, ips: allocation.ips, pool: pool.name, ...(layer2 ? { layer2 } : {}), ...(bgp.length > 0 ? { bgp } : {}), ...(endpointNodes ? { endpointNodes } : {}) });
   }
   return { config: { self: { name: input.nodeName, labels }, members, services, peers: pools.peers }, problems };
 }

@@ -71,6 +71,11 @@ spec:
 `;
 }
 
+/** A Service with externalTrafficPolicy Local, and the EndpointSlice that puts its one ready endpoint on `node`. */
+const localService = (name: string, ip: string, node: string) =>
+  `apiVersion: v1\nkind: Service\nmetadata:\n  name: ${name}\n  namespace: default\nspec:\n  type: LoadBalancer\n  externalTrafficPolicy: Local\n  loadBalancerIP: ${ip}\n  ports:\n    - port: 80\n---\n` +
+  `apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: ${name}-1\n  namespace: default\n  labels: { kubernetes.io/service-name: ${name} }\nendpoints:\n  - { addresses: [10.0.0.1], conditions: { ready: true }, nodeName: ${node} }\n`;
+
 const service = (name: string, ip: string) => `apiVersion: v1\nkind: Service\nmetadata:\n  name: ${name}\n  namespace: default\nspec:\n  type: LoadBalancer\n  loadBalancerIP: ${ip}\n  ports:\n    - port: 80\n`;
 
 describe('vipkit run (BGP) with three speakers and BIRD', () => {
@@ -127,8 +132,12 @@ describe('vipkit run (BGP) with three speakers and BIRD', () => {
 
     const uptime = await Promise.all(LABELLED.map(since));
     writeFileSync(configFile, metallbConfig());
+    writeFileSync(servicesFile, service('web', '203.0.113.1') + '---\n' + service('v6', '2001:db8:100::5') + '---\n' + service('new', '203.0.113.3') + '---\n' + localService('local', '203.0.113.4', 'node2'));
+    await until('BIRD has the new services, the Local one from node2 alone, and not the removed one', () =>
+      pathsAre({ '203.0.113.1/32': LABELLED, '203.0.113.3/32': LABELLED, '203.0.113.4/32': ['node2'], '2001:db8:100::5/128': LABELLED }),
+    );
     writeFileSync(servicesFile, service('web', '203.0.113.1') + '---\n' + service('v6', '2001:db8:100::5') + '---\n' + service('new', '203.0.113.3'));
-    await until('BIRD has the new service and not the removed one', () => pathsAre({ '203.0.113.1/32': LABELLED, '203.0.113.3/32': LABELLED, '2001:db8:100::5/128': LABELLED }));
+    await until('BIRD has no route for the removed Local service', () => pathsAre({ '203.0.113.1/32': LABELLED, '203.0.113.3/32': LABELLED, '2001:db8:100::5/128': LABELLED }));
     assert.deepEqual(await Promise.all(LABELLED.map(since)), uptime, "BIRD's sessions were not reset");
     for (const node of LABELLED) assert.equal(speakers.get(node)!.events.filter((event) => event.event === 'sessionUp').length, 1, `${node} established once`);
 
