@@ -63,7 +63,20 @@ export function readLegacyConfig(map: YamlMap, problems: Problem[]): PoolsConfig
     else config.bfdProfiles.push(readBfdProfile(profile, name, BFD_KEYS));
   }
   checkBfdReferences(config.peers, config.bfdProfiles, 'error', problems);
+  checkStandardCommunities(config, problems);
   return config;
+}
+
+/** v0.12 config.go ParseCommunity reads standard communities only; large ones came with the CRDs (v0.13). */
+function checkStandardCommunities(config: PoolsConfig, problems: Problem[]): void {
+  const large = (value: string) => value.startsWith('large:');
+  const refusal = (value: string) => `community ${value} is a large community, which MetalLB's legacy config (v0.12) cannot read; use a standard one like 65002:100, or the CRDs.`;
+  for (const { value, at } of config.communityAliases.values()) {
+    if (large(value)) problems.push({ severity: 'error', at, message: refusal(value) });
+  }
+  for (const advertisement of config.pools.flatMap((pool) => pool.bgpAdvertisements)) {
+    for (const value of advertisement.communities.filter(large)) problems.push({ severity: 'error', at: advertisement.at, message: refusal(value) });
+  }
 }
 
 /** How a legacy pool's keys are spelt: kebab-case in the ConfigMap, camelCase in v0.13's AddressPool resource. */

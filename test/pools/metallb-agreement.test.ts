@@ -513,3 +513,12 @@ test("MetalLB's own configsamples read without errors: an advertisement alone na
 test('an empty document, such as the trailing --- configmaptocrs writes, is skipped (website/content/configuration/migration_to_crds.md)', () => {
   assert.deepEqual(problemsIn(POOL + L2_ALL + '---\n'), []);
 });
+
+test('a v0.12 ConfigMap reads standard communities only; the resources take large ones too (v0.12 config.go ParseCommunity; internal/bgp/community)', () => {
+  const legacy = 'bgp-communities: {big: "large:64500:1:2"}\npeers:\n- {peer-address: 10.0.1.1, peer-asn: 64500, my-asn: 64500}\naddress-pools:\n- {name: p, protocol: bgp, addresses: [10.0.0.64/27], bgp-advertisements: [{communities: ["large:64500:3:4"]}]}\n';
+  assert.deepEqual(problemsIn(legacy), [
+    "error in.yaml:1:19 community large:64500:1:2 is a large community, which MetalLB's legacy config (v0.12) cannot read; use a standard one like 65002:100, or the CRDs.",
+    "error in.yaml:5:76 community large:64500:3:4 is a large community, which MetalLB's legacy config (v0.12) cannot read; use a standard one like 65002:100, or the CRDs.",
+  ]);
+  assert.deepEqual(problemsIn(POOL + PEERS + resource('BGPAdvertisement', 'b', '  communities: ["large:64500:3:4"]\n')), []);
+});
