@@ -247,6 +247,8 @@ export function capabilityName(capability: Capability): string {
   switch (capability.type) {
     case 'multiprotocol':
       return `multiprotocol ${familyName(capability)}`;
+    case 'role':
+      return 'bgp-role';
     case 'unknown':
       return CAPABILITY_NAMES[capability.code] ?? `capability ${capability.code}`;
     default:
@@ -271,7 +273,7 @@ export function describeCapability(capability: Capability): string {
     case 'extended-next-hop':
       return `extended-next-hop ${capability.families.map((family) => `${familyName(family)} via ${['', 'ipv4', 'ipv6'][family.nextHopAfi] || `afi ${family.nextHopAfi}`}`).join(',')}`;
     case 'role':
-      return `role ${ROLES[capability.role] ?? capability.role}`;
+      return `bgp-role ${ROLES[capability.role] ?? capability.role}`;
     case 'unknown':
       return `${capabilityName(capability)} (code ${capability.code}${capability.value.length ? `, ${capability.value.length} bytes` : ''})`;
     default:

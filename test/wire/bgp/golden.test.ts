@@ -260,7 +260,7 @@ describe('BGP messages captured from BIRD and ExaBGP', () => {
       'multiprotocol ipv6-unicast',
       'route-refresh',
       'extended-next-hop ipv4-unicast via ipv6',
-      'role provider',
+      'bgp-role provider',
       'graceful-restart restart-time=120s',
       'four-octet-as 65002',
       'add-path ipv4-unicast send/receive,ipv6-unicast send/receive',
