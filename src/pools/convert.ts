@@ -49,6 +49,9 @@ function toLegacy(config: PoolsConfig): Converted {
     if (scoped) return { reason: `a BGP advertisement of pool ${pool.name} has ${scoped}, which the legacy config cannot express.` };
     if (pool.l2Advertisements) return { reason: `pool ${pool.name} is announced at layer 2 only by some nodes, interfaces or services, which the legacy config cannot express.` };
   }
+  const communities = [...[...config.communityAliases.values()].map(({ value }) => value), ...config.pools.flatMap((pool) => pool.bgpAdvertisements.flatMap((ad) => ad.communities))];
+  const large = communities.find((value) => value.startsWith('large:'));
+  if (large) return { reason: `community ${large} is a large community, which the legacy config (MetalLB v0.12) cannot read.` };
   for (const peer of config.peers) {
     const setting = bgpPeerOnlySetting(peer) ?? (peer.bfd !== undefined ? 'bfd' : undefined);
     if (setting) return { reason: `peer ${peerName(peer)} has ${setting}, which the legacy config cannot express.` };

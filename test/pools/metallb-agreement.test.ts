@@ -520,5 +520,7 @@ test('a v0.12 ConfigMap reads standard communities only; the resources take larg
     "error in.yaml:1:19 community large:64500:1:2 is a large community, which MetalLB's legacy config (v0.12) cannot read; use a standard one like 65002:100, or the CRDs.",
     "error in.yaml:5:76 community large:64500:3:4 is a large community, which MetalLB's legacy config (v0.12) cannot read; use a standard one like 65002:100, or the CRDs.",
   ]);
-  assert.deepEqual(problemsIn(POOL + PEERS + resource('BGPAdvertisement', 'b', '  communities: ["large:64500:3:4"]\n')), []);
+  const crds = POOL + PEERS + resource('BGPAdvertisement', 'b', '  communities: ["large:64500:3:4"]\n');
+  assert.deepEqual(problemsIn(crds), []);
+  assert.deepEqual(convert(loadText(crds).config, 'legacy'), { reason: 'community large:64500:3:4 is a large community, which the legacy config (MetalLB v0.12) cannot read.' });
 });
