@@ -68,7 +68,7 @@ import { Afi, decodesFamily, type Family, familyName, hasAddPath, type SessionCo
  *     |                     Signature (variable) ...              |
  *     +-----------------------------------------------------------+
  *   It stands in for AS_PATH (RFC 8205 4); its signatures are shown, never checked.
- * - OTC, Only to Customer (35, RFC 9234 4): a 4-octet AS.
+ * - OTC, Only to Customer (35, RFC 9234 5): a 4-octet AS.
  *
  * The decoded list keeps the sender's order, and `flags` only when they differ from what
  * the encoder would write (so captured messages re-encode byte for byte). Any other
@@ -218,7 +218,8 @@ const SPECS: Record<PathAttribute['type'], AttributeSpec> = {
     flags: OPTIONAL_TRANSITIVE,
     malformed: ErrorAction.TreatAsWithdraw,
   },
-  // RFC 7311 3.1 (the AIGP TLVs do not add up): the attribute is discarded.
+  // RFC 7311 ("Handling a Malformed AIGP Attribute"): ignored like an unrecognized
+  // non-transitive attribute, i.e. discarded.
   aigp: { code: AttributeCode.Aigp, name: 'AIGP', flags: AttributeFlag.Optional, malformed: ErrorAction.AttributeDiscard },
   // RFC 8205 5.2: a syntactically incorrect BGPsec_PATH is treat-as-withdraw.
   'bgpsec-path': { code: AttributeCode.BgpsecPath, name: 'BGPsec_PATH', flags: AttributeFlag.Optional, malformed: ErrorAction.TreatAsWithdraw },

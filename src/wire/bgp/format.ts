@@ -281,11 +281,11 @@ export function describeCapability(capability: Capability): string {
   }
 }
 
-/** RFC 5292 2 (IANA ORF type 64; Cisco's pre-standard 128 is the same). */
+/** The Address Prefix ORF (RFC 5292; IANA ORF type 64, Cisco's pre-standard 128 is the same). */
 const ADDRESS_PREFIX_ORF = new Set([64, 128]);
 const ORF_ACTIONS = ['add', 'remove', 'remove-all'];
 
-/** Address Prefix ORF entries (RFC 5292 2, RFC 5291 3) as prefix-list lines:
+/** Address Prefix ORF entries (RFC 5292, RFC 5291) as prefix-list lines:
  *  "add seq 10 permit 203.0.113.0/24 ge 25 le 32", "remove-all". */
 function describeAddressPrefixOrf(afi: number, entries: Buffer): string[] {
   const reader = new Reader(entries, 'bgp-orf');

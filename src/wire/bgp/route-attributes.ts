@@ -44,7 +44,7 @@ export interface RouteAttributes {
   ipv6ExtendedCommunities?: Buffer[];
   /** The AIGP TLV's accumulated metric (RFC 7311 3: the first one counts). */
   aigp?: bigint;
-  /** Only to Customer: the AS that set it (RFC 9234 4). */
+  /** Only to Customer: the AS that set it (RFC 9234 5). */
   otc?: number;
   /** BGPsec_PATH as received (RFC 8205); never signed again by vipkit, so never sent. */
   bgpsecPath?: { securePath: SecurePathSegment[]; signatureBlocks: SignatureBlock[] };

@@ -15,7 +15,7 @@ import { HEADER_LENGTH, MAX_MESSAGE_LENGTH, MessageType } from './registry.js';
  * +-------+-------+-------+-------+
  *
  * Subtype 0 is a plain refresh request, 1 Beginning of Route Refresh (BoRR), 2 End of
- * Route Refresh (EoRR). A request may carry Outbound Route Filters (RFC 5291 4):
+ * Route Refresh (EoRR). A request may carry Outbound Route Filters (RFC 5291):
  *
  * +--------------------------------------------------+
  * | When-to-refresh (1 octet): 1 IMMEDIATE, 2 DEFER  |
@@ -33,7 +33,7 @@ export interface RouteRefreshMessage {
   afi: number;
   safi: number;
   subtype: number;
-  /** RFC 5291 4: the filters sent with a request. */
+  /** RFC 5291: the filters sent with a request. */
   orf?: OutboundRouteFilters;
 }
 
@@ -58,7 +58,7 @@ function encodeOrf(orf: OutboundRouteFilters): Buffer {
   return Buffer.concat([Buffer.from([checkUint('bgp-route-refresh', 'when-to-refresh', orf.whenToRefresh, 8)]), ...filters]);
 }
 
-/** When-to-refresh and one or more ORFs (RFC 5291 4). */
+/** When-to-refresh and one or more ORFs (RFC 5291). */
 function decodeOrf(reader: Reader): OutboundRouteFilters {
   const whenToRefresh = reader.u8('when-to-refresh');
   if (whenToRefresh !== 1 && whenToRefresh !== 2) reader.fail(`when-to-refresh ${whenToRefresh}, expected 1 (immediate) or 2 (defer)`);

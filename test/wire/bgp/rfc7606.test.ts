@@ -201,7 +201,7 @@ describe('RFC 7606 error handling of UPDATE', () => {
     for (const attribute of cases) expectWithdrawn(expectRecovered(announce(ORIGIN_IGP, AS_PATH_65002, NEXT_HOP, attribute), ErrorAction.TreatAsWithdraw, 3, 5));
   });
 
-  it('AIGP whose TLV does not add up: attribute-discard (RFC 7311 3.1), the route stays', () => {
+  it('AIGP whose TLV does not add up: attribute-discard (RFC 7311), the route stays', () => {
     const aigp = [0x80, 0x1a, 0x0b, /* type 1, length 12 in 11 */ 0x01, 0x00, 0x0c, 0, 0, 0, 0, 0, 0, 0, 42];
     const update = expectRecovered(announce(ORIGIN_IGP, AS_PATH_65002, NEXT_HOP, aigp), ErrorAction.AttributeDiscard, 3, 9);
     assert.deepEqual(update.nlri, ['203.0.113.0/25']);
