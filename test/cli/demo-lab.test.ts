@@ -22,11 +22,13 @@ labTest('vipkit demo runs every step with the exit code it shows, and removes it
     'node1 bgp-peer',
     'node2 bgp-peer',
     'node1 announce',
+    'node3 run',
+    'node3 status',
     'client pools',
     'client pools',
   ]);
   // The wrong AS, a config with a typo, and a service left without an address exit 1; all else 0.
-  assert.deepEqual(exits, [0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1]);
+  assert.deepEqual(exits, [0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 1]);
 
   const node1 = /\(node1's MAC is ([0-9a-f:]{17})\)/.exec(stdout)?.[1];
   assert.ok(node1, stdout);
@@ -40,5 +42,9 @@ labTest('vipkit demo runs every step with the exit code it shows, and removes it
   assert.match(stdout, /\(a second after node3 was killed\)\n(?:Unicast reply from 192\.0\.2\.16\d \[[0-9A-F:]+\].*\n){3}/);
   assert.match(stdout, /^203\.0\.113\.10\/32 +unicast .*\[AS64800i\]\n(?:\t.*\n)*\tBGP\.community: \(64800,100\)/m);
   assert.match(stdout, /speaker1 .*Received: Administrative shutdown/);
+  // BGP mode: a path from each node, then node1's kept under graceful restart.
+  assert.match(stdout, /\(both nodes announce it\)\nBIRD [^\n]*\nTable master4:\n203\.0\.113\.20\/32 +unicast \[speaker\d[^\n]*\n(?:\t.*\n)+ +unicast \[speaker\d/);
+  assert.match(stdout, /^192\.0\.2\.1 +Established /m);
+  assert.match(stdout, /kept under graceful restart\)\nBIRD [^\n]*\nTable master4:\n203\.0\.113\.20\/32 +unicast \[speaker\d[^\n]*\n(?:\t.*\n)* +unicast \[speaker\d/);
   assert.match(stderr, /Lab removed\.\s*$/);
 });

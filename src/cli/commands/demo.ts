@@ -130,7 +130,7 @@ function runStep(scratch: string): Step {
         };
         await sleep(3000);
         const before = await owners();
-        const status = await lab.exec('node2', [process.execPath, VIPKIT, 'status', '--socket', socket('node2')]);
+        const status = await lab.exec('node3', [process.execPath, VIPKIT, 'status', '--socket', socket('node3')]);
         others[1]!.kill('SIGKILL');
         await sleep(1000);
         const after = await owners();
@@ -183,6 +183,47 @@ function bgpStep(bird: Bird): Step {
   };
 }
 
+/** Every node of the BGP run step peers with the router and announces the same services. */
+const BGP_RUN_ARGS = ['--peer', '192.0.2.1,asn=65002', '--my-asn', '64800', '--pool', 'shop=203.0.113.20-203.0.113.29,protocol=bgp,community=64800:100', '--service', 'shop/web=203.0.113.20', '--service', 'shop/api=203.0.113.21'];
+
+/**
+ * vipkit run in BGP mode on node1 and node3 (node3's log is shown): both announce every
+ * service, so BIRD holds two paths per VIP (ECMP); node1 is killed, and BIRD keeps its
+ * paths under graceful restart. (Not node2: BIRD waits a while before it takes a speaker
+ * whose session failed, as node2's did in the bgp-peer step.)
+ */
+function bgpRunStep(scratch: string, bird: Bird): Step {
+  const socket = (node: string) => join(scratch, `bgp-${node}.sock`);
+  return {
+    title: 'Run the cluster speaker in BGP mode on node1 and node3 (node3 shown) for 5 seconds: the router holds a path from each; node1 is killed after 3',
+    host: 'node3',
+    argv: ['run', '--node-name', 'node3', '--socket', socket('node3'), ...BGP_RUN_ARGS, '--for', '5'],
+    async during(lab: Lab): Promise<string> {
+      const node1 = lab.spawn('node1', [process.execPath, VIPKIT, 'run', '--node-name', 'node1', '--socket', socket('node1'), ...BGP_RUN_ARGS, '--for', '5'], { stdio: 'ignore' });
+      try {
+        await sleep(2500);
+        const routes = await bird.birdc('show', 'route', 'all', 'for', '203.0.113.20');
+        const status = await lab.exec('node3', [process.execPath, VIPKIT, 'status', '--socket', socket('node3')]);
+        node1.kill('SIGKILL');
+        await sleep(1000);
+        const kept = await bird.birdc('show', 'route', 'for', '203.0.113.20');
+        return [
+          'router$ birdc show route all for 203.0.113.20   (both nodes announce it)',
+          routes.trimEnd(),
+          '',
+          `node3$ vipkit status --socket ${socket('node3')}`,
+          status.stdout.trimEnd(),
+          '',
+          'router$ birdc show route for 203.0.113.20   (a second after node1 was killed: kept under graceful restart)',
+          kept.trimEnd(),
+        ].join('\n');
+      } finally {
+        node1.kill('SIGKILL');
+      }
+    },
+  };
+}
+
 export async function run(_targets: string[], _options: Record<string, unknown>, ui: Ui): Promise<number> {
   if (process.getuid?.() !== 0) throw new UsageError('demo builds network namespaces and needs root: run it with sudo.');
   const scratch = mkdtempSync(join(tmpdir(), 'vipkit-demo-'));
@@ -197,7 +238,7 @@ export async function run(_targets: string[], _options: Record<string, unknown>,
     writeFileSync(join(scratch, 'metallb-values-fixed.yaml'), POOLS_CONFIG.replace('bpg', 'bgp'));
     writeFileSync(join(scratch, 'services.yaml'), POOLS_SERVICES);
     bird = await Bird.start(lab, 'router', ROUTER_BGP);
-    const steps: Step[] = [...ARPING_STEPS, WATCH_STEP, L2_ANNOUNCE_STEP, runStep(scratch), ...BGP_PEER_STEPS, bgpStep(bird), ...POOL_STEPS];
+    const steps: Step[] = [...ARPING_STEPS, WATCH_STEP, L2_ANNOUNCE_STEP, runStep(scratch), ...BGP_PEER_STEPS, bgpStep(bird), bgpRunStep(scratch, bird), ...POOL_STEPS];
     for (const step of steps) {
       const argv = step.argv[0] === 'arping' || step.argv[0] === 'watch' ? [...step.argv, '--ethers', ethers] : step.argv;
       ui.line('');
