@@ -3,16 +3,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe } from 'node:test';
-import { Bird } from '../../src/lab/bgp-daemons.js';
+import { Bird, Gobgp, gobgpConfig } from '../../src/lab/bgp-daemons.js';
 import { parseBirdRoutes, type BirdRoute } from '../helpers/bird-routes.js';
 import { labTest, sharedLab } from '../helpers/root.js';
 import { startVipkitJson, until, type VipkitProcess } from '../helpers/vipkit-process.js';
 import { VIPKIT } from './run-vipkit.js';
 
 /**
- * `vipkit run` in BGP mode against BIRD, read back with birdc: three speakers, each
- * service IP announced from every node the peer's node selector takes (node3 is not
- * labelled, so it opens no session); services added and removed while running change
+ * `vipkit run` in BGP mode against BIRD and GoBGP, read back with their own CLIs: three
+ * speakers, each service IP announced from every node the peer's node selector takes
+ * (BIRD's takes node1 and node2; node3 is not labelled, so it peers with GoBGP alone); services added and removed while running change
  * only those routes, with no session reset; a speaker that dies or restarts on purpose
  * leaves its routes at the router under graceful restart until it is back; a withdraw
  * shutdown removes them at once; a router that restarts gets everything again.
@@ -21,6 +21,7 @@ const NODES = ['node1', 'node2', 'node3'];
 const SPEC = {
   hosts: [
     { name: 'router', addresses: ['192.0.2.1/24', '2001:db8:2::1/64'] },
+    { name: 'router2', addresses: ['192.0.2.2/24', '2001:db8:2::2/64'] },
     { name: 'node1', addresses: ['192.0.2.11/24', '2001:db8:2::11/64'] },
     { name: 'node2', addresses: ['192.0.2.12/24', '2001:db8:2::12/64'] },
     { name: 'node3', addresses: ['192.0.2.13/24', '2001:db8:2::13/64'] },
@@ -68,6 +69,14 @@ spec:
   holdTime: ${holdTime}
   nodeSelectors:
     - matchLabels: { example.com/bgp: metallb }
+---
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: { name: router2, namespace: metallb-system }
+spec:
+  myASN: 64800
+  peerASN: 65003
+  peerAddress: 192.0.2.2
 `;
 }
 
@@ -85,11 +94,22 @@ describe('vipkit run (BGP) with three speakers and BIRD', () => {
   const configFile = join(folder, 'metallb.yaml');
   const speakers = new Map<string, VipkitProcess>();
   let bird: Bird | undefined;
+  let gobgp: Gobgp | undefined;
   after(() => {
     for (const speaker of speakers.values()) speaker.child.kill('SIGKILL');
     bird?.removeFolder();
+    gobgp?.removeFolder();
     rmSync(folder, { recursive: true, force: true });
   });
+  /** GoBGP's view: prefix -> the neighbours it has a path from, sorted. */
+  const gobgpPaths = async (): Promise<Map<string, string[]>> => {
+    const byPrefix = new Map<string, string[]>();
+    for (const family of ['ipv4', 'ipv6']) {
+      const table = (await gobgp!.json('global', 'rib', '-a', family)) as Record<string, { 'neighbor-ip'?: string }[]> | null;
+      for (const [prefix, routes] of Object.entries(table ?? {})) byPrefix.set(prefix, routes.map((route) => route['neighbor-ip'] ?? '?').sort());
+    }
+    return byPrefix;
+  };
 
   const start = (node: string, extra: string[] = [], config = ['--config', configFile]) => {
     const index = NODES.indexOf(node);
@@ -114,6 +134,8 @@ describe('vipkit run (BGP) with three speakers and BIRD', () => {
 
   labTest('each service IP reaches BIRD from every node its peer selects, with the pool\'s community; added and removed services change only those routes, with no session reset', async () => {
     bird = await Bird.start(lab(), 'router', birdConfig());
+    const nodeAddresses = NODES.map((_node, index) => `192.0.2.${11 + index}`);
+    gobgp = await Gobgp.start(lab(), 'router2', gobgpConfig({ as: 65003, routerId: '192.0.2.2', localAddresses: ['192.0.2.2'], neighbors: nodeAddresses.map((address) => ({ address, peerAs: 64800 })) }));
     writeFileSync(configFile, metallbConfig());
     writeFileSync(servicesFile, service('web', '203.0.113.1') + '---\n' + service('api', '203.0.113.2') + '---\n' + service('v6', '2001:db8:100::5'));
     for (const node of NODES) start(node);
@@ -126,9 +148,10 @@ describe('vipkit run (BGP) with three speakers and BIRD', () => {
       assert.equal(route.bgp['community'], '(64800,100)', `${route.prefix} from ${route.protocol}`);
       assert.equal(route.bgp['next_hop'], route.prefix.includes(':') ? `2001:db8:2::${11 + index}` : `192.0.2.${11 + index}`);
     }
+    const everyNode = { '203.0.113.1/32': nodeAddresses, '203.0.113.2/32': nodeAddresses, '2001:db8:100::5/128': nodeAddresses };
+    await until('GoBGP, which selects no node, has every service IP from all three', async () => JSON.stringify([...(await gobgpPaths())].sort()) === JSON.stringify(Object.entries(everyNode).sort()));
     const node3 = speakers.get('node3')!;
-    assert.ok(!node3.events.some((event) => event.event === 'sessionUp'), 'node3 is not selected by the peer and opens no session');
-    assert.ok(node3.events.some((event) => event.event === 'serviceAnnounced' && event['protocol'] === 'bgp'), 'node3 still decides to announce, to no peer');
+    assert.deepEqual(node3.events.filter((event) => event.event === 'sessionUp').map((event) => event['peer']), ['192.0.2.2'], "node3 is not selected by BIRD's peer: a session with GoBGP alone");
 
     const uptime = await Promise.all(LABELLED.map(since));
     writeFileSync(configFile, metallbConfig());
@@ -139,7 +162,7 @@ describe('vipkit run (BGP) with three speakers and BIRD', () => {
     writeFileSync(servicesFile, service('web', '203.0.113.1') + '---\n' + service('v6', '2001:db8:100::5') + '---\n' + service('new', '203.0.113.3'));
     await until('BIRD has no route for the removed Local service', () => pathsAre({ '203.0.113.1/32': LABELLED, '203.0.113.3/32': LABELLED, '2001:db8:100::5/128': LABELLED }));
     assert.deepEqual(await Promise.all(LABELLED.map(since)), uptime, "BIRD's sessions were not reset");
-    for (const node of LABELLED) assert.equal(speakers.get(node)!.events.filter((event) => event.event === 'sessionUp').length, 1, `${node} established once`);
+    for (const node of LABELLED) assert.equal(speakers.get(node)!.events.filter((event) => event.event === 'sessionUp' && event['peer'] === '192.0.2.1').length, 1, `${node} established with BIRD once`);
 
     // A pool's advertisement edited: UPDATEs on the same sessions.
     writeFileSync(configFile, metallbConfig({ community: '64800:200' }));
@@ -153,14 +176,20 @@ describe('vipkit run (BGP) with three speakers and BIRD', () => {
     }
     await until('BIRD has the sessions back with hold time 60', async () => (await Promise.all(LABELLED.map(async (node) => /Hold timer:\s+[\d.]+\/60/.test(await bird!.birdc('show', 'protocols', 'all', node))))).every(Boolean));
     await until('BIRD has every route again', async () => (await routes()).length === 6);
+    for (const node of NODES) {
+      assert.equal(speakers.get(node)!.events.filter((event) => event.event === 'sessionUp' && event['peer'] === '192.0.2.2').length, 1, `${node}'s session with GoBGP, whose peer did not change, was never reset`);
+    }
 
     // What the speakers say about their sessions: vipkit status and the metrics.
     const status = await lab().exec('node1', [process.execPath, VIPKIT, 'status', '--json', '--socket', join(folder, 'node1.sock')]);
     const peers = status.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line['event'] === 'peer');
-    assert.equal(peers.length, 1);
-    assert.equal(peers[0]!['address'], '192.0.2.1');
-    assert.equal(peers[0]!['state'], 'Established');
-    assert.equal(peers[0]!['announced'], 3);
+    assert.deepEqual(
+      peers.map((peer) => [peer['address'], peer['state'], peer['announced']]),
+      [
+        ['192.0.2.1', 'Established', 3],
+        ['192.0.2.2', 'Established', 3],
+      ],
+    );
     const scrape = await lab().exec('node1', [process.execPath, '-e', "fetch('http://127.0.0.1:7472/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))"]);
     assert.match(scrape.stdout, /^vipkit_bgp_session_up\{peer="192\.0\.2\.1"\} 1$/m);
     assert.match(scrape.stdout, /^vipkit_bgp_announced_prefixes\{peer="192\.0\.2\.1"\} 3$/m);
