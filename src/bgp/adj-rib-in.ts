@@ -2,24 +2,32 @@ import type { UpdateMessage } from '../wire/bgp/update.js';
 import { routeAttributes, type RouteAttributes } from '../wire/bgp/route-attributes.js';
 import type { SessionCodecContext } from '../wire/bgp/registry.js';
 
+/** Which route: a prefix, and its path identifier when the session negotiated ADD-PATH (RFC 7911). */
+export interface RouteKey {
+  prefix: string;
+  pathId?: number;
+}
+
 /**
  * A route as the peer announced it. Every prefix of one UPDATE shares one attribute
  * object, so a feed of 100,000 host routes in a few hundred UPDATEs costs one small
  * object per prefix, not one attribute set per prefix.
  */
-export interface ReceivedRoute {
-  prefix: string;
+export interface ReceivedRoute extends RouteKey {
   attributes: RouteAttributes;
 }
 
 /** What one UPDATE changed. */
 export interface RibChange {
   announced: ReceivedRoute[];
-  /** Prefixes withdrawn that the table held. */
-  withdrawn: string[];
+  /** Routes withdrawn that the table held. */
+  withdrawn: RouteKey[];
 }
 
-/** The routes one peer announced and has not withdrawn (RFC 4271 3.2, Adj-RIB-In). */
+/**
+ * The routes one peer announced and has not withdrawn (RFC 4271 3.2, Adj-RIB-In). With
+ * ADD-PATH a prefix may come with several paths, told apart by their identifiers (RFC 7911 3).
+ */
 export class AdjRibIn {
   private readonly routes = new Map<string, ReceivedRoute>();
 
@@ -27,8 +35,8 @@ export class AdjRibIn {
     return this.routes.size;
   }
 
-  get(prefix: string): ReceivedRoute | undefined {
-    return this.routes.get(prefix);
+  get(prefix: string, pathId?: number): ReceivedRoute | undefined {
+    return this.routes.get(keyOf(prefix, pathId));
   }
 
   all(): IterableIterator<ReceivedRoute> {
@@ -37,30 +45,40 @@ export class AdjRibIn {
 
   /** Applies an UPDATE (already through RFC 7606 handling): withdrawals first, then announcements (RFC 4271 9.1). */
   apply(update: UpdateMessage, context: SessionCodecContext): RibChange {
-    const withdrawn: string[] = [];
-    for (const prefix of update.withdrawn) if (this.routes.delete(prefix)) withdrawn.push(prefix);
+    const withdrawn: RouteKey[] = [];
+    const withdraw = (prefixes: readonly string[], pathIds: readonly number[] | undefined) =>
+      prefixes.forEach((prefix, index) => {
+        const route = routeKey(prefix, pathIds?.[index]);
+        if (this.routes.delete(keyOf(prefix, route.pathId))) withdrawn.push(route);
+      });
     const announced: ReceivedRoute[] = [];
     let attributes: RouteAttributes | undefined;
-    for (const attribute of update.attributes) {
-      if (attribute.type === 'mp-unreach') {
-        for (const prefix of attribute.prefixes) if (this.routes.delete(prefix)) withdrawn.push(prefix);
-      } else if (attribute.type === 'mp-reach') {
-        attributes ??= routeAttributes(update.attributes, context);
-        for (const prefix of attribute.prefixes) announced.push({ prefix, attributes });
-      }
-    }
-    if (update.nlri.length > 0) {
+    const announce = (prefixes: readonly string[], pathIds: readonly number[] | undefined) => {
       attributes ??= routeAttributes(update.attributes, context);
-      for (const prefix of update.nlri) announced.push({ prefix, attributes });
+      prefixes.forEach((prefix, index) => announced.push({ ...routeKey(prefix, pathIds?.[index]), attributes: attributes! }));
+    };
+    withdraw(update.withdrawn, update.withdrawnPathIds);
+    for (const attribute of update.attributes) {
+      if (attribute.type === 'mp-unreach') withdraw(attribute.prefixes, attribute.pathIds);
+      else if (attribute.type === 'mp-reach') announce(attribute.prefixes, attribute.pathIds);
     }
-    for (const route of announced) this.routes.set(route.prefix, route);
+    if (update.nlri.length > 0) announce(update.nlri, update.nlriPathIds);
+    for (const route of announced) this.routes.set(keyOf(route.prefix, route.pathId), route);
     return { announced, withdrawn };
   }
 
   /** The session went down: every route is gone (RFC 4271 8.2.2, leaving Established). */
-  clear(): string[] {
-    const prefixes = [...this.routes.keys()];
+  clear(): RouteKey[] {
+    const routes = [...this.routes.values()].map(({ prefix, pathId }) => routeKey(prefix, pathId));
     this.routes.clear();
-    return prefixes;
+    return routes;
   }
+}
+
+function routeKey(prefix: string, pathId: number | undefined): RouteKey {
+  return pathId === undefined ? { prefix } : { prefix, pathId };
+}
+
+function keyOf(prefix: string, pathId: number | undefined): string {
+  return pathId === undefined ? prefix : `${prefix} ${pathId}`;
 }

@@ -24,7 +24,7 @@
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import net from 'node:net';
-import { AdjRibIn, type RibChange } from './adj-rib-in.js';
+import { AdjRibIn, type RibChange, type RouteKey } from './adj-rib-in.js';
 import { INITIAL_STATE, step, type FsmAction, type FsmEvent, type FsmState, type Notification, type StateName, type Timer } from './fsm.js';
 import { BgpError, ErrorAction } from '../wire/bgp/bgp-error.js';
 import type { Capability } from '../wire/bgp/capabilities.js';
@@ -65,6 +65,8 @@ export interface SessionConfig {
   ttl?: number;
   /** TCP-MD5 key shared with the peer (RFC 2385). */
   password?: string;
+  /** Ask the peer for every path it has, not only its best (ADD-PATH receive, RFC 7911), for each family. */
+  addPath?: boolean;
   connectRetry?: { initialSeconds: number; maxSeconds: number };
 }
 
@@ -79,7 +81,7 @@ export interface SessionEvents {
   notification: [{ message: NotificationMessage; description: string }];
   /** A NOTIFICATION we sent, and why. */
   'notification-sent': [{ notification: Notification; description: string; reason: string }];
-  down: [{ reason: string; withdrawn: string[] }];
+  down: [{ reason: string; withdrawn: RouteKey[] }];
   /** A connection attempt of ours ended before any BGP message: refused, failed, or never answered. */
   'connect-failed': [{ reason: string }];
 }
@@ -101,7 +103,10 @@ class Connection {
   /** Who opened the socket: set when one is attached, kept after it closes. */
   direction?: Direction;
   framer = new BgpFramer();
+  /** How we encode what we send. */
   context: SessionCodecContext = BASE_CONTEXT;
+  /** How the peer's messages are decoded: as `context`, but with the path identifiers it sends (RFC 7911 4). */
+  peerContext: SessionCodecContext = BASE_CONTEXT;
   readonly timers = new Map<Timer, NodeJS.Timeout>();
   localOpen?: OpenMessage;
   peerOpen?: OpenMessage;
@@ -326,11 +331,12 @@ export class BgpSession extends EventEmitter<SessionEvents> {
   }
 
   private buildOpen(): OpenMessage {
-    const { localAs, holdTime, routerId, families, gracefulRestart } = this.config;
+    const { localAs, holdTime, routerId, families, gracefulRestart, addPath } = this.config;
     const capabilities: Capability[] = [
       ...families.map((family): Capability => ({ type: 'multiprotocol', afi: family.afi, safi: family.safi })),
       { type: 'route-refresh' },
       { type: 'four-octet-as', asn: localAs },
+      ...(addPath ? [{ type: 'add-path', families: families.map((family) => ({ ...family, receive: true, send: false })) } satisfies Capability] : []),
       // RFC 4724 3: peers such as BIRD send End-of-RIB only to a speaker that advertises it.
       {
         type: 'graceful-restart',
@@ -355,6 +361,7 @@ export class BgpSession extends EventEmitter<SessionEvents> {
     connection.direction = direction;
     connection.framer = new BgpFramer();
     connection.context = BASE_CONTEXT;
+    connection.peerContext = BASE_CONTEXT;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.receive(connection, chunk));
     socket.once('error', (error: NodeJS.ErrnoException) => this.connectionLost(connection, socket, describeSocketError(error, this.config)));
@@ -392,7 +399,7 @@ export class BgpSession extends EventEmitter<SessionEvents> {
     for (const bytes of messages) {
       if (!connection.socket) return;
       try {
-        this.handle(connection, decodeMessage(bytes, connection.context));
+        this.handle(connection, decodeMessage(bytes, connection.peerContext));
       } catch (error) {
         this.refuse(connection, error);
       }
@@ -440,6 +447,7 @@ export class BgpSession extends EventEmitter<SessionEvents> {
     connection.peerOpen = open;
     connection.negotiated = negotiate(connection.localOpen!, open, { keepaliveTime: this.config.keepaliveTime });
     connection.context = connection.negotiated.context;
+    connection.peerContext = connection.negotiated.peerContext;
     connection.framer.extendedMessage = connection.negotiated.extendedMessage;
     this.dispatch(connection, { type: 'open-received', timers: { holdTime: connection.negotiated.holdTime, keepaliveTime: connection.negotiated.keepaliveTime } });
   }
@@ -484,7 +492,7 @@ export class BgpSession extends EventEmitter<SessionEvents> {
       this.dispatch(connection, { type: 'message-error', notification: disabled.toNotification(), reason: `${familyName(disabled.family)}: ${disabled.message}` });
       return;
     }
-    this.emit('routes', { ...this.adjRibIn.apply(update, connection.context), errors });
+    this.emit('routes', { ...this.adjRibIn.apply(update, connection.peerContext), errors });
   }
 }
 

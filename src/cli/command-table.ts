@@ -171,6 +171,7 @@ export const commands: CommandSpec[] = [
       { flags: '--accept <cidr>', description: 'with --listen: a range speakers may connect from (CIDR or first-last); repeatable', parse: collect },
       { flags: '-q, --quiet', description: 'print only the summary (routes are still decoded and stored)' },
       { flags: '--password <secret>', description: "the TCP-MD5 key shared with the peer (RFC 2385); with --listen, every accepted speaker's" },
+      { flags: '--add-path', description: 'ask the peer for every path it has, not only its best (ADD-PATH receive, RFC 7911); each route shows its path id' },
       { flags: '--ebgp-multihop [ttl]', description: 'send with this TTL (default 255) to reach a peer more than one hop away (default: the kernel\'s TTL)' },
       json,
     ],

@@ -6,7 +6,7 @@ import type { Progress, Ui } from '../ui.js';
 import { parsePeerAddress } from '../bgp-options.js';
 import { defaultRouterId } from '../../speaker/peers.js';
 import { interfaceHolding } from '../../link/interfaces.js';
-import type { ReceivedRoute, RibChange } from '../../bgp/adj-rib-in.js';
+import type { ReceivedRoute, RibChange, RouteKey } from '../../bgp/adj-rib-in.js';
 import { BgpListener, PassiveSessions } from '../../bgp/listener.js';
 import { BgpSession, type SessionConfig } from '../../bgp/session.js';
 import type { PeerKey } from '../../bgp/tcp-options.js';
@@ -41,6 +41,7 @@ interface BgpPeerOptions {
   json?: boolean;
   password?: string;
   ebgpMultihop?: string | boolean;
+  addPath?: boolean;
 }
 
 /** Without --timeout, how long a session to one peer may take to come up. */
@@ -111,6 +112,7 @@ function sessionSettings(options: BgpPeerOptions, localAddress?: string): Omit<S
     ...(options.keepalive !== undefined ? { keepaliveTime: options.keepalive } : {}),
     families: options.family ?? [IPV4_UNICAST, IPV6_UNICAST],
     ...tcpOptions(options),
+    ...(options.addPath ? { addPath: true } : {}),
   };
 }
 
@@ -402,16 +404,16 @@ class Report {
   private routes(peer: string, change: RibChange): void {
     if (this.quiet) return;
     if (this.ui.json) {
-      for (const prefix of change.withdrawn) this.ui.emit('withdraw', { peer, prefix });
+      for (const { prefix, pathId } of change.withdrawn) this.ui.emit('withdraw', { peer, prefix, ...(pathId !== undefined ? { path_id: pathId } : {}) });
       for (const route of change.announced) this.ui.emit('route', { peer, ...routeFields(route) });
       return;
     }
-    for (const prefix of change.withdrawn) this.tableRow('-', peer, [prefix]);
+    for (const route of change.withdrawn) this.tableRow('-', peer, [withPath(route)]);
     for (const route of change.announced) {
       const fields = routeFields(route);
       const communities = [...(fields.communities ?? []), ...(fields.large_communities ?? []), ...(fields.extended_communities ?? []), ...(fields.ipv6_extended_communities ?? [])].join(' ');
       const asPath = fields.as_path || (fields.bgpsec_path === undefined ? '-' : `${fields.bgpsec_path} (BGPsec)`);
-      this.tableRow('+', peer, [fields.prefix, fields.next_hop ?? '-', asPath, (fields.origin === 'incomplete' ? fields.origin : fields.origin?.toUpperCase()) ?? '-', fields.med?.toString() ?? '-', fields.local_pref?.toString() ?? '-', communities || '-']);
+      this.tableRow('+', peer, [withPath(route), fields.next_hop ?? '-', asPath, (fields.origin === 'incomplete' ? fields.origin : fields.origin?.toUpperCase()) ?? '-', fields.med?.toString() ?? '-', fields.local_pref?.toString() ?? '-', communities || '-']);
       const others = otherAttributes(fields);
       if (others.length > 0) this.ui.line(`    ${others.join('; ')}`);
     }
@@ -518,9 +520,14 @@ function otherAttributes(fields: RouteJson): string[] {
   ].filter((text): text is string => typeof text === 'string');
 }
 
-/** A received route as the JSON contract writes it (DESIGN.md). */
-export function routeFields(route: ReceivedRoute): { prefix: string } & RouteJson {
-  return { prefix: route.prefix, ...routeJson(route.attributes, route.prefix.includes(':')) };
+/** A received route as the JSON contract writes it (DESIGN.md), with its ADD-PATH path identifier when it has one. */
+export function routeFields(route: ReceivedRoute): { prefix: string; path_id?: number } & RouteJson {
+  return { prefix: route.prefix, ...(route.pathId !== undefined ? { path_id: route.pathId } : {}), ...routeJson(route.attributes, route.prefix.includes(':')) };
+}
+
+/** A prefix as the route table shows it: "203.0.113.0/24", or "203.0.113.0/24 path 3" under ADD-PATH. */
+function withPath({ prefix, pathId }: RouteKey): string {
+  return pathId === undefined ? prefix : `${prefix} path ${pathId}`;
 }
 
 /** "OPEN Message Error / Bad Peer AS", with what the bytes and our settings tell about it. */
