@@ -38,7 +38,10 @@ export interface ClusterOptions {
    * node that rejoins would take its VIPs back while their current owner still holds them.
    */
   startupGraceMs: number;
-  /** A planned stop keeps answering this long after telling the members, so that the next owner answers first. */
+  /**
+   * A planned stop keeps answering after telling the members until each VIP's next owner
+   * has claimed it (its gratuitous frame seen), or this long at most.
+   */
   handoverMs: number;
   /** The session to a configured BGP peer from this host, with next hops for `families`; throws SpeakerConfigError for one it cannot open. */
   sessionFor(peer: Peer, families: ReadonlySet<Family>): AnnouncerPeer;
@@ -106,6 +109,8 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
   /** Service -> the member address it was yielded to in a split brain. */
   private readonly yieldedTo = new Map<string, string>();
   private services: ClusterService[];
+  /** While a planned stop hands over: the VIPs whose next owner has not claimed them yet, and what ends the wait. */
+  private handover?: { waiting: Set<string>; done: () => void };
 
   constructor(
     private readonly config: ClusterConfig,
@@ -173,14 +178,15 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
 
   /**
    * A planned stop. Layer 2, make before break: the members hear AdminDown and take over at
-   * once (announcing with gratuitous frames) while this node still answers, for handoverMs.
+   * once (announcing with gratuitous frames) while this node still answers, until every VIP
+   * with a next owner has been claimed by it, or handoverMs at most.
    * BGP as the shutdown mode says: withdraw and close, or close as a restart, so that the
    * routers keep forwarding to this node until it is back (RFC 4724).
    */
   async stop(): Promise<void> {
     this.environment.clock.clearTimeout(this.graceTimer);
     this.speaker.adminDown();
-    if (this.announcedL2.size > 0) await new Promise<void>((resolve) => this.environment.clock.setTimeout(resolve, this.options.handoverMs));
+    await this.handOver();
     for (const [ip, decision] of this.announcedL2) this.log('info', 'serviceWithdrawn', 'withdrawing service announcement', { ...fields(decision, 'layer2'), ip, reason: 'stopping' });
     const restart = this.options.shutdownMode === 'restart';
     if (restart && this.speaker.peers.length > 0) this.log('info', 'sessionsClosedForRestart', 'closing the BGP sessions without withdrawing: routers that help with graceful restart keep the routes until this node is back', {});
@@ -188,6 +194,26 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
     this.announcedL2.clear();
     this.announcedBgp.clear();
     await this.speaker.stop('vipkit run stopped', this.options.shutdownMode);
+  }
+
+  /** Waits until the next owner of each VIP this node answers for has claimed it, or handoverMs. */
+  private handOver(): Promise<void> {
+    // A VIP no other live node may take has nobody to wait for.
+    const waiting = new Set([...this.announcedL2.values()].filter((decision) => decision.placement.order.length > 1).map((decision) => decision.ip));
+    if (waiting.size === 0) return Promise.resolve();
+    const { clock } = this.environment;
+    return new Promise((resolve) => {
+      const done = () => {
+        clock.clearTimeout(timer);
+        this.handover = undefined;
+        resolve();
+      };
+      const timer = clock.setTimeout(() => {
+        this.log('warn', 'handoverIncomplete', 'stopped answering before the next owner claimed every VIP', { ips: [...waiting] });
+        done();
+      }, this.options.handoverMs);
+      this.handover = { waiting, done };
+    });
   }
 
   /**
@@ -308,6 +334,12 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
   private conflict({ ip, mac, member: address }: { ip: string; mac: string; member?: string }): void {
     const decision = this.decisions.find((candidate) => candidate.ip === ip);
     const member = address === undefined ? undefined : this.members.get(address);
+    // Stopping, another claim is the next owner taking over: what the handover waits for.
+    if (this.handover?.waiting.delete(ip)) {
+      this.log('info', 'handedOver', 'the next owner claimed the IP', { ip, mac, ...(member ? { member: member.name } : {}) });
+      if (this.handover.waiting.size === 0) this.handover.done();
+      return;
+    }
     this.log('warn', 'conflict', 'another MAC answers for an IP this node announces', { ip, mac, ...(member ? { member: member.name } : {}), ...(decision ? fields(decision, 'layer2') : {}) });
     // A member leaving on purpose answers on for a moment (make before break): never yield to it.
     if (!decision || !member || address === undefined || member.leaving) return;

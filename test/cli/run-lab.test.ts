@@ -118,6 +118,10 @@ describe('vipkit run (Layer 2) with three speakers', () => {
     // A planned stop: the heir hears AdminDown (not a timeout) and takes the VIP over again.
     assert.equal(await returned.stop(), 0, returned.stderr());
     assert.ok(returned.events.some((event) => event.event === 'stopping'));
+    // It answered until each of its VIPs was claimed by the next owner, not for a fixed time.
+    const ownVips = VIPS.filter((ip) => owner(ip) === dead);
+    assert.deepEqual(returned.events.filter((event) => event.event === 'handedOver').map((event) => event['ip']).sort(), ownVips.sort());
+    assert.ok(!returned.events.some((event) => event.event === 'handoverIncomplete'));
     const leaving = (event: (typeof heirEvents)[number]) => event.event === 'memberDown' && event['member'] === dead;
     await until(`${heir} logs ${dead} leaving`, () => heirEvents.filter(leaving).length === 2);
     assert.match(String(heirEvents.filter(leaving)[1]!['reason']), /administratively down .*diag 3/);

@@ -66,8 +66,8 @@ const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'none'] as const;
 const MIN_BFD_INTERVAL_S = 0.02;
 /** BFD's slow start sends once a second (RFC 5880 6.8.3): three of them find a live member. */
 const STARTUP_GRACE_MS = 3500;
-/** After AdminDown the next owner answers within a packet or two; this keeps us answering meanwhile. */
-const HANDOVER_MS = 300;
+/** After AdminDown the next owner claims a VIP within a packet or two; a stop waits for that, this long at most. */
+const HANDOVER_MS = 500;
 
 export async function run(_targets: string[], rawOptions: Record<string, unknown>, ui: Ui): Promise<number> {
   const options = rawOptions as unknown as RunOptions;
