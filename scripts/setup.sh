@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Everything vipkit needs on a Debian 12 machine with Node.js >= 20, as root:
 # the Debian packages (a C toolchain and python3 for node-gyp, libpcap-dev for cap,
-# the lab's peers and independent eyes),
-# the npm dependencies exactly as locked, and the build. Safe to run again.
+# the lab's peers and independent eyes), a Kubernetes API server and kubectl built once
+# from Debian's source (cached outside the work tree), the npm dependencies exactly as
+# locked, and the build. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(build-essential python3 libpcap-dev iproute2 bird2 gobgpd exabgp keepalived iputils-arping arp-scan tshark tcpdump tcpreplay)
+packages=(build-essential python3 libpcap-dev iproute2 bird2 gobgpd exabgp keepalived iputils-arping arp-scan tshark tcpdump tcpreplay etcd-server curl openssl)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
@@ -17,6 +18,45 @@ if ((${#missing[@]} > 0)); then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# A real Kubernetes API server for the lab (src/lab/kube-apiserver.ts): Debian 12 ships
+# none, but its source package kubernetes 1.20.2 (dependencies vendored) builds offline
+# with Debian's Go. About 8 minutes and 1.3 GB of memory, so built once per machine, at
+# the lowest priority, and cached outside the work tree; tests find it through
+# VIPKIT_KUBERNETES_BIN, or in this cache by default.
+kubernetes_version=1.20.2
+kubernetes_cache=/var/cache/vipkit/kubernetes-$kubernetes_version
+if ! [[ -x $kubernetes_cache/kube-apiserver && -x $kubernetes_cache/kubectl ]]; then
+  echo "setup: building kube-apiserver and kubectl $kubernetes_version from Debian's source (about 8 minutes)" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  sources=/etc/apt/sources.list.d/vipkit-deb-src.sources
+  if ! [[ -f $sources ]]; then
+    printf '%s\n' 'Types: deb-src' 'URIs: http://deb.debian.org/debian' 'Suites: bookworm' 'Components: main' \
+      'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' >"$sources"
+  fi
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends golang-go rsync dpkg-dev >/dev/null
+  build=$(mktemp -d /var/tmp/vipkit-kubernetes-build.XXXXXX)
+  trap 'rm -rf "$build"' EXIT
+  # apt downloads as the _apt user, which must be able to write there.
+  chown _apt "$build"
+  # bookworm's one version, 1.20.5+really1.20.2: 1.20.2 with Debian's security patches.
+  (cd "$build" && apt-get source -qq kubernetes >/dev/null)
+  tree=$(find "$build" -mindepth 1 -maxdepth 1 -type d -name 'kubernetes-*')
+  (cd "$tree" && nice -n 19 env CGO_ENABLED=0 GOPROXY=off GO111MODULE=off GOCACHE="$build/go-cache" \
+    make WHAT="cmd/kube-apiserver cmd/kubectl" >"$build/make.log" 2>&1) \
+    || { tail -n 30 "$build/make.log" >&2; echo "setup: building kube-apiserver failed" >&2; exit 1; }
+  mkdir -p "$kubernetes_cache"
+  for binary in kube-apiserver kubectl; do
+    install -m 0755 "$(find "$tree/_output" -type f -path "*/bin/$binary" | head -n 1)" "$kubernetes_cache/$binary.partial"
+    mv "$kubernetes_cache/$binary.partial" "$kubernetes_cache/$binary"
+  done
+  rm -rf "$build"
+  trap - EXIT
+fi
+"$kubernetes_cache/kube-apiserver" --version | grep -q "v$kubernetes_version" || { echo "setup: $kubernetes_cache/kube-apiserver does not run" >&2; exit 1; }
+"$kubernetes_cache/kubectl" version --client --short 2>/dev/null | grep -q "v$kubernetes_version" || { echo "setup: $kubernetes_cache/kubectl does not run" >&2; exit 1; }
+command -v etcd >/dev/null || { echo "setup: etcd (etcd-server) is missing" >&2; exit 1; }
 
 npm ci --no-audit --no-fund
 # cap builds a native addon at install time (approved in package.json allowScripts).
