@@ -95,6 +95,11 @@ export class L2Announcer {
     if (schedule.refreshMs !== undefined) this.refreshEvery(schedule.refreshMs);
   }
 
+  /** The addresses answered for now. */
+  get addresses(): string[] {
+    return [...this.current];
+  }
+
   /** Whether `ip` is answered for now. */
   answersFor(ip: string): boolean {
     return this.current.has(ip);

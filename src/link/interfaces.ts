@@ -46,15 +46,28 @@ function macOf(name: string): string | undefined {
   return mac === '00:00:00:00:00:00' ? undefined : mac;
 }
 
+/**
+ * Whether `name` is up now, read from /sys alone: cheap enough to ask several times a
+ * second. The flags file holds administrative flags only; carrier shows in operstate,
+ * where loopback and dummy interfaces report "unknown" although they carry traffic.
+ */
+function isUp(flags: number, name: string): boolean {
+  const operstate = readSys(name, 'operstate');
+  return (flags & IFF_UP) !== 0 && (operstate === 'up' || operstate === 'unknown');
+}
+
+/** Whether the interface `name` is administratively up and has carrier. */
+export function isInterfaceUp(name: string): boolean {
+  if (name === '' || name.includes('/') || name === '.' || name === '..') return false;
+  return isUp(Number.parseInt(readSys(name, 'flags') ?? '0', 16), name);
+}
+
 function readInterface(name: string, addresses: ReturnType<typeof networkInterfaces>): InterfaceInfo | undefined {
   const index = Number(readSys(name, 'ifindex'));
   // The interface vanished between readdir and now.
   if (!Number.isInteger(index) || index <= 0) return undefined;
   const flags = Number.parseInt(readSys(name, 'flags') ?? '0', 16);
-  // The flags file holds administrative flags only; carrier shows in operstate, where
-  // loopback and dummy interfaces report "unknown" although they carry traffic.
-  const operstate = readSys(name, 'operstate');
-  const up = (flags & IFF_UP) !== 0 && (operstate === 'up' || operstate === 'unknown');
+  const up = isUp(flags, name);
   // libuv reports addresses only for interfaces that are up and running.
   const entries = addresses[name] ?? [];
   const info: InterfaceInfo = {

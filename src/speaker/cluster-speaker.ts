@@ -132,6 +132,7 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
     this.speaker.on('conflict', (conflict) => this.conflict(conflict));
     this.speaker.on('answered', ({ ip }) => this.emit('answered', { ip }));
     this.speaker.on('gratuitous', ({ ip }) => this.emit('gratuitous', { ip }));
+    this.speaker.on('link', (change) => this.linkChanged(change));
     this.speaker.on('send-failed', ({ interface: name, reason }) => this.log('warn', 'sendFailed', 'could not send a frame; retrying', { interface: name, reason }));
     this.speaker.on('failed', ({ reason }) => {
       this.log('warn', 'dataPlaneFailed', 'the data plane stopped', { reason });
@@ -167,6 +168,15 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
     await this.speaker.start();
     for (const name of this.interfaces) this.log('info', 'createARPResponder', 'created ARP/NDP responder for interface', { interface: name });
     this.recompute();
+    this.awaitMembers();
+  }
+
+  /**
+   * The startup rule: claim nothing until every member's session is Up, or startupGraceMs
+   * has passed (a member not heard from by then is dead).
+   */
+  private awaitMembers(): void {
+    this.environment.clock.clearTimeout(this.graceTimer);
     this.graceTimer = this.environment.clock.setTimeout(() => {
       this.graceOver = true;
       for (const [address, member] of this.members) {
@@ -174,6 +184,24 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
       }
       this.recompute();
     }, this.options.startupGraceMs);
+  }
+
+  /**
+   * An interface went down, or is back. Cut off, this node saw every member die and took
+   * their VIPs; back on the members' link, it is as new as at start: it gives up what it
+   * claimed and waits for their sessions again, rather than answer beside their owners.
+   */
+  private linkChanged({ interface: name, up, reason }: { interface: string; up: boolean; reason?: string }): void {
+    if (!up) {
+      this.log('warn', 'linkDown', reason === undefined ? 'the interface went down' : 'the interface could not be opened again', { interface: name, ...(reason !== undefined ? { reason } : {}) });
+      return;
+    }
+    this.log('info', 'linkUp', 'the interface is up again and its link open', { interface: name });
+    if (name !== this.liveness()?.interfaceName) return;
+    this.graceOver = false;
+    for (const member of this.members.values()) member.state = 'unknown';
+    this.recompute();
+    this.awaitMembers();
   }
 
   /**

@@ -4,6 +4,7 @@
  * in one thread per process).
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { isInterfaceUp } from '../link/interfaces.js';
 import { openPcapLink } from '../link/pcap-link.js';
 import { systemClock } from '../time.js';
 import { UserError } from '../user-error.js';
@@ -12,13 +13,13 @@ import type { PlaneError, PlaneReport, PlaneRequest } from './worker-l2-plane.js
 
 const port = parentPort!;
 const config = workerData as L2Config;
-const plane = new LocalL2Plane(config, { openLink: openPcapLink, clock: systemClock });
+const plane = new LocalL2Plane(config, { openLink: openPcapLink, clock: systemClock, isUp: isInterfaceUp });
 const probes = new Map<number, AbortController>();
 
 const report = (message: PlaneReport) => port.postMessage(message);
 const planeError = (error: unknown): PlaneError => ({ message: error instanceof Error ? error.message : String(error), userError: error instanceof UserError });
 
-const EVENTS: (keyof L2PlaneEvents)[] = ['answered', 'gratuitous', 'malformed-frame', 'send-failed', 'failed', 'bfd', 'bfd-discarded', 'conflict'];
+const EVENTS: (keyof L2PlaneEvents)[] = ['answered', 'gratuitous', 'malformed-frame', 'send-failed', 'failed', 'bfd', 'bfd-discarded', 'conflict', 'link'];
 for (const name of EVENTS) plane.on(name, (payload: L2PlaneEvents[typeof name][0]) => report({ type: 'event', name, payload }));
 
 port.on('message', (request: PlaneRequest) => {

@@ -5,6 +5,10 @@
  * the same class in a worker thread, so that answering keeps its deadlines while the main
  * event loop parses files, talks BGP or collects garbage — and because cap loads in one
  * thread per process only (DESIGN.md).
+ *
+ * A link whose interface goes down loses its capture for good (libpcap's poll fails), so
+ * the plane watches each interface and opens its link again, with its addresses and BFD,
+ * when the interface is back up.
  */
 import { EventEmitter } from 'node:events';
 import { CONFLICT_PROBE_FILTER, probeForConflicts, type ConflictProbeOptions } from '../l2/conflict-probe.js';
@@ -12,7 +16,7 @@ import { readClaims, type Claim } from '../l2/claims.js';
 import { L2Announcer, type GratuitousSchedule } from '../l2/l2-announcer.js';
 import { Responder, type Answered } from '../l2/responder.js';
 import { L2_SNAPSHOT_LENGTH, type Link, type OpenLinkOptions } from '../link/link.js';
-import { busyPoll, type Clock } from '../time.js';
+import { busyPoll, type Clock, type TimerHandle } from '../time.js';
 import { DecodeError } from '../wire/decode-error.js';
 import type { VlanTag } from '../wire/ethernet.js';
 import { decodeFrame } from '../wire/frame.js';
@@ -56,6 +60,8 @@ export interface L2PlaneEvents {
    * holds it): `member` names the member that MAC belongs to, when known.
    */
   conflict: [{ interface: string; ip: string; mac: string; member?: string }];
+  /** An interface went down, or came back up and its link was opened again (`reason` when that failed). */
+  link: [{ interface: string; up: boolean; reason?: string }];
 }
 
 export interface L2Plane extends EventEmitter<L2PlaneEvents> {
@@ -74,6 +80,15 @@ export interface L2Plane extends EventEmitter<L2PlaneEvents> {
 
 /** A conflict goes on while both answer: reported once a second per address and MAC. */
 const CONFLICT_REPORT_INTERVAL_MS = 1000;
+/** How often each interface's state is looked at: a flap is noticed within this. */
+const LINK_CHECK_MS = 250;
+
+/** What the plane reaches the world through; `isUp` absent: interfaces never go down (memory links). */
+export interface L2PlaneEnvironment {
+  openLink(options: OpenLinkOptions): Promise<Link>;
+  clock: Clock;
+  isUp?(interfaceName: string): boolean;
+}
 
 /** The link filter: what the responder answers, and the answers a conflict probe listens for. */
 const L2_FILTER = `(${CONFLICT_PROBE_FILTER} or ${Responder.captureFilter()})`;
@@ -86,10 +101,14 @@ export class LocalL2Plane extends EventEmitter<L2PlaneEvents> implements L2Plane
   private readonly memberMacs = new Map<string, string>();
   /** `ip mac` -> when that conflict was last reported: once a second, not once a frame. */
   private readonly conflictsReported = new Map<string, number>();
+  /** Interfaces seen down, whose links are opened again once they are up. */
+  private readonly down = new Set<string>();
+  private linkCheck?: TimerHandle;
+  private closed = false;
 
   constructor(
     private readonly config: L2Config,
-    private readonly environment: { openLink(options: OpenLinkOptions): Promise<Link>; clock: Clock },
+    private readonly environment: L2PlaneEnvironment,
   ) {
     super();
   }
@@ -99,6 +118,7 @@ export class LocalL2Plane extends EventEmitter<L2PlaneEvents> implements L2Plane
       for (const name of this.config.interfaces) await this.openInterface(name);
       if (this.config.liveness) await this.startLiveness(this.config.liveness);
       if (this.config.busyPoll) void busyPoll(this.polling.signal);
+      this.checkLinks();
     } catch (error) {
       await this.close();
       throw error;
@@ -122,6 +142,8 @@ export class LocalL2Plane extends EventEmitter<L2PlaneEvents> implements L2Plane
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    this.environment.clock.clearTimeout(this.linkCheck);
     this.polling.abort();
     this.liveness?.sessions.stop();
     this.liveness?.transport.close();
@@ -131,6 +153,46 @@ export class LocalL2Plane extends EventEmitter<L2PlaneEvents> implements L2Plane
       link.close();
     }
     this.interfaces.clear();
+  }
+
+  /** Notes each interface that goes down, and opens its link again once it is back up. */
+  private checkLinks(): void {
+    const { isUp, clock } = this.environment;
+    if (!isUp) return;
+    for (const name of this.interfaces.keys()) {
+      if (!isUp(name)) {
+        if (!this.down.has(name)) this.emit('link', { interface: name, up: false });
+        this.down.add(name);
+      } else if (this.down.delete(name)) {
+        void this.reopen(name);
+      }
+    }
+    this.linkCheck = clock.setTimeout(() => this.checkLinks(), LINK_CHECK_MS);
+  }
+
+  /** A new link on `name`, answering for what the old one did; BFD starts again if it ran there. */
+  private async reopen(name: string): Promise<void> {
+    const old = this.entry(name);
+    const addresses = old.announcer.addresses;
+    const liveness = this.config.liveness?.interfaceName === name ? this.config.liveness : undefined;
+    old.announcer.stop();
+    old.link.close();
+    if (liveness) {
+      this.liveness?.sessions.stop();
+      this.liveness?.transport.close();
+      this.liveness = undefined;
+    }
+    try {
+      await this.openInterface(name);
+      if (this.closed) return;
+      this.entry(name).announcer.set(addresses);
+      if (liveness) await this.startLiveness(liveness);
+      this.emit('link', { interface: name, up: true });
+    } catch (error) {
+      // Down again already, most likely: the next check that finds it up tries again.
+      this.down.add(name);
+      this.emit('link', { interface: name, up: false, reason: error instanceof Error ? error.message : String(error) });
+    }
   }
 
   private async startLiveness({ interfaceName, peers, timing }: LivenessConfig): Promise<void> {

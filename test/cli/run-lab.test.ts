@@ -183,6 +183,29 @@ describe('vipkit run (Layer 2) with three speakers', () => {
     }
   }, { timeout: 120_000 });
 
+  labTest("the owner's link goes down: its VIP moves to the next node; the link comes back: the owner opens it again, waits for its members, and takes its VIP back without answering beside the heir", async () => {
+    const flap = new Map(NODES.map((node) => [node, startVipkitJson(lab(), node, ['run', '--json', '--node-name', node, '--socket', socket(`flap-${node}`), ...MEMBERS, '--pool', 'lab=192.0.2.100-192.0.2.120', ...SERVICES])]));
+    try {
+      for (const [node, speaker] of flap) await until(`${node} sees both other members Up`, () => membersUp(speaker, 2));
+      const vip = VIPS[0]!;
+      const [cut, heir] = placementOrder(NODES, vip) as [string, string];
+      await until(`${cut} answers ${vip}`, async () => JSON.stringify(await answering(vip)) === JSON.stringify([lab().mac(cut)]));
+      await lab().exec(cut, ['ip', 'link', 'set', 'eth0', 'down']);
+      await until(`${heir} answers ${vip} while ${cut}'s link is down`, async () => JSON.stringify(await answering(vip)) === JSON.stringify([lab().mac(heir)]));
+      const cutEvents = flap.get(cut)!.events;
+      await until(`${cut} logs linkDown`, () => cutEvents.some((event) => event.event === 'linkDown'));
+      await lab().exec(cut, ['ip', 'link', 'set', 'eth0', 'up']);
+      await until(`${cut} opens its link again`, () => cutEvents.some((event) => event.event === 'linkUp'));
+      await until(`${cut} takes ${vip} back`, async () => JSON.stringify(await answering(vip)) === JSON.stringify([lab().mac(cut)]));
+      // Cut off, it saw its members die (and claimed their VIPs, if its routes were still there); back on the link it claimed nothing before their sessions were Up again.
+      const after = cutEvents.slice(cutEvents.findIndex((event) => event.event === 'linkUp'));
+      const reclaimed = after.findIndex((event) => event.event === 'serviceAnnounced' && event['ip'] === vip);
+      assert.equal(after.slice(0, reclaimed).filter((event) => event.event === 'memberUp').length, 2, `${cut} waited for both members before claiming ${vip}: ${JSON.stringify(after.map((event) => [event.event, event['ip'] ?? event['member'], event['reason']]))}`);
+    } finally {
+      for (const speaker of flap.values()) assert.equal(await speaker.stop(), 0, speaker.stderr());
+    }
+  }, { timeout: 120_000 });
+
   labTest('a --services file is re-read when it changes and on SIGHUP: only the change reaches the wire; a broken edit keeps what was there', async () => {
     const file = join(sockets, 'services.yaml');
     const service = (name: string, ip: string) => `apiVersion: v1\nkind: Service\nmetadata:\n  name: ${name}\n  namespace: default\nspec:\n  type: LoadBalancer\n  loadBalancerIP: ${ip}\n  ports:\n    - port: 80\n`;
