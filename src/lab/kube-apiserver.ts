@@ -64,6 +64,12 @@ function exited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null;
 }
 
+/** Folders of servers not yet stopped, removed if the process exits first (the lab kills the processes). */
+const liveFolders = new Set<string>();
+process.on('exit', () => {
+  for (const folder of liveFolders) rmSync(folder, { recursive: true, force: true });
+});
+
 function exit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
   if (exited(child)) return Promise.resolve(true);
   return new Promise((resolve) => {
@@ -105,6 +111,7 @@ export class KubeApiServer {
       throw new Error(`the lab API server's address ${options.address} must be a documentation address`);
     }
     const server = new KubeApiServer(lab, options, mkdtempSync(join(tmpdir(), 'vipkit-kube-apiserver-')), randomBytes(24).toString('hex'));
+    liveFolders.add(server.folder);
     try {
       await server.prepare();
       server.startEtcd();
@@ -191,6 +198,8 @@ export class KubeApiServer {
         `--cert-dir=${this.file('certificates')}`,
         `--token-auth-file=${this.file('tokens.csv')}`,
         `--client-ca-file=${this.file('client-ca.crt')}`,
+        // Without anonymous requests, every client proves the token or certificate it was given.
+        '--anonymous-auth=false',
         '--authorization-mode=AlwaysAllow',
         `--service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,
         `--service-node-port-range=${SERVICE_NODE_PORT_RANGE}`,
@@ -286,5 +295,6 @@ export class KubeApiServer {
     await terminate(this.apiServer);
     await terminate(this.etcd);
     rmSync(this.folder, { recursive: true, force: true });
+    liveFolders.delete(this.folder);
   }
 }
