@@ -1,0 +1,124 @@
+/**
+ * vipkit's Kubernetes client in a process of its own, started inside a lab host's
+ * namespace (Node.js cannot enter one itself) so that it reaches the lab's API server over
+ * the lab segment, as a speaker would. Driven by test/helpers/kubernetes-lab.ts over
+ * stdin/stdout, one JSON object a line: requests `{id, op, ...}`, replies `{id, result}`
+ * or `{id, error}`, and informer notifications `{informer, event, ...}`.
+ *
+ * Usage: node kubernetes-client-process.js <kubeconfig>
+ */
+import { createInterface } from 'node:readline';
+import { KubernetesApiError, KubernetesClient } from '../../src/kubernetes/api-client.js';
+import type { KubernetesObject } from '../../src/kubernetes/api-objects.js';
+import { kubeconfigAccess } from '../../src/kubernetes/cluster-access.js';
+import { endpointSliceResource } from '../../src/kubernetes/endpoint-slices.js';
+import { EventRecorder } from '../../src/kubernetes/event-recorder.js';
+import { Informer } from '../../src/kubernetes/informer.js';
+import { LeaderElection } from '../../src/kubernetes/lease.js';
+import { apiVersionOf, ENDPOINT_SLICES_V1BETA1, NODES, SERVICES, type Resource } from '../../src/kubernetes/resources.js';
+import { setLoadBalancerIngress } from '../../src/kubernetes/services.js';
+
+interface Request {
+  id: number;
+  op: string;
+  [parameter: string]: unknown;
+}
+
+const client = new KubernetesClient(kubeconfigAccess(process.argv[2]!), { requestTimeoutMs: 10_000 });
+const informers = new Map<number, Informer<KubernetesObject>>();
+const elections = new Map<string, LeaderElection>();
+
+function send(message: object): void {
+  process.stdout.write(`${JSON.stringify(message)}\n`);
+}
+
+async function resourceNamed(name: unknown): Promise<Resource> {
+  switch (name) {
+    case 'services':
+      return SERVICES;
+    case 'nodes':
+      return NODES;
+    case 'endpointslices-v1beta1':
+      return ENDPOINT_SLICES_V1BETA1;
+    case 'endpointslices':
+      return endpointSliceResource(client);
+    default:
+      throw new Error(`no resource ${String(name)}`);
+  }
+}
+
+async function startInformer(request: Request): Promise<object> {
+  const resource = await resourceNamed(request.resource);
+  const informer = new Informer({
+    client,
+    resource,
+    ...(request.watchTimeoutSeconds === undefined ? {} : { watchTimeoutSeconds: request.watchTimeoutSeconds as number }),
+    ...(request.pageSize === undefined ? {} : { pageSize: request.pageSize as number }),
+    backoff: { initialMs: 200, maxMs: 2_000 },
+  });
+  const id = request.id;
+  informer.on('change', (change) => send({ informer: id, event: 'change', type: change.type, key: change.key, object: change.object }));
+  informer.on('synced', (info) => send({ informer: id, event: 'synced', ...info }));
+  informer.on('expired', (info) => send({ informer: id, event: 'expired', ...info }));
+  informer.on('disconnected', ({ error, retryInMs }) => send({ informer: id, event: 'disconnected', message: error.message, retryInMs }));
+  informer.on('reconnected', () => send({ informer: id, event: 'reconnected' }));
+  informers.set(id, informer);
+  informer.start();
+  return { apiVersion: apiVersionOf(resource) };
+}
+
+function informerOf(request: Request): Informer<KubernetesObject> {
+  const informer = informers.get(request.informer as number);
+  if (informer === undefined) throw new Error(`no informer ${String(request.informer)}`);
+  return informer;
+}
+
+function election(request: Request): LeaderElection {
+  const identity = request.identity as string;
+  const key = `${String(request.namespace)}/${String(request.name)}/${identity}`;
+  const existing = elections.get(key);
+  if (existing !== undefined) return existing;
+  const created = new LeaderElection(client, { namespace: request.namespace as string, name: request.name as string, identity, leaseDurationSeconds: request.leaseDurationSeconds as number });
+  elections.set(key, created);
+  return created;
+}
+
+async function handle(request: Request): Promise<unknown> {
+  switch (request.op) {
+    case 'informer':
+      return startInformer(request);
+    case 'objects':
+      return informerOf(request).objects();
+    case 'stop-informer': {
+      const informer = informerOf(request);
+      await informer.stop();
+      return { keys: informer.objects().map((object) => `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`) };
+    }
+    case 'request':
+      return client.request(request.method as string, request.path as string, (request.options ?? {}) as object);
+    case 'set-ingress':
+      return setLoadBalancerIngress(client, request.namespace as string, request.name as string, request.ips as string[]);
+    case 'record-event':
+      return new EventRecorder(client, 'vipkit.io/speaker', request.instance as string).record(request.report as never);
+    case 'elect':
+      return election(request).tryAcquireOrRenew();
+    case 'release':
+      await election(request).release();
+      return {};
+    default:
+      throw new Error(`no op ${request.op}`);
+  }
+}
+
+const lines = createInterface({ input: process.stdin });
+lines.on('line', (line) => {
+  const request = JSON.parse(line) as Request;
+  handle(request).then(
+    (result) => send({ id: request.id, result }),
+    (error: Error) => send({ id: request.id, error: { message: error.message, ...(error instanceof KubernetesApiError ? { status: error.status, reason: error.reason } : {}) } }),
+  );
+});
+lines.on('close', () => {
+  void Promise.all([...informers.values()].map((informer) => informer.stop())).then(() => client.close());
+});
+send({ ready: true });
