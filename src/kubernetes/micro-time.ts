@@ -15,20 +15,6 @@ export function formatMicroTime(date: Date, microseconds = 0): string {
   return `${iso.slice(0, 23)}${String(microseconds).padStart(3, '0')}Z`;
 }
 
-const RFC3339 = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/;
-
-/**
- * A MicroTime or Time (RFC 3339, any number of fractional digits) as a Date, or undefined
- * when it is not one. Digits past the millisecond are dropped.
- */
-export function parseKubernetesTime(text: string): Date | undefined {
-  const match = RFC3339.exec(text);
-  if (match === null) return undefined;
-  const milliseconds = (match[2] ?? '').padEnd(3, '0').slice(0, 3);
-  const date = new Date(`${match[1]}.${milliseconds}${match[3]}`);
-  return Number.isNaN(date.getTime()) ? undefined : date;
-}
-
 /** meta/v1 Time (Event firstTimestamp/lastTimestamp): whole seconds. */
 export function formatTime(date: Date): string {
   return `${date.toISOString().slice(0, 19)}Z`;
