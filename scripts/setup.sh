@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(build-essential python3 libpcap-dev iproute2 bird2 gobgpd exabgp keepalived iputils-arping arp-scan tshark tcpdump tcpreplay etcd-server curl openssl)
+packages=(build-essential python3 libpcap-dev iproute2 bird2 gobgpd exabgp keepalived iputils-arping arp-scan tshark tcpdump tcpreplay bgpdump bzip2 etcd-server curl openssl)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
