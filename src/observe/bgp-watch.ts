@@ -7,6 +7,8 @@
  * one-way, RFC 7911). Without both OPENs, each direction's reading (2- or 4-octet AS
  * numbers, path identifiers per family) is inferred from the UPDATEs themselves
  * (update-reading.ts), and each settled reading is reported with its reason.
+ *
+ * Messages read whole from an MRT dump (mrt-watch.ts) take the same path from `message`.
  */
 import { DecodeError } from '../wire/decode-error.js';
 import type { DecodedFrame } from '../wire/frame.js';
@@ -39,10 +41,10 @@ import type { FrameObserver } from './watch-engine.js';
 export const BGP_PORT = 179;
 
 export interface BgpEvent {
-  event: 'bgp-open' | 'bgp-update' | 'bgp-notification' | 'bgp-route-refresh' | 'bgp-reading';
+  event: 'bgp-open' | 'bgp-update' | 'bgp-notification' | 'bgp-route-refresh' | 'bgp-reading' | 'bgp-state' | 'bgp-rib';
   at: bigint;
   interfaceName?: string;
-  /** `address:port` of the speaker that sent the message, and of its peer. */
+  /** `address:port` of the speaker that sent the message, and of its peer (the address alone from an MRT dump). */
   from: string;
   to: string;
   /** The message in the JSON conventions of DESIGN.md (prefixes, as_path, communities as text). */
@@ -114,11 +116,22 @@ export class BgpWatch implements FrameObserver<BgpEvent> {
     Object.assign(this.counts, this.reassembler.counts);
   }
 
+  /** A whole BGP message from `from` to `to`, read from elsewhere than TCP (an MRT dump's BGP4MP record). */
+  message(from: string, to: string, bytes: Buffer, at: bigint, events: BgpEvent[]): void {
+    this.events = events;
+    this.interfaceName = undefined;
+    this.decode({ from, to }, this.directionOf(`${from} > ${to}`), bytes, at);
+  }
+
   private direction(stream: TcpStream): Direction {
-    let direction = this.directions.get(stream.id);
+    return this.directionOf(stream.id);
+  }
+
+  private directionOf(id: string): Direction {
+    let direction = this.directions.get(id);
     if (direction === undefined) {
       direction = { framer: new ResynchronisingFramer(), reading: new UpdateReading() };
-      this.directions.set(stream.id, direction);
+      this.directions.set(id, direction);
     }
     return direction;
   }
@@ -128,10 +141,11 @@ export class BgpWatch implements FrameObserver<BgpEvent> {
     const { messages, framingErrors, skippedBytes } = direction.framer.push(bytes);
     this.counts.malformed += framingErrors;
     this.counts.skippedBytes += skippedBytes;
-    for (const message of messages) this.decode(stream, direction, message, at);
+    const ends = { from: endpoint(stream.source, stream.sourcePort), to: endpoint(stream.destination, stream.destinationPort) };
+    for (const message of messages) this.decode(ends, direction, message, at);
   }
 
-  private decode(stream: TcpStream, direction: Direction, bytes: Buffer, at: bigint): void {
+  private decode(ends: { from: string; to: string }, direction: Direction, bytes: Buffer, at: bigint): void {
     let message: BgpMessage;
     let context = direction.context;
     let settled: SettledReading[] = [];
@@ -147,14 +161,12 @@ export class BgpWatch implements FrameObserver<BgpEvent> {
       return;
     }
     this.counts.messages++;
-    const from = endpoint(stream.source, stream.sourcePort);
-    const to = endpoint(stream.destination, stream.destinationPort);
-    const where = { at, from, to, ...(this.interfaceName === undefined ? {} : { interfaceName: this.interfaceName }) };
+    const where = { at, ...ends, ...(this.interfaceName === undefined ? {} : { interfaceName: this.interfaceName }) };
     for (const reading of settled) this.events.push({ ...where, event: 'bgp-reading', details: readingDetails(reading) });
     switch (message.type) {
       case 'open':
         direction.open = message;
-        this.negotiate(stream, direction);
+        this.negotiate(ends, direction);
         this.events.push({ ...where, event: 'bgp-open', details: openDetails(message) });
         return;
       case 'update':
@@ -177,8 +189,8 @@ export class BgpWatch implements FrameObserver<BgpEvent> {
 
   /** With both OPENs of a connection seen, each direction's UPDATEs decode as the two
    *  speakers agreed (RFC 6793, RFC 8654, RFC 7911 per direction, RFC 4760 families). */
-  private negotiate(stream: TcpStream, direction: Direction): void {
-    const reverse = this.directions.get(`${endpoint(stream.destination, stream.destinationPort)} > ${endpoint(stream.source, stream.sourcePort)}`);
+  private negotiate({ from, to }: { from: string; to: string }, direction: Direction): void {
+    const reverse = this.directions.get(`${to} > ${from}`);
     if (direction.open === undefined || reverse?.open === undefined) return;
     // negotiate(local, peer).peerContext reads what `peer` sends.
     direction.context = negotiate(reverse.open, direction.open).peerContext;
@@ -204,7 +216,7 @@ function rawNextHop(bytes: Buffer): string {
 
 /** Announced and withdrawn prefixes of every family decoded, with their path ids
  *  (ADD-PATH), the route's attributes as text, and any other family by AFI/SAFI. */
-function updateDetails(update: UpdateMessage, context: SessionCodecContext): Record<string, unknown> {
+export function updateDetails(update: UpdateMessage, context: SessionCodecContext): Record<string, unknown> {
   const family = endOfRib(update);
   if (family !== undefined) return { end_of_rib: familyName(family) };
   const announced = [...update.nlri];

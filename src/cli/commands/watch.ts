@@ -13,6 +13,8 @@ import { parseTargets } from '../../l2/targets.js';
 import type { AddressEvent, AddressHistory } from '../../observe/address-watch.js';
 import { BGP_PORT, BgpWatch, type BgpEvent } from '../../observe/bgp-watch.js';
 import { captureTimeText } from '../../observe/capture-time.js';
+import { isMrtFile, readMrt, type MrtReadStats } from '../../observe/mrt-file.js';
+import { MrtWatch } from '../../observe/mrt-watch.js';
 import { ethernetFrame, PcapWriter, readCapture, type CaptureReadStats } from '../../observe/pcap-file.js';
 import { WatchEngine, type WatchFrame } from '../../observe/watch-engine.js';
 import { WatchTargets } from '../../observe/watch-targets.js';
@@ -61,6 +63,7 @@ export async function run(specs: string[], rawOptions: Record<string, unknown>, 
   if (options.read !== undefined) {
     if (options.interface !== undefined) throw new UsageError('-r reads a capture file: it takes no -I.');
     if (options.probe !== undefined) throw new UsageError('--probe sends on the live wire; it cannot be used with -r.');
+    if (isMrtFile(options.read)) return readMrtFile(options.read, targets, options, new WatchOutput(ui, names, false));
     return readFile(options.read, targets, options, new WatchOutput(ui, names, false));
   }
   if (options.interface === undefined) throw new UsageError('watch needs an interface to listen on (-I <name>), or a capture file (-r <file>).');
@@ -113,6 +116,31 @@ async function readFile(path: string, targets: WatchTargets | undefined, options
   if (stats.truncated > 0) output.ui.warn(`${basename(path)} ends in the middle of a record (a capture cut short); the rest was read.`);
   output.events(engine.finish(engine.latest ?? 0n));
   output.summary(engine, { truncated: stats.truncated, other_link_types: otherLinkTypes });
+  return ExitCode.Ok;
+}
+
+/**
+ * An MRT dump (RFC 6396): BGP alone, so the same events as --bgp on a capture, plus each
+ * route of a RIB dump (bgp-rib) and each session state change the dump records (bgp-state).
+ */
+async function readMrtFile(path: string, targets: WatchTargets | undefined, options: WatchOptions, output: WatchOutput): Promise<number> {
+  if (targets !== undefined) throw new UsageError(`${basename(path)} is an MRT dump, which holds BGP only: watch it without addresses to watch at Layer 2.`);
+  if (options.write !== undefined) throw new UsageError('-w writes a pcap capture; an MRT dump has no frames to write.');
+  const bgp = new BgpWatch();
+  const mrt = new MrtWatch(bgp);
+  const stats: MrtReadStats = { records: 0, truncated: 0 };
+  let latest: bigint | undefined;
+  for await (const record of readMrt(path, stats)) {
+    const events: BgpEvent[] = [];
+    mrt.record(record, events);
+    output.events(events);
+    latest = record.timestampNs;
+  }
+  if (stats.truncated > 0) output.ui.warn(`${basename(path)} ends in the middle of a record (a dump cut short); the rest was read.`);
+  const counts = { records: stats.records, rib_entries: mrt.counts.ribEntries, unsupported_records: mrt.counts.unsupported, malformed_records: mrt.counts.malformed, truncated: stats.truncated };
+  const bgpCounts = { messages: bgp.counts.messages, keepalives: bgp.counts.keepalives, malformed: bgp.counts.malformed };
+  if (output.ui.json) output.ui.emit('summary', { ts: isoTime(latest), ...counts, bgp: bgpCounts });
+  else output.ui.line(`${Object.entries(counts).map(([key, value]) => `${value} ${key.replaceAll('_', ' ')}`).join(', ')}; BGP: ${Object.entries(bgpCounts).map(([key, value]) => `${value} ${key}`).join(', ')}`);
   return ExitCode.Ok;
 }
 

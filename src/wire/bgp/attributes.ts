@@ -236,6 +236,12 @@ const TYPE_BY_CODE = new Map<number, PathAttribute['type']>(
     .map(([type, spec]) => [spec.code, type as PathAttribute['type']]),
 );
 
+/** The Optional and Transitive bits an attribute of `code` must carry (RFC 4271 4.3); undefined for a code vipkit does not know. */
+export function typeFlagsOf(code: number): number | undefined {
+  const type = TYPE_BY_CODE.get(code);
+  return type === undefined ? undefined : SPECS[type].flags;
+}
+
 export function attributeName(code: number): string {
   const type = TYPE_BY_CODE.get(code);
   return type === undefined ? `attribute ${code}` : SPECS[type].name;

@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { runVipkit } from '../cli/run-vipkit.js';
+
+/**
+ * `vipkit watch -r` on MRT dumps (RFC 6396) from BIRD 2 (test/fixtures/mrt/make-mrt.sh):
+ * BGP4MP messages and state changes, and TABLE_DUMP_V2 RIB dumps, checked against
+ * bgpdump's reading of the same files (`bgpdump -m`), plain, gzip and bzip2.
+ */
+const FIXTURES = new URL('../../../test/fixtures/mrt/', import.meta.url).pathname;
+const DUMPS = ['bird-bgp4mp.mrt', 'bird-rib-ipv4.mrt', 'bird-rib-ipv6.mrt'];
+
+interface Event {
+  event: string;
+  [field: string]: unknown;
+}
+
+function watch(path: string): Event[] {
+  const result = runVipkit(['watch', '-r', path, '--json']);
+  assert.equal(result.code, 0, result.stderr);
+  return result.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Event);
+}
+
+const STATES = ['', 'Idle', 'Connect', 'Active', 'OpenSent', 'OpenConfirm', 'Established'];
+
+/** bgpdump -m's lines in a form both readers can be written in: A|peer|prefix|as path|next hop|med|communities, W|peer|prefix, STATE|peer|old|new. */
+function bgpdumpLines(path: string): string[] {
+  const output = execFileSync('bgpdump', ['-m', path], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  return output
+    .trim()
+    .split('\n')
+    .map((line) => line.split('|'))
+    .map(([, , kind, peer, , ...rest]) => {
+      if (kind === 'W') return `W|${peer}|${rest[0]}`;
+      if (kind === 'STATE') return `STATE|${peer}|${STATES[Number(rest[0])]}|${STATES[Number(rest[1])]}`;
+      const [prefix, asPath, , nextHop, , med, communities] = rest;
+      return `A|${peer}|${prefix}|${asPath}|${nextHop}|${med}|${communities}`;
+    })
+    .sort();
+}
+
+function vipkitLines(events: Event[]): string[] {
+  return events
+    .flatMap((event) => {
+      if (event.event === 'bgp-state') return [`STATE|${event['from']}|${event['old_state']}|${event['new_state']}`];
+      if (event.event !== 'bgp-update' && event.event !== 'bgp-rib') return [];
+      const withdrawn = ((event['withdrawn'] as string[] | undefined) ?? []).map((prefix) => `W|${event['from']}|${prefix}`);
+      const communities = ((event['communities'] as string[] | undefined) ?? []).join(' ');
+      const announced = ((event['announced'] as string[] | undefined) ?? []).map((prefix) => `A|${event['from']}|${prefix}|${event['as_path']}|${event['next_hop']}|${event['med'] ?? 0}|${communities}`);
+      return [...withdrawn, ...announced];
+    })
+    .sort();
+}
+
+describe('watch -r on MRT dumps', () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'vipkit-mrt-'));
+  after(() => rmSync(scratch, { recursive: true, force: true }));
+
+  for (const dump of DUMPS) {
+    test(`${dump}: every route, withdrawal and state change as bgpdump reads them`, () => {
+      const path = join(FIXTURES, dump);
+      const lines = vipkitLines(watch(path));
+      assert.ok(lines.length > 0);
+      assert.deepEqual(lines, bgpdumpLines(path));
+    });
+  }
+
+  test('the BGP4MP dump gives the session as a capture would: the OPEN, the readings chosen, End-of-RIB, and the summary counts', () => {
+    const events = watch(join(FIXTURES, 'bird-bgp4mp.mrt'));
+    assert.ok(events.some((event) => event.event === 'bgp-open' && event['asn'] === 64800 && event['from'] === '192.0.2.11'));
+    assert.deepEqual(events.filter((event) => event.event === 'bgp-update' && event['end_of_rib'] !== undefined).map((event) => event['end_of_rib']), ['ipv4-unicast', 'ipv6-unicast']);
+    const route = events.find((event) => event.event === 'bgp-update' && (event['announced'] as string[] | undefined)?.includes('203.0.113.0/25'))!;
+    assert.deepEqual(route['large_communities'], ['64800:7:8']);
+    const summary = events.at(-1)!;
+    assert.equal(summary.event, 'summary');
+    assert.equal(summary['malformed_records'], 0);
+    assert.equal(summary['unsupported_records'], 0);
+  });
+
+  test('gzip and bzip2 dumps read the same as the plain one', () => {
+    const path = join(FIXTURES, 'bird-bgp4mp.mrt');
+    const gz = join(scratch, 'dump.mrt.gz');
+    writeFileSync(gz, gzipSync(readFileSync(path)));
+    const bz2 = join(scratch, 'dump.mrt.bz2');
+    writeFileSync(bz2, execFileSync('bzip2', ['-c', path]));
+    const plain = vipkitLines(watch(path));
+    assert.deepEqual(vipkitLines(watch(gz)), plain);
+    assert.deepEqual(vipkitLines(watch(bz2)), plain);
+  });
+
+  test('a dump cut short is read up to the cut, with a warning; a file that is neither pcap nor MRT exits 2 in one sentence', () => {
+    const whole = readFileSync(join(FIXTURES, 'bird-bgp4mp.mrt'));
+    const cut = join(scratch, 'cut.mrt');
+    writeFileSync(cut, whole.subarray(0, whole.length - 10));
+    const result = runVipkit(['watch', '-r', cut, '--json']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /cut\.mrt ends in the middle of a record/);
+    const garbage = join(scratch, 'notes.txt');
+    writeFileSync(garbage, 'these are not packets\n');
+    const refused = runVipkit(['watch', '-r', garbage]);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /^vipkit: notes\.txt is neither a pcap or pcapng capture nor an MRT dump/);
+    assert.doesNotMatch(refused.stderr, /\n\s+at /);
+  });
+});
