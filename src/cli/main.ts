@@ -29,4 +29,14 @@ function exitCodeFor(error: unknown): number {
   return ExitCode.Internal;
 }
 
+/**
+ * A reader that stops early (`vipkit watch -r dump.mrt | head`) closes the pipe: nothing
+ * more can be said and nothing went wrong, so the command ends (exit 0) instead of dying
+ * of the write error. A speaker (`run`) whose log reader went away keeps serving.
+ */
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  if (process.argv[2] !== 'run') process.exit(ExitCode.Ok);
+});
+
 process.exit(await main(process.argv));

@@ -111,3 +111,15 @@ describe('watch -r on MRT dumps', () => {
     assert.doesNotMatch(refused.stderr, /\n\s+at /);
   });
 });
+
+test('a reader that stops early (| head) ends the command quietly with exit 0, not a crash', async () => {
+  const { spawn } = await import('node:child_process');
+  const { VIPKIT } = await import('../cli/run-vipkit.js');
+  const child = spawn(process.execPath, [VIPKIT, 'watch', '-r', join(FIXTURES, 'bird-bgp4mp.mrt')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout.once('data', () => child.stdout.destroy());
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  assert.equal(code, 0, stderr);
+  assert.equal(stderr, '');
+});
