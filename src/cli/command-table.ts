@@ -306,6 +306,8 @@ export const commands: CommandSpec[] = [
       { flags: '--metrics-addr <address:port>', description: 'serve Prometheus metrics on /metrics here (loopback unless you ask otherwise)', defaultValue: '127.0.0.1:7472' },
       { flags: '--bfd-interval <s>', description: 'BFD interval between the members once Up (at least 0.02)', defaultValue: 0.05, parse: parsePositiveSeconds },
       { flags: '--bfd-multiplier <n>', description: 'BFD packets missed before a member counts as down', defaultValue: 3, parse: integerBetween(1, 255) },
+      { flags: '--bfd-full-mesh-max <n>', description: 'BFD with every member up to this many nodes; beyond, with ring neighbours only, and membership messages (UDP 7947) tell everyone', defaultValue: 20, parse: integerBetween(1, 65535) },
+      { flags: '--bfd-ring-neighbours <k>', description: 'on the ring, the neighbours on each side each node runs BFD with', defaultValue: 3, parse: integerBetween(1, 32) },
       { flags: '--log-level <level>', description: 'log this level and above: debug, info, warn, error or none', defaultValue: 'info' },
       { flags: '--dry-run', description: 'print what this node would announce and why (the candidate order per VIP), then exit' },
       { flags: '--for <s>', description: 'stop after this many seconds (default: until SIGINT/SIGTERM)', parse: parseSeconds },

@@ -9,21 +9,15 @@
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { isIPv4 } from 'node:net';
-import type { Link, ReceivedFrame } from '../link/link.js';
+import type { Link } from '../link/link.js';
 import { UserError } from '../user-error.js';
 import { bfdControl, type BfdControlPacket } from '../wire/bfd.js';
-import { DecodeError } from '../wire/decode-error.js';
-import { ethernet, EtherType } from '../wire/ethernet.js';
-import { IpProtocol, ipv4 } from '../wire/ipv4.js';
-import { ipv6 } from '../wire/ipv6.js';
-import { udp } from '../wire/udp.js';
+import { bindUdp, receiveSingleHop, SINGLE_HOP_TTL } from './single-hop-udp.js';
 
 /** RFC 5881 4: single-hop BFD Control packets go to UDP port 3784. */
 export const BFD_CONTROL_PORT = 3784;
 /** What a link must capture for the transport (tcpdump syntax; VLAN-tagged frames are matched by the link's own filter). */
 export const BFD_CAPTURE_FILTER = `udp dst port ${BFD_CONTROL_PORT}`;
-/** RFC 5881 5: sent with TTL 255, and only packets that arrive with 255 are from the link. */
-const SINGLE_HOP_TTL = 255;
 /** RFC 5881 4: the source port range. */
 const SOURCE_PORTS = { first: 49152, last: 65535 };
 const BIND_ATTEMPTS = 20;
@@ -56,14 +50,20 @@ export class BfdTransport extends EventEmitter<BfdTransportEvents> {
     private readonly listener: dgram.Socket,
   ) {
     super();
-    this.stopListening = link.onFrame((frame) => this.receive(frame));
+    this.stopListening = receiveSingleHop(
+      link,
+      BFD_CONTROL_PORT,
+      (payload) => bfdControl.decode(payload),
+      ({ from, to, payload, receivedAt }) => this.emit('control', { from, to, packet: payload, receivedAt }),
+      (discarded) => this.emit('discarded', discarded),
+    );
   }
 
   /** Sends from each of `localAddresses` (one per peer family) and listens on `link`, which must capture BFD_CAPTURE_FILTER. */
   static async open(link: Link, localAddresses: readonly string[]): Promise<BfdTransport> {
     const sockets: dgram.Socket[] = [];
     try {
-      const listener = await bind(isIPv4(localAddresses[0] ?? '0.0.0.0') ? 'udp4' : 'udp6', undefined, BFD_CONTROL_PORT).catch((error: NodeJS.ErrnoException) => {
+      const listener = await bindUdp(isIPv4(localAddresses[0] ?? '0.0.0.0') ? 'udp4' : 'udp6', undefined, BFD_CONTROL_PORT).catch((error: NodeJS.ErrnoException) => {
         if (error.code !== 'EADDRINUSE') throw error;
         throw new BfdTransportError(`UDP port ${BFD_CONTROL_PORT} is taken: another BFD daemon (BIRD, FRR's bfdd, keepalived) runs on this host.`);
       });
@@ -96,51 +96,6 @@ export class BfdTransport extends EventEmitter<BfdTransportEvents> {
     this.listener.close();
     for (const sender of this.senders.values()) sender.close();
   }
-
-  private receive(frame: ReceivedFrame): void {
-    let from: string | undefined;
-    try {
-      const { etherType, payload } = ethernet.decode(frame.data);
-      let ttl: number;
-      let to: string;
-      let datagram: Buffer;
-      if (etherType === EtherType.IPv4) {
-        const packet = ipv4.decode(payload);
-        if (packet.protocol !== IpProtocol.Udp || packet.fragmentOffset !== 0) return;
-        [from, to, ttl, datagram] = [packet.source, packet.destination, packet.ttl, packet.payload];
-      } else if (etherType === EtherType.IPv6) {
-        const packet = ipv6.decode(payload);
-        if (packet.nextHeader !== IpProtocol.Udp) return;
-        [from, to, ttl, datagram] = [packet.source, packet.destination, packet.hopLimit, packet.payload];
-      } else {
-        return;
-      }
-      const { destinationPort, payload: control } = udp.decode(datagram);
-      if (destinationPort !== BFD_CONTROL_PORT) return;
-      if (ttl !== SINGLE_HOP_TTL) {
-        this.emit('discarded', { from, reason: `TTL ${ttl}, not ${SINGLE_HOP_TTL}: not from this link (RFC 5881 5)` });
-        return;
-      }
-      this.emit('control', { from, to, packet: bfdControl.decode(control), receivedAt: frame.receivedAt });
-    } catch (error) {
-      if (!(error instanceof DecodeError)) throw error;
-      this.emit('discarded', { ...(from !== undefined ? { from } : {}), reason: error.message });
-    }
-  }
-}
-
-function bind(type: 'udp4' | 'udp6', address: string | undefined, port: number): Promise<dgram.Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = dgram.createSocket({ type, reuseAddr: false });
-    socket.once('error', (error: NodeJS.ErrnoException) => {
-      socket.close();
-      reject(error);
-    });
-    socket.bind({ address, port, exclusive: true }, () => {
-      socket.removeAllListeners('error');
-      resolve(socket);
-    });
-  });
 }
 
 /** A socket on `address` with a free source port of RFC 5881 4's range, tried at random. */
@@ -148,7 +103,7 @@ async function bindSourcePort(address: string): Promise<dgram.Socket> {
   for (let attempt = 0; attempt < BIND_ATTEMPTS; attempt++) {
     const port = SOURCE_PORTS.first + Math.floor(Math.random() * (SOURCE_PORTS.last - SOURCE_PORTS.first + 1));
     try {
-      return await bind(isIPv4(address) ? 'udp4' : 'udp6', address, port);
+      return await bindUdp(isIPv4(address) ? 'udp4' : 'udp6', address, port);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EADDRNOTAVAIL') throw new BfdTransportError(`cannot send BFD from ${address}: that address is not configured on this host.`);

@@ -10,6 +10,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { BfdStateChange, BfdTiming } from '../liveness/bfd-peers.js';
+import { ringPeers, type MemberChange, type RingConfig } from '../liveness/membership.js';
 import type { GratuitousSchedule } from '../l2/l2-announcer.js';
 import type { AnnouncerPeer, PeerStatus } from '../bgp/announcer.js';
 import { selectorMatches } from '../pools/crds.js';
@@ -31,6 +32,12 @@ export interface ClusterOptions {
   memberPath(address: string): { interfaceName: string; local: string } | undefined;
   schedule: GratuitousSchedule;
   timing: BfdTiming;
+  /**
+   * BFD with every member up to `fullMeshMax` nodes (this one included); beyond, with the
+   * `neighbours` on each side of this node's place on the ring, the membership messages
+   * telling every member what those sessions find (liveness/membership.ts).
+   */
+  ring: { fullMeshMax: number; neighbours: number };
   /**
    * How long a starting node waits for its members' sessions before it claims anything:
    * it claims once every member is Up, or when this has passed (a member not heard from
@@ -58,6 +65,9 @@ export interface ClusterLog {
 }
 
 type MemberState = 'unknown' | 'up' | 'down';
+
+/** On the ring, how often each node sends its whole view to its ring neighbours (membership.ts). */
+const RING_DIGEST_MS = 1000;
 
 /** What `vipkit status` shows: the members, and per IP its placement and this node's part in it. */
 export interface ClusterStatus {
@@ -97,6 +107,8 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
   private readonly interfaces: string[];
   /** The BGP peers this node runs BFD with (bfd=true or a BFD profile), by address: fixed at start, as the data plane's sessions are. */
   private readonly bfdRouters: ReadonlySet<string>;
+  /** Beyond the full mesh: members' liveness is the ring's view ('member' events), not this node's sessions. */
+  private readonly onRing: boolean;
   private graceTimer?: TimerHandle;
   private graceOver = false;
   /** What this node announces now: ip -> its decision, at Layer 2 and over BGP. */
@@ -122,6 +134,7 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
     for (const member of config.members) this.members.set(member.address, { name: member.name, labels: member.labels, state: 'unknown' });
     this.bfdRouters = bfdRouters(this.selectedPeers(config.peers));
     const liveness = this.liveness();
+    this.onRing = liveness?.ring !== undefined;
     const answering = config.services.flatMap((service) => (service.layer2 ? service.ips.flatMap((ip) => options.interfaceFor(ip) ?? []) : []));
     this.interfaces = [...new Set([...answering, ...(liveness ? [liveness.interfaceName] : [])])];
     const l2 = { interfaces: this.interfaces, schedule: options.schedule, ...(liveness ? { liveness } : {}) };
@@ -129,6 +142,7 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
     const bgp = { peers: this.sessionsFor(config), families: [IPV4_UNICAST, IPV6_UNICAST] };
     this.speaker = new Speaker({ l2, bgp }, environment);
     this.speaker.on('bfd', (change) => this.bfdChanged(change));
+    this.speaker.on('member', (change) => this.memberChanged(change));
     this.speaker.on('conflict', (conflict) => this.conflict(conflict));
     this.speaker.on('answered', ({ ip }) => this.emit('answered', { ip }));
     this.speaker.on('gratuitous', ({ ip }) => this.emit('gratuitous', { ip }));
@@ -379,7 +393,7 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
 
   private bfdChanged(change: BfdStateChange): void {
     if (this.bfdRouters.has(change.peer)) this.routerBfdChanged(change);
-    else this.memberChanged(change);
+    else if (!this.onRing) this.memberChanged(change);
   }
 
   /** A router's BFD session: when it goes down, so does the BGP session, now rather than at its hold time (RFC 5882 4.3). */
@@ -390,7 +404,7 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
     this.speaker.bfdDown(peer, `BFD session down: ${reason}`);
   }
 
-  private memberChanged(change: BfdStateChange): void {
+  private memberChanged(change: MemberChange): void {
     const member = this.members.get(change.peer);
     if (!member) return;
     // Whatever the session now says supersedes a split brain settled without it.
@@ -399,7 +413,8 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
     const state: MemberState = change.to === 'Up' ? 'up' : change.from === 'Up' || this.graceOver ? 'down' : member.state;
     if (state === member.state) return;
     member.state = state;
-    this.log(state === 'up' ? 'info' : 'warn', state === 'up' ? 'memberUp' : 'memberDown', state === 'up' ? 'BFD session with member is Up' : 'BFD session with member went down', {
+    const msg = this.onRing ? `the ring's view says member is ${state === 'up' ? 'Up' : 'down'}` : state === 'up' ? 'BFD session with member is Up' : 'BFD session with member went down';
+    this.log(state === 'up' ? 'info' : 'warn', state === 'up' ? 'memberUp' : 'memberDown', msg, {
       member: member.name,
       address: change.peer,
       reason: change.reason,
@@ -407,7 +422,10 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
     this.recompute();
   }
 
-  /** BFD with the members and the routers that asked for it: single-hop sessions (RFC 5881), all on one interface. */
+  /**
+   * BFD with the members (all of them, or this node's ring neighbours) and the routers that
+   * asked for it: single-hop sessions (RFC 5881), all on one interface.
+   */
   private liveness(): LivenessConfig | undefined {
     const peers = [...[...this.members].map(([address, member]) => ({ address, what: `member ${member.name}` })), ...[...this.bfdRouters].map((address) => ({ address, what: 'BGP peer' }))];
     if (peers.length === 0) return undefined;
@@ -418,7 +436,21 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
     });
     const interfaces = new Set(paths.map((path) => path.interfaceName));
     if (interfaces.size > 1) throw new SpeakerConfigError(`the members and BFD peers are reached over ${[...interfaces].join(' and ')}; vipkit run runs BFD on one interface.`);
-    return { interfaceName: paths[0]!.interfaceName, peers: paths.map(({ address, local }) => ({ address, local })), timing: this.options.timing };
+    const liveness = { interfaceName: paths[0]!.interfaceName, peers: paths.map(({ address, local }) => ({ address, local })), timing: this.options.timing };
+    const ring = this.ringConfig(paths);
+    if (!ring) return liveness;
+    const watched = new Set(ringPeers(ring).map((member) => member.address));
+    return { ...liveness, peers: liveness.peers.filter((peer) => watched.has(peer.address) || this.bfdRouters.has(peer.address)), ring };
+  }
+
+  /** The ring this node is on, when the members are more than the full mesh takes. */
+  private ringConfig(paths: { address: string; local: string }[]): RingConfig | undefined {
+    const { fullMeshMax, neighbours } = this.options.ring;
+    if (this.members.size + 1 <= fullMeshMax) return undefined;
+    const locals = new Set(paths.filter((path) => this.members.has(path.address)).map((path) => path.local));
+    if (locals.size > 1) throw new SpeakerConfigError(`the members are reached from ${[...locals].join(' and ')}; on the ring (more than ${fullMeshMax} nodes) they must all be reached from one address of this node.`);
+    const members = [...this.members].map(([address, { name }]) => ({ name, address }));
+    return { self: { name: this.config.self.name, address: [...locals][0]! }, members, neighbours, digestMs: RING_DIGEST_MS };
   }
 
   private log(level: ClusterLog['level'], event: string, msg: string, extra: Record<string, unknown>): void {

@@ -19,7 +19,7 @@ const probes = new Map<number, AbortController>();
 const report = (message: PlaneReport) => port.postMessage(message);
 const planeError = (error: unknown): PlaneError => ({ message: error instanceof Error ? error.message : String(error), userError: error instanceof UserError });
 
-const EVENTS: (keyof L2PlaneEvents)[] = ['answered', 'gratuitous', 'malformed-frame', 'send-failed', 'failed', 'bfd', 'bfd-discarded', 'conflict', 'link'];
+const EVENTS: (keyof L2PlaneEvents)[] = ['answered', 'gratuitous', 'malformed-frame', 'send-failed', 'failed', 'bfd', 'bfd-discarded', 'member', 'conflict', 'link'];
 for (const name of EVENTS) plane.on(name, (payload: L2PlaneEvents[typeof name][0]) => report({ type: 'event', name, payload }));
 
 port.on('message', (request: PlaneRequest) => {

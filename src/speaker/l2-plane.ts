@@ -22,6 +22,8 @@ import type { VlanTag } from '../wire/ethernet.js';
 import { decodeFrame } from '../wire/frame.js';
 import { BfdPeers, type BfdPeer, type BfdStateChange, type BfdTiming } from '../liveness/bfd-peers.js';
 import { BFD_CAPTURE_FILTER, BfdTransport } from '../liveness/bfd-transport.js';
+import { Membership, type MemberChange, type RingConfig } from '../liveness/membership.js';
+import { MEMBERSHIP_CAPTURE_FILTER, MembershipTransport } from '../liveness/membership-transport.js';
 
 export interface L2Config {
   /** The interfaces answered on; each is opened by `open`. */
@@ -40,6 +42,11 @@ export interface LivenessConfig {
   /** The members, and the routers that asked for BFD. */
   peers: BfdPeer[];
   timing: BfdTiming;
+  /**
+   * Beyond the full mesh: `peers` holds this node's ring neighbours only, and membership
+   * messages tell every member what their sessions find (liveness/membership.ts).
+   */
+  ring?: RingConfig;
 }
 
 export interface L2PlaneEvents {
@@ -53,8 +60,10 @@ export interface L2PlaneEvents {
   failed: [{ reason: string }];
   /** A BFD session (with a member, or a router) changed state. */
   bfd: [BfdStateChange];
-  /** A BFD packet no session took, or not from this link: counted, never fatal. */
+  /** A BFD packet no session took, or not from this link, or such a membership message: counted, never fatal. */
   'bfd-discarded': [{ from?: string; reason: string }];
+  /** On the ring: a member's liveness changed in this node's view. */
+  member: [MemberChange];
   /**
    * Another MAC claims an address this plane answers for (split brain, or a host that
    * holds it): `member` names the member that MAC belongs to, when known.
@@ -96,7 +105,7 @@ const L2_FILTER = `(${CONFLICT_PROBE_FILTER} or ${Responder.captureFilter()})`;
 export class LocalL2Plane extends EventEmitter<L2PlaneEvents> implements L2Plane {
   private readonly interfaces = new Map<string, { link: Link; announcer: L2Announcer }>();
   private readonly polling = new AbortController();
-  private liveness?: { transport: BfdTransport; sessions: BfdPeers };
+  private liveness?: { transport: BfdTransport; sessions: BfdPeers; membership?: { transport: MembershipTransport; view: Membership } };
   /** Member MAC -> its address, learnt from what its own address's frames claim. */
   private readonly memberMacs = new Map<string, string>();
   /** `ip mac` -> when that conflict was last reported: once a second, not once a frame. */
@@ -145,9 +154,7 @@ export class LocalL2Plane extends EventEmitter<L2PlaneEvents> implements L2Plane
     this.closed = true;
     this.environment.clock.clearTimeout(this.linkCheck);
     this.polling.abort();
-    this.liveness?.sessions.stop();
-    this.liveness?.transport.close();
-    this.liveness = undefined;
+    this.stopLiveness();
     for (const { link, announcer } of this.interfaces.values()) {
       announcer.stop();
       link.close();
@@ -177,11 +184,7 @@ export class LocalL2Plane extends EventEmitter<L2PlaneEvents> implements L2Plane
     const liveness = this.config.liveness?.interfaceName === name ? this.config.liveness : undefined;
     old.announcer.stop();
     old.link.close();
-    if (liveness) {
-      this.liveness?.sessions.stop();
-      this.liveness?.transport.close();
-      this.liveness = undefined;
-    }
+    if (liveness) this.stopLiveness();
     try {
       await this.openInterface(name);
       if (this.closed) return;
@@ -195,20 +198,42 @@ export class LocalL2Plane extends EventEmitter<L2PlaneEvents> implements L2Plane
     }
   }
 
-  private async startLiveness({ interfaceName, peers, timing }: LivenessConfig): Promise<void> {
-    const transport = await BfdTransport.open(this.entry(interfaceName).link, [...new Set(peers.map((peer) => peer.local))]);
+  private async startLiveness({ interfaceName, peers, timing, ring }: LivenessConfig): Promise<void> {
+    const link = this.entry(interfaceName).link;
+    const transport = await BfdTransport.open(link, [...new Set(peers.map((peer) => peer.local))]);
     const sessions = new BfdPeers(transport, peers, timing, this.environment.clock);
+    this.liveness = { transport, sessions };
     transport.on('discarded', (discarded) => this.emit('bfd-discarded', discarded));
     sessions.on('discarded', (discarded) => this.emit('bfd-discarded', discarded));
-    sessions.on('state', (change) => this.emit('bfd', change));
-    this.liveness = { transport, sessions };
+    if (ring) {
+      const membership = await MembershipTransport.open(link, ring.self.address);
+      const view = new Membership(membership, ring, this.environment.clock);
+      membership.on('discarded', (discarded) => this.emit('bfd-discarded', discarded));
+      view.on('discarded', (discarded) => this.emit('bfd-discarded', discarded));
+      view.on('member', (change) => this.emit('member', change));
+      this.liveness.membership = { transport: membership, view };
+      view.start();
+    }
+    // The suspicion leaves in the same turn as the detection (membership.ts).
+    sessions.on('state', (change) => {
+      this.emit('bfd', change);
+      this.liveness?.membership?.view.sessionChanged(change);
+    });
     sessions.start();
+  }
+
+  private stopLiveness(): void {
+    this.liveness?.sessions.stop();
+    this.liveness?.transport.close();
+    this.liveness?.membership?.view.stop();
+    this.liveness?.membership?.transport.close();
+    this.liveness = undefined;
   }
 
   private async openInterface(name: string): Promise<void> {
     const { schedule, vlan, liveness } = this.config;
     const answering = vlan ? `vlan ${vlan.id} and ${L2_FILTER}` : L2_FILTER;
-    const filter = liveness?.interfaceName === name ? `(${answering}) or ${BFD_CAPTURE_FILTER}` : answering;
+    const filter = liveness?.interfaceName === name ? `(${answering}) or ${BFD_CAPTURE_FILTER}${liveness.ring ? ` or ${MEMBERSHIP_CAPTURE_FILTER}` : ''}` : answering;
     const link = await this.environment.openLink({ interfaceName: name, filter, snapshotLength: L2_SNAPSHOT_LENGTH });
     const announcer = new L2Announcer(
       link,

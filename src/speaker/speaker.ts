@@ -96,6 +96,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       l2.on('failed', (event) => this.emit('failed', event));
       l2.on('bfd', (event) => this.emit('bfd', event));
       l2.on('bfd-discarded', (event) => this.emit('bfd-discarded', event));
+      l2.on('member', (event) => this.emit('member', event));
       l2.on('conflict', (event) => this.emit('conflict', event));
       l2.on('link', (event) => this.emit('link', event));
       this.l2 = l2;

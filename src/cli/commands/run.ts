@@ -51,6 +51,8 @@ interface RunOptions {
   socket: string;
   bfdInterval: number;
   bfdMultiplier: number;
+  bfdFullMeshMax: number;
+  bfdRingNeighbours: number;
   logLevel: string;
   dryRun?: boolean;
   for?: number;
@@ -196,6 +198,7 @@ function optionsFor(options: RunOptions): ClusterOptions {
     },
     schedule: { count: options.garpCount, intervalMs: options.garpInterval * 1000, refreshMs: options.garpRefresh * 1000, ratePerSecond: options.garpRate },
     timing: { intervalMs: options.bfdInterval * 1000, multiplier: options.bfdMultiplier },
+    ring: { fullMeshMax: options.bfdFullMeshMax, neighbours: options.bfdRingNeighbours },
     startupGraceMs: STARTUP_GRACE_MS,
     handoverMs: HANDOVER_MS,
     sessionFor: (peer, families) =>
