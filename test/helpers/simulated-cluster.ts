@@ -44,8 +44,9 @@ class SimulatedNode {
   membership?: Membership;
   readonly bfd = new EventEmitter();
   readonly messages = new EventEmitter();
-  sent = 0;
-  received = 0;
+  /** Frames sent and received, per kind. */
+  sent = { bfd: 0, membership: 0 };
+  received = { bfd: 0, membership: 0 };
 
   constructor(
     readonly name: string,
@@ -134,7 +135,7 @@ export class SimulatedCluster {
 
   /** Starts counting frames sent and received per node from zero. */
   resetCounts(): void {
-    for (const node of this.nodes) [node.sent, node.received] = [0, 0];
+    for (const node of this.nodes) [node.sent, node.received] = [{ bfd: 0, membership: 0 }, { bfd: 0, membership: 0 }];
   }
 
   private observe(on: SimulatedNode, address: string, up: boolean, leaving: boolean, reason: string): void {
@@ -161,11 +162,11 @@ export class SimulatedCluster {
 
   /** One frame from `from` to `to`: counted, then delivered after the latency unless lost or `to` is dead. */
   private carry(from: SimulatedNode, to: SimulatedNode, kind: Kind, deliver: () => void): void {
-    from.sent++;
+    from.sent[kind]++;
     if (this.drop(from, to, kind)) return;
     this.clock.setTimeout(() => {
       if (!to.alive) return;
-      to.received++;
+      to.received[kind]++;
       deliver();
     }, LATENCY_MS);
   }
