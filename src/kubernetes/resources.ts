@@ -23,6 +23,7 @@ function resource<T extends KubernetesObject>(group: string, version: string, pl
 
 export const SERVICES = resource<Service>('', 'v1', 'services', 'Service');
 export const NODES = resource<Node>('', 'v1', 'nodes', 'Node', false);
+export const NAMESPACES = resource('', 'v1', 'namespaces', 'Namespace', false);
 export const EVENTS = resource<Event>('', 'v1', 'events', 'Event');
 export const LEASES = resource<Lease>('coordination.k8s.io', 'v1', 'leases', 'Lease');
 export const ENDPOINT_SLICES_V1 = resource<EndpointSlice>('discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice');

@@ -1,0 +1,71 @@
+/**
+ * What the informers hold, as the inputs `vipkit run` already reads from files: the
+ * LoadBalancer Services with their EndpointSlices as one List (the pools parser's
+ * readServices), and the MetalLB resources with the Nodes and Namespaces their selectors
+ * match as YAML documents (loadPoolsSource). So Kubernetes goes through the one model
+ * the pools parser builds, with the same checks and the same problems. The text is
+ * sorted, so an unchanged cluster gives the same text.
+ */
+import type { SourceFile } from '../pools/source.js';
+import type { EndpointSlice, KubernetesObject, Node, Service } from './api-objects.js';
+import { readNode, type NodeView } from './nodes.js';
+import { objectKey } from './resources.js';
+import { isLoadBalancer } from './services.js';
+import { SERVICE_NAME_LABEL } from './endpoint-slices.js';
+
+export interface ClusterObjects {
+  services: Service[];
+  endpointSlices: EndpointSlice[];
+  nodes: Node[];
+  namespaces: KubernetesObject[];
+  /** IPAddressPools, L2Advertisements, BGPAdvertisements, BGPPeers, Communities, BFDProfiles. */
+  metallb: KubernetesObject[];
+}
+
+export interface ClusterSnapshot {
+  /** For ClusterInput.serviceFiles. */
+  services: SourceFile;
+  /** For ClusterInput.configFiles; undefined when the cluster holds no MetalLB resource. */
+  metallb?: SourceFile;
+  /** Every Node, read (mayAnnounce says which may announce). */
+  nodes: NodeView[];
+}
+
+export const SERVICES_SOURCE = 'kubernetes:services';
+export const METALLB_SOURCE = 'kubernetes:metallb';
+
+function sorted<T extends KubernetesObject>(objects: Iterable<T>): T[] {
+  return [...objects].sort((a, b) => (objectKey(a) < objectKey(b) ? -1 : objectKey(a) > objectKey(b) ? 1 : 0));
+}
+
+/** managedFields is the largest part of most objects, and nothing vipkit reads. */
+function withoutManagedFields<T extends KubernetesObject>(object: T): T {
+  if (object.metadata === undefined || !('managedFields' in object.metadata)) return object;
+  const { managedFields: _dropped, ...metadata } = object.metadata as Record<string, unknown>;
+  return { ...object, metadata };
+}
+
+/** Only what selectors match: name and labels. */
+function labelsOnly(object: KubernetesObject, apiVersion: string, kind: string): KubernetesObject {
+  return { apiVersion, kind, metadata: { name: object.metadata?.name ?? '', labels: object.metadata?.labels ?? {} } };
+}
+
+export function clusterSnapshot(objects: ClusterObjects): ClusterSnapshot {
+  const services = sorted(objects.services.filter(isLoadBalancer));
+  const wanted = new Set(services.map(objectKey));
+  const slices = sorted(objects.endpointSlices).filter((slice) => wanted.has(`${slice.metadata?.namespace ?? ''}/${slice.metadata?.labels?.[SERVICE_NAME_LABEL] ?? ''}`));
+  const items = [...services, ...slices].map(withoutManagedFields);
+  const serviceText = JSON.stringify({ apiVersion: 'v1', kind: 'List', items });
+  const nodes = sorted(objects.nodes).flatMap((node) => readNode(node) ?? []);
+  if (objects.metallb.length === 0) return { services: { path: SERVICES_SOURCE, text: serviceText }, nodes };
+  const documents = [
+    ...sorted(objects.metallb).map(withoutManagedFields),
+    ...sorted(objects.nodes).map((node) => labelsOnly(node, 'v1', 'Node')),
+    ...sorted(objects.namespaces).map((namespace) => labelsOnly(namespace, 'v1', 'Namespace')),
+  ];
+  return {
+    services: { path: SERVICES_SOURCE, text: serviceText },
+    metallb: { path: METALLB_SOURCE, text: documents.map((document) => JSON.stringify(document)).join('\n---\n') },
+    nodes,
+  };
+}
