@@ -70,6 +70,9 @@ export class Informer<T extends KubernetesObject> extends EventEmitter<InformerE
   private running: Promise<void> | undefined;
   private readonly abort = new AbortController();
   private readonly backoff: Backoff;
+  private readonly relistBackoff: Backoff;
+  /** An event arrived since the last 410. */
+  private progressed = true;
   private readonly path: string;
   private readonly pageSize: number;
   private readonly maxObjects: number;
@@ -77,6 +80,7 @@ export class Informer<T extends KubernetesObject> extends EventEmitter<InformerE
   constructor(private readonly options: InformerOptions<T>) {
     super();
     this.backoff = new Backoff(options.backoff);
+    this.relistBackoff = new Backoff(options.backoff);
     this.path = resourcePath(options.resource, options.namespace === undefined ? {} : { namespace: options.namespace });
     this.pageSize = options.pageSize ?? 500;
     this.maxObjects = options.maxObjects ?? 100_000;
@@ -157,17 +161,27 @@ export class Informer<T extends KubernetesObject> extends EventEmitter<InformerE
         if (isGone(error)) {
           mustList = true;
           this.emit('expired', { resourceVersion: this.resourceVersion, message: (error as Error).message });
+          // Gone again before any event: a server that keeps saying so is not listed in a loop.
+          if (this.progressed) this.relistBackoff.reset();
+          else if (!(await this.pause(this.relistBackoff.next(), signal))) break;
+          this.progressed = false;
           continue;
         }
         const retryInMs = this.backoff.next();
         this.connected = false;
         this.emit('disconnected', { error: error as Error, retryInMs });
-        try {
-          await sleep(retryInMs, undefined, { signal });
-        } catch {
-          break;
-        }
+        if (!(await this.pause(retryInMs, signal))) break;
       }
+    }
+  }
+
+  /** Waits `ms`; false when stopped meanwhile. */
+  private async pause(ms: number, signal: AbortSignal): Promise<boolean> {
+    try {
+      await sleep(ms, undefined, { signal });
+      return true;
+    } catch {
+      return false;
     }
   }
 
@@ -251,6 +265,7 @@ export class Informer<T extends KubernetesObject> extends EventEmitter<InformerE
       const message = `${this.options.resource.plural}: watch error ${status.code ?? '?'} ${status.reason ?? ''}: ${status.message ?? ''}`;
       throw status.code === 410 ? new Gone(message) : new InformerError(message);
     }
+    this.progressed = true;
     const version = event.object.metadata?.resourceVersion;
     if (event.type !== 'BOOKMARK') {
       const key = objectKey(event.object);

@@ -253,3 +253,15 @@ test('more objects than allowed is an error, not unbounded memory', async () => 
   await until('the refusal', () => log.includes('disconnected'));
   assert.equal(informer!.synced, false);
 });
+
+test('a server answering every watch with 410 is listed again after growing delays, not in a loop', async () => {
+  const { log, server: fake } = await start((request, response) => {
+    if (request.query.get('watch') === 'true') return status(response, 410, 'Expired', 'too old resource version');
+    json(response, 200, list('1', [service('a', '1')]));
+  });
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await informer!.stop();
+  const lists = fake.lists().length;
+  assert.ok(lists >= 3 && lists <= 15, `${lists} lists in 300 ms`);
+  assert.deepEqual(log.filter((line) => line.startsWith('added')), ['added default/a@1'], 'nothing reported twice meanwhile');
+});
