@@ -41,7 +41,7 @@ import type { FrameObserver } from './watch-engine.js';
 export const BGP_PORT = 179;
 
 export interface BgpEvent {
-  event: 'bgp-open' | 'bgp-update' | 'bgp-notification' | 'bgp-route-refresh' | 'bgp-reading' | 'bgp-state' | 'bgp-rib';
+  event: 'bgp-open' | 'bgp-update' | 'bgp-notification' | 'bgp-route-refresh' | 'bgp-reading' | 'bgp-state' | 'bgp-rib' | 'bgp-malformed';
   at: bigint;
   interfaceName?: string;
   /** `address:port` of the speaker that sent the message, and of its peer (the address alone from an MRT dump). */
@@ -158,10 +158,12 @@ export class BgpWatch implements FrameObserver<BgpEvent> {
     } catch (error) {
       if (!(error instanceof DecodeError)) throw error;
       this.counts.malformed++;
+      // A troubleshooter shows what it could not read, and why, where it was.
+      this.events.push({ at, ...ends, ...this.where(), event: 'bgp-malformed', details: { error: error.message, bytes: bytes.length } });
       return;
     }
     this.counts.messages++;
-    const where = { at, ...ends, ...(this.interfaceName === undefined ? {} : { interfaceName: this.interfaceName }) };
+    const where = { at, ...ends, ...this.where() };
     for (const reading of settled) this.events.push({ ...where, event: 'bgp-reading', details: readingDetails(reading) });
     switch (message.type) {
       case 'open':
@@ -185,6 +187,10 @@ export class BgpWatch implements FrameObserver<BgpEvent> {
       case 'keepalive':
         this.counts.keepalives++;
     }
+  }
+
+  private where(): { interfaceName?: string } {
+    return this.interfaceName === undefined ? {} : { interfaceName: this.interfaceName };
   }
 
   /** With both OPENs of a connection seen, each direction's UPDATEs decode as the two
@@ -216,7 +222,7 @@ function rawNextHop(bytes: Buffer): string {
 
 /** Announced and withdrawn prefixes of every family decoded, with their path ids
  *  (ADD-PATH), the route's attributes as text, and any other family by AFI/SAFI. */
-export function updateDetails(update: UpdateMessage, context: SessionCodecContext): Record<string, unknown> {
+function updateDetails(update: UpdateMessage, context: SessionCodecContext): Record<string, unknown> {
   const family = endOfRib(update);
   if (family !== undefined) return { end_of_rib: familyName(family) };
   const announced = [...update.nlri];

@@ -94,9 +94,7 @@ export async function* readMrt(path: string, stats: MrtReadStats = { records: 0,
     while (pending.length - offset >= HEADER_LENGTH) {
       const type = pending.readUInt16BE(offset + 4);
       const length = pending.readUInt32BE(offset + 8);
-      if (length > MAX_RECORD_LENGTH || (stats.records === 0 && !KNOWN_TYPES.has(type))) {
-        throw new CaptureFileError(`${basename(path)} is neither a pcap or pcapng capture nor an MRT dump (RFC 6396): its first record has type ${type} and length ${length}.`);
-      }
+      if (length > MAX_RECORD_LENGTH || (stats.records === 0 && !KNOWN_TYPES.has(type))) throw notMrt(path, `its first record has type ${type} and length ${length}`);
       if (pending.length - offset < HEADER_LENGTH + length) break;
       yield recordAt(pending, offset, type, length);
       stats.records++;
@@ -104,7 +102,12 @@ export async function* readMrt(path: string, stats: MrtReadStats = { records: 0,
     }
     pending = pending.subarray(offset);
   }
+  if (pending.length > 0 && stats.records === 0) throw notMrt(path, `it holds ${pending.length} bytes, less than one record`);
   if (pending.length > 0) stats.truncated++;
+}
+
+function notMrt(path: string, why: string): CaptureFileError {
+  return new CaptureFileError(`${basename(path)} is neither a pcap or pcapng capture nor an MRT dump (RFC 6396): ${why}.`);
 }
 
 function recordAt(bytes: Buffer, offset: number, type: number, length: number): MrtRecord {

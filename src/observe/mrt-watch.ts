@@ -5,11 +5,12 @@
  * `bgp-rib`: a prefix as one peer announced it, with its attributes shown as an UPDATE's.
  */
 import { DecodeError } from '../wire/decode-error.js';
-import { typeFlagsOf } from '../wire/bgp/attributes.js';
-import { decodeMessage, IPV4_UNICAST, IPV6_UNICAST, type Family, type SessionCodecContext, type UpdateMessage } from '../wire/bgp/index.js';
+import { decodeAttributes, typeFlagsOf } from '../wire/bgp/attributes.js';
+import { decodeNlri } from '../wire/bgp/nlri.js';
+import { IPV4_UNICAST, IPV6_UNICAST, routeAttributes, routeJson, type Family, type RouteAttributes, type SessionCodecContext } from '../wire/bgp/index.js';
 import { ipv4FromBytes, ipv6FromBytes } from '../wire/ip-address.js';
 import { Reader } from '../wire/reader.js';
-import { updateDetails, type BgpEvent, type BgpWatch } from './bgp-watch.js';
+import type { BgpEvent, BgpWatch } from './bgp-watch.js';
 import { MrtType, type MrtRecord } from './mrt-file.js';
 
 export interface MrtCounts {
@@ -50,13 +51,11 @@ const RIB_SUBTYPES = new Map<number, { family: Family; addPath: boolean }>([
 
 const STATES = ['', 'Idle', 'Connect', 'Active', 'OpenSent', 'OpenConfirm', 'Established'];
 
-/** The attribute codes a RIB entry's attributes are rewritten around (RFC 4271, RFC 4760). */
+/** What a RIB entry's attributes are read around (RFC 4271 4.3, RFC 4760 3). */
 const MP_REACH_NLRI = 14;
 const EXTENDED_LENGTH = 0x10;
-/** Optional and Transitive (RFC 4271 4.3). */
+/** Optional and Transitive. */
 const TYPE_BITS = 0xc0;
-const BGP_HEADER_LENGTH = 19;
-const MAX_MESSAGE_LENGTH = 65535;
 
 interface Peer {
   address: string;
@@ -123,67 +122,57 @@ export class MrtWatch {
   }
 
   /**
-   * RFC 6396 4.3.2: one prefix and a route per peer. Each route's attributes (AS numbers
-   * always four octets, 4.3.4) become an UPDATE with the prefix, so that they are read and
-   * shown as any UPDATE's.
+   * RFC 6396 4.3.2: one prefix and a route per peer, with its attributes (AS numbers always
+   * four octets, 4.3.4), read as an UPDATE's and shown in its terms.
    */
   private rib({ body, timestampNs }: MrtRecord, { family, addPath }: { family: Family; addPath: boolean }, events: BgpEvent[]): void {
     const reader = new Reader(body, 'mrt');
     reader.u32('sequence number');
-    const prefixLength = reader.u8('prefix length');
-    const prefix = Buffer.concat([Buffer.of(prefixLength), reader.bytes(Math.ceil(prefixLength / 8), 'prefix')]);
+    const ipv6 = family.afi === IPV6_UNICAST.afi;
+    // One prefix, in NLRI form: its length in bits, then as many octets as that needs.
+    const prefixBits = body[reader.offset] ?? 0;
+    const [prefix] = decodeNlri(reader.sub(1 + Math.ceil(prefixBits / 8), 'mrt', 'prefix'), family.afi).prefixes as [string];
     const entries = reader.u16('entry count');
-    const context: SessionCodecContext = { fourOctetAs: true, extendedMessage: true, families: [IPV4_UNICAST, IPV6_UNICAST], ...(addPath ? { addPath: [family] } : {}) };
     for (let index = 0; index < entries; index++) {
       const peerIndex = reader.u16('peer index');
       const originated = reader.u32('originated time');
-      const pathId = addPath ? reader.bytes(4, 'path identifier') : Buffer.alloc(0);
+      const pathId = addPath ? reader.u32('path identifier') : undefined;
       const attributes = reader.bytes(reader.u16('attribute length'), 'attributes');
       this.counts.ribEntries++;
       const peer = this.peers[peerIndex];
       if (peer === undefined) throw new DecodeError('mrt', `a RIB entry names peer ${peerIndex}, which the peer index table does not hold`);
-      const update = decodeMessage(ribUpdate(family, Buffer.concat([pathId, prefix]), attributes), context) as UpdateMessage;
+      const { route, errors } = ribAttributes(attributes, ipv6);
       events.push({
         event: 'bgp-rib',
         at: timestampNs,
         from: peer.address,
         to: this.collector,
-        details: { peer_as: peer.asn, originated: new Date(originated * 1000).toISOString(), ...updateDetails(update, context) },
+        details: {
+          peer_as: peer.asn,
+          originated: new Date(originated * 1000).toISOString(),
+          announced: [prefix],
+          ...(pathId !== undefined ? { path_ids: [pathId] } : {}),
+          ...routeJson(route, ipv6),
+          errors: errors.length > 0 ? errors : undefined,
+        },
       });
     }
   }
 }
 
-function addressOf(bytes: Buffer): string {
-  return bytes.length === 16 ? ipv6FromBytes(bytes) : ipv4FromBytes(bytes);
-}
+/** RIB attributes are read as an UPDATE carries them: four-octet AS numbers, no size limit. */
+const RIB_CONTEXT: SessionCodecContext = { fourOctetAs: true, extendedMessage: true };
 
 /**
- * An UPDATE announcing `nlri` with a RIB entry's attributes. IPv4 routes carry it in the
- * NLRI field; an IPv6 route's MP_REACH_NLRI is abbreviated in the dump to the next hop
- * (RFC 6396 4.3.4), so it is written out whole, with the AFI, SAFI and the prefix.
+ * A RIB entry's attributes as a route. A dump is not the wire: BIRD writes NEXT_HOP and
+ * LOCAL_PREF with flags 0 in its RIB dumps, so the Optional and Transitive bits of a known
+ * attribute are taken from its code (as bgpdump reads them); and MP_REACH_NLRI holds the
+ * next hop alone (RFC 6396 4.3.4; some dumpers write it whole, with an UPDATE's NLRI that
+ * are not this entry's), so only its next hop is read here.
  */
-function ribUpdate(family: Family, nlri: Buffer, attributes: Buffer): Buffer {
-  const ipv4 = family.afi === IPV4_UNICAST.afi;
-  const pathAttributes = asOnTheWire(attributes, family, ipv4 ? undefined : nlri);
-  const length = BGP_HEADER_LENGTH + 4 + pathAttributes.length + (ipv4 ? nlri.length : 0);
-  if (length > MAX_MESSAGE_LENGTH) throw new DecodeError('mrt', `a RIB entry's attributes come to ${length} bytes, more than any BGP message holds`);
-  const header = Buffer.alloc(BGP_HEADER_LENGTH + 4, 0xff);
-  header.writeUInt16BE(length, 16);
-  header.writeUInt8(2, 18);
-  header.writeUInt16BE(0, 19);
-  header.writeUInt16BE(pathAttributes.length, 21);
-  return Buffer.concat([header, pathAttributes, ...(ipv4 ? [nlri] : [])]);
-}
-
-/**
- * A dump's attributes as an UPDATE carries them. A dump is not the wire: BIRD writes
- * NEXT_HOP and LOCAL_PREF with flags 0 in its RIB dumps, so the Optional and Transitive
- * bits of a known attribute are taken from its code (as bgpdump reads them); the abbreviated
- * MP_REACH_NLRI is written out whole with `mpNlri`, for IPv6.
- */
-function asOnTheWire(attributes: Buffer, family: Family, mpNlri: Buffer | undefined): Buffer {
+function ribAttributes(attributes: Buffer, ipv6: boolean): { route: RouteAttributes; errors: string[] } {
   const parts: Buffer[] = [];
+  let mpNextHop: Buffer | undefined;
   let offset = 0;
   while (offset < attributes.length) {
     if (attributes.length - offset < 3) throw new DecodeError('mrt', 'a RIB entry ends inside an attribute header');
@@ -194,17 +183,34 @@ function asOnTheWire(attributes: Buffer, family: Family, mpNlri: Buffer | undefi
     const valueLength = flags & EXTENDED_LENGTH ? attributes.readUInt16BE(offset + 2) : attributes[offset + 2]!;
     const end = offset + headerLength + valueLength;
     if (end > attributes.length) throw new DecodeError('mrt', 'a RIB entry ends inside an attribute');
-    const value = attributes.subarray(offset + headerLength, end);
-    const typeFlags = typeFlagsOf(code);
-    const wireFlags = typeFlags === undefined ? flags : (flags & ~TYPE_BITS) | typeFlags;
-    // Abbreviated: the next hop's length, then the next hop (some dumpers write it whole).
-    if (code === MP_REACH_NLRI && mpNlri !== undefined && value.length > 0 && value[0] === value.length - 1) {
-      const full = Buffer.concat([Buffer.of(family.afi >> 8, family.afi & 0xff, family.safi), value, Buffer.of(0), mpNlri]);
-      parts.push(Buffer.of(wireFlags | EXTENDED_LENGTH, code, full.length >> 8, full.length & 0xff), full);
+    if (code === MP_REACH_NLRI) {
+      mpNextHop = nextHopOf(attributes.subarray(offset + headerLength, end));
     } else {
-      parts.push(Buffer.of(wireFlags), attributes.subarray(offset + 1, end));
+      const typeFlags = typeFlagsOf(code);
+      parts.push(Buffer.of(typeFlags === undefined ? flags : (flags & ~TYPE_BITS) | typeFlags), attributes.subarray(offset + 1, end));
     }
     offset = end;
   }
-  return Buffer.concat(parts);
+  const bytes = Buffer.concat(parts);
+  const decoded = decodeAttributes(new Reader(bytes, 'bgp'), RIB_CONTEXT);
+  const route = routeAttributes(decoded.attributes, RIB_CONTEXT);
+  if (mpNextHop !== undefined && mpNextHop.length >= 16) {
+    route.ipv6NextHop = ipv6FromBytes(mpNextHop.subarray(0, 16));
+    if (mpNextHop.length === 32) route.ipv6LinkLocalNextHop = ipv6FromBytes(mpNextHop.subarray(16));
+  } else if (mpNextHop?.length === 4 && !ipv6) {
+    route.ipv4MpNextHop = ipv4FromBytes(mpNextHop);
+  }
+  return { route, errors: decoded.errors.map((error) => error.message) };
+}
+
+/** The next hop address(es) of a dump's MP_REACH_NLRI, abbreviated (its length, then the address) or whole. */
+function nextHopOf(value: Buffer): Buffer {
+  if (value.length > 0 && value[0] === value.length - 1) return value.subarray(1);
+  const length = value[3];
+  if (length === undefined || value.length < 4 + length) throw new DecodeError('mrt', 'a RIB entry has an MP_REACH_NLRI too short for its next hop');
+  return value.subarray(4, 4 + length);
+}
+
+function addressOf(bytes: Buffer): string {
+  return bytes.length === 16 ? ipv6FromBytes(bytes) : ipv4FromBytes(bytes);
 }

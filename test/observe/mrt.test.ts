@@ -8,12 +8,23 @@ import { gzipSync } from 'node:zlib';
 import { runVipkit } from '../cli/run-vipkit.js';
 
 /**
- * `vipkit watch -r` on MRT dumps (RFC 6396) from BIRD 2 (test/fixtures/mrt/make-mrt.sh):
- * BGP4MP messages and state changes, and TABLE_DUMP_V2 RIB dumps, checked against
- * bgpdump's reading of the same files (`bgpdump -m`), plain, gzip and bzip2.
+ * `vipkit watch -r` on MRT dumps (RFC 6396): from BIRD 2 (test/fixtures/mrt/make-mrt.sh),
+ * and from RIPE RIS collectors and bgpdump's own tests (test/fixtures/mrt/ris/, source and
+ * licence in its README): BGP4MP messages and state changes, and TABLE_DUMP_V2 RIB dumps
+ * with and without ADD-PATH, checked against bgpdump's reading of the same files
+ * (`bgpdump -m`), plain, gzip and bzip2.
  */
 const FIXTURES = new URL('../../../test/fixtures/mrt/', import.meta.url).pathname;
-const DUMPS = ['bird-bgp4mp.mrt', 'bird-rib-ipv4.mrt', 'bird-rib-ipv6.mrt'];
+const DUMPS = [
+  'bird-bgp4mp.mrt',
+  'bird-rib-ipv4.mrt',
+  'bird-rib-ipv6.mrt',
+  'ris/updates.20020722.2238.gz',
+  'ris/updates.long_withdrawal.gz',
+  'ris/bview.64k_stream_overflow.gz',
+  'ris/bview.ipv4_unicast_add_path.gz',
+  'ris/bview.ipv6_unicast_add_path.gz',
+];
 
 interface Event {
   event: string;
@@ -31,18 +42,25 @@ function watch(path: string): Event[] {
 
 const STATES = ['', 'Idle', 'Connect', 'Active', 'OpenSent', 'OpenConfirm', 'Established'];
 
-/** bgpdump -m's lines in a form both readers can be written in: A|peer|prefix|as path|next hop|med|communities, W|peer|prefix, STATE|peer|old|new. */
+/**
+ * bgpdump -m's lines in a form both readers can be written in: A|peer|prefix[#path id]|as
+ * path|next hop|med|communities, W|peer|prefix, STATE|peer|old|new. Its ADD-PATH lines
+ * (TABLE_DUMP2_AP) have the path id after the prefix; a route without a next hop (an IPv6
+ * one without MP_REACH_NLRI, a RIB entry without attributes) it writes as 255.255.255.255.
+ */
 function bgpdumpLines(path: string): string[] {
-  const output = execFileSync('bgpdump', ['-m', path], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const output = execFileSync('bgpdump', ['-m', path], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 28 });
   return output
     .trim()
     .split('\n')
     .map((line) => line.split('|'))
-    .map(([, , kind, peer, , ...rest]) => {
+    .map(([record, , kind, peer, , ...rest]) => {
       if (kind === 'W') return `W|${peer}|${rest[0]}`;
       if (kind === 'STATE') return `STATE|${peer}|${STATES[Number(rest[0])]}|${STATES[Number(rest[1])]}`;
+      const pathId = record!.endsWith('_AP') ? rest.splice(1, 1)[0] : undefined;
       const [prefix, asPath, , nextHop, , med, communities] = rest;
-      return `A|${peer}|${prefix}|${asPath}|${nextHop}|${med}|${communities}`;
+      const shownNextHop = nextHop === '255.255.255.255' ? '' : nextHop;
+      return `A|${peer}|${prefix}${pathId === undefined ? '' : `#${pathId}`}|${asPath}|${shownNextHop}|${med}|${communities}`;
     })
     .sort();
 }
@@ -54,7 +72,10 @@ function vipkitLines(events: Event[]): string[] {
       if (event.event !== 'bgp-update' && event.event !== 'bgp-rib') return [];
       const withdrawn = ((event['withdrawn'] as string[] | undefined) ?? []).map((prefix) => `W|${event['from']}|${prefix}`);
       const communities = ((event['communities'] as string[] | undefined) ?? []).join(' ');
-      const announced = ((event['announced'] as string[] | undefined) ?? []).map((prefix) => `A|${event['from']}|${prefix}|${event['as_path']}|${event['next_hop']}|${event['med'] ?? 0}|${communities}`);
+      const pathIds = event['path_ids'] as number[] | undefined;
+      const announced = ((event['announced'] as string[] | undefined) ?? []).map(
+        (prefix, index) => `A|${event['from']}|${prefix}${pathIds === undefined ? '' : `#${pathIds[index]}`}|${event['as_path'] ?? ''}|${event['next_hop'] ?? ''}|${event['med'] ?? 0}|${communities}`,
+      );
       return [...withdrawn, ...announced];
     })
     .sort();
@@ -69,7 +90,9 @@ describe('watch -r on MRT dumps', () => {
       const path = join(FIXTURES, dump);
       const lines = vipkitLines(watch(path));
       assert.ok(lines.length > 0);
-      assert.deepEqual(lines, bgpdumpLines(path));
+      const expected = bgpdumpLines(path);
+      assert.equal(lines.length, expected.length);
+      assert.deepEqual(lines.filter((line, index) => line !== expected[index]).slice(0, 5), []);
     });
   }
 
@@ -122,4 +145,14 @@ test('a reader that stops early (| head) ends the command quietly with exit 0, n
   const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
   assert.equal(code, 0, stderr);
   assert.equal(stderr, '');
+});
+
+test('an UPDATE whose NLRI field does not parse is shown as bgp-malformed with the reason (RFC 7606 5.3: no prefix of it can be trusted), where bgpdump keeps the first prefix', () => {
+  const path = join(FIXTURES, 'ris/updates.nlri_mask_trailing_bits.gz');
+  const events = watch(path);
+  const malformed = events.filter((event) => event.event === 'bgp-malformed');
+  assert.equal(malformed.length, 1);
+  assert.match(String(malformed[0]!['error']), /Invalid Network Field: NLRI: .*11-bit prefix needs 2 bytes, 0 left/);
+  assert.equal(malformed[0]!['from'], '12.0.1.63');
+  assert.deepEqual(bgpdumpLines(path), ['A|12.0.1.63|11.13.0.0/13|7018 3549 12389 48275 51044|12.0.1.63|0|6923:3339']);
 });

@@ -108,7 +108,7 @@ describe('vipkit watch -r on captures from a lab', () => {
     writeFileSync(file, 'hello\n');
     const { code, stderr } = watchFile(file);
     assert.equal(code, 2);
-    assert.match(stderr, /neither a pcap nor a pcapng file/);
+    assert.match(stderr, /notes\.txt is neither a pcap or pcapng capture nor an MRT dump \(RFC 6396\): it holds 6 bytes, less than one record\./);
   });
 
   it('-w writes what was read; tshark reads it back frame for frame', () => {
