@@ -28,14 +28,18 @@ type Position = 'boundary' | 'marker' | 'lost';
 export class ResynchronisingFramer {
   private pending: Buffer = Buffer.alloc(0);
   private position: Position = 'boundary';
-  /** Set once both OPENs offered extended messages (RFC 8654). */
-  extendedMessage = false;
+  /**
+   * Whether both OPENs offered extended messages (RFC 8654); unknown until they are seen,
+   * and then a message may be as long as RFC 8654 allows: an observer that missed the
+   * OPENs cannot know the session's limit.
+   */
+  extendedMessage: boolean | undefined = undefined;
 
   push(chunk: Buffer): FramedChunk {
     // A copy: frames may live in a buffer their source reuses.
     this.pending = Buffer.concat([this.pending, chunk]);
     const framed: FramedChunk = { messages: [], framingErrors: 0, skippedBytes: 0 };
-    const maxLength = this.extendedMessage ? MAX_EXTENDED_MESSAGE_LENGTH : MAX_MESSAGE_LENGTH;
+    const maxLength = this.extendedMessage === false ? MAX_MESSAGE_LENGTH : MAX_EXTENDED_MESSAGE_LENGTH;
     let start = 0;
     for (;;) {
       if (this.position === 'lost') {

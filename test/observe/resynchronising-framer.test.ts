@@ -22,7 +22,25 @@ function frame(framer: ResynchronisingFramer, ...chunks: Buffer[]): FramedChunk 
   return total;
 }
 
+/** A KEEPALIVE's header with another length: what a 5,000-byte extended message (RFC 8654) begins with. */
+function longMessage(length: number): Buffer {
+  const message = Buffer.alloc(length);
+  KEEPALIVE.copy(message);
+  message.writeUInt16BE(length, 16);
+  return message;
+}
+
 describe('BGP framing that resynchronises on the marker', () => {
+  it('without the OPENs, a message longer than 4096 bytes is framed (the session may have negotiated extended messages); after OPENs without them, it is a framing error', () => {
+    const long = longMessage(5000);
+    assert.deepEqual(frame(new ResynchronisingFramer(), long, KEEPALIVE).messages, [long, KEEPALIVE]);
+    const negotiated = new ResynchronisingFramer();
+    negotiated.extendedMessage = false;
+    const refused = frame(negotiated, long, KEEPALIVE);
+    assert.equal(refused.framingErrors, 1);
+    assert.deepEqual(refused.messages, [KEEPALIVE]);
+  });
+
   it('a chunk that starts mid-message yields the two whole UPDATEs after the tail', () => {
     const tail = OPEN.subarray(23); // a capture joined 23 bytes into an OPEN
     const framed = frame(new ResynchronisingFramer(), Buffer.concat([tail, UPDATE_IPV4, UPDATE_IPV6]));
