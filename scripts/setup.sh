@@ -26,7 +26,10 @@ fi
 # VIPKIT_KUBERNETES_BIN, or in this cache by default.
 kubernetes_version=1.20.2
 kubernetes_cache=/var/cache/vipkit/kubernetes-$kubernetes_version
-if ! [[ -x $kubernetes_cache/kube-apiserver && -x $kubernetes_cache/kubectl ]]; then
+# The vendored reflect2 1.0.1 crashes under Go 1.18 and later ("fatal error: fault" in
+# mapiterinit, e.g. on the first custom resource written); Debian's reflect2 1.0.2 replaces it.
+kubernetes_build="kubernetes $kubernetes_version with Debian's reflect2 1.0.2"
+if ! [[ -x $kubernetes_cache/kube-apiserver && -x $kubernetes_cache/kubectl && "$(cat "$kubernetes_cache/build" 2>/dev/null)" == "$kubernetes_build" ]]; then
   echo "setup: building kube-apiserver and kubectl $kubernetes_version from Debian's source (about 8 minutes)" >&2
   export DEBIAN_FRONTEND=noninteractive
   sources=/etc/apt/sources.list.d/vipkit-deb-src.sources
@@ -35,7 +38,7 @@ if ! [[ -x $kubernetes_cache/kube-apiserver && -x $kubernetes_cache/kubectl ]]; 
       'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' >"$sources"
   fi
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends golang-go rsync dpkg-dev >/dev/null
+  apt-get install -y -qq --no-install-recommends golang-go golang-github-modern-go-reflect2-dev rsync dpkg-dev >/dev/null
   build=$(mktemp -d /var/tmp/vipkit-kubernetes-build.XXXXXX)
   trap 'rm -rf "$build"' EXIT
   # apt downloads as the _apt user, which must be able to write there.
@@ -43,6 +46,7 @@ if ! [[ -x $kubernetes_cache/kube-apiserver && -x $kubernetes_cache/kubectl ]]; 
   # bookworm's one version, 1.20.5+really1.20.2: 1.20.2 with Debian's security patches.
   (cd "$build" && apt-get source -qq kubernetes >/dev/null)
   tree=$(find "$build" -mindepth 1 -maxdepth 1 -type d -name 'kubernetes-*')
+  rsync -a --delete /usr/share/gocode/src/github.com/modern-go/reflect2/ "$tree/vendor/github.com/modern-go/reflect2/"
   (cd "$tree" && nice -n 19 env CGO_ENABLED=0 GOPROXY=off GO111MODULE=off GOCACHE="$build/go-cache" \
     make WHAT="cmd/kube-apiserver cmd/kubectl" >"$build/make.log" 2>&1) \
     || { tail -n 30 "$build/make.log" >&2; echo "setup: building kube-apiserver failed" >&2; exit 1; }
@@ -51,6 +55,7 @@ if ! [[ -x $kubernetes_cache/kube-apiserver && -x $kubernetes_cache/kubectl ]]; 
     install -m 0755 "$(find "$tree/_output" -type f -path "*/bin/$binary" | head -n 1)" "$kubernetes_cache/$binary.partial"
     mv "$kubernetes_cache/$binary.partial" "$kubernetes_cache/$binary"
   done
+  echo "$kubernetes_build" >"$kubernetes_cache/build"
   rm -rf "$build"
   trap - EXIT
 fi
