@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { KubernetesApiError, type KubernetesClient, type Query } from './api-client.js';
 import type { KubernetesObject, ObjectList } from './api-objects.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
-import { objectKey, resourcePath, type Resource } from './resources.js';
+import { apiVersionOf, objectKey, resourcePath, type Resource } from './resources.js';
 import { WatchDecoder, type WatchEvent } from './watch-stream.js';
 
 export type Change<T> =
@@ -74,6 +74,7 @@ export class Informer<T extends KubernetesObject> extends EventEmitter<InformerE
   /** An event arrived since the last 410. */
   private progressed = true;
   private readonly path: string;
+  private readonly apiVersion: string;
   private readonly pageSize: number;
   private readonly maxObjects: number;
 
@@ -82,6 +83,7 @@ export class Informer<T extends KubernetesObject> extends EventEmitter<InformerE
     this.backoff = new Backoff(options.backoff);
     this.relistBackoff = new Backoff(options.backoff);
     this.path = resourcePath(options.resource, options.namespace === undefined ? {} : { namespace: options.namespace });
+    this.apiVersion = apiVersionOf(options.resource);
     this.pageSize = options.pageSize ?? 500;
     this.maxObjects = options.maxObjects ?? 100_000;
   }
@@ -202,7 +204,8 @@ export class Informer<T extends KubernetesObject> extends EventEmitter<InformerE
         query: { ...this.selectors, limit: this.pageSize, continue: next },
         signal,
       });
-      for (const item of page.items ?? []) listed.set(objectKey(item), item);
+      // A list's items come without apiVersion and kind (watch events' objects have them).
+      for (const item of page.items ?? []) listed.set(objectKey(item), { ...item, apiVersion: item.apiVersion ?? this.apiVersion, kind: item.kind ?? this.options.resource.kind });
       if (listed.size > this.maxObjects) throw new InformerError(`${this.options.resource.plural}: more than ${this.maxObjects} objects`);
       version = page.metadata?.resourceVersion ?? version;
       next = page.metadata?.continue || undefined;

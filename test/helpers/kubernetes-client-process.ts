@@ -11,6 +11,7 @@ import { createInterface } from 'node:readline';
 import { KubernetesApiError, KubernetesClient } from '../../src/kubernetes/api-client.js';
 import type { KubernetesObject } from '../../src/kubernetes/api-objects.js';
 import { kubeconfigAccess } from '../../src/kubernetes/cluster-access.js';
+import { ClusterWatch } from '../../src/kubernetes/cluster-watch.js';
 import { endpointSliceResource } from '../../src/kubernetes/endpoint-slices.js';
 import { EventRecorder } from '../../src/kubernetes/event-recorder.js';
 import { Informer } from '../../src/kubernetes/informer.js';
@@ -27,6 +28,7 @@ interface Request {
 const client = new KubernetesClient(kubeconfigAccess(process.argv[2]!), { requestTimeoutMs: 10_000 });
 const informers = new Map<number, Informer<KubernetesObject>>();
 const elections = new Map<string, LeaderElection>();
+const clusterWatches: ClusterWatch[] = [];
 
 function send(message: object): void {
   process.stdout.write(`${JSON.stringify(message)}\n`);
@@ -67,6 +69,17 @@ async function startInformer(request: Request): Promise<object> {
   return { apiVersion: apiVersionOf(resource) };
 }
 
+async function startClusterWatch(request: Request): Promise<object> {
+  const watch = await ClusterWatch.start(client, { backoff: { initialMs: 200, maxMs: 2_000 } });
+  const id = request.id;
+  watch.on('snapshot', (snapshot) => send({ informer: id, event: 'snapshot', snapshot, connected: watch.connected }));
+  watch.on('disconnected', ({ resource, error }) => send({ informer: id, event: 'disconnected', key: resource, message: error.message }));
+  watch.on('reconnected', ({ resource }) => send({ informer: id, event: 'reconnected', key: resource }));
+  watch.on('expired', ({ resource, message }) => send({ informer: id, event: 'expired', key: resource, message }));
+  clusterWatches.push(watch);
+  return { apiVersion: watch.resources.join(' ') };
+}
+
 function informerOf(request: Request): Informer<KubernetesObject> {
   const informer = informers.get(request.informer as number);
   if (informer === undefined) throw new Error(`no informer ${String(request.informer)}`);
@@ -87,6 +100,8 @@ async function handle(request: Request): Promise<unknown> {
   switch (request.op) {
     case 'informer':
       return startInformer(request);
+    case 'cluster-watch':
+      return startClusterWatch(request);
     case 'objects':
       return informerOf(request).objects();
     case 'stop-informer': {
@@ -119,6 +134,6 @@ lines.on('line', (line) => {
   );
 });
 lines.on('close', () => {
-  void Promise.all([...informers.values()].map((informer) => informer.stop())).then(() => client.close());
+  void Promise.all([...informers.values(), ...clusterWatches].map((watch) => watch.stop())).then(() => client.close());
 });
 send({ ready: true });

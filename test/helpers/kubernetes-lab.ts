@@ -7,6 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { after, before, type TestContext, type TestOptions } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import type { ClusterSnapshot } from '../../src/kubernetes/cluster-snapshot.js';
 import { KubeApiServer, kubeApiServerUnavailableReason } from '../../src/lab/kube-apiserver.js';
 import { Lab } from '../../src/lab/lab.js';
 import { labTest, labUnavailableReason } from './root.js';
@@ -33,7 +34,7 @@ export function kubeLabTest(name: string, fn: (t: TestContext) => Promise<void>,
 
 export interface Notification {
   informer: number;
-  event: 'change' | 'synced' | 'expired' | 'disconnected' | 'reconnected';
+  event: 'change' | 'synced' | 'expired' | 'disconnected' | 'reconnected' | 'snapshot';
   type?: 'added' | 'modified' | 'deleted';
   key?: string;
   object?: { metadata?: { name?: string; resourceVersion?: string; labels?: Record<string, string> }; [field: string]: unknown };
@@ -41,6 +42,8 @@ export interface Notification {
   objects?: number;
   resourceVersion?: string;
   message?: string;
+  snapshot?: ClusterSnapshot;
+  connected?: boolean;
 }
 
 export class RemoteCallError extends Error {
@@ -167,15 +170,26 @@ export class KubernetesClientProcess {
     });
   }
 
-  /** Starts an informer of `resource` (services, nodes, endpointslices, endpointslices-v1beta1) in the process. */
-  async informer(resource: string, options: { watchTimeoutSeconds?: number; pageSize?: number } = {}): Promise<InformerFeed> {
+  /** Starts a ClusterWatch in the process; its snapshots arrive as notifications. `apiVersion` lists the resources it watches. */
+  async clusterWatch(): Promise<InformerFeed> {
     const id = this.nextId;
-    const { apiVersion } = await this.call<{ apiVersion: string }>('informer', { resource, ...options });
+    const { apiVersion } = await this.call<{ apiVersion: string }>('cluster-watch');
+    return this.feedFor(id, apiVersion);
+  }
+
+  private feedFor(id: number, apiVersion: string): InformerFeed {
     const feed = new InformerFeed(id, apiVersion);
     this.feeds.set(id, feed);
     for (const notification of this.early.get(id) ?? []) feed.push(notification);
     this.early.delete(id);
     return feed;
+  }
+
+  /** Starts an informer of `resource` (services, nodes, endpointslices, endpointslices-v1beta1) in the process. */
+  async informer(resource: string, options: { watchTimeoutSeconds?: number; pageSize?: number } = {}): Promise<InformerFeed> {
+    const id = this.nextId;
+    const { apiVersion } = await this.call<{ apiVersion: string }>('informer', { resource, ...options });
+    return this.feedFor(id, apiVersion);
   }
 
   /** Freezes the process (SIGSTOP): its connections stay open, unread, until resume(). */

@@ -86,6 +86,17 @@ test('lists page by page, then watches from the list version with bookmarks, a b
   pending[0]!.end();
 });
 
+test("a list's items, which the API server sends without apiVersion and kind, are stored with them", async () => {
+  const bare = ({ apiVersion: _apiVersion, kind: _kind, ...rest }: Service) => rest;
+  const { server: fake } = await start((request, response) => {
+    if (request.query.get('watch') === 'true') return startWatch(response);
+    json(response, 200, list('1', [bare(service('a', '1'))]));
+  });
+  await informer!.waitForSync(5_000);
+  await fake.waitForRequests(2);
+  assert.deepEqual(informer!.get('default/a'), service('a', '1'));
+});
+
 test('watch events split across chunks at odd places are applied in order; bookmarks move the version only', async () => {
   let watchResponse: ServerResponse | undefined;
   const { log, server: fake } = await start((request, response) => {
