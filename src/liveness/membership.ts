@@ -82,6 +82,9 @@ export interface MembershipEvents {
 
 export type MemberView = 'unknown' | 'up' | 'down';
 
+/** 150 entries of 8 bytes and the header: 1,208 bytes, within IPv6's 1,280-byte minimum MTU with the IPv6 and UDP headers. */
+const DIGEST_ENTRIES_PER_MESSAGE = 150;
+
 const isLive = (version: number) => version % 2 === 1;
 const viewOf = (version: number): MemberView => (version === 0 ? 'unknown' : isLive(version) ? 'up' : 'down');
 
@@ -252,9 +255,12 @@ export class Membership extends EventEmitter<MembershipEvents> {
     });
   }
 
+  /** The whole view, in messages that IPv6's minimum MTU carries unfragmented (fragments are not read from the link). */
   private sendDigest(to: string): void {
     const entries = this.versions.flatMap((version, member) => (version === 0 ? [] : [{ member, version, suspect: false, up: false, leaving: this.leaving[member]! }]));
-    this.channel.send(to, { ring: this.ring.fingerprint, entries });
+    for (let first = 0; first < Math.max(1, entries.length); first += DIGEST_ENTRIES_PER_MESSAGE) {
+      this.channel.send(to, { ring: this.ring.fingerprint, entries: entries.slice(first, first + DIGEST_ENTRIES_PER_MESSAGE) });
+    }
   }
 
   private scheduleDigest(): void {

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import { describe, test } from 'node:test';
-import { ringPeers, type RingConfig } from '../../src/liveness/membership.js';
+import { Membership, ringPeers, type RingConfig } from '../../src/liveness/membership.js';
 import { ringFingerprint, ringNeighbours, ringOrder } from '../../src/liveness/ring.js';
 import { placementOrder } from '../../src/speaker/election.js';
-import type { MembershipMessage } from '../../src/wire/membership.js';
+import { membershipMessage, type MembershipMessage } from '../../src/wire/membership.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 import { prng } from '../helpers/prng.js';
 import { DIGEST_MS, LATENCY_MS, SimulatedCluster } from '../helpers/simulated-cluster.js';
 
@@ -186,4 +188,27 @@ describe('membership on the ring', () => {
     assert.ok(downs.every((seen) => seen.leaving));
     assert.ok(Math.max(...downs.map((seen) => seen.at)) - since <= 3 * LATENCY_MS);
   });
+});
+
+test('a digest of a large ring goes in messages that need no IP fragmentation', () => {
+  const names = Array.from({ length: 400 }, (_, index) => `node${index + 1}`);
+  const addressOf = (name: string) => `2001:db8::${names.indexOf(name) + 1}`;
+  const clock = new ManualClock();
+  const sent: MembershipMessage[] = [];
+  const channel = Object.assign(new EventEmitter(), { send: (_to: string, message: MembershipMessage) => void sent.push(message) });
+  const config: RingConfig = { self: { name: 'node1', address: addressOf('node1') }, members: names.slice(1).map((name) => ({ name, address: addressOf(name) })), neighbours: 1, digestMs: DIGEST_MS };
+  const membership = new Membership(channel, config, clock);
+  membership.start();
+  const order = ringOrder(names);
+  const all = order.map((_, member) => ({ member, version: 1, suspect: false, up: false, leaving: false }));
+  channel.emit('message', { from: addressOf('node2'), message: { ring: ringFingerprint(order, 1), entries: all } });
+  assert.equal([...membership.states.values()].filter((state) => state === 'up').length, names.length - 1);
+  clock.advance(DIGEST_MS);
+  membership.stop();
+  assert.deepEqual(
+    sent.map((message) => message.entries.length),
+    [150, 150, 100, 150, 150, 100],
+    'three messages to each of the two neighbours',
+  );
+  assert.ok(Math.max(...sent.map((message) => membershipMessage.encodingLength(message))) <= 1280 - 40 - 8);
 });
