@@ -22,6 +22,9 @@
  * - Refutation: a node told that it is dead, while one of its own sessions is Up, answers
  *   with its next live version (it knows better; without an Up session it may be the one
  *   cut off). Two neighbours' false reports thus cost one round trip, not a stranded node.
+ * - A planned stop: the neighbours' sessions hear AdminDown (RFC 5880 6.8.16) and their
+ *   suspicions say so, so every member sees the node leaving at once (run's make before
+ *   break); the stopping node's own AdminDown sessions say nothing of its neighbours.
  * - Repair: every second each node sends its whole view to its ring neighbours (and at
  *   once to a neighbour whose session comes Up, so a node that starts or comes back learns
  *   the cluster in one message). A lost broadcast is made good by the next digest of a
