@@ -5,7 +5,7 @@
  * `bgp-rib`: a prefix as one peer announced it, with its attributes shown as an UPDATE's.
  */
 import { DecodeError } from '../wire/decode-error.js';
-import { decodeAttributes, typeFlagsOf } from '../wire/bgp/attributes.js';
+import { AttributeCode, AttributeFlag, decodeAttributes, typeFlagsOf } from '../wire/bgp/attributes.js';
 import { decodeNlri } from '../wire/bgp/nlri.js';
 import { IPV4_UNICAST, IPV6_UNICAST, routeAttributes, routeJson, type Family, type RouteAttributes, type SessionCodecContext } from '../wire/bgp/index.js';
 import { ipv4FromBytes, ipv6FromBytes } from '../wire/ip-address.js';
@@ -51,11 +51,7 @@ const RIB_SUBTYPES = new Map<number, { family: Family; addPath: boolean }>([
 
 const STATES = ['', 'Idle', 'Connect', 'Active', 'OpenSent', 'OpenConfirm', 'Established'];
 
-/** What a RIB entry's attributes are read around (RFC 4271 4.3, RFC 4760 3). */
-const MP_REACH_NLRI = 14;
-const EXTENDED_LENGTH = 0x10;
-/** Optional and Transitive. */
-const TYPE_BITS = 0xc0;
+const TYPE_BITS = AttributeFlag.Optional | AttributeFlag.Transitive;
 
 interface Peer {
   address: string;
@@ -178,12 +174,12 @@ function ribAttributes(attributes: Buffer, ipv6: boolean): { route: RouteAttribu
     if (attributes.length - offset < 3) throw new DecodeError('mrt', 'a RIB entry ends inside an attribute header');
     const flags = attributes[offset]!;
     const code = attributes[offset + 1]!;
-    const headerLength = flags & EXTENDED_LENGTH ? 4 : 3;
+    const headerLength = flags & AttributeFlag.ExtendedLength ? 4 : 3;
     if (attributes.length - offset < headerLength) throw new DecodeError('mrt', 'a RIB entry ends inside an attribute header');
-    const valueLength = flags & EXTENDED_LENGTH ? attributes.readUInt16BE(offset + 2) : attributes[offset + 2]!;
+    const valueLength = flags & AttributeFlag.ExtendedLength ? attributes.readUInt16BE(offset + 2) : attributes[offset + 2]!;
     const end = offset + headerLength + valueLength;
     if (end > attributes.length) throw new DecodeError('mrt', 'a RIB entry ends inside an attribute');
-    if (code === MP_REACH_NLRI) {
+    if (code === AttributeCode.MpReachNlri) {
       mpNextHop = nextHopOf(attributes.subarray(offset + headerLength, end));
     } else {
       const typeFlags = typeFlagsOf(code);
