@@ -87,8 +87,8 @@ export interface ClusterStatus {
   }[];
   /** Over BGP: per service IP the prefixes this node announces, or why none. */
   routes: { ip: string; service: string; pool: string; prefixes: string[]; reason?: string }[];
-  /** The BGP peers this node has a session with. */
-  peers: (Omit<PeerStatus, 'lastChange'> & { lastChange: string })[];
+  /** The BGP peers this node has a session with, and the state of the BFD session with those that asked for one. */
+  peers: (Omit<PeerStatus, 'lastChange'> & { lastChange: string; bfd?: MemberState })[];
 }
 
 export interface ClusterSpeakerEvents {
@@ -107,6 +107,8 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
   private readonly interfaces: string[];
   /** The BGP peers this node runs BFD with (bfd=true or a BFD profile), by address: fixed at start, as the data plane's sessions are. */
   private readonly bfdRouters: ReadonlySet<string>;
+  /** Router address -> what its BFD session last said. */
+  private readonly routerBfd = new Map<string, MemberState>();
   /** Beyond the full mesh: members' liveness is the ring's view ('member' events), not this node's sessions. */
   private readonly onRing: boolean;
   private graceTimer?: TimerHandle;
@@ -169,7 +171,11 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
         ...(this.changedAt.has(decision.ip) ? { changed: this.changedAt.get(decision.ip) } : {}),
       })),
       routes: this.bgpDecisions.map(({ ip, service, pool, prefixes, notAnnounced }) => ({ ip, service, pool, prefixes, ...(notAnnounced !== undefined ? { reason: notAnnounced } : {}) })),
-      peers: this.speaker.peers.map((peer) => ({ ...peer, lastChange: peer.lastChange.toISOString() })),
+      peers: this.speaker.peers.map((peer) => ({
+        ...peer,
+        lastChange: peer.lastChange.toISOString(),
+        ...(this.bfdRouters.has(peer.address) ? { bfd: this.routerBfd.get(peer.address) ?? 'unknown' } : {}),
+      })),
     };
   }
 
@@ -398,6 +404,7 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
 
   /** A router's BFD session: when it goes down, so does the BGP session, now rather than at its hold time (RFC 5882 4.3). */
   private routerBfdChanged({ peer, from, to, reason }: BfdStateChange): void {
+    this.routerBfd.set(peer, to === 'Up' ? 'up' : 'down');
     if (to === 'Up') this.log('info', 'bfdUp', 'BFD session with the BGP peer is Up', { peer });
     if (from !== 'Up') return;
     this.log('warn', 'bfdDown', 'BFD session with the BGP peer went down: ending the BGP session', { peer, reason });

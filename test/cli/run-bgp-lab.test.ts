@@ -310,6 +310,9 @@ describe('vipkit run (BGP) with BFD towards BIRD', () => {
     });
     assert.doesNotMatch(await bird.birdc('show', 'bfd', 'sessions'), /192\.0\.2\.13/, 'node3 asked for no BFD');
     for (const speaker of speakers.slice(0, 2)) await until('the speaker logged bfdUp', () => speaker.events.some((event) => event.event === 'bfdUp'));
+    const status = await lab().exec('node1', [process.execPath, VIPKIT, 'status', '--json', '--socket', join(folder, 'node1.sock')]);
+    const peer = status.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>).find((line) => line['event'] === 'peer');
+    assert.deepEqual([peer?.['address'], peer?.['state'], peer?.['bfd']], ['192.0.2.1', 'Established', 'up'], 'vipkit status shows the BFD session with the router');
 
     // The nodes drop off the network at once: no FIN, no NOTIFICATION reaches BIRD.
     await Promise.all(NODES.map((node) => lab().exec(node, ['ip', 'link', 'set', 'eth0', 'down'])));

@@ -49,8 +49,8 @@ export async function run(_targets: string[], rawOptions: Record<string, unknown
     ui.line('');
     printTable(
       ui,
-      ['PEER', 'SESSION', 'SINCE', 'PREFIXES SENT', 'UPDATES SENT', 'NOTIFICATIONS RECEIVED'],
-      status.peers.map((peer) => [peer.address, peer.state, peer.lastChange, String(peer.announced), String(peer.updatesSent), String(peer.notificationsReceived)]),
+      ['PEER', 'SESSION', 'SINCE', 'PREFIXES SENT', 'UPDATES SENT', 'NOTIFICATIONS RECEIVED', 'BFD'],
+      status.peers.map((peer) => [peer.address, peer.state, peer.lastChange, String(peer.announced), String(peer.updatesSent), String(peer.notificationsReceived), peer.bfd ?? '-']),
     );
     for (const peer of status.peers) if (peer.lastError !== undefined) ui.line(`${peer.address}: ${peer.lastError}`);
   }
