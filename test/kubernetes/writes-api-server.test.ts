@@ -104,6 +104,8 @@ describe('writes to kube-apiserver 1.20', () => {
     const { lab, api } = kube();
     const anonymous = await lab.exec(CLIENT_HOST, ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', `${api.folder}/ca.crt`, `${api.server}/api/v1/namespaces`]);
     assert.equal(anonymous.stdout, '401', 'without a token or certificate the server refuses');
+    assert.equal(api.access.server, 'https://192.0.2.2:6443');
+    assert.match(api.access.ca, /BEGIN CERTIFICATE/);
     const certified = await KubernetesClientProcess.start(lab, CLIENT_HOST, api.certificateKubeconfig);
     try {
       const namespaces = await certified.call<{ items: { metadata: { name: string } }[] }>('request', { method: 'GET', path: '/api/v1/namespaces' });
