@@ -156,3 +156,31 @@ test('an UPDATE whose NLRI field does not parse is shown as bgp-malformed with t
   assert.equal(malformed[0]!['from'], '12.0.1.63');
   assert.deepEqual(bgpdumpLines(path), ['A|12.0.1.63|11.13.0.0/13|7018 3549 12389 48275 51044|12.0.1.63|0|6923:3339']);
 });
+
+test('BGP4MP_ET records carry microseconds (RFC 6396 3): the event is timed to them', async () => {
+  const { readMrt } = await import('../../src/observe/mrt-file.js');
+  const { MrtWatch } = await import('../../src/observe/mrt-watch.js');
+  const { BgpWatch } = await import('../../src/observe/bgp-watch.js');
+  // A NOTIFICATION (Cease / Administrative Shutdown) from 192.0.2.11 to 192.0.2.1, in a BGP4MP_ET / MESSAGE_AS4 record.
+  const message = Buffer.concat([Buffer.alloc(16, 0xff), Buffer.from([0, 21, 3, 6, 2])]);
+  const record = Buffer.concat([
+    Buffer.from([0x65, 0x53, 0xf1, 0x00, 0, 17, 0, 4, 0, 0, 0, 0]), // 1700000000 s, type 17, subtype 4, length below
+    Buffer.from([0x00, 0x01, 0xe2, 0x40]), // 123456 µs
+    Buffer.from([0, 0, 0xfd, 0xe8, 0, 0, 0xfd, 0xea]), // peer AS 65000, local AS 65002
+    Buffer.from([0, 0, 0, 1]), // interface index 0, AFI 1
+    Buffer.from([192, 0, 2, 11, 192, 0, 2, 1]),
+    message,
+  ]);
+  record.writeUInt32BE(record.length - 12, 8);
+  const directory = mkdtempSync(join(tmpdir(), 'vipkit-mrt-et-'));
+  const file = join(directory, 'et.mrt');
+  writeFileSync(file, record);
+  const events: { event: string; at: bigint; from: string; to: string }[] = [];
+  const mrt = new MrtWatch(new BgpWatch());
+  for await (const entry of readMrt(file)) mrt.record(entry, events as never);
+  rmSync(directory, { recursive: true, force: true });
+  assert.deepEqual(
+    events.map(({ event, at, from, to }) => [event, at, from, to]),
+    [['bgp-notification', 1_700_000_000_123_456_000n, '192.0.2.11', '192.0.2.1']],
+  );
+});
