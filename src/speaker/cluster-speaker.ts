@@ -69,6 +69,15 @@ type MemberState = 'unknown' | 'up' | 'down';
 /** On the ring, how often each node sends its whole view to its ring neighbours (membership.ts). */
 const RING_DIGEST_MS = 1000;
 
+/**
+ * How often a node that yielded a VIP in a split brain asks whether the member it yielded
+ * to still answers for it (a duplicate-address probe): that member may die without a BFD
+ * session to say so, and the VIP must not stay dark.
+ */
+const YIELD_RECHECK_MS = 10_000;
+/** The probe: RFC 5227's three probes, within a second. */
+const YIELD_PROBE = { rate: 10, attempts: 3, timeoutMs: 1000 };
+
 /** What `vipkit status` shows: the members, and per IP its placement and this node's part in it. */
 export interface ClusterStatus {
   node: string;
@@ -122,6 +131,9 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
   private readonly changedAt = new Map<string, string>();
   /** Service -> the member address it was yielded to in a split brain. */
   private readonly yieldedTo = new Map<string, string>();
+  /** The timers that re-check those yields. */
+  private readonly yieldChecks = new Set<TimerHandle>();
+  private stopping = false;
   private services: ClusterService[];
   /** While a planned stop hands over: the VIPs whose next owner has not claimed them yet, and what ends the wait. */
   private handover?: { waiting: Set<string>; done: () => void };
@@ -232,7 +244,9 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
    * routers keep forwarding to this node until it is back (RFC 4724).
    */
   async stop(): Promise<void> {
+    this.stopping = true;
     this.environment.clock.clearTimeout(this.graceTimer);
+    for (const check of this.yieldChecks) this.environment.clock.clearTimeout(check);
     this.speaker.adminDown();
     await this.handOver();
     for (const [ip, decision] of this.announcedL2) this.log('info', 'serviceWithdrawn', 'withdrawing service announcement', { ...fields(decision, 'layer2'), ip, reason: 'stopping' });
@@ -377,7 +391,8 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
   /**
    * Another MAC claims a VIP this node answers for. When it is a member's, the same order
    * that places VIPs settles it: the one that comes first keeps it, the other yields until
-   * their session changes state — both ends apply the rule, so exactly one keeps answering.
+   * their session changes state, or the other stops answering — both ends apply the rule,
+   * so exactly one keeps answering.
    */
   private conflict({ ip, mac, member: address }: { ip: string; mac: string; member?: string }): void {
     const decision = this.decisions.find((candidate) => candidate.ip === ip);
@@ -395,6 +410,30 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
     if (placementOrder([this.config.self.name, member.name], service.ips[0]!)[0] !== member.name) return;
     this.yieldedTo.set(service.key, address);
     this.recompute();
+    this.recheckYield(service.key, address, ip);
+  }
+
+  /** Every YIELD_RECHECK_MS while yielded: a probe for `ip`; when nobody answers any more, the yield ends and placement decides again. */
+  private recheckYield(service: string, address: string, ip: string): void {
+    const { clock } = this.environment;
+    const check = clock.setTimeout(async () => {
+      this.yieldChecks.delete(check);
+      const iface = this.options.interfaceFor(ip);
+      if (this.yieldedTo.get(service) !== address || iface === undefined) return;
+      let answered: boolean;
+      try {
+        answered = (await this.speaker.probeForConflicts(iface, [ip], YIELD_PROBE)).has(ip);
+      } catch {
+        // Stopped meanwhile, or the link is down: the next check asks again.
+        answered = true;
+      }
+      if (this.stopping || this.yieldedTo.get(service) !== address) return;
+      if (answered) return this.recheckYield(service, address, ip);
+      this.yieldedTo.delete(service);
+      this.log('info', 'yieldEnded', 'the member this node yielded to no longer answers for the IP', { ip, member: this.members.get(address)?.name ?? address, service });
+      this.recompute();
+    }, YIELD_RECHECK_MS);
+    this.yieldChecks.add(check);
   }
 
   private bfdChanged(change: BfdStateChange): void {

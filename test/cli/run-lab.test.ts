@@ -178,8 +178,15 @@ describe('vipkit run (Layer 2) with three speakers', () => {
       }
       // node1 comes first for the rest: it keeps them (node2, which cannot tell node1's MAC, still answers too).
       for (const ip of VIPS.filter((candidate) => owner(candidate, pair) === 'node1')) assert.ok((await answering(ip)).includes(lab().mac('node1')), `node1 keeps ${ip}`);
+      // node2 dies with no BFD session to say so: node1's duplicate-address probe finds its yielded VIPs silent, and it claims them again.
+      split.get('node2')!.child.kill('SIGKILL');
+      for (const ip of VIPS.filter((candidate) => owner(candidate, pair) === 'node2')) {
+        await until(`node1 claims ${ip} again once node2 no longer answers`, async () => JSON.stringify(await answering(ip)) === JSON.stringify([lab().mac('node1')]), 40_000);
+        assert.ok(node1.events.some((event) => event.event === 'yieldEnded' && event['ip'] === ip), `node1 logged yieldEnded for ${ip}`);
+      }
     } finally {
-      for (const speaker of split.values()) assert.equal(await speaker.stop(), 0, speaker.stderr());
+      assert.equal(await split.get('node1')!.stop(), 0, split.get('node1')!.stderr());
+      split.get('node2')!.child.kill('SIGKILL');
     }
   }, { timeout: 120_000 });
 
