@@ -250,3 +250,23 @@ export function sharedKubeLab(options: { extraArgs?: string[] } = {}): () => { l
     return built;
   };
 }
+
+/** A minimal CustomResourceDefinition for one of MetalLB's kinds: served and stored, any fields accepted. */
+export function metallbCrd(kind: string, plural: string, version: string): object {
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `${plural}.metallb.io` },
+    spec: {
+      group: 'metallb.io',
+      scope: 'Namespaced',
+      names: { kind, plural, singular: kind.toLowerCase(), listKind: `${kind}List` },
+      versions: [{ name: version, served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+    },
+  };
+}
+
+/** Objects as one kubectl-applicable List. */
+export function kubernetesList(items: object[]): string {
+  return JSON.stringify({ apiVersion: 'v1', kind: 'List', items });
+}

@@ -8,23 +8,8 @@ import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import type { ClusterSnapshot } from '../../src/kubernetes/cluster-snapshot.js';
 import { readClusterConfig } from '../../src/speaker/cluster-config.js';
-import { CLIENT_HOST, kubeLabTest, sharedKubeLab, type Notification } from '../helpers/kubernetes-lab.js';
+import { CLIENT_HOST, kubeLabTest, kubernetesList as list, metallbCrd as crd, sharedKubeLab, type Notification } from '../helpers/kubernetes-lab.js';
 
-function crd(kind: string, plural: string, version: string): object {
-  return {
-    apiVersion: 'apiextensions.k8s.io/v1',
-    kind: 'CustomResourceDefinition',
-    metadata: { name: `${plural}.metallb.io` },
-    spec: {
-      group: 'metallb.io',
-      scope: 'Namespaced',
-      names: { kind, plural, singular: kind.toLowerCase(), listKind: `${kind}List` },
-      versions: [{ name: version, served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
-    },
-  };
-}
-
-const list = (items: object[]) => JSON.stringify({ apiVersion: 'v1', kind: 'List', items });
 
 function readSnapshot(snapshot: ClusterSnapshot, nodeName: string) {
   const self = snapshot.nodes.find((node) => node.name === nodeName)!;

@@ -13,7 +13,13 @@ import { Stop } from '../interrupt.js';
 import { printTable } from '../table.js';
 import type { Ui } from '../ui.js';
 import { interfaceForTarget, sourceAddressFor } from '../../link/interfaces.js';
-import { formatLocation } from '../../pools/model.js';
+import { formatLocation, type Problem } from '../../pools/model.js';
+import { kubernetesInput } from '../../kubernetes/cluster-input.js';
+import type { ClusterSnapshot } from '../../kubernetes/cluster-snapshot.js';
+import { ClusterWatch } from '../../kubernetes/cluster-watch.js';
+import { KubernetesClient } from '../../kubernetes/api-client.js';
+import { inClusterAccess, kubeconfigAccess } from '../../kubernetes/cluster-access.js';
+import { readLabelsFlag } from '../../pools/flags.js';
 import { readClusterConfig, type ClusterConfig } from '../../speaker/cluster-config.js';
 import { ClusterSpeaker, type ClusterLog, type ClusterOptions } from '../../speaker/cluster-speaker.js';
 import { bgpDesiredState, layer2DesiredState } from '../../speaker/desired-state.js';
@@ -43,6 +49,9 @@ interface RunOptions {
   nextHopV6?: string;
   shutdownMode: string;
   grRestartTime: number;
+  kubernetes?: boolean;
+  kubeconfig?: string;
+  speakerSelector?: string;
   garpCount: number;
   garpInterval: number;
   garpRefresh: number;
@@ -81,7 +90,9 @@ export async function run(_targets: string[], rawOptions: Record<string, unknown
     if (LOG_LEVELS.indexOf(record.level) >= threshold) writeLog(ui, record);
   };
   const nodeName = options.nodeName ?? hostname();
-  const config = readConfig(options, nodeName, ui);
+  const cluster = options.kubernetes || options.kubeconfig !== undefined ? await watchCluster(options) : undefined;
+  const readConfig = () => readInputs(options, nodeName, ui, cluster?.snapshot);
+  const config = readConfig();
   refuseHostAddresses(config.services.flatMap((service) => service.ips));
   if (!(SHUTDOWN_MODES as readonly string[]).includes(options.shutdownMode)) throw new UsageError(`--shutdown-mode "${options.shutdownMode}" is not withdraw or restart.`);
   const clusterOptions = optionsFor(options);
@@ -116,7 +127,7 @@ export async function run(_targets: string[], rawOptions: Record<string, unknown
   };
   const reload = () => {
     try {
-      const next = readConfig(options, nodeName, ui);
+      const next = readConfig();
       refuseHostAddresses(next.services.flatMap((service) => service.ips));
       speaker.update(next);
     } catch (error) {
@@ -127,9 +138,10 @@ export async function run(_targets: string[], rawOptions: Record<string, unknown
   };
   const watched = [...(options.config ?? []), ...(options.services ?? [])];
   let unwatch = () => {};
+  if (cluster) followCluster(cluster, config, requestReload, log, nodeName);
   try {
     await metrics.listen(metricsAt.host, metricsAt.port);
-    status = await StatusServer.listen(options.socket, () => speaker.status);
+    status = await StatusServer.listen(options.socket, () => ({ ...speaker.status, ...(cluster ? { kubernetes: { connected: cluster.connected } } : {}) }));
     await speaker.start();
     process.on('SIGHUP', requestReload);
     unwatch = watchFiles(watched, requestReload);
@@ -141,6 +153,7 @@ export async function run(_targets: string[], rawOptions: Record<string, unknown
     unwatch();
     stop.dispose();
     await speaker.stop();
+    await cluster?.stop();
     metrics.close();
     status?.close();
   }
@@ -164,18 +177,73 @@ function metricsAddress(text: string): { host: string; port: number } {
   return { host: parseAddress(match[1] ?? match[2]!), port: parsePort(match[3]!) };
 }
 
-/** The cluster as the flags and files say now; a mistake is one sentence (a UserError). */
-function readConfig(options: RunOptions, nodeName: string, ui: Ui): ClusterConfig {
+/** How long a starting speaker waits for the API server's first answer before it gives up (exit 2). */
+const CLUSTER_LIST_TIMEOUT_MS = 30_000;
+
+/**
+ * --kubernetes (the pod's service account) or --kubeconfig: the cluster is watched from
+ * the start, and its first snapshot is waited for, so that nothing is announced from half
+ * a picture.
+ */
+async function watchCluster(options: RunOptions): Promise<ClusterWatch> {
+  if (options.member !== undefined) throw new UsageError('--member is not needed with --kubernetes: the members are the cluster\'s Nodes (narrow them with --speaker-selector).');
+  if (options.nodeLabels !== undefined) throw new UsageError("--node-labels is not needed with --kubernetes: this node's labels are its Node's.");
+  const access = options.kubeconfig !== undefined ? kubeconfigAccess(options.kubeconfig) : inClusterAccess();
+  const client = new KubernetesClient(access);
+  let cluster: ClusterWatch;
+  try {
+    cluster = await ClusterWatch.start(client);
+    await cluster.waitForSnapshot(CLUSTER_LIST_TIMEOUT_MS);
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    throw new UsageError(`cannot read the cluster from the API server at ${access.server}: ${(error as Error).message}.`);
+  }
+  return cluster;
+}
+
+/**
+ * A change in the cluster is a re-read, as a file edit is. The speaker keeps announcing
+ * what it knows while the API server cannot be reached (its members' liveness is BFD's,
+ * not the API server's), and says so.
+ */
+function followCluster(cluster: ClusterWatch, start: ClusterConfig, reread: () => void, log: (record: ClusterLog) => void, node: string): void {
+  const members = JSON.stringify(start.members.map(({ name, address }) => [name, address]));
+  cluster.on('snapshot', (snapshot) => {
+    reread();
+    const now = kubernetesInput(snapshot, node);
+    if ('members' in now && JSON.stringify(now.members.map((text) => text.split(',')[0]!.split('='))) !== members) {
+      log({ level: 'warn', event: 'restartNeeded', msg: "the cluster's Nodes changed; members are read at start, so restart to follow them", node });
+    }
+  });
+  cluster.on('disconnected', ({ resource, error, retryInMs }) => log({ level: 'warn', event: 'apiDisconnected', msg: 'the API server cannot be reached; announcing what was last known', node, resource, reason: error.message, retryInMs }));
+  cluster.on('reconnected', ({ resource }) => log({ level: 'info', event: 'apiReconnected', msg: 'the API server answers again', node, resource }));
+}
+
+/** --speaker-selector key=value,...: the Nodes that run a speaker. */
+function speakerSelector(text: string): Record<string, string> {
+  const problems: Problem[] = [];
+  const labels = readLabelsFlag(text, '--speaker-selector', problems);
+  const error = problems.find((problem) => problem.severity === 'error');
+  if (error) throw new UsageError(`${formatLocation(error.at)}: ${error.message}`);
+  return labels;
+}
+
+/** The cluster as the flags, files and (with --kubernetes) the API server say now; a mistake is one sentence (a UserError). */
+function readInputs(options: RunOptions, nodeName: string, ui: Ui, snapshot: ClusterSnapshot | undefined): ClusterConfig {
+  const speakers = options.speakerSelector === undefined ? undefined : speakerSelector(options.speakerSelector);
+  const fromCluster = snapshot === undefined ? undefined : kubernetesInput(snapshot, nodeName, speakers);
+  if (fromCluster !== undefined && 'problem' in fromCluster) throw new UsageError(fromCluster.problem);
+  const nodeLabels = fromCluster ? fromCluster.nodeLabels : options.nodeLabels;
   const { config, problems } = readClusterConfig({
     nodeName,
-    ...(options.nodeLabels !== undefined ? { nodeLabels: options.nodeLabels } : {}),
-    members: options.member ?? [],
+    ...(nodeLabels !== undefined ? { nodeLabels } : {}),
+    members: fromCluster?.members ?? options.member ?? [],
     pools: options.pool ?? [],
     peers: options.peer ?? [],
     peerDefaults: { asn: options.peerAsn, myAsn: options.myAsn },
-    configFiles: (options.config ?? []).map((path) => ({ path, text: readInputFile(path) })),
+    configFiles: [...(options.config ?? []).map((path) => ({ path, text: readInputFile(path) })), ...(fromCluster?.configFiles ?? [])],
     services: options.service ?? [],
-    serviceFiles: (options.services ?? []).map((path) => ({ path, text: readInputFile(path) })),
+    serviceFiles: [...(options.services ?? []).map((path) => ({ path, text: readInputFile(path) })), ...(fromCluster?.serviceFiles ?? [])],
   });
   const error = problems.find((problem) => problem.severity === 'error');
   if (error) throw new UsageError(`${formatLocation(error.at)}: ${error.message}`);

@@ -26,6 +26,7 @@ export async function run(_targets: string[], rawOptions: Record<string, unknown
   }
   if (ui.json) {
     ui.emit('node', { node: status.node });
+    if (status.kubernetes) ui.emit('kubernetes', status.kubernetes);
     for (const member of status.members) ui.emit('member', member);
     for (const address of status.addresses) ui.emit('address', address);
     for (const route of status.routes) ui.emit('route', route);
@@ -33,6 +34,7 @@ export async function run(_targets: string[], rawOptions: Record<string, unknown
     return ExitCode.Ok;
   }
   ui.line(`node ${status.node}`);
+  if (status.kubernetes) ui.line(`Kubernetes API server: ${status.kubernetes.connected ? 'connected' : 'unreachable (announcing what was last known)'}`);
   if (status.members.length > 0) {
     ui.line('');
     printTable(ui, ['MEMBER', 'ADDRESS', 'BFD'], status.members.map((member) => [member.name, member.address, member.state]));
