@@ -30,6 +30,12 @@ export interface ClusterInput {
   /** `--service ns/name[=ip][,pool=name]` flags and Service files (`--services`). */
   services: readonly string[];
   serviceFiles: readonly SourceFile[];
+  /**
+   * A service left without an address is an error (flags and files: fix it before
+   * anything is sent), or, from a cluster, one service's trouble: reported in
+   * `unallocated` while the others are announced.
+   */
+  unallocatedIsError?: boolean;
 }
 
 export interface ClusterConfig {
@@ -37,6 +43,8 @@ export interface ClusterConfig {
   /** The other members; a `--member` naming this node is this node. */
   members: Member[];
   services: ClusterService[];
+  /** The services that got no address, and why (only when unallocatedIsError is false). */
+  unallocated: { service: string; reason: string }[];
   /** Every BGP peer configured; which of them this node peers with is up to their node selectors. */
   peers: Peer[];
 }
@@ -55,12 +63,14 @@ export function readClusterConfig(input: ClusterInput): { config: ClusterConfig;
   if (pools.pools.length === 0) problems.push({ severity: 'error', at: { source: '--pool', column: 1 }, message: 'run needs address pools: --pool name=range or a MetalLB file with --config.' });
   problems.push(...checkConfig(pools, { nodeAddresses: members.map((member) => member.address), services: claims }));
   const services: ClusterService[] = [];
+  const unallocated: ClusterConfig['unallocated'] = [];
   const advertisingOf = new Map<BgpAdvertisement, BgpAdvertising>();
   for (const allocation of planAllocations(pools.pools, claims)) {
     const claim = claims.find((candidate) => candidate.key === allocation.service)!;
     const { at } = claim;
     if (allocation.error !== undefined) {
-      problems.push({ severity: 'error', at, message: `service ${allocation.service} gets no address: ${allocation.error}` });
+      if (input.unallocatedIsError === false) unallocated.push({ service: allocation.service, reason: allocation.error });
+      else problems.push({ severity: 'error', at, message: `service ${allocation.service} gets no address: ${allocation.error}` });
       continue;
     }
     const pool = pools.pools.find((candidate) => candidate.name === allocation.pool)!;
@@ -83,7 +93,7 @@ export function readClusterConfig(input: ClusterInput): { config: ClusterConfig;
     const endpointNodes = claim.localTraffic && claim.endpointNodes !== undefined ? new Set(claim.endpointNodes) : undefined;
     services.push({ key: allocation.service, ips: allocation.ips, pool: pool.name, ...(layer2 ? { layer2 } : {}), ...(bgp.length > 0 ? { bgp } : {}), ...(endpointNodes ? { endpointNodes } : {}) });
   }
-  return { config: { self: { name: input.nodeName, labels }, members, services, peers: pools.peers }, problems };
+  return { config: { self: { name: input.nodeName, labels }, members, services, unallocated, peers: pools.peers }, problems };
 }
 
 /** An advertisement covers the services its serviceSelectors match (none: every service). */

@@ -96,8 +96,8 @@ export interface ClusterStatus {
   }[];
   /** Over BGP: per service IP the prefixes this node announces, or why none. */
   routes: { ip: string; service: string; pool: string; prefixes: string[]; reason?: string }[];
-  /** With --kubernetes: whether the API server answers (announcing goes on from the last snapshot when it does not). */
-  kubernetes?: { connected: boolean };
+  /** With --kubernetes: whether the API server answers (announcing goes on from the last snapshot when it does not), and whether this speaker writes the Services' addresses. */
+  kubernetes?: { connected: boolean; leader: boolean };
   /** The BGP peers this node has a session with, and the state of the BFD session with those that asked for one. */
   peers: (Omit<PeerStatus, 'lastChange'> & { lastChange: string; bfd?: MemberState })[];
 }

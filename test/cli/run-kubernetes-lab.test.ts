@@ -16,8 +16,10 @@ import { VIPKIT } from './run-vipkit.js';
  * node1 and node2 take the pool, the Services and the members from the cluster — MetalLB's
  * IPAddressPool and L2Advertisement, the LoadBalancer Services, the Nodes — and each VIP is
  * answered by the node MetalLB's order names, as iputils arping from the client sees it.
- * A Service created or deleted with kubectl is answered or dropped; while the API server
- * is down the speakers keep answering and say so.
+ * One of them, elected on a Lease, writes each Service's status.loadBalancer.ingress and
+ * records IPAllocated or AllocationFailed, as MetalLB's controller does. A Service created
+ * or deleted with kubectl is answered or dropped; while the API server is down the speakers
+ * keep answering and say so; a leader that stops hands the Lease over.
  */
 const SPEC = {
   hosts: [
@@ -82,6 +84,17 @@ describe('vipkit run on Kubernetes', { skip: labUnavailableReason() ?? kubeApiSe
     for (const speaker of speakers) assert.equal(speaker.child.exitCode, null, speaker.stderr());
     await until(`192.0.2.100 is answered by ${owner('192.0.2.100')} alone`, async () => JSON.stringify(await answering('192.0.2.100')) === JSON.stringify([lab.mac(owner('192.0.2.100'))]));
 
+    // One speaker writes the address into the Service's status and says so in an Event.
+    const ingress = async (name: string) => (await api.kubectl('api', ['get', 'service', name, '-o', 'jsonpath={.status.loadBalancer.ingress[*].ip}'])).stdout.trim();
+    await until("web's status holds its address", async () => (await ingress('web')) === '192.0.2.100');
+    const leaders = () => speakers.filter((speaker) => speaker.events.filter((event) => event.event === 'leaderElected').length > speaker.events.filter((event) => event.event === 'leaderLost').length);
+    assert.equal(leaders().length, 1, 'exactly one speaker leads');
+    const events = async (name: string) => (await api.kubectl('api', ['get', 'events', '--field-selector', `involvedObject.name=${name}`, '-o', 'jsonpath={range .items[*]}{.reason}: {.message}{"\\n"}{end}'])).stdout;
+    await until('web has its IPAllocated Event', async () => (await events('web')).includes('IPAllocated: Assigned IP ["192.0.2.100"]'));
+    await api.apply('api', JSON.stringify(service('outside', '198.51.100.1')));
+    await until('outside has its AllocationFailed Event', async () => /AllocationFailed: Failed to allocate IP for "default\/outside": .*198\.51\.100\.1/.test(await events('outside')));
+    assert.equal(await ingress('outside'), '');
+
     // kubectl creates a Service and deletes another: the speakers follow.
     await api.apply('api', JSON.stringify(service('api', '192.0.2.101')));
     await until(`192.0.2.101 is answered by ${owner('192.0.2.101')} alone`, async () => JSON.stringify(await answering('192.0.2.101')) === JSON.stringify([lab.mac(owner('192.0.2.101'))]));
@@ -97,6 +110,13 @@ describe('vipkit run on Kubernetes', { skip: labUnavailableReason() ?? kubeApiSe
     assert.match(status.stdout, /"connected":false/);
     await api.startApiServer();
     for (const speaker of speakers) await until('the speaker logs apiReconnected', () => speaker.events.some((event) => event.event === 'apiReconnected'), 60_000);
-    for (const speaker of speakers) assert.equal(await speaker.stop(), 0, speaker.stderr());
+
+    // The leader stops: it gives the Lease up, and the other takes over.
+    await until('one speaker leads again', () => leaders().length === 1, 30_000);
+    const [leader] = leaders();
+    const other = speakers.find((speaker) => speaker !== leader)!;
+    assert.equal(await leader!.stop(), 0, leader!.stderr());
+    await until('the other speaker leads', () => leaders().includes(other), 30_000);
+    assert.equal(await other.stop(), 0, other.stderr());
   }, { timeout: 240_000 });
 });

@@ -39,7 +39,7 @@ const VIP = '203.0.113.7';
 function clusterSpeaker(fullMeshMax: number) {
   const clock = new ManualClock();
   let plane: RecordingPlane | undefined;
-  const config: ClusterConfig = { self: { name: 'node1', labels: {} }, members: NAMES.slice(1).map(member), services: [{ key: 'default/web', ips: [VIP], pool: 'web', layer2: {} }], peers: [] };
+  const config: ClusterConfig = { self: { name: 'node1', labels: {} }, members: NAMES.slice(1).map(member), services: [{ key: 'default/web', ips: [VIP], pool: 'web', layer2: {} }], unallocated: [], peers: [] };
   const options: ClusterOptions = {
     interfaceFor: () => 'eth0',
     memberPath: () => ({ interfaceName: 'eth0', local: address('node1') }),

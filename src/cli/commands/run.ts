@@ -17,6 +17,7 @@ import { formatLocation, type Problem } from '../../pools/model.js';
 import { kubernetesInput } from '../../kubernetes/cluster-input.js';
 import type { ClusterSnapshot } from '../../kubernetes/cluster-snapshot.js';
 import { ClusterWatch } from '../../kubernetes/cluster-watch.js';
+import { AllocationController } from '../../kubernetes/allocation-controller.js';
 import { KubernetesClient } from '../../kubernetes/api-client.js';
 import { inClusterAccess, kubeconfigAccess } from '../../kubernetes/cluster-access.js';
 import { readLabelsFlag } from '../../pools/flags.js';
@@ -90,8 +91,8 @@ export async function run(_targets: string[], rawOptions: Record<string, unknown
     if (LOG_LEVELS.indexOf(record.level) >= threshold) writeLog(ui, record);
   };
   const nodeName = options.nodeName ?? hostname();
-  const cluster = options.kubernetes || options.kubeconfig !== undefined ? await watchCluster(options) : undefined;
-  const readConfig = () => readInputs(options, nodeName, ui, cluster?.snapshot);
+  const cluster = options.kubernetes || options.kubeconfig !== undefined ? await watchCluster(options, nodeName, log) : undefined;
+  const readConfig = () => readInputs(options, nodeName, ui, cluster?.watch.snapshot);
   const config = readConfig();
   refuseHostAddresses(config.services.flatMap((service) => service.ips));
   if (!(SHUTDOWN_MODES as readonly string[]).includes(options.shutdownMode)) throw new UsageError(`--shutdown-mode "${options.shutdownMode}" is not withdraw or restart.`);
@@ -130,6 +131,7 @@ export async function run(_targets: string[], rawOptions: Record<string, unknown
       const next = readConfig();
       refuseHostAddresses(next.services.flatMap((service) => service.ips));
       speaker.update(next);
+      if (cluster) cluster.controller.reconcile(cluster.watch.snapshot!, next);
     } catch (error) {
       if (!(error instanceof UserError)) throw error;
       // A running speaker never dies of a bad edit: it keeps what it had, and says why.
@@ -138,11 +140,13 @@ export async function run(_targets: string[], rawOptions: Record<string, unknown
   };
   const watched = [...(options.config ?? []), ...(options.services ?? [])];
   let unwatch = () => {};
-  if (cluster) followCluster(cluster, config, requestReload, log, nodeName);
+  if (cluster) followCluster(cluster.watch, config, requestReload, log, nodeName);
   try {
     await metrics.listen(metricsAt.host, metricsAt.port);
-    status = await StatusServer.listen(options.socket, () => ({ ...speaker.status, ...(cluster ? { kubernetes: { connected: cluster.connected } } : {}) }));
+    status = await StatusServer.listen(options.socket, () => ({ ...speaker.status, ...(cluster ? { kubernetes: { connected: cluster.watch.connected, leader: cluster.controller.isLeader } } : {}) }));
     await speaker.start();
+    cluster?.controller.start();
+    cluster?.controller.reconcile(cluster.watch.snapshot!, config);
     process.on('SIGHUP', requestReload);
     unwatch = watchFiles(watched, requestReload);
     if (options.for !== undefined) stop.after(options.for, `--for ${options.for} s elapsed`);
@@ -153,7 +157,8 @@ export async function run(_targets: string[], rawOptions: Record<string, unknown
     unwatch();
     stop.dispose();
     await speaker.stop();
-    await cluster?.stop();
+    await cluster?.controller.stop();
+    await cluster?.watch.stop();
     metrics.close();
     status?.close();
   }
@@ -185,20 +190,22 @@ const CLUSTER_LIST_TIMEOUT_MS = 30_000;
  * the start, and its first snapshot is waited for, so that nothing is announced from half
  * a picture.
  */
-async function watchCluster(options: RunOptions): Promise<ClusterWatch> {
+async function watchCluster(options: RunOptions, nodeName: string, log: (record: ClusterLog) => void): Promise<{ watch: ClusterWatch; controller: AllocationController }> {
   if (options.member !== undefined) throw new UsageError('--member is not needed with --kubernetes: the members are the cluster\'s Nodes (narrow them with --speaker-selector).');
   if (options.nodeLabels !== undefined) throw new UsageError("--node-labels is not needed with --kubernetes: this node's labels are its Node's.");
   const access = options.kubeconfig !== undefined ? kubeconfigAccess(options.kubeconfig) : inClusterAccess();
   const client = new KubernetesClient(access);
-  let cluster: ClusterWatch;
+  let watch: ClusterWatch;
   try {
-    cluster = await ClusterWatch.start(client);
-    await cluster.waitForSnapshot(CLUSTER_LIST_TIMEOUT_MS);
+    watch = await ClusterWatch.start(client);
+    await watch.waitForSnapshot(CLUSTER_LIST_TIMEOUT_MS);
   } catch (error) {
     if (error instanceof UserError) throw error;
     throw new UsageError(`cannot read the cluster from the API server at ${access.server}: ${(error as Error).message}.`);
   }
-  return cluster;
+  // The Lease lives in the speaker's own namespace (the pod's, or the kubeconfig context's).
+  const controller = new AllocationController(client, access.namespace ?? 'default', nodeName, (level, event, msg, fields) => log({ level, event, msg, node: nodeName, ...fields }));
+  return { watch, controller };
 }
 
 /**
@@ -236,6 +243,8 @@ function readInputs(options: RunOptions, nodeName: string, ui: Ui, snapshot: Clu
   const nodeLabels = fromCluster ? fromCluster.nodeLabels : options.nodeLabels;
   const { config, problems } = readClusterConfig({
     nodeName,
+    // From a cluster, one Service without an address must not hold up the others (AllocationFailed).
+    unallocatedIsError: fromCluster === undefined,
     ...(nodeLabels !== undefined ? { nodeLabels } : {}),
     members: fromCluster?.members ?? options.member ?? [],
     pools: options.pool ?? [],
