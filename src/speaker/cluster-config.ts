@@ -36,6 +36,11 @@ export interface ClusterInput {
    * `unallocated` while the others are announced.
    */
   unallocatedIsError?: boolean;
+  /**
+   * Every Service's EndpointSlices are in serviceFiles (a cluster's snapshot): one without
+   * any has no ready endpoint, and is not announced, as MetalLB's speaker does not.
+   */
+  endpointsKnown?: boolean;
 }
 
 export interface ClusterConfig {
@@ -87,10 +92,12 @@ export function readClusterConfig(input: ClusterInput): { config: ClusterConfig;
     if (layer2 === undefined && bgp.length === 0) {
       problems.push({ severity: 'warning', at, message: `service ${allocation.service} gets ${allocation.ips.join(' and ')} from pool ${pool.name}, but no advertisement of the pool selects the service's labels: it is not announced.` });
     }
-    if (claim.localTraffic && claim.endpointNodes === undefined) {
+    const ready = claim.endpointNodes ?? (input.endpointsKnown ? [] : undefined);
+    if (claim.localTraffic && ready === undefined) {
       problems.push({ severity: 'warning', at, message: `service ${allocation.service} has externalTrafficPolicy Local, and nothing says which nodes host its endpoints: every node announces it. Add its EndpointSlices to the file, or endpoint=<node> to --service.` });
     }
-    const endpointNodes = claim.localTraffic && claim.endpointNodes !== undefined ? new Set(claim.endpointNodes) : undefined;
+    // Local: only where an endpoint is; either way, nowhere when there is none.
+    const endpointNodes = ready !== undefined && (claim.localTraffic || ready.length === 0) ? new Set(ready) : undefined;
     services.push({ key: allocation.service, ips: allocation.ips, pool: pool.name, ...(layer2 ? { layer2 } : {}), ...(bgp.length > 0 ? { bgp } : {}), ...(endpointNodes ? { endpointNodes } : {}) });
   }
   return { config: { self: { name: input.nodeName, labels }, members, services, unallocated, peers: pools.peers }, problems };

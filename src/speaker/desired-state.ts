@@ -77,7 +77,7 @@ export function layer2DesiredState(
       const decision: Layer2Decision = { service: service.key, ip, pool: service.pool, placement };
       const iface = placement.owner === self ? interfaceFor(ip) : undefined;
       const allowed = service.layer2.interfaces;
-      if (placement.owner === undefined) decision.notAnnounced = 'no live eligible node';
+      if (placement.owner === undefined) decision.notAnnounced = noOwner(placement);
       else if (placement.owner !== self) decision.notAnnounced = `${placement.owner} owns it`;
       else if (iface === undefined) decision.notAnnounced = `no interface here has a subnet holding ${ip}`;
       else if (allowed !== undefined && !allowed.includes(iface)) decision.notAnnounced = `its subnet is on ${iface}, which its L2Advertisements do not name (${allowed.join(', ')})`;
@@ -128,6 +128,12 @@ export function bgpDesiredState(services: readonly ClusterService[], self: Elect
     }
   }
   return { routes, decisions };
+}
+
+/** Why no node owns a VIP: what kept each node out, once each. */
+function noOwner({ excluded }: Placement): string {
+  const reasons = [...new Set(excluded.map((exclusion) => exclusion.reason))];
+  return reasons.length === 0 ? 'no live eligible node' : `no live eligible node: ${reasons.join('; ')}`;
 }
 
 function eligibility(nodeSelectors: readonly LabelSelector[] | undefined, endpointNodes: ReadonlySet<string> | undefined) {

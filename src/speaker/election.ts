@@ -24,7 +24,7 @@ export interface ElectionService {
   ip: string;
   /** L2Advertisement node selectors: a node must match one of them (none: every node). */
   nodeSelectors?: readonly LabelSelector[];
-  /** externalTrafficPolicy Local: only the nodes with a ready endpoint. */
+  /** externalTrafficPolicy Local: only the nodes with a ready endpoint; empty: no node (the service has no ready endpoint at all). */
   endpointNodes?: ReadonlySet<string>;
 }
 
@@ -62,6 +62,7 @@ function whyNotCandidate(node: ElectionNode, service: ElectionService): string |
   if (Object.hasOwn(node.labels, EXCLUDE_LABEL)) return `labelled ${EXCLUDE_LABEL}`;
   const selectors = service.nodeSelectors ?? [];
   if (selectors.length > 0 && !selectors.some((selector) => selectorMatches(selector, node.labels))) return 'matches no node selector of the advertisement';
+  if (service.endpointNodes?.size === 0) return 'the service has no ready endpoint';
   if (service.endpointNodes !== undefined && !service.endpointNodes.has(node.name)) return 'no ready endpoint here (externalTrafficPolicy: Local)';
   return undefined;
 }

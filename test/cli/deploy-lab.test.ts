@@ -6,7 +6,7 @@ import { after, before, describe } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { KubeApiServer, kubeApiServerUnavailableReason } from '../../src/lab/kube-apiserver.js';
 import { Lab } from '../../src/lab/lab.js';
-import { kubeLabTest, kubernetesList } from '../helpers/kubernetes-lab.js';
+import { endpointSlice, kubeLabTest, kubernetesList } from '../helpers/kubernetes-lab.js';
 import { labUnavailableReason } from '../helpers/root.js';
 import { VIPKIT } from './run-vipkit.js';
 
@@ -58,6 +58,7 @@ describe('deploy/ on a real API server', { skip: labUnavailableReason() ?? kubeA
         { apiVersion: 'metallb.io/v1beta2', kind: 'BGPPeer', metadata: { name: 'router', namespace: 'metallb-system' }, spec: { myASN: 64800, peerASN: 65002, peerAddress: '192.0.2.1', holdTime: '90s', nodeSelectors: [{ matchLabels: { 'example.com/bgp': 'metallb' } }] } },
         { apiVersion: 'metallb.io/v1beta1', kind: 'BGPAdvertisement', metadata: { name: 'web', namespace: 'metallb-system' }, spec: { ipAddressPools: ['web'], communities: ['vpn-only'], localPref: 100 } },
         { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default' }, spec: { type: 'LoadBalancer', selector: { app: 'web' }, ports: [{ port: 80, protocol: 'TCP' }] } },
+        endpointSlice('web', 'node1'),
       ]),
     );
     // A resource the schema refuses is refused by the server, as MetalLB's CRDs refuse it.

@@ -6,7 +6,7 @@ import { after, before, describe } from 'node:test';
 import { KubeApiServer, kubeApiServerUnavailableReason } from '../../src/lab/kube-apiserver.js';
 import { Lab } from '../../src/lab/lab.js';
 import { placementOrder } from '../../src/speaker/election.js';
-import { kubeLabTest, kubernetesList, metallbCrd } from '../helpers/kubernetes-lab.js';
+import { endpointSlice, kubeLabTest, kubernetesList, metallbCrd } from '../helpers/kubernetes-lab.js';
 import { labUnavailableReason } from '../helpers/root.js';
 import { startVipkitJson, until, type VipkitProcess } from '../helpers/vipkit-process.js';
 import { VIPKIT } from './run-vipkit.js';
@@ -75,6 +75,7 @@ describe('vipkit run on Kubernetes', { skip: labUnavailableReason() ?? kubeApiSe
         { apiVersion: 'metallb.io/v1beta1', kind: 'L2Advertisement', metadata: { name: 'lab', namespace: 'metallb-system' }, spec: { ipAddressPools: ['lab'] } },
         ...NODES.map((node, index) => ({ apiVersion: 'v1', kind: 'Node', metadata: { name: node }, status: { addresses: [{ type: 'InternalIP', address: `192.0.2.${11 + index}` }] } })),
         service('web', '192.0.2.100'),
+        endpointSlice('web', 'node1'),
       ]),
     );
     for (const node of NODES) {
@@ -96,10 +97,13 @@ describe('vipkit run on Kubernetes', { skip: labUnavailableReason() ?? kubeApiSe
     assert.equal(await ingress('outside'), '');
 
     // kubectl creates a Service and deletes another: the speakers follow.
-    await api.apply('api', JSON.stringify(service('api', '192.0.2.101')));
+    await api.apply('api', kubernetesList([service('api', '192.0.2.101'), endpointSlice('api', 'node2')]));
     await until(`192.0.2.101 is answered by ${owner('192.0.2.101')} alone`, async () => JSON.stringify(await answering('192.0.2.101')) === JSON.stringify([lab.mac(owner('192.0.2.101'))]));
+    // Its only endpoint stops being ready: nobody announces it (as MetalLB's speaker does not); then it is deleted.
+    await api.apply('api', JSON.stringify(endpointSlice('web', 'node1', false)));
+    await until('192.0.2.100, without a ready endpoint, is answered by nobody', async () => (await answering('192.0.2.100')).length === 0);
+    assert.ok(speakers.some((speaker) => speaker.events.some((event) => event.event === 'serviceWithdrawn' && event['ip'] === '192.0.2.100' && /no ready endpoint/.test(String(event['reason'])))));
     assert.equal((await api.kubectl('api', ['delete', 'service', 'web'])).code, 0);
-    await until('192.0.2.100 is answered by nobody', async () => (await answering('192.0.2.100')).length === 0);
 
     // The API server goes away: announcing goes on from what was last known, and the speakers say so.
     await api.stopApiServer();

@@ -270,3 +270,14 @@ export function metallbCrd(kind: string, plural: string, version: string): objec
 export function kubernetesList(items: object[]): string {
   return JSON.stringify({ apiVersion: 'v1', kind: 'List', items });
 }
+
+/** A 1.20 (discovery.k8s.io/v1beta1) EndpointSlice of `service` in default with one endpoint on `node`. */
+export function endpointSlice(service: string, node: string, ready = true): object {
+  return {
+    apiVersion: 'discovery.k8s.io/v1beta1',
+    kind: 'EndpointSlice',
+    metadata: { name: `${service}-1`, namespace: 'default', labels: { 'kubernetes.io/service-name': service } },
+    addressType: 'IPv4',
+    endpoints: [{ addresses: ['198.51.100.10'], conditions: { ready }, topology: { 'kubernetes.io/hostname': node } }],
+  };
+}

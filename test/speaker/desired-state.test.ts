@@ -48,7 +48,7 @@ describe('layer 2 desired state', () => {
       else assert.deepEqual([decision.notAnnounced, decision.interface], [undefined, 'eth0']);
     }
     const nobody = layer2DesiredState(services.slice(0, 1), 'node1', cluster(NODES), onEth0);
-    assert.deepEqual(nobody.decisions.map((decision) => decision.notAnnounced), ['no live eligible node', 'no live eligible node']);
+    assert.deepEqual(nobody.decisions.map((decision) => decision.notAnnounced), ['no live eligible node: not live', 'no live eligible node: not live']);
     assert.equal(nobody.l2.size, 0);
   });
 });

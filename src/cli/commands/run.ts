@@ -245,6 +245,7 @@ function readInputs(options: RunOptions, nodeName: string, ui: Ui, snapshot: Clu
     nodeName,
     // From a cluster, one Service without an address must not hold up the others (AllocationFailed).
     unallocatedIsError: fromCluster === undefined,
+    endpointsKnown: fromCluster !== undefined,
     ...(nodeLabels !== undefined ? { nodeLabels } : {}),
     members: fromCluster?.members ?? options.member ?? [],
     pools: options.pool ?? [],
