@@ -73,6 +73,21 @@ export class SpeakerMetrics {
     this.peers = peers;
   }
 
+  /** With --kubernetes: whether the API server answers, and whether this speaker writes the Services' addresses, read at each scrape. */
+  followKubernetes(state: () => { connected: boolean; leader: boolean }): void {
+    const gauge = (name: string, help: string, value: (now: { connected: boolean; leader: boolean }) => boolean) =>
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.set(value(state()) ? 1 : 0);
+        },
+      });
+    gauge('vipkit_kubernetes_connected', 'Whether the API server answers (1) or announcing goes on from the last snapshot (0)', (now) => now.connected);
+    gauge('vipkit_kubernetes_leader', "Whether this speaker holds the Lease and writes the Services' addresses", (now) => now.leader);
+  }
+
   member(name: string, up: boolean): void {
     this.memberUp.set({ member: name }, up ? 1 : 0);
   }

@@ -112,6 +112,8 @@ describe('vipkit run on Kubernetes', { skip: labUnavailableReason() ?? kubeApiSe
     const status = await lab.exec('node1', [process.execPath, VIPKIT, 'status', '--json', '--socket', join(sockets, 'node1.sock')]);
     assert.equal(status.code, 0, status.stderr);
     assert.match(status.stdout, /"connected":false/);
+    const scrape = await lab.exec('node1', [process.execPath, '-e', "fetch('http://127.0.0.1:7472/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))"]);
+    assert.match(scrape.stdout, /^vipkit_kubernetes_connected 0$/m);
     await api.startApiServer();
     for (const speaker of speakers) await until('the speaker logs apiReconnected', () => speaker.events.some((event) => event.event === 'apiReconnected'), 60_000);
 

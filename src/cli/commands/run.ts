@@ -109,6 +109,7 @@ export async function run(_targets: string[], rawOptions: Record<string, unknown
     count(metrics, record);
   });
   metrics.followPeers(() => speaker.peers);
+  if (cluster) metrics.followKubernetes(() => ({ connected: cluster.watch.connected, leader: cluster.controller.isLeader }));
   speaker.on('answered', ({ ip }) => metrics.requestAnswered(ip));
   speaker.on('gratuitous', ({ ip }) => metrics.gratuitousSent(ip));
   speaker.on('failed', (reason) => {
