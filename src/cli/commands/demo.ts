@@ -130,7 +130,7 @@ function runStep(scratch: string): Step {
         };
         await sleep(3000);
         const before = await owners();
-        const status = await lab.exec('node3', [process.execPath, VIPKIT, 'status', '--socket', socket('node3')]);
+        const status = await lab.exec('node2', [process.execPath, VIPKIT, 'status', '--socket', socket('node2')]);
         others[1]!.kill('SIGKILL');
         await sleep(1000);
         const after = await owners();
