@@ -37,12 +37,68 @@ export interface ParsedDocuments {
 }
 
 export function parseYaml(text: string, source: string): ParsedDocuments {
+  // Directives (%YAML, %TAG) govern the documents after them: such a file is read whole.
+  if (/^%/m.test(text)) return parseWhole(text, source);
+  const parsed: ParsedDocuments = { documents: [], problems: [] };
+  for (const { text: chunk, firstLine } of documentChunks(text)) {
+    let cached = parsedChunks.get(chunk);
+    if (cached === undefined) {
+      cached = parseWhole(chunk, '');
+      if (parsedChunks.size >= MAX_CACHED_CHUNKS) parsedChunks.delete(parsedChunks.keys().next().value!);
+      parsedChunks.set(chunk, cached);
+    }
+    const at = (location: Location): Location => ({ ...location, source, line: location.line! + firstLine - 1 });
+    parsed.documents.push(...cached.documents.map((node) => relocated(node, at)));
+    parsed.problems.push(...cached.problems.map((problem) => ({ ...problem, at: at(problem.at) })));
+  }
+  return parsed;
+}
+
+/**
+ * Files that run re-reads on every change (a services file of thousands of documents, a
+ * cluster's snapshot) change a document or two at a time: each document is parsed once,
+ * and found again by its text, wherever it moved in the file.
+ */
+const parsedChunks = new Map<string, ParsedDocuments>();
+/** Oldest out first beyond this: a few large files' worth of documents. */
+const MAX_CACHED_CHUNKS = 50_000;
+
+/** The text split before each document start marker (`---` at the start of a line), with the line each part starts on. */
+function documentChunks(text: string): { text: string; firstLine: number }[] {
+  const chunks: { text: string; firstLine: number }[] = [];
+  const marker = /^---(?=[ \t\r\n]|$)/gm;
+  let start = 0;
+  let line = 1;
+  for (let match = marker.exec(text); match !== null; match = marker.exec(text)) {
+    if (match.index === start) continue;
+    const chunk = text.slice(start, match.index);
+    chunks.push({ text: chunk, firstLine: line });
+    line += chunk.split('\n').length - 1;
+    start = match.index;
+  }
+  chunks.push({ text: text.slice(start), firstLine: line });
+  return chunks;
+}
+
+function parseWhole(text: string, source: string): ParsedDocuments {
   const lines = new LineCounter();
   const place: Placer = (offset) => {
     const { line, col } = lines.linePos(offset);
     return { source, line, column: col };
   };
   return parseWithPlacer(text, lines, place);
+}
+
+/** A cached document's nodes, placed where the document is in this file now. */
+function relocated(node: YamlNode, at: (location: Location) => Location): YamlNode {
+  switch (node.kind) {
+    case 'map':
+      return { kind: 'map', at: at(node.at), entries: node.entries.map((entry) => ({ key: entry.key, keyAt: at(entry.keyAt), value: relocated(entry.value, at) })) };
+    case 'seq':
+      return { kind: 'seq', at: at(node.at), items: node.items.map((item) => relocated(item, at)) };
+    case 'scalar':
+      return { ...node, at: at(node.at) };
+  }
 }
 
 /**
