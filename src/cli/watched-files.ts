@@ -9,8 +9,8 @@
 import { statSync, unwatchFile, watch, watchFile, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 
-/** How long after a file's last event it is read: a writer's open, truncate and write arrive as several events. */
-const SETTLE_MS = 20;
+/** How long after a file's last event it is read: a writer's open, truncate and write arrive as several events, microseconds apart. */
+const SETTLE_MS = 5;
 /** The fallback's poll. */
 const POLL_MS = 500;
 

@@ -70,8 +70,9 @@ export function readClusterConfig(input: ClusterInput): { config: ClusterConfig;
   const services: ClusterService[] = [];
   const unallocated: ClusterConfig['unallocated'] = [];
   const advertisingOf = new Map<BgpAdvertisement, BgpAdvertising>();
+  const claimOf = new Map(claims.map((claim) => [claim.key, claim]));
   for (const allocation of planAllocations(pools.pools, claims)) {
-    const claim = claims.find((candidate) => candidate.key === allocation.service)!;
+    const claim = claimOf.get(allocation.service)!;
     const { at } = claim;
     if (allocation.error !== undefined) {
       if (input.unallocatedIsError === false) unallocated.push({ service: allocation.service, reason: allocation.error });

@@ -153,10 +153,11 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
     this.onRing = liveness?.ring !== undefined;
     const answering = config.services.flatMap((service) => (service.layer2 ? service.ips.flatMap((ip) => options.interfaceFor(ip) ?? []) : []));
     this.interfaces = [...new Set([...answering, ...(liveness ? [liveness.interfaceName] : [])])];
-    const l2 = { interfaces: this.interfaces, schedule: options.schedule, ...(liveness ? { liveness } : {}) };
+    // A node with nothing to answer and nobody to watch at Layer 2 (BGP alone) needs no data plane.
+    const l2 = this.interfaces.length > 0 ? { l2: { interfaces: this.interfaces, schedule: options.schedule, ...(liveness ? { liveness } : {}) } } : {};
     // Both unicast families are always offered, so that a pool of the other family added later needs no session reset.
     const bgp = { peers: this.sessionsFor(config), families: [IPV4_UNICAST, IPV6_UNICAST] };
-    this.speaker = new Speaker({ l2, bgp }, environment);
+    this.speaker = new Speaker({ ...l2, bgp }, environment);
     this.speaker.on('bfd', (change) => this.bfdChanged(change));
     this.speaker.on('member', (change) => this.memberChanged(change));
     this.speaker.on('conflict', (conflict) => this.conflict(conflict));
