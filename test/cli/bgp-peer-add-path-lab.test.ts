@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe } from 'node:test';
-import { Bird } from '../../src/lab/bgp-daemons.js';
-import { Lab } from '../../src/lab/lab.js';
-import { labTest, labUnavailableReason } from '../helpers/root.js';
+import { describe } from 'node:test';
+import { sharedBirdLab } from '../helpers/bird-lab.js';
+import { labTest } from '../helpers/root.js';
 import { type JsonEvent } from '../helpers/vipkit-process.js';
 import { VIPKIT } from './run-vipkit.js';
 
@@ -11,13 +10,6 @@ import { VIPKIT } from './run-vipkit.js';
  * routes for one prefix (from two static protocols) and sends both, each with its path
  * identifier; without --add-path it sends its best alone.
  */
-const SPEC = {
-  hosts: [
-    { name: 'router', addresses: ['192.0.2.1/24'] },
-    { name: 'node1', addresses: ['192.0.2.11/24'] },
-  ],
-};
-
 const BIRD_CONFIG = `router id 192.0.2.1;
 protocol device {}
 protocol static static_a { ipv4; route 198.51.100.0/24 blackhole; }
@@ -29,22 +21,11 @@ protocol bgp node1 {
 }
 `;
 
-describe('vipkit bgp-peer --add-path', { skip: labUnavailableReason() }, () => {
-  let lab: Lab;
-  let bird: Bird;
-
-  before(async () => {
-    lab = await Lab.create(SPEC);
-    bird = await Bird.start(lab, 'router', BIRD_CONFIG);
-  });
-
-  after(async () => {
-    await lab?.destroy();
-    bird?.removeFolder();
-  });
+describe('vipkit bgp-peer --add-path', () => {
+  const shared = sharedBirdLab(BIRD_CONFIG);
 
   const routes = async (extra: string[]): Promise<JsonEvent[]> => {
-    const result = await lab.exec('node1', [process.execPath, VIPKIT, 'bgp-peer', '--my-asn', '64800', '--once', '--family', 'ipv4', '--json', ...extra, '192.0.2.1'], { timeoutMs: 45_000 });
+    const result = await shared().lab.exec('node1', [process.execPath, VIPKIT, 'bgp-peer', '--my-asn', '64800', '--once', '--family', 'ipv4', '--json', ...extra, '192.0.2.1'], { timeoutMs: 45_000 });
     assert.equal(result.code, 0, result.stderr);
     return result.stdout
       .trim()
@@ -54,6 +35,7 @@ describe('vipkit bgp-peer --add-path', { skip: labUnavailableReason() }, () => {
   };
 
   labTest('asked for every path, it gets both of BIRD\'s routes for the prefix, each with its own path id; not asked, the best alone', async () => {
+    const { lab, bird } = shared();
     assert.equal((await bird.birdc('show', 'route', 'for', '198.51.100.0/24')).match(/\[(static_a|static_b) /g)?.length, 2, 'BIRD holds two routes for the prefix');
     const all = await routes(['--add-path']);
     assert.deepEqual(all.map((route) => route['prefix']), ['198.51.100.0/24', '198.51.100.0/24']);

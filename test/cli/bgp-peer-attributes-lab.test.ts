@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe } from 'node:test';
-import { Bird } from '../../src/lab/bgp-daemons.js';
-import { Lab } from '../../src/lab/lab.js';
-import { labTest, labUnavailableReason } from '../helpers/root.js';
+import { describe } from 'node:test';
+import { sharedBirdLab } from '../helpers/bird-lab.js';
+import { labTest } from '../helpers/root.js';
 import { type JsonEvent } from '../helpers/vipkit-process.js';
 import { VIPKIT } from './run-vipkit.js';
 
@@ -11,13 +10,6 @@ import { VIPKIT } from './run-vipkit.js';
  * exports a route with route targets of all three kinds and a route origin (RFC 4360,
  * 5668), and as a provider (RFC 9234 `local role`) it adds OTC towards its customer.
  */
-const SPEC = {
-  hosts: [
-    { name: 'router', addresses: ['192.0.2.1/24'] },
-    { name: 'node1', addresses: ['192.0.2.11/24'] },
-  ],
-};
-
 const BIRD_CONFIG = `router id 192.0.2.1;
 protocol device {}
 protocol static s4 { ipv4; route 203.0.113.0/25 blackhole; }
@@ -40,21 +32,11 @@ function birdExtendedCommunities(text: string): string[] {
   return [...text.matchAll(/\((rt|ro), ([^,]+), (\d+)\)/g)].map((match) => `${match[1] === 'rt' ? 'RT' : 'SoO'}:${match[2]}:${match[3]}`);
 }
 
-describe('vipkit bgp-peer shows extended communities and OTC', { skip: labUnavailableReason() }, () => {
-  let lab: Lab;
-  let bird: Bird;
-
-  before(async () => {
-    lab = await Lab.create(SPEC);
-    bird = await Bird.start(lab, 'router', BIRD_CONFIG);
-  });
-
-  after(async () => {
-    await lab?.destroy();
-    bird?.removeFolder();
-  });
+describe('vipkit bgp-peer shows extended communities and OTC', () => {
+  const shared = sharedBirdLab(BIRD_CONFIG);
 
   labTest('as BIRD exports them, in --json and in the route table', async () => {
+    const { lab, bird } = shared();
     const run = (json: boolean) => lab.exec('node1', [process.execPath, VIPKIT, 'bgp-peer', '--my-asn', '64800', '--once', '--family', 'ipv4', ...(json ? ['--json'] : []), '192.0.2.1'], { timeoutMs: 45_000 });
     const result = await run(true);
     assert.equal(result.code, 0, result.stderr);

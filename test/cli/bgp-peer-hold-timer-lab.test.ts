@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe } from 'node:test';
 import { Bird } from '../../src/lab/bgp-daemons.js';
+import { ROUTER_AND_NODE } from '../helpers/bird-lab.js';
 import { labTest, sharedLab } from '../helpers/root.js';
 import { startVipkitJson, until } from '../helpers/vipkit-process.js';
 
@@ -10,20 +11,13 @@ import { startVipkitJson, until } from '../helpers/vipkit-process.js';
  * KEEPALIVE reaches vipkit, whose hold timer (3 s, the smaller of both offers) must
  * expire, be explained, and send the Hold Timer Expired NOTIFICATION (RFC 4271 6.5).
  */
-const SPEC = {
-  hosts: [
-    { name: 'router', addresses: ['192.0.2.1/24'] },
-    { name: 'node1', addresses: ['192.0.2.11/24'] },
-  ],
-};
-
 const BIRD_CONFIG = `router id 192.0.2.1;
 protocol device {}
 protocol bgp node1 { local 192.0.2.1 as 65002; neighbor 192.0.2.11 as 64800; ipv4 { import all; export none; }; }
 `;
 
 describe('vipkit bgp-peer when the router falls silent', () => {
-  const lab = sharedLab(SPEC);
+  const lab = sharedLab(ROUTER_AND_NODE);
 
   labTest('the hold timer expires: explained, NOTIFICATION sent, the session goes down', async () => {
     await Bird.start(lab(), 'router', BIRD_CONFIG);
