@@ -43,13 +43,18 @@ export function parseYaml(text: string, source: string): ParsedDocuments {
   for (const { text: chunk, firstLine } of documentChunks(text)) {
     let cached = parsedChunks.get(chunk);
     if (cached === undefined) {
-      cached = parseWhole(chunk, '');
+      cached = { relative: parseWhole(chunk, '') };
       if (parsedChunks.size >= MAX_CACHED_CHUNKS) parsedChunks.delete(parsedChunks.keys().next().value!);
       parsedChunks.set(chunk, cached);
     }
-    const at = (location: Location): Location => ({ ...location, source, line: location.line! + firstLine - 1 });
-    parsed.documents.push(...cached.documents.map((node) => relocated(node, at)));
-    parsed.problems.push(...cached.problems.map((problem) => ({ ...problem, at: at(problem.at) })));
+    // A document that stayed where it was (most of them, as a file grows) is reused as placed.
+    if (cached.placed?.source !== source || cached.placed.firstLine !== firstLine) {
+      const at = (location: Location): Location => ({ ...location, source, line: location.line! + firstLine - 1 });
+      const { documents, problems } = cached.relative;
+      cached.placed = { source, firstLine, documents: documents.map((node) => relocated(node, at)), problems: problems.map((problem) => ({ ...problem, at: at(problem.at) })) };
+    }
+    parsed.documents.push(...cached.placed.documents);
+    parsed.problems.push(...cached.placed.problems);
   }
   return parsed;
 }
@@ -59,7 +64,7 @@ export function parseYaml(text: string, source: string): ParsedDocuments {
  * cluster's snapshot) change a document or two at a time: each document is parsed once,
  * and found again by its text, wherever it moved in the file.
  */
-const parsedChunks = new Map<string, ParsedDocuments>();
+const parsedChunks = new Map<string, { relative: ParsedDocuments; placed?: ParsedDocuments & { source: string; firstLine: number } }>();
 /** Oldest out first beyond this: a few large files' worth of documents. */
 const MAX_CACHED_CHUNKS = 50_000;
 
