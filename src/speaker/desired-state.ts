@@ -10,7 +10,7 @@
  */
 import type { RoutePolicy, Routes } from '../bgp/announcer.js';
 import type { LabelSelector } from '../pools/model.js';
-import { place, type ElectionNode, type Placement } from './election.js';
+import { place, whyNotCandidate, type ElectionNode, type Placement } from './election.js';
 import { prefixesOf, routeBlocks, type AggregationLengths } from './route-targets.js';
 import type { DesiredState } from './speaker.js';
 
@@ -113,12 +113,12 @@ export function bgpDesiredState(services: readonly ClusterService[], self: Elect
       const decision: BgpDecision = { service: service.key, ip, pool: service.pool, prefixes: [] };
       const reasons: string[] = [];
       for (const advertising of service.bgp) {
-        const excluded = place({ ip, ...eligibility(advertising.nodeSelectors, service.endpointNodes) }, [self]).excluded[0];
+        const excluded = whyNotCandidate(self, { ip, ...eligibility(advertising.nodeSelectors, service.endpointNodes) });
         if (excluded !== undefined) {
-          reasons.push(excluded.reason);
+          reasons.push(excluded);
           continue;
         }
-        const [prefix] = prefixesOf(routeBlocks([ip], advertising.aggregation, 1));
+        const prefix = prefixOf(ip, advertising.aggregation);
         const existing = routes.get(prefix!);
         routes.set(prefix!, existing === undefined ? advertising.policy : mergedPolicy(existing, advertising.policy, merged));
         if (!decision.prefixes.includes(prefix!)) decision.prefixes.push(prefix!);
@@ -134,6 +134,14 @@ export function bgpDesiredState(services: readonly ClusterService[], self: Elect
 function noOwner({ excluded }: Placement): string {
   const reasons = [...new Set(excluded.map((exclusion) => exclusion.reason))];
   return reasons.length === 0 ? 'no live eligible node' : `no live eligible node: ${reasons.join('; ')}`;
+}
+
+/** The route for `ip`: a host route, or the covering prefix of the aggregation length. */
+function prefixOf(ip: string, aggregation: AggregationLengths): string {
+  const ipv6 = ip.includes(':');
+  const length = ipv6 ? aggregation.ipv6 : aggregation.ipv4;
+  if (length === undefined || length === (ipv6 ? 128 : 32)) return `${ip}/${ipv6 ? 128 : 32}`;
+  return prefixesOf(routeBlocks([ip], aggregation, 1)).next().value!;
 }
 
 function eligibility(nodeSelectors: readonly LabelSelector[] | undefined, endpointNodes: ReadonlySet<string> | undefined) {

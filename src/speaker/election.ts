@@ -57,7 +57,8 @@ export function placementOrder(names: readonly string[], ip: string): string[] {
   return [...names].sort((a, b) => Buffer.compare(digests.get(a)!, digests.get(b)!));
 }
 
-function whyNotCandidate(node: ElectionNode, service: ElectionService): string | undefined {
+/** Why `node` may not announce `service` (not live, excluded, unselected, no endpoint), or undefined when it may. */
+export function whyNotCandidate(node: ElectionNode, service: ElectionService): string | undefined {
   if (!node.live) return 'not live';
   if (Object.hasOwn(node.labels, EXCLUDE_LABEL)) return `labelled ${EXCLUDE_LABEL}`;
   const selectors = service.nodeSelectors ?? [];
