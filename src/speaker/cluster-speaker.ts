@@ -137,6 +137,8 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
   private readonly yieldChecks = new Set<TimerHandle>();
   private stopping = false;
   private services: ClusterService[];
+  /** This node's labels, which a re-read may change (a Node relabelled on Kubernetes). */
+  private selfLabels: Record<string, string>;
   /** While a planned stop hands over: the VIPs whose next owner has not claimed them yet, and what ends the wait. */
   private handover?: { waiting: Set<string>; done: () => void };
 
@@ -147,6 +149,7 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
   ) {
     super();
     this.services = config.services;
+    this.selfLabels = config.self.labels;
     for (const member of config.members) this.members.set(member.address, { name: member.name, labels: member.labels, state: 'unknown' });
     this.bfdRouters = bfdRouters(this.selectedPeers(config.peers));
     const liveness = this.liveness();
@@ -288,6 +291,12 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
    * nothing, for a peer this host cannot open a session to.
    */
   update(config: ClusterConfig): void {
+    // Labels may change (selectors and exclusions follow them); the members themselves are read at start.
+    this.selfLabels = config.self.labels;
+    for (const member of config.members) {
+      const known = this.members.get(member.address);
+      if (known) known.labels = member.labels;
+    }
     const peers = this.sessionsFor(config);
     const routers = bfdRouters(this.selectedPeers(config.peers));
     if (routers.size !== this.bfdRouters.size || [...routers].some((address) => !this.bfdRouters.has(address))) {
@@ -311,7 +320,7 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
   }
 
   private selectedPeers(peers: readonly Peer[]): Peer[] {
-    const { labels } = this.config.self;
+    const labels = this.selfLabels;
     return peers.filter((peer) => peer.nodeSelectors.length === 0 || peer.nodeSelectors.some((selector) => selectorMatches(selector, labels)));
   }
 
@@ -341,7 +350,7 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
    */
   private electionNodes(): ElectionNode[] {
     const members = [...this.members.values()].map(({ name, labels, state }) => ({ name, labels, live: state === 'up' || (state === 'unknown' && !this.graceOver) }));
-    return [{ ...this.config.self, live: true }, ...members];
+    return [{ name: this.config.self.name, labels: this.selfLabels, live: true }, ...members];
   }
 
   /** Still waiting for a member's first word, within the startup grace. */
@@ -352,7 +361,7 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
   private recompute(): void {
     const computed = layer2DesiredState(this.services, this.config.self.name, this.electionNodes(), this.options.interfaceFor);
     const decisions = computed.decisions.map((decision) => this.heldBack(decision));
-    const bgp = bgpDesiredState(this.services, { ...this.config.self, live: true });
+    const bgp = bgpDesiredState(this.services, { name: this.config.self.name, labels: this.selfLabels, live: true });
     this.decisions = decisions;
     this.bgpDecisions = bgp.decisions;
     this.speaker.set({ l2: desiredOf(decisions), bgp: bgp.routes });

@@ -18,7 +18,8 @@ import { VIPKIT } from './run-vipkit.js';
  * answered by the node MetalLB's order names, as iputils arping from the client sees it.
  * One of them, elected on a Lease, writes each Service's status.loadBalancer.ingress and
  * records IPAllocated or AllocationFailed, as MetalLB's controller does. A Service created
- * or deleted with kubectl is answered or dropped; while the API server is down the speakers
+ * or deleted with kubectl is answered or dropped, a Node labelled out of load balancing
+ * hands its VIPs over; while the API server is down the speakers
  * keep answering and say so; a leader that stops hands the Lease over.
  */
 const SPEC = {
@@ -99,6 +100,14 @@ describe('vipkit run on Kubernetes', { skip: labUnavailableReason() ?? kubeApiSe
     // kubectl creates a Service and deletes another: the speakers follow.
     await api.apply('api', kubernetesList([service('api', '192.0.2.101'), endpointSlice('api', 'node2')]));
     await until(`192.0.2.101 is answered by ${owner('192.0.2.101')} alone`, async () => JSON.stringify(await answering('192.0.2.101')) === JSON.stringify([lab.mac(owner('192.0.2.101'))]));
+
+    // A Node labelled out of load balancing gives its VIP to the next node; the label removed, it takes it back.
+    const [first, second] = placementOrder(NODES, '192.0.2.101') as [string, string];
+    const exclude = 'node.kubernetes.io/exclude-from-external-load-balancers';
+    assert.equal((await api.kubectl('api', ['label', 'node', first, `${exclude}=`])).code, 0);
+    await until(`192.0.2.101 moves to ${second}`, async () => JSON.stringify(await answering('192.0.2.101')) === JSON.stringify([lab.mac(second)]));
+    assert.equal((await api.kubectl('api', ['label', 'node', first, `${exclude}-`])).code, 0);
+    await until(`192.0.2.101 comes back to ${first}`, async () => JSON.stringify(await answering('192.0.2.101')) === JSON.stringify([lab.mac(first)]));
     // Its only endpoint stops being ready: nobody announces it (as MetalLB's speaker does not); then it is deleted.
     await api.apply('api', JSON.stringify(endpointSlice('web', 'node1', false)));
     await until('192.0.2.100, without a ready endpoint, is answered by nobody', async () => (await answering('192.0.2.100')).length === 0);
