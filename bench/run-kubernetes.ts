@@ -26,7 +26,8 @@
  *    placement gives it) is its convergence; also when node2 has given that share back.
  *
  * Run as root after the build: node dist/bench/run-kubernetes.js [--latency N] [--services N]
- * [--small N] [--nodes N] [--batch N] [--parallel N] [--steady S]
+ * [--small N] [--nodes N] [--batch N] [--parallel N] [--steady S] [--heap-mib N] (the speakers'
+ * --max-old-space-size; without it, node's default, as users run it)
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -52,6 +53,7 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '250' },
     parallel: { type: 'string', default: '4' },
     steady: { type: 'string', default: '10' },
+    'heap-mib': { type: 'string' },
   },
 });
 const LATENCY = Number(values.latency);
@@ -61,6 +63,8 @@ const NODES = Number(values.nodes);
 const BATCH = Number(values.batch);
 const PARALLEL = Number(values.parallel);
 const STEADY_S = Number(values.steady);
+/** --max-old-space-size for the speakers; absent: node's default, as a user runs it. */
+const HEAP_MIB = values['heap-mib'] === undefined ? undefined : Number(values['heap-mib']);
 
 const SPEAKERS = ['node1', 'node2'];
 const SPEAKER_LABEL = 'vipkit.io/speaker';
@@ -86,7 +90,7 @@ const PROBER_START_MS = 600;
 const LATENCY_SPACING_MS = 1200;
 const START_TIMEOUT_MS = 60_000;
 const KUBECTL_TIMEOUT_MS = 600_000;
-const CONVERGE_TIMEOUT_MS = 600_000;
+const CONVERGE_TIMEOUT_MS = 300_000;
 const QUIET_TIMEOUT_MS = 120_000;
 /** Both speakers below this CPU share over QUIET_WINDOW_MS count as quiet. */
 const QUIET_CPU = 0.05;
@@ -160,7 +164,8 @@ class Announcements {
 }
 
 function startSpeaker(lab: Lab, api: KubeApiServer, node: string, folder: string): Announcements {
-  return new Announcements(startVipkitJson(lab, node, ['run', '--json', '--kubeconfig', api.kubeconfig, '--node-name', node, '--speaker-selector', `${SPEAKER_LABEL}=true`, '--socket', join(folder, `${node}.sock`)]));
+  const argv = ['run', '--json', '--kubeconfig', api.kubeconfig, '--node-name', node, '--speaker-selector', `${SPEAKER_LABEL}=true`, '--socket', join(folder, `${node}.sock`)];
+  return new Announcements(startVipkitJson(lab, node, argv, HEAP_MIB === undefined ? [] : [`--max-old-space-size=${HEAP_MIB}`]));
 }
 
 /** The node process: `ip netns exec` execs it in place; were it to fork, its child. */
@@ -189,7 +194,7 @@ function exitWithin(process: VipkitProcess, timeoutMs: number): Promise<number |
 }
 
 /** Every 10 s on stderr while a long wait lasts: what each speaker announces, its memory and CPU, and what it logged meanwhile. */
-function progress(speakers: Map<string, Announcements>, what: string): () => void {
+function progress(speakers: Map<string, Announcements>, what: string, peakRssKiB: Map<string, number>): () => void {
   const startedAt = epochMs();
   const seen = new Map<string, number>();
   const timer = setInterval(() => {
@@ -201,6 +206,7 @@ function progress(speakers: Map<string, Announcements>, what: string): () => voi
       let now: Usage | undefined;
       try {
         now = usage(nodePid(speaker.process.child));
+        peakRssKiB.set(node, Math.max(peakRssKiB.get(node) ?? 0, now.rssKiB));
       } catch {
         // Exiting (a restart): /proc has no memory figures for it any more.
       }
@@ -407,109 +413,118 @@ async function sweep(lab: Lab, ips: string[]): Promise<{ answered: number; byOwn
   return { answered: ips.filter((ip) => macs.has(ip)).length, byOwner };
 }
 
-async function atScale(lab: Lab, api: KubeApiServer, client: KubernetesClientProcess, speakers: Map<string, Announcements>, folder: string, total: number, bulkSoFar: number): Promise<ScaleFigures> {
+/** The figures of one scale, as far as it got; `failure` says why it stopped early. */
+interface ScaleRun {
+  figures: Partial<ScaleFigures> & { services: number; peakRssKiB: Map<string, number> };
+  failure?: string;
+}
+
+async function atScale(lab: Lab, api: KubeApiServer, client: KubernetesClientProcess, speakers: Map<string, Announcements>, folder: string, total: number, bulkSoFar: number): Promise<ScaleRun> {
   const bulk = total - LATENCY;
   const ips = [...Array.from({ length: bulk }, (_, index) => bulkIp(index)), ...Array.from({ length: LATENCY }, (_, index) => latencyIp(index))];
-  const stopProgress = progress(speakers, `${total} Services`);
+  const run: ScaleRun = { figures: { services: total, peakRssKiB: new Map() } };
+  const stopProgress = progress(speakers, `${total} Services`, run.figures.peakRssKiB);
   try {
-    return await measureAtScale(lab, api, client, speakers, folder, total, bulkSoFar, ips);
+    await measureAtScale(lab, api, client, speakers, folder, total, bulkSoFar, ips, run.figures);
+  } catch (error) {
+    const dead = [...speakers].filter(([, speaker]) => !speaker.alive);
+    run.failure = [
+      (error as Error).message,
+      ...dead.map(([node, speaker]) => {
+        const said = speaker.process.stderr().trim().split('\n');
+        // V8 says why it aborts (e.g. the heap limit) above its stack trace.
+        const fatal = said.find((line) => line.includes('FATAL ERROR')) ?? said.slice(-2).join(' | ');
+        return `${node}'s speaker exited (${speaker.process.child.exitCode ?? speaker.process.child.signalCode}): ${fatal.trim()}`;
+      }),
+    ].join('; ');
   } finally {
     stopProgress();
   }
+  return run;
 }
 
-async function measureAtScale(lab: Lab, api: KubeApiServer, client: KubernetesClientProcess, speakers: Map<string, Announcements>, folder: string, total: number, bulkSoFar: number, ips: string[]): Promise<ScaleFigures> {
+async function measureAtScale(lab: Lab, api: KubeApiServer, client: KubernetesClientProcess, speakers: Map<string, Announcements>, folder: string, total: number, bulkSoFar: number, ips: string[], figures: Partial<ScaleFigures>): Promise<void> {
   const bulk = total - LATENCY;
   const createStart = epochMs();
-  const createMs = await createBulk(api, bulkSoFar, bulk);
+  figures.createdObjects = 2 * (bulk - bulkSoFar);
+  figures.createMs = await createBulk(api, bulkSoFar, bulk);
   const createdAt = epochMs();
-  console.error(`${total} Services: created ${bulk - bulkSoFar} more with their slices in ${(createMs / 1000).toFixed(1)} s`);
+  console.error(`${total} Services: created ${bulk - bulkSoFar} more with their slices in ${(figures.createMs / 1000).toFixed(1)} s`);
+  // While creating and settling, did the speakers lose each other (BFD), or see the other answer too?
+  const countUnrest = () => {
+    const during = (node: string, name: string) => speakers.get(node)!.process.events.filter((event) => event.event === name && Date.parse(String(event['ts'])) >= createStart).length;
+    figures.unrest = new Map(SPEAKERS.map((node) => [node, { memberDown: during(node, 'memberDown'), conflicts: during(node, 'conflict'), reloads: during(node, 'configReloaded') }]));
+  };
   await until(`both speakers announce all ${total} VIPs`, () => allAnnounced(speakers, ips) || [...speakers.values()].some((speaker) => !speaker.alive), CONVERGE_TIMEOUT_MS, 100);
-  for (const [node, speaker] of speakers) if (!speaker.alive) throw new Error(`${node}'s speaker exited: ${speaker.process.stderr().trim().split('\n').slice(-3).join(' | ')}`);
+  countUnrest();
+  if ([...speakers.values()].some((speaker) => !speaker.alive)) throw new Error('a speaker exited before every VIP was announced');
   const announcedAt = Math.max(...ips.map((ip) => speakers.get(owner(ip))!.now.get(ip)!));
+  figures.announcedAfterCreateMs = announcedAt - createdAt;
   // The leader writes each Service's status; each write is a change every speaker re-reads
   // the whole cluster for. Watched for a while, then the bench writes the rest itself.
-  const missingAtAnnounced = (await withoutIngress(api)).length;
+  figures.leaderMissingAtAnnounced = (await withoutIngress(api)).length;
   const windowStart = epochMs();
   await sleep(Math.max(0, announcedAt + LEADER_WINDOW_MS - epochMs()));
   const missing = await withoutIngress(api);
-  const leaderWindowMs = epochMs() - windowStart;
-  const byLeader = missingAtAnnounced - missing.length;
+  figures.leaderWindowMs = epochMs() - windowStart;
+  figures.leaderWrites = figures.leaderMissingAtAnnounced - missing.length;
+  figures.benchWrites = missing.length;
   const ipByName = new Map([...Array.from({ length: bulk }, (_, index): [string, string] => [`s-${index}`, bulkIp(index)]), ...Array.from({ length: LATENCY }, (_, index): [string, string] => [`lat-${index}`, latencyIp(index)])]);
   const writeStart = epochMs();
   await writeIngress(client, missing, (name) => ipByName.get(name)!);
-  const benchWriteMs = epochMs() - writeStart;
+  figures.benchWriteMs = epochMs() - writeStart;
   await until(`all ${total} ingress addresses written`, async () => (await withoutIngress(api)).length === 0, 60_000, 1000);
-  const ingressAt = epochMs();
+  figures.ingressAfterCreateMs = epochMs() - createdAt;
   const pids = new Map([...speakers].map(([node, speaker]) => [node, nodePid(speaker.process.child)]));
-  const quietCpu = await quiet([...pids.values()]);
-  const quietAt = epochMs();
-  console.error(`${total} Services: announced, ingress written (${byLeader} by the leader in ${(leaderWindowMs / 1000).toFixed(0)} s, ${missing.length} by the bench), ${quietCpu < QUIET_CPU ? 'quiet' : 'not quiet'}; steady state for ${STEADY_S} s`);
+  figures.quietCpu = await quiet([...pids.values()]);
+  figures.quietAfterCreateMs = figures.quietCpu < QUIET_CPU ? epochMs() - createdAt : NaN;
+  console.error(`${total} Services: announced, ingress written (${figures.leaderWrites} by the leader in ${(figures.leaderWindowMs / 1000).toFixed(0)} s, ${missing.length} by the bench), ${figures.quietCpu < QUIET_CPU ? 'quiet' : 'not quiet'}; steady state for ${STEADY_S} s`);
 
   const before = new Map([...pids].map(([node, pid]) => [node, usage(pid)]));
   const steadyStart = epochMs();
   await sleep(STEADY_S * 1000);
   const steadyS = (epochMs() - steadyStart) / 1000;
-  const steady = new Map(
+  figures.steady = new Map(
     [...pids].map(([node, pid]) => {
       const now = usage(pid);
       return [node, { rssKiB: now.rssKiB, hwmKiB: now.hwmKiB, cpuS: now.cpuS, cpuPerS: (now.cpuS - before.get(node)!.cpuS) / steadyS }];
     }),
   );
+  countUnrest();
   const swept = await sweep(lab, ips);
-  // While creating and settling, did the speakers lose each other (BFD), or see the other answer too?
-  const during = (node: string, name: string) => speakers.get(node)!.process.events.filter((event) => event.event === name && Date.parse(String(event['ts'])) >= createStart).length;
-  const unrest = new Map(SPEAKERS.map((node) => [node, { memberDown: during(node, 'memberDown'), conflicts: during(node, 'conflict'), reloads: during(node, 'configReloaded') }]));
+  figures.sweepAnswered = swept.answered;
+  figures.sweepByOwner = swept.byOwner;
 
   // Restart: SIGTERM node1, start it again, until it announces its whole share.
   const victim = SPEAKERS[0]!;
   const other = speakers.get(SPEAKERS[1]!)!;
   const share = ips.filter((ip) => owner(ip) === victim);
+  figures.share = share.length;
   const termAt = epochMs();
   const stopping = speakers.get(victim)!.process;
   stopping.child.kill('SIGTERM');
   if ((await exitWithin(stopping, STOP_TIMEOUT_MS)) === undefined) throw new Error(`${victim}'s speaker did not stop within ${STOP_TIMEOUT_MS / 1000} s of SIGTERM`);
-  const stopMs = epochMs() - termAt;
+  figures.stopMs = epochMs() - termAt;
   const startedAt = epochMs();
   const fresh = startSpeaker(lab, api, victim, folder);
   speakers.set(victim, fresh);
   await until(`the restarted ${victim} announces its ${share.length} VIPs`, () => share.every((ip) => fresh.sync().now.has(ip)) || !fresh.alive, CONVERGE_TIMEOUT_MS);
-  if (!fresh.alive) throw new Error(`the restarted ${victim} exited: ${fresh.process.stderr().trim().split('\n').slice(-3).join(' | ')}`);
-  const convergedAt = Math.max(...share.map((ip) => fresh.now.get(ip)!));
-  const atConvergence = usage(nodePid(fresh.process.child));
-  await until(`${SPEAKERS[1]} gives ${victim}'s share back`, () => share.every((ip) => !other.sync().now.has(ip)), 60_000);
-  const lastWithdrawal = other.process.events.filter((event) => event.event === 'serviceWithdrawn' && Date.parse(String(event['ts'])) >= startedAt).map((event) => Date.parse(String(event['ts'])));
+  if (!fresh.alive) throw new Error(`the restarted ${victim} exited`);
   const logged = (name: string) => {
     const event = fresh.first(name);
     return event === undefined ? NaN : Date.parse(String(event['ts'])) - startedAt;
   };
-  return {
-    services: total,
-    createdObjects: 2 * (bulk - bulkSoFar),
-    createMs,
-    announcedAfterCreateMs: announcedAt - createdAt,
-    leaderWrites: byLeader,
-    leaderWindowMs,
-    leaderMissingAtAnnounced: missingAtAnnounced,
-    benchWrites: missing.length,
-    benchWriteMs,
-    ingressAfterCreateMs: ingressAt - createdAt,
-    quietAfterCreateMs: quietCpu < QUIET_CPU ? quietAt - createdAt : NaN,
-    quietCpu,
-    steady,
-    unrest,
-    sweepAnswered: swept.answered,
-    sweepByOwner: swept.byOwner,
-    share: share.length,
-    stopMs,
-    listedMs: logged('createARPResponder'),
-    memberUpMs: logged('memberUp'),
-    convergeMs: convergedAt - startedAt,
-    termToConvergedMs: convergedAt - termAt,
-    convergeCpuS: atConvergence.cpuS,
-    convergeHwmKiB: atConvergence.hwmKiB,
-    givenBackMs: lastWithdrawal.length > 0 ? maximum(lastWithdrawal) - startedAt : NaN,
-  };
+  figures.listedMs = logged('createARPResponder');
+  figures.memberUpMs = logged('memberUp');
+  const convergedAt = Math.max(...share.map((ip) => fresh.now.get(ip)!));
+  figures.convergeMs = convergedAt - startedAt;
+  figures.termToConvergedMs = convergedAt - termAt;
+  const atConvergence = usage(nodePid(fresh.process.child));
+  figures.convergeCpuS = atConvergence.cpuS;
+  figures.convergeHwmKiB = atConvergence.hwmKiB;
+  await until(`${SPEAKERS[1]} gives ${victim}'s share back`, () => share.every((ip) => !other.sync().now.has(ip)), 60_000);
+  const lastWithdrawal = other.process.events.filter((event) => event.event === 'serviceWithdrawn' && Date.parse(String(event['ts'])) >= startedAt).map((event) => Date.parse(String(event['ts'])));
+  figures.givenBackMs = lastWithdrawal.length > 0 ? maximum(lastWithdrawal) - startedAt : NaN;
 }
 
 // --- the report --------------------------------------------------------------------------
@@ -524,8 +539,9 @@ function row(label: string, ...columns: string[]): void {
   console.log(`${label.padEnd(LABEL_WIDTH)} ${columns.map((column) => column.padStart(16)).join(' ')}`);
 }
 
-function report(latency: LatencyFigures, small: ScaleFigures, large: ScaleFigures | Error): void {
-  console.log(`\nvipkit run --kubeconfig, kube-apiserver ${KUBERNETES_VERSION} and etcd in the lab; speakers on ${SPEAKERS.join(' and ')} (--speaker-selector), ${NODES} Nodes in the API server`);
+function report(latency: LatencyFigures, small: ScaleRun, large: ScaleRun): void {
+  const heap = HEAP_MIB === undefined ? "node's default heap limit" : `--max-old-space-size=${HEAP_MIB}`;
+  console.log(`\nvipkit run --kubeconfig, kube-apiserver ${KUBERNETES_VERSION} and etcd in the lab; speakers on ${SPEAKERS.join(' and ')} (--speaker-selector, ${heap}), ${NODES} Nodes in the API server`);
   console.log(`1. kubectl apply of a Service + its EndpointSlice (one List) to the VIP answering, ${LATENCY} services one after another`);
   row('', 'median', 'max');
   const medianMax = (numbers: number[]) => (numbers.length > 0 ? [ms(median(numbers)), ms(maximum(numbers))] : ['n/a', 'n/a']);
@@ -537,35 +553,36 @@ function report(latency: LatencyFigures, small: ScaleFigures, large: ScaleFigure
   if (latency.unanswered.length > 0) console.log(`   unanswered: ${latency.unanswered.join(' ')}`);
 
   console.log(`2. Services in the API server (each with a ready EndpointSlice), ${NODES} Nodes`);
-  row('', String(small.services), String(SERVICES), `${SERVICES}/${small.services}`);
-  // A failed large step leaves its column empty; the failure is printed below the table.
-  const both = (label: string, pick: (figures: ScaleFigures) => number, format: (value: number) => string, withRatio = true) => {
-    const largeValue = large instanceof Error ? NaN : pick(large);
-    row(label, format(pick(small)), Number.isNaN(largeValue) && large instanceof Error ? '-' : format(largeValue), withRatio ? ratio(largeValue, pick(small)) : '');
+  row('', String(small.figures.services), String(large.figures.services), `${large.figures.services}/${small.figures.services}`);
+  // A step that stopped early leaves the rest of its column empty ('-'); why is printed below the table.
+  const both = (label: string, pick: (figures: Partial<ScaleFigures>) => number | undefined, format: (value: number) => string, withRatio = true) => {
+    const [a, b] = [pick(small.figures), pick(large.figures)];
+    row(label, a === undefined ? '-' : format(a), b === undefined ? '-' : format(b), withRatio ? ratio(b ?? NaN, a ?? NaN) : '');
   };
   both(`   objects created (kubectl apply, Lists of ${2 * BATCH}, ${PARALLEL} at a time)`, (figures) => figures.createdObjects, String, false);
   both('   creation wall time', (figures) => figures.createMs, seconds, false);
   both('   end of creation to every VIP announced (logs)', (figures) => figures.announcedAfterCreateMs, seconds);
   both('   ingress missing when every VIP was announced', (figures) => figures.leaderMissingAtAnnounced, String, false);
   both(`   of those, written by the leader within ${LEADER_WINDOW_MS / 1000} s`, (figures) => figures.leaderWrites, String, false);
-  both('   leader status writes per second', (figures) => (figures.leaderWrites * 1000) / figures.leaderWindowMs, (value) => value.toFixed(2));
+  both('   leader status writes per second', (figures) => (figures.leaderWrites === undefined ? undefined : (figures.leaderWrites * 1000) / figures.leaderWindowMs!), (value) => value.toFixed(2));
   both(`   the rest written by the bench (merge patches, ${WRITERS} at a time)`, (figures) => figures.benchWrites, String, false);
   both('   ... in', (figures) => figures.benchWriteMs, seconds, false);
   both('   end of creation to every ingress written', (figures) => figures.ingressAfterCreateMs, seconds, false);
   both(`   end of creation to both speakers quiet (< ${QUIET_CPU * 100} % CPU over ${QUIET_WINDOW_MS / 1000} s)`, (figures) => figures.quietAfterCreateMs, seconds, false);
   both('   busier speaker at the end of that wait', (figures) => figures.quietCpu, (value) => `${(value * 100).toFixed(1)} %`, false);
   for (const node of SPEAKERS) {
-    const pick = (figures: ScaleFigures) => figures.steady.get(node)!;
-    both(`   ${node} VmRSS, steady`, (figures) => pick(figures).rssKiB, mib);
-    both(`   ${node} VmHWM`, (figures) => pick(figures).hwmKiB, mib);
-    both(`   ${node} CPU since its start (utime + stime)`, (figures) => pick(figures).cpuS, (value) => `${value.toFixed(1)} s`, false);
-    both(`   ${node} CPU in steady state, over ${STEADY_S} s`, (figures) => pick(figures).cpuPerS, (value) => `${(value * 100).toFixed(2)} %`);
+    const pick = (figures: Partial<ScaleFigures>) => figures.steady?.get(node);
+    both(`   ${node} VmRSS, steady`, (figures) => pick(figures)?.rssKiB, mib);
+    both(`   ${node} VmHWM`, (figures) => pick(figures)?.hwmKiB, mib);
+    both(`   ${node} CPU since its start (utime + stime)`, (figures) => pick(figures)?.cpuS, (value) => `${value.toFixed(1)} s`, false);
+    both(`   ${node} CPU in steady state, over ${STEADY_S} s`, (figures) => pick(figures)?.cpuPerS, (value) => `${(value * 100).toFixed(2)} %`);
+    both(`   ${node} highest VmRSS seen (10 s samples, any process)`, (figures) => (figures as ScaleRun['figures']).peakRssKiB.get(node), mib);
   }
   for (const node of SPEAKERS) {
-    const pick = (figures: ScaleFigures) => figures.unrest.get(node)!;
-    both(`   ${node} configReloaded lines, creation to steady end`, (figures) => pick(figures).reloads, String, false);
-    both(`   ${node} memberDown (BFD lost the other), same span`, (figures) => pick(figures).memberDown, String, false);
-    both(`   ${node} conflict (another MAC answers), same span`, (figures) => pick(figures).conflicts, String, false);
+    const pick = (figures: Partial<ScaleFigures>) => figures.unrest?.get(node);
+    both(`   ${node} configReloaded lines, creation to steady end`, (figures) => pick(figures)?.reloads, String, false);
+    both(`   ${node} memberDown (BFD lost the other), same span`, (figures) => pick(figures)?.memberDown, String, false);
+    both(`   ${node} conflict (another MAC answers), same span`, (figures) => pick(figures)?.conflicts, String, false);
   }
   both('   client sweep: VIPs answered', (figures) => figures.sweepAnswered, String, false);
   both('   client sweep: answered by the placement owner alone', (figures) => figures.sweepByOwner, String, false);
@@ -578,7 +595,7 @@ function report(latency: LatencyFigures, small: ScaleFigures, large: ScaleFigure
   both(`   start to ${SPEAKERS[1]}'s last withdrawal of that share`, (figures) => figures.givenBackMs, ms);
   both('   CPU of the new process at convergence', (figures) => figures.convergeCpuS, (value) => `${value.toFixed(2)} s`);
   both('   VmHWM of the new process at convergence', (figures) => figures.convergeHwmKiB, mib);
-  if (large instanceof Error) console.log(`   the ${SERVICES} step failed: ${large.message}`);
+  for (const run of [small, large]) if (run.failure !== undefined) console.log(`   the ${run.figures.services} step stopped early: ${run.failure}`);
   console.log(`command: ${COMMAND}`);
 }
 
@@ -594,8 +611,8 @@ if (unavailable !== undefined) {
   process.exit(2);
 }
 const whole = [LATENCY, SERVICES, SMALL, NODES, BATCH, PARALLEL].every((value) => Number.isInteger(value) && value >= 1);
-if (!whole || !(STEADY_S > 0) || LATENCY > 250 || NODES < SPEAKERS.length || NODES > 200 || !(LATENCY < SMALL && SMALL < SERVICES) || SERVICES - LATENCY > BULK_MAX) {
-  console.error(`--latency (at most 250), --small, --services, --nodes (2 to 200), --batch and --parallel must be whole numbers of at least 1, --steady positive, latency < small < services, and services - latency at most ${BULK_MAX}.`);
+if (!whole || !(STEADY_S > 0) || (HEAP_MIB !== undefined && !(Number.isInteger(HEAP_MIB) && HEAP_MIB >= 256)) || LATENCY > 250 || NODES < SPEAKERS.length || NODES > 200 || !(LATENCY < SMALL && SMALL < SERVICES) || SERVICES - LATENCY > BULK_MAX) {
+  console.error(`--latency (at most 250), --small, --services, --nodes (2 to 200), --batch and --parallel must be whole numbers of at least 1, --steady positive, latency < small < services, services - latency at most ${BULK_MAX}, and --heap-mib a whole number of at least 256.`);
   process.exit(2);
 }
 
@@ -618,7 +635,8 @@ try {
   console.error(`1. done; 2. at ${SMALL} Services`);
   const small = await atScale(lab, api, client, speakers, folder, SMALL, 0);
   console.error(`2. at ${SERVICES} Services`);
-  const large = await atScale(lab, api, client, speakers, folder, SERVICES, SMALL - LATENCY).catch((error: Error) => error);
+  const large: ScaleRun =
+    small.failure === undefined ? await atScale(lab, api, client, speakers, folder, SERVICES, SMALL - LATENCY) : { figures: { services: SERVICES, peakRssKiB: new Map() }, failure: `not run: the ${SMALL} step stopped early` };
   report(latency, small, large);
 } finally {
   for (const speaker of speakers.values()) if (speaker.alive) speaker.process.child.kill('SIGKILL');
