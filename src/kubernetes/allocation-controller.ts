@@ -8,7 +8,6 @@
  */
 import type { ClusterConfig } from '../speaker/cluster-config.js';
 import type { KubernetesClient } from './api-client.js';
-import type { Service } from './api-objects.js';
 import type { ClusterSnapshot } from './cluster-snapshot.js';
 import { EventRecorder } from './event-recorder.js';
 import { LeaderElection } from './lease.js';
@@ -93,7 +92,7 @@ export class AllocationController {
   private async bringStatus(): Promise<void> {
     if (!this.leader || this.latest === undefined) return;
     const { snapshot, config } = this.latest;
-    const services = (JSON.parse(snapshot.services.text) as { items: Service[] }).items.filter((item) => item.kind === 'Service');
+    const services = snapshot.serviceObjects;
     const allocated = new Map(config.services.map((service) => [service.key, [...service.ips]]));
     const failed = new Map(config.unallocated.map((entry) => [entry.service, entry.reason]));
     for (const service of services) {

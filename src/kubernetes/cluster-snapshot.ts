@@ -23,8 +23,10 @@ export interface ClusterObjects {
 }
 
 export interface ClusterSnapshot {
-  /** For ClusterInput.serviceFiles. */
+  /** For ClusterInput.serviceFiles: one JSON document per object, so that a re-read parses only the objects that changed. */
   services: SourceFile;
+  /** The LoadBalancer Services themselves (their status, uid...), for what writes to them. */
+  serviceObjects: Service[];
   /** For ClusterInput.configFiles; undefined when the cluster holds no MetalLB resource. */
   metallb?: SourceFile;
   /** Every Node, read (mayAnnounce says which may announce). */
@@ -55,9 +57,9 @@ export function clusterSnapshot(objects: ClusterObjects): ClusterSnapshot {
   const wanted = new Set(services.map(objectKey));
   const slices = sorted(objects.endpointSlices).filter((slice) => wanted.has(`${slice.metadata?.namespace ?? ''}/${slice.metadata?.labels?.[SERVICE_NAME_LABEL] ?? ''}`));
   const items = [...services, ...slices].map(withoutManagedFields);
-  const serviceText = JSON.stringify({ apiVersion: 'v1', kind: 'List', items });
+  const serviceText = documentsText(items);
   const nodes = sorted(objects.nodes).flatMap((node) => readNode(node) ?? []);
-  if (objects.metallb.length === 0) return { services: { path: SERVICES_SOURCE, text: serviceText }, nodes };
+  if (objects.metallb.length === 0) return { services: { path: SERVICES_SOURCE, text: serviceText }, serviceObjects: services, nodes };
   const documents = [
     ...sorted(objects.metallb).map(withoutManagedFields),
     ...sorted(objects.nodes).map((node) => labelsOnly(node, 'v1', 'Node')),
@@ -65,7 +67,13 @@ export function clusterSnapshot(objects: ClusterObjects): ClusterSnapshot {
   ];
   return {
     services: { path: SERVICES_SOURCE, text: serviceText },
-    metallb: { path: METALLB_SOURCE, text: documents.map((document) => JSON.stringify(document)).join('\n---\n') },
+    serviceObjects: services,
+    metallb: { path: METALLB_SOURCE, text: documentsText(documents) },
     nodes,
   };
+}
+
+/** Objects as a stream of JSON documents (JSON is YAML), one per object. */
+function documentsText(objects: KubernetesObject[]): string {
+  return objects.map((object) => JSON.stringify(object)).join('\n---\n');
 }

@@ -44,8 +44,7 @@ export function parseYaml(text: string, source: string): ParsedDocuments {
     let cached = parsedChunks.get(chunk);
     if (cached === undefined) {
       cached = { relative: parseWhole(chunk, '') };
-      if (parsedChunks.size >= MAX_CACHED_CHUNKS) parsedChunks.delete(parsedChunks.keys().next().value!);
-      parsedChunks.set(chunk, cached);
+      remember(chunk, cached);
     }
     // A document that stayed where it was (most of them, as a file grows) is reused as placed.
     if (cached.placed?.source !== source || cached.placed.firstLine !== firstLine) {
@@ -64,9 +63,22 @@ export function parseYaml(text: string, source: string): ParsedDocuments {
  * cluster's snapshot) change a document or two at a time: each document is parsed once,
  * and found again by its text, wherever it moved in the file.
  */
-const parsedChunks = new Map<string, { relative: ParsedDocuments; placed?: ParsedDocuments & { source: string; firstLine: number } }>();
-/** Oldest out first beyond this: a few large files' worth of documents. */
-const MAX_CACHED_CHUNKS = 50_000;
+type CachedChunk = { relative: ParsedDocuments; placed?: ParsedDocuments & { source: string; firstLine: number } };
+const parsedChunks = new Map<string, CachedChunk>();
+/** The text the cache holds, at most (its parsed nodes take several times that): oldest out first beyond it; a document larger than a tenth of it is not kept. */
+const MAX_CACHED_CHARACTERS = 4 * 1024 * 1024;
+let cachedCharacters = 0;
+
+function remember(chunk: string, parsed: CachedChunk): void {
+  if (chunk.length > MAX_CACHED_CHARACTERS / 10) return;
+  parsedChunks.set(chunk, parsed);
+  cachedCharacters += chunk.length;
+  for (const oldest of parsedChunks.keys()) {
+    if (cachedCharacters <= MAX_CACHED_CHARACTERS) break;
+    parsedChunks.delete(oldest);
+    cachedCharacters -= oldest.length;
+  }
+}
 
 /** The text split before each document start marker (`---` at the start of a line), with the line each part starts on. */
 function documentChunks(text: string): { text: string; firstLine: number }[] {

@@ -45,9 +45,10 @@ const OBJECTS = {
 
 test('LoadBalancer Services and their EndpointSlices only, without managedFields, sorted', () => {
   const snapshot = clusterSnapshot(OBJECTS);
-  const list = JSON.parse(snapshot.services.text) as { kind: string; items: KubernetesObject[] };
-  assert.equal(list.kind, 'List');
-  assert.deepEqual(list.items.map((item) => `${item.kind} ${item.metadata?.name}`), ['Service db', 'Service web', 'EndpointSlice web-1']);
+  // One JSON document per object: a re-read parses again only the objects that changed.
+  const items = snapshot.services.text.split('\n---\n').map((text) => JSON.parse(text) as KubernetesObject);
+  assert.deepEqual(items.map((item) => `${item.kind} ${item.metadata?.name}`), ['Service db', 'Service web', 'EndpointSlice web-1']);
+  assert.deepEqual(snapshot.serviceObjects.map((service) => service.metadata?.name), ['db', 'web']);
   assert.ok(!snapshot.services.text.includes('managedFields'));
   assert.deepEqual(snapshot.nodes.map((view) => view.name), ['node1', 'node2']);
   const reversed = clusterSnapshot({ ...OBJECTS, services: [...OBJECTS.services].reverse(), nodes: [...OBJECTS.nodes].reverse(), metallb: [...OBJECTS.metallb].reverse() });
