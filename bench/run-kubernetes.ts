@@ -368,7 +368,7 @@ interface ScaleFigures {
   quietCpu: number;
   steady: Map<string, SpeakerFigures>;
   /** Per speaker, from the creation's start to the end of steady state. */
-  unrest: Map<string, { memberDown: number; conflicts: number; reloads: number }>;
+  unrest: Map<string, { memberDown: number; conflicts: number; reloads: number; announced: number }>;
   sweepAnswered: number;
   sweepByOwner: number;
   share: number;
@@ -453,10 +453,13 @@ async function measureAtScale(lab: Lab, api: KubeApiServer, client: KubernetesCl
   // While creating and settling, did the speakers lose each other (BFD), or see the other answer too?
   const countUnrest = () => {
     const during = (node: string, name: string) => speakers.get(node)!.process.events.filter((event) => event.event === name && Date.parse(String(event['ts'])) >= createStart).length;
-    figures.unrest = new Map(SPEAKERS.map((node) => [node, { memberDown: during(node, 'memberDown'), conflicts: during(node, 'conflict'), reloads: during(node, 'configReloaded') }]));
+    figures.unrest = new Map(SPEAKERS.map((node) => [node, { memberDown: during(node, 'memberDown'), conflicts: during(node, 'conflict'), reloads: during(node, 'configReloaded'), announced: speakers.get(node)!.sync().now.size }]));
   };
-  await until(`both speakers announce all ${total} VIPs`, () => allAnnounced(speakers, ips) || [...speakers.values()].some((speaker) => !speaker.alive), CONVERGE_TIMEOUT_MS, 100);
-  countUnrest();
+  try {
+    await until(`both speakers announce all ${total} VIPs`, () => allAnnounced(speakers, ips) || [...speakers.values()].some((speaker) => !speaker.alive), CONVERGE_TIMEOUT_MS, 100);
+  } finally {
+    countUnrest();
+  }
   if ([...speakers.values()].some((speaker) => !speaker.alive)) throw new Error('a speaker exited before every VIP was announced');
   const announcedAt = Math.max(...ips.map((ip) => speakers.get(owner(ip))!.now.get(ip)!));
   figures.announcedAfterCreateMs = announcedAt - createdAt;
@@ -580,6 +583,7 @@ function report(latency: LatencyFigures, small: ScaleRun, large: ScaleRun): void
   }
   for (const node of SPEAKERS) {
     const pick = (figures: Partial<ScaleFigures>) => figures.unrest?.get(node);
+    both(`   ${node} VIPs it announces (of ${SMALL} / ${SERVICES}), at steady end`, (figures) => pick(figures)?.announced, String, false);
     both(`   ${node} configReloaded lines, creation to steady end`, (figures) => pick(figures)?.reloads, String, false);
     both(`   ${node} memberDown (BFD lost the other), same span`, (figures) => pick(figures)?.memberDown, String, false);
     both(`   ${node} conflict (another MAC answers), same span`, (figures) => pick(figures)?.conflicts, String, false);
