@@ -17,8 +17,10 @@
  * 2. at scale: --nodes Nodes, then --small and --services Services in all (the ones of 1
  *    included), created by `kubectl apply -f` of Lists of --batch Services with their
  *    slices, --parallel kubectl processes at a time (timed apart). Then: until both
- *    speakers announce every VIP (their logs) and the leader has written every Service's
- *    status.loadBalancer.ingress (kubectl get); steady state once both are quiet: VmRSS and
+ *    speakers announce every VIP (their logs); the leader's writes of status.loadBalancer.
+ *    ingress are counted (kubectl get) for 30 s, after which the bench writes the rest as
+ *    the leader would (each write makes every speaker re-read the cluster, so the leader
+ *    alone takes minutes); steady state once both are quiet (or 120 s): VmRSS and
  *    VmHWM (/proc/<pid>/status), CPU seconds since start and CPU per second over --steady
  *    seconds (utime + stime, /proc/<pid>/stat); a sweep of every VIP from the client (vipkit
  *    arping) checked against the placement. Restart: node1 gets SIGTERM, is started again,
