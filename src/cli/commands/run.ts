@@ -127,10 +127,20 @@ export async function run(_targets: string[], rawOptions: Record<string, unknown
       reload();
     });
   };
+  // Members (Nodes on Kubernetes) are read at start: a change is said once, not at every re-read.
+  const startMembers = membersOf(config);
+  let saidMembers = startMembers;
+  const warnIfMembersChanged = (next: ClusterConfig) => {
+    const members = membersOf(next);
+    if (members === startMembers || members === saidMembers) return;
+    saidMembers = members;
+    log({ level: 'warn', event: 'restartNeeded', msg: 'the members changed; they are read at start, so restart to follow them', node: nodeName });
+  };
   const reload = () => {
     try {
       const next = readConfig();
       refuseHostAddresses(next.services.flatMap((service) => service.ips));
+      warnIfMembersChanged(next);
       speaker.update(next);
       if (cluster) cluster.controller.reconcile(cluster.watch.snapshot!, next);
     } catch (error) {
@@ -141,7 +151,7 @@ export async function run(_targets: string[], rawOptions: Record<string, unknown
   };
   const watched = [...(options.config ?? []), ...(options.services ?? [])];
   let unwatch = () => {};
-  if (cluster) followCluster(cluster.watch, config, requestReload, log, nodeName);
+  if (cluster) followCluster(cluster.watch, requestReload, log, nodeName);
   try {
     await metrics.listen(metricsAt.host, metricsAt.port);
     status = await StatusServer.listen(options.socket, () => ({ ...speaker.status, ...(cluster ? { kubernetes: { connected: cluster.watch.connected, leader: cluster.controller.isLeader } } : {}) }));
@@ -214,17 +224,28 @@ async function watchCluster(options: RunOptions, nodeName: string, log: (record:
  * what it knows while the API server cannot be reached (its members' liveness is BFD's,
  * not the API server's), and says so.
  */
-function followCluster(cluster: ClusterWatch, start: ClusterConfig, reread: () => void, log: (record: ClusterLog) => void, node: string): void {
-  const members = JSON.stringify(start.members.map(({ name, address }) => [name, address]));
-  cluster.on('snapshot', (snapshot) => {
-    reread();
-    const now = kubernetesInput(snapshot, node);
-    if ('members' in now && JSON.stringify(now.members.map((text) => text.split(',')[0]!.split('='))) !== members) {
-      log({ level: 'warn', event: 'restartNeeded', msg: "the cluster's Nodes changed; members are read at start, so restart to follow them", node });
-    }
-  });
+function followCluster(cluster: ClusterWatch, reread: () => void, log: (record: ClusterLog) => void, node: string): void {
+  cluster.on('snapshot', reread);
   cluster.on('disconnected', ({ resource, error, retryInMs }) => log({ level: 'warn', event: 'apiDisconnected', msg: 'the API server cannot be reached; announcing what was last known', node, resource, reason: error.message, retryInMs }));
   cluster.on('reconnected', ({ resource }) => log({ level: 'info', event: 'apiReconnected', msg: 'the API server answers again', node, resource }));
+}
+
+/** `lookup`'s answers, kept for a second: long enough for one re-read, short enough to follow the host's changes. */
+function memoizedForASecond<T>(lookup: (key: string) => T): (key: string) => T {
+  let answers = new Map<string, T>();
+  let since = performance.now();
+  return (key) => {
+    if (performance.now() - since > 1000) {
+      answers = new Map();
+      since = performance.now();
+    }
+    if (!answers.has(key)) answers.set(key, lookup(key));
+    return answers.get(key)!;
+  };
+}
+
+function membersOf(config: ClusterConfig): string {
+  return JSON.stringify(config.members.map(({ name, address }) => [name, address]));
 }
 
 /** --speaker-selector key=value,...: the Nodes that run a speaker. */
@@ -264,10 +285,12 @@ function readInputs(options: RunOptions, nodeName: string, ui: Ui, snapshot: Clu
 
 function optionsFor(options: RunOptions): ClusterOptions {
   const allowed = options.interface;
+  // Thousands of VIPs are placed on every re-read: the host's interfaces are read once a second, not once a VIP.
+  const interfaceOf = memoizedForASecond((ip: string) => interfaceForTarget(ip)?.name);
   return {
     // Only an interface whose subnet holds the VIP, and only those -I names (DESIGN.md: never another).
     interfaceFor(ip) {
-      const name = interfaceForTarget(ip)?.name;
+      const name = interfaceOf(ip);
       return name !== undefined && (allowed === undefined || allowed.includes(name)) ? name : undefined;
     },
     memberPath(address) {
