@@ -43,6 +43,7 @@ import { Bird, Gobgp } from '../src/lab/bgp-daemons.js';
 import { Lab } from '../src/lab/lab.js';
 import { captureDuring, tsharkFields } from '../test/helpers/capture.js';
 import { benchmarkAddress } from './benchmark-routes.js';
+import { maximum, median, sleep, until as poll } from './polling.js';
 
 const VIPKIT = fileURLToPath(new URL('../../bin/vipkit.js', import.meta.url));
 const COMMAND = `node dist/bench/run-bgp.js ${process.argv.slice(2).join(' ')}`.trim();
@@ -93,24 +94,10 @@ const TICKS_PER_SECOND = 100;
 /** The `index`-th service IP: 198.18.0.0 upwards. */
 const serviceIp = (index: number) => benchmarkAddress(index);
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Wall-clock milliseconds with a fraction, comparable with capture timestamps. */
 const epochMs = () => performance.timeOrigin + performance.now();
 
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = POLL_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs / 1000} s`);
-    await sleep(intervalMs);
-  }
-}
-
-const median = (numbers: number[]) => {
-  const ordered = [...numbers].sort((a, b) => a - b);
-  const middle = ordered.length >> 1;
-  return ordered.length % 2 === 1 ? ordered[middle]! : (ordered[middle - 1]! + ordered[middle]!) / 2;
-};
-const maximum = (numbers: number[]) => Math.max(...numbers);
+const until = (what: string, check: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = POLL_MS) => poll(what, check, timeoutMs, intervalMs);
 
 // --- the routers -------------------------------------------------------------------------
 

@@ -43,6 +43,7 @@ import { placementOrder } from '../src/speaker/election.js';
 import { captureDuring, tsharkFields } from '../test/helpers/capture.js';
 import { endpointSlice, KubernetesClientProcess, kubernetesList, metallbCrd } from '../test/helpers/kubernetes-lab.js';
 import { startVipkitJson, type JsonEvent, type VipkitProcess } from '../test/helpers/vipkit-process.js';
+import { maximum, median, sleep, until as poll } from './polling.js';
 
 const VIPKIT = fileURLToPath(new URL('../../bin/vipkit.js', import.meta.url));
 const COMMAND = `node dist/bench/run-kubernetes.js ${process.argv.slice(2).join(' ')}`.trim();
@@ -103,24 +104,10 @@ const TICKS_PER_SECOND = 100;
 const LEADER_WINDOW_MS = 30_000;
 const WRITERS = 16;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Wall-clock milliseconds with a fraction, comparable with capture timestamps and log times. */
 const epochMs = () => performance.timeOrigin + performance.now();
 
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = POLL_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
-    await sleep(intervalMs);
-  }
-}
-
-const median = (numbers: number[]) => {
-  const ordered = [...numbers].sort((a, b) => a - b);
-  const middle = ordered.length >> 1;
-  return ordered.length % 2 === 1 ? ordered[middle]! : (ordered[middle - 1]! + ordered[middle]!) / 2;
-};
-const maximum = (numbers: number[]) => Math.max(...numbers);
+const until = (what: string, check: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = POLL_MS) => poll(what, check, timeoutMs, intervalMs);
 
 const bulkIp = (index: number) => `198.19.${index >> 8}.${index & 255}`;
 const latencyIp = (index: number) => `198.19.32.${index}`;
