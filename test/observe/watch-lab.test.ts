@@ -37,9 +37,13 @@ describe('vipkit watch in a namespace lab', () => {
     const capture = await captureDuring(lab(), 'client', 'arp', async () => {
       const watching = watch('--probe', '0.1', '--for', '3', '192.0.2.100');
       await delay(1200);
+      // node2's kernel stays silent (arp_ignore 8) until its gratuitous ARP is out: else a
+      // reply to a probe could show the new owner first, and the move would not be the gratuitous'.
+      await lab().exec('node2', ['sysctl', '-qw', 'net.ipv4.conf.eth0.arp_ignore=8']);
       await lab().removeAddress('node1', '192.0.2.100/24');
       await lab().addAddress('node2', '192.0.2.100/24');
       await lab().exec('node2', ['arping', '-q', '-U', '-c', '1', '-I', 'eth0', '192.0.2.100']);
+      await lab().exec('node2', ['sysctl', '-qw', 'net.ipv4.conf.eth0.arp_ignore=0']);
       const { code, stdout, stderr } = await watching;
       assert.equal(code, 0, stderr);
       live = parse(stdout);
