@@ -13,6 +13,8 @@ import { entry, expectMap, FieldReader, type YamlMap, type YamlNode } from './ya
  */
 
 const CRD_KINDS = ['IPAddressPool', 'AddressPool', 'L2Advertisement', 'BGPAdvertisement', 'BGPPeer', 'Community', 'BFDProfile'] as const;
+type CrdKind = (typeof CRD_KINDS)[number];
+const isCrdKind = (kind: string): kind is CrdKind => (CRD_KINDS as readonly string[]).includes(kind);
 const OBJECT_KEYS = ['apiVersion', 'kind', 'metadata', 'spec', 'status'];
 const POOL_KEYS = ['addresses', 'autoAssign', 'avoidBuggyIPs', 'serviceAllocation'];
 /** v0.13's AddressPool (api/v1beta1/addresspool_types.go), removed in v0.14: the legacy pool as a resource. */
@@ -75,6 +77,17 @@ interface Selecting {
   at: Location;
 }
 
+/** A MetalLB resource as written, before it is read into the model: where its kind and its name are. */
+interface PendingResource {
+  kind: CrdKind;
+  name: string;
+  spec: YamlMap;
+  what: string;
+  labels: Record<string, string>;
+  kindAt: Location;
+  at: Location;
+}
+
 /** Collects CRD documents, then resolves them into one config. */
 export class CrdReader {
   private readonly config = emptyConfig();
@@ -87,6 +100,8 @@ export class CrdReader {
   private readonly nodeLabels = new Map<string, Record<string, string>>();
   /** The Secrets in the files, by name: their type, and whether they hold a password. */
   private readonly secrets = new Map<string, { type?: string; hasPassword: boolean; at: Location }>();
+  /** The MetalLB resources read, by kind, namespace and name, in the order written; read into the model by finish. */
+  private readonly resources = new Map<string, PendingResource>();
   /** Where each Community alias was first defined, across Community resources. */
   private readonly aliasNames = new Map<string, Location>();
   /** The namespace the first MetalLB resource named, which every other one must share. */
@@ -102,7 +117,7 @@ export class CrdReader {
   add(map: YamlMap): void {
     const object = new FieldReader(map, 'a MetalLB resource', this.problems, OBJECT_KEYS);
     const kind = object.string('kind') ?? '';
-    if (!(CRD_KINDS as readonly string[]).includes(kind)) {
+    if (!isCrdKind(kind)) {
       this.problems.push({ severity: 'error', at: object.at('kind'), message: `kind "${kind}" is not a MetalLB resource${suggestion(kind, CRD_KINDS)}` });
       return;
     }
@@ -118,12 +133,25 @@ export class CrdReader {
     const what = `${kind} "${name}"`;
     const namespace = metadataFields!.string('namespace');
     if (namespace !== undefined) this.checkNamespace(namespace, metadataFields!.at('namespace'), what);
+    // kubectl apply keeps one object per kind, namespace and name: the later of two in the files replaces the earlier.
+    const key = `${kind}/${namespace ?? ''}/${name}`;
+    const at = metadataFields!.at('name');
+    const earlier = this.resources.get(key);
+    if (earlier) {
+      this.problems.push({ severity: 'warning', at, message: `${what} is defined again here, and kubectl apply keeps this later one, which replaces the one at ${formatLocation(earlier.at)}; remove that one.` });
+      this.resources.delete(key);
+    }
+    this.resources.set(key, { kind, name, spec, what, labels: metadataFields!.stringMap('labels'), kindAt: object.at('kind'), at });
+  }
+
+  /** A resource kubectl apply would leave in the cluster, read into the model. */
+  private read({ kind, name, spec, what, labels, kindAt }: PendingResource): void {
     switch (kind) {
       case 'IPAddressPool':
-        this.addPool(name, spec, what, metadataFields!.stringMap('labels'));
+        this.addPool(name, spec, what, labels);
         break;
       case 'AddressPool':
-        this.problems.push({ severity: 'warning', at: object.at('kind'), message: `AddressPool is MetalLB v0.13's legacy pool, removed in v0.14; "vipkit pools convert --to crds" writes it as an IPAddressPool and an advertisement.` });
+        this.problems.push({ severity: 'warning', at: kindAt, message: `AddressPool is MetalLB v0.13's legacy pool, removed in v0.14; "vipkit pools convert --to crds" writes it as an IPAddressPool and an advertisement.` });
         this.addLegacyPool(name, spec, what);
         break;
       case 'L2Advertisement':
@@ -185,6 +213,7 @@ export class CrdReader {
 
   /** The pools with the protocols and BGP advertisements that select them. */
   finish(): PoolsConfig {
+    for (const resource of this.resources.values()) this.read(resource);
     for (const pool of this.config.pools) {
       const allocation = pool.serviceAllocation;
       if (allocation && allocation.namespaceSelectors.length > 0) {

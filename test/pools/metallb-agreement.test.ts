@@ -524,3 +524,15 @@ test('a v0.12 ConfigMap reads standard communities only; the resources take larg
   assert.deepEqual(problemsIn(crds), []);
   assert.deepEqual(convert(loadText(crds).config, 'legacy'), { reason: 'community large:64500:3:4 is a large community, which the legacy config (MetalLB v0.12) cannot read.' });
 });
+
+test('two IPAddressPools of one name: kubectl apply keeps the later, which replaces the earlier (a warning; config.go poolsFor, which never sees two, as the API server holds one object per name); a v0.12 ConfigMap naming a pool twice is refused (v0.12 config.go Parse)', () => {
+  const text = resource('IPAddressPool', 'p', '  addresses: [10.0.0.64/27]\n') + resource('IPAddressPool', 'p', '  addresses: [10.0.1.64/27]\n  autoAssign: false\n') + L2_ALL;
+  const source = loadText(text);
+  assert.deepEqual(described(source.problems), [
+    'warning in.yaml:13:9 IPAddressPool "p" is defined again here, and kubectl apply keeps this later one, which replaces the one at in.yaml:5:9; remove that one.',
+  ]);
+  assert.deepEqual(source.config.pools.map((pool) => [pool.name, pool.ranges.map((range) => range.text), pool.autoAssign, pool.protocols]), [['p', ['10.0.1.64/27'], false, ['layer2']]]);
+  assert.deepEqual(problemsIn('address-pools:\n- {name: p, protocol: layer2, addresses: [10.0.0.64/27]}\n- {name: p, protocol: layer2, addresses: [10.0.1.64/27]}\n'), [
+    'error in.yaml:3:3 pool "p" is also defined at in.yaml:2:3; remove one or rename it.',
+  ]);
+});
