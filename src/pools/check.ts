@@ -1,7 +1,7 @@
 import { addressValue, buggyAddressCount, familyOf, widestPrefixLength, type Family } from './address-range.js';
 import { formatLocation, peerName, type Peer, type Pool, type PoolRange, type PoolsConfig, type Problem } from './model.js';
 import type { ServiceClaim } from './services.js';
-import { suggestion } from './suggest.js';
+import { closest, suggestion } from './suggest.js';
 import { isCommunityValue } from './value-parsers.js';
 
 /**
@@ -79,12 +79,22 @@ function checkPool(pool: Pool, config: PoolsConfig, problems: Problem[]): void {
       }
     }
     for (const community of advertisement.communities) {
-      if (!config.communityAliases.has(community) && !isCommunityValue(community)) {
-        const aliases = [...config.communityAliases.keys()];
-        const looksNumeric = /^(large:)?[\d:]+$/.test(community);
-        const hint = aliases.length > 0 && !looksNumeric ? suggestion(community, aliases) : '; write it like 65002:100 (16-bit halves) or large:65002:7:8.';
-        problems.push({ severity: 'error', at: advertisement.at, message: `community "${community}" is neither a value like 65002:100 nor a defined alias${hint}` });
+      if (config.communityAliases.has(community) || isCommunityValue(community)) continue;
+      const aliases = [...config.communityAliases.keys()];
+      // validator.go resetTransientErrorsFields: MetalLB's webhook lets in a BGPAdvertisement's community without ':' (the
+      // name of a Community that may come later; config.go getCommunityValue calls it a transient error), never a v0.12 ConfigMap's.
+      if (advertisement.format === 'resources' && !community.includes(':')) {
+        const close = closest(community, aliases);
+        problems.push({
+          severity: 'warning',
+          at: advertisement.at,
+          message: `community "${community}" is not a value and no Community in these files defines it; MetalLB accepts that and waits for one, so make sure a Community resource defines it${close ? ` (or did you mean "${close}"?)` : '.'}`,
+        });
+        continue;
       }
+      const looksNumeric = /^(large:)?[\d:]+$/.test(community);
+      const hint = aliases.length > 0 && !looksNumeric ? suggestion(community, aliases) : '; write it like 65002:100 (16-bit halves) or large:65002:7:8.';
+      problems.push({ severity: 'error', at: advertisement.at, message: `community "${community}" is neither a value like 65002:100 nor a defined alias${hint}` });
     }
     const ibgp = config.peers.some((peer) => peer.asn !== undefined && peer.asn === peer.myAsn);
     if (advertisement.localPref !== undefined && config.peers.length > 0 && !ibgp) {

@@ -350,7 +350,7 @@ export class CrdReader {
   }
 
   private addLegacyPool(name: string, spec: YamlMap, what: string): void {
-    const pool = readLegacyPool(new FieldReader(spec, what, this.problems, ADDRESS_POOL_KEYS), name, what, ADDRESS_POOL_SPELLING, this.problems);
+    const pool = readLegacyPool(new FieldReader(spec, what, this.problems, ADDRESS_POOL_KEYS), name, what, ADDRESS_POOL_SPELLING, 'resources', this.problems);
     this.legacyPools.add(pool);
     this.config.pools.push(pool);
   }
@@ -408,6 +408,7 @@ export class CrdReader {
     const peers = fields.stringList('peers');
     reportDuplicates(peers, `peer in ${what}`, 'error', this.problems);
     return {
+      format: 'resources',
       aggregationLength,
       aggregationLengthV6,
       localPref: fields.integer('localPref', 0, MAX_ASN),

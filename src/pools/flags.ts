@@ -151,7 +151,7 @@ export function readPoolFlag(value: string, source: string, problems: Problem[])
   }
   const name = named.key.text;
   const pool: Pool = { name, protocols: ['layer2'], ranges: [], autoAssign: true, avoidBuggyIPs: false, bgpAdvertisements: [], at: head.at };
-  const advertisement: BgpAdvertisement = { communities: [], at: head.at };
+  const advertisement: BgpAdvertisement = { format: 'flags', communities: [], at: head.at };
   const allocation = (): ServiceAllocation => (pool.serviceAllocation ??= { namespaces: [], namespaceSelectors: [], serviceSelectors: [] });
   const integer = (item: Item, max: number) => parsed((text) => parseInteger(text, 0, max), item, problems);
   readItems(

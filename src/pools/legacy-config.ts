@@ -1,4 +1,4 @@
-import type { BgpAdvertisement, Peer, Pool, PoolsConfig, Problem, Protocol } from './model.js';
+import type { BgpAdvertisement, Peer, Pool, PoolsConfig, Problem, Protocol, SourceFormat } from './model.js';
 import { emptyConfig, formatLocation } from './model.js';
 import { MAX_ASN, readAddress, readProtocol } from './value-parsers.js';
 import { addressField, checkBfdReferences, labelSelectorsField, LEGACY_SELECTORS, metallbRange, peerTimers, readBfdProfile, reportDuplicates, type BfdSpelling } from './yaml-fields.js';
@@ -107,11 +107,11 @@ function readPool(node: YamlNode, problems: Problem[]): Pool | undefined {
   const fields = new FieldReader(map, what, problems, ['name', ...POOL_KEYS]);
   const name = fields.string('name');
   if (name === undefined) problems.push({ severity: 'error', at: map.at, message: 'an address pool has no name; add name: <pool-name>.' });
-  return readLegacyPool(fields, name ?? '', what, KEBAB, problems);
+  return readLegacyPool(fields, name ?? '', what, KEBAB, 'legacy', problems);
 }
 
-/** A pool with its protocol written on it (v0.12 internal/config/config.go parseAddressPool; v0.13 addressPoolFromLegacyCR). */
-export function readLegacyPool(fields: FieldReader, name: string, what: string, spelling: LegacyPoolSpelling, problems: Problem[]): Pool {
+/** A pool with its protocol written on it (v0.12 internal/config/config.go parseAddressPool; v0.13 addressPoolFromLegacyCR, format 'resources'). */
+export function readLegacyPool(fields: FieldReader, name: string, what: string, spelling: LegacyPoolSpelling, format: SourceFormat, problems: Problem[]): Pool {
   const map = fields.map;
   const protocolText = fields.string('protocol');
   let protocol: Protocol | undefined;
@@ -126,7 +126,7 @@ export function readLegacyPool(fields: FieldReader, name: string, what: string, 
   if (advertisementNodes.length > 0 && protocol === 'layer2') {
     problems.push({ severity: 'error', at: fields.at(spelling.bgpAdvertisements), message: `${what} is layer2, so its ${spelling.bgpAdvertisements} are never used; remove them or set protocol: bgp.` });
   }
-  const advertisements = advertisementNodes.flatMap((item) => readAdvertisement(item, what, spelling, problems) ?? []);
+  const advertisements = advertisementNodes.flatMap((item) => readAdvertisement(item, what, spelling, format, problems) ?? []);
   // v0.12 config.go validateDuplicateAdvertisements: two equal advertisements are refused.
   advertisements.forEach((advertisement, at) => {
     const key = advertisementKey(advertisement);
@@ -140,15 +140,15 @@ export function readLegacyPool(fields: FieldReader, name: string, what: string, 
     autoAssign: fields.boolean(spelling.autoAssign) ?? true,
     avoidBuggyIPs: (spelling.avoidBuggyIPs !== undefined && fields.boolean(spelling.avoidBuggyIPs)) || false,
     // MetalLB gives a bgp pool without advertisements one with the defaults.
-    bgpAdvertisements: protocol === 'bgp' && advertisements.length === 0 ? [{ communities: [], at: map.at }] : advertisements,
+    bgpAdvertisements: protocol === 'bgp' && advertisements.length === 0 ? [{ format, communities: [], at: map.at }] : advertisements,
     at: map.at,
   };
 }
 
-function readAdvertisement(node: YamlNode, pool: string, spelling: LegacyPoolSpelling, problems: Problem[]): BgpAdvertisement | undefined {
+function readAdvertisement(node: YamlNode, pool: string, spelling: LegacyPoolSpelling, format: SourceFormat, problems: Problem[]): BgpAdvertisement | undefined {
   const what = `a ${spelling.bgpAdvertisements.replace(/s$/, '')} of ${pool}`;
   // An empty item (`- ` alone) is an advertisement with every default, as Go's YAML reads it.
-  if (node.kind === 'scalar' && node.value === null) return { communities: [], at: node.at };
+  if (node.kind === 'scalar' && node.value === null) return { format, communities: [], at: node.at };
   const map = expectMap(node, what, problems);
   if (!map) return undefined;
   const fields = new FieldReader(map, what, problems, [spelling.aggregationLength, spelling.aggregationLengthV6, spelling.localPref, 'communities']);
@@ -156,6 +156,7 @@ function readAdvertisement(node: YamlNode, pool: string, spelling: LegacyPoolSpe
   // v0.12 config.go validateDuplicateCommunities
   reportDuplicates(communities, `community in ${what}`, 'error', problems);
   return {
+    format,
     aggregationLength: fields.integer(spelling.aggregationLength, 0, 32),
     aggregationLengthV6: fields.integer(spelling.aggregationLengthV6, 0, 128),
     localPref: fields.integer(spelling.localPref, 0, MAX_ASN),

@@ -46,7 +46,15 @@ export function portableRangeText({ text, range }: PoolRange): string {
   return text.includes('-') ? text : `${text.trim()}/${range.family === 4 ? 32 : 128}`;
 }
 
+/**
+ * The format an item was written in, where MetalLB's verdict depends on it: its legacy
+ * config (read by v0.12), its resources (v0.13 on, through webhooks that let in what may
+ * become valid later), or vipkit's flags.
+ */
+export type SourceFormat = 'legacy' | 'resources' | 'flags';
+
 export interface BgpAdvertisement {
+  format: SourceFormat;
   /** Undefined means MetalLB's default: 32 (IPv4), 128 (IPv6), no LOCAL_PREF. */
   aggregationLength?: number;
   aggregationLengthV6?: number;

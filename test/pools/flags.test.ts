@@ -163,7 +163,7 @@ test('--pool: every option', () => {
     ranges: ['203.0.113.0/27', '2001:db8::/120', '198.51.100.10-198.51.100.20'].map((text) => ({ text, range: located(parseAddressRange(text)) })),
     autoAssign: false,
     avoidBuggyIPs: true,
-    bgpAdvertisements: [{ aggregationLength: 28, aggregationLengthV6: 124, localPref: 200, communities: ['65002:100', 'large:65002:7:8'] }],
+    bgpAdvertisements: [{ format: 'flags', aggregationLength: 28, aggregationLengthV6: 124, localPref: 200, communities: ['65002:100', 'large:65002:7:8'] }],
     serviceAllocation: { priority: 5, namespaces: ['shop', 'infra'], namespaceSelectors: [], serviceSelectors: [] },
   });
   assert.deepEqual(result!.ranges.map((range) => range.at.column), [column(value, '203.0'), column(value, '2001:'), column(value, '198.51')]);
@@ -322,10 +322,10 @@ function everything(): PoolsConfig {
         ranges: [range('203.0.113.0/27')],
         autoAssign: true,
         avoidBuggyIPs: false,
-        bgpAdvertisements: [{ aggregationLength: 28, aggregationLengthV6: 124, localPref: 200, communities: ['65002:100', 'large:65002:7:8'], at }],
+        bgpAdvertisements: [{ format: 'flags', aggregationLength: 28, aggregationLengthV6: 124, localPref: 200, communities: ['65002:100', 'large:65002:7:8'], at }],
         at,
       },
-      { name: 'bgp-defaults', protocols: ['bgp'], ranges: [range('2001:db8:1::/64')], autoAssign: true, avoidBuggyIPs: false, bgpAdvertisements: [{ communities: [], at }], at },
+      { name: 'bgp-defaults', protocols: ['bgp'], ranges: [range('2001:db8:1::/64')], autoAssign: true, avoidBuggyIPs: false, bgpAdvertisements: [{ format: 'flags', communities: [], at }], at },
     ],
     peers: [
       basePeer({

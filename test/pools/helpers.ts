@@ -32,7 +32,7 @@ export function flagsFile(path: string): SourceFlags {
   return flags;
 }
 
-/** The model without where things were written, for comparing sources. */
+/** The model without where and in which format things were written, for comparing sources. */
 export function modelView(config: PoolsConfig): unknown {
   return JSON.parse(
     JSON.stringify(
@@ -43,7 +43,7 @@ export function modelView(config: PoolsConfig): unknown {
         communityAliases: Object.fromEntries([...config.communityAliases].map(([name, alias]) => [name, alias.value])),
       },
       (key, value) =>
-      key === 'at' ? undefined : typeof value === 'bigint' ? value.toString() : value,
+      key === 'at' || key === 'format' ? undefined : typeof value === 'bigint' ? value.toString() : value,
     ),
   );
 }

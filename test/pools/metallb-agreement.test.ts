@@ -536,3 +536,18 @@ test('two IPAddressPools of one name: kubectl apply keeps the later, which repla
     'error in.yaml:3:3 pool "p" is also defined at in.yaml:2:3; remove one or rename it.',
   ]);
 });
+
+test('a BGPAdvertisement naming a Community alias the files do not define is a warning, since the webhook lets it in and the Community may come later (v0.14 on: internal/config/validator.go resetTransientErrorsFields, config.go getCommunityValue); a v0.12 ConfigMap refuses it (v0.12 config.go parseBGPAdvertisements)', () => {
+  const advertisement = (communities: string) => resource('BGPAdvertisement', 'b', `  communities: [${communities}]\n`);
+  assert.deepEqual(problemsIn(POOL + PEERS + advertisement('gold, "64500:x", "1:2:3"')), [
+    'warning in.yaml:26:3 community "gold" is not a value and no Community in these files defines it; MetalLB accepts that and waits for one, so make sure a Community resource defines it.',
+    'error in.yaml:26:3 community "64500:x" is neither a value like 65002:100 nor a defined alias; write it like 65002:100 (16-bit halves) or large:65002:7:8.',
+    'error in.yaml:26:3 community "1:2:3" is neither a value like 65002:100 nor a defined alias; write it like 65002:100 (16-bit halves) or large:65002:7:8.',
+  ]);
+  const golden = resource('Community', 'c', '  communities:\n  - {name: golden, value: "64500:1"}\n');
+  assert.deepEqual(problemsIn(POOL + PEERS + golden + advertisement('gold')), [
+    'warning in.yaml:35:3 community "gold" is not a value and no Community in these files defines it; MetalLB accepts that and waits for one, so make sure a Community resource defines it (or did you mean "golden"?)',
+  ]);
+  const legacy = 'peers:\n- {peer-address: 10.0.1.1, peer-asn: 64500, my-asn: 64500}\naddress-pools:\n- name: p\n  protocol: bgp\n  addresses: [10.0.0.64/27]\n  bgp-advertisements:\n  - communities: [gold]\n';
+  assert.deepEqual(problemsIn(legacy), ['error in.yaml:8:5 community "gold" is neither a value like 65002:100 nor a defined alias; write it like 65002:100 (16-bit halves) or large:65002:7:8.']);
+});
