@@ -26,6 +26,11 @@
  *    arping) checked against the placement. Restart: node1 gets SIGTERM, is started again,
  *    and the time from its start to its last serviceAnnounced of its share (every VIP the
  *    placement gives it) is its convergence; also when node2 has given that share back.
+ * 3. apply to route (BGP mode): --latency more Services in a second pool, 203.0.113.0/24,
+ *    which a BGPAdvertisement sends to BIRD in `router` (one BGPPeer, both speakers), applied
+ *    as in 1 (after 2, so at the largest scale); tcpdump on the router captures BGP. From the apply's start
+ *    to the first UPDATE carrying the prefix (either speaker) and to the second speaker's, by
+ *    capture timestamp (tshark); birdc confirms both paths before the next.
  *
  * Run as root after the build: node dist/bench/run-kubernetes.js [--latency N] [--services N]
  * [--small N] [--nodes N] [--batch N] [--parallel N] [--steady S] [--heap-mib N] (the speakers'
@@ -38,8 +43,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { KubeApiServer, KUBERNETES_VERSION, kubeApiServerUnavailableReason } from '../src/lab/kube-apiserver.js';
+import { Bird, birdAcceptingSpeakers } from '../src/lab/bgp-daemons.js';
 import { Lab } from '../src/lab/lab.js';
 import { placementOrder } from '../src/speaker/election.js';
+import { parseBirdRoutes } from '../test/helpers/bird-routes.js';
 import { captureDuring, tsharkFields } from '../test/helpers/capture.js';
 import { endpointSlice, KubernetesClientProcess, kubernetesList, metallbCrd } from '../test/helpers/kubernetes-lab.js';
 import { startVipkitJson, type JsonEvent, type VipkitProcess } from '../test/helpers/vipkit-process.js';
@@ -72,6 +79,11 @@ const HEAP_MIB = values['heap-mib'] === undefined ? undefined : Number(values['h
 const SPEAKERS = ['node1', 'node2'];
 const SPEAKER_LABEL = 'vipkit.io/speaker';
 const API_ADDRESS = '192.0.2.5';
+const ROUTER_ADDRESS = '192.0.2.1';
+const SPEAKER_AS = 64800;
+const ROUTER_AS = 65002;
+/** The BGP pool: Services of step 3 take 203.0.113.1 upwards. */
+const ROUTED_POOL = '203.0.113.0/24';
 /** The client's address in the pool's subnet: the source of its ARP requests. */
 const CLIENT_ADDRESS = '198.19.63.10';
 const POOL = '198.19.0.0/18';
@@ -80,6 +92,7 @@ const BULK_MAX = 32 * 256;
 const LAB = {
   hosts: [
     { name: 'api', addresses: [`${API_ADDRESS}/24`] },
+    { name: 'router', addresses: [`${ROUTER_ADDRESS}/24`] },
     { name: 'client', addresses: ['192.0.2.10/24', `${CLIENT_ADDRESS}/18`] },
     { name: 'node1', addresses: ['192.0.2.11/24', '198.19.63.11/18'] },
     { name: 'node2', addresses: ['192.0.2.12/24', '198.19.63.12/18'] },
@@ -111,6 +124,7 @@ const until = (what: string, check: () => boolean | Promise<boolean>, timeoutMs:
 
 const bulkIp = (index: number) => `198.19.${index >> 8}.${index & 255}`;
 const latencyIp = (index: number) => `198.19.32.${index}`;
+const routedIp = (index: number) => `203.0.113.${index + 1}`;
 const owner = (ip: string) => placementOrder(SPEAKERS, ip)[0]!;
 
 function service(name: string, ip: string): object {
@@ -215,10 +229,11 @@ async function kubectlOk(api: KubeApiServer, args: string[]): Promise<string> {
   return result.stdout;
 }
 
-/** MetalLB's kinds (minimal CRDs), the pool and its L2Advertisement, and the Nodes: node1 and node2 labelled as speakers. */
+/** MetalLB's kinds (minimal CRDs); the L2 pool and its L2Advertisement; the BGP pool, its BGPAdvertisement and the router as a BGPPeer; the Nodes: node1 and node2 labelled as speakers. */
 async function setUpCluster(api: KubeApiServer): Promise<void> {
-  await api.apply('client', kubernetesList([metallbCrd('IPAddressPool', 'ipaddresspools', 'v1beta1'), metallbCrd('L2Advertisement', 'l2advertisements', 'v1beta1')]));
-  await kubectlOk(api, ['wait', '--for=condition=established', '--timeout=30s', 'crd/ipaddresspools.metallb.io', 'crd/l2advertisements.metallb.io']);
+  const kinds = [['IPAddressPool', 'ipaddresspools', 'v1beta1'], ['L2Advertisement', 'l2advertisements', 'v1beta1'], ['BGPAdvertisement', 'bgpadvertisements', 'v1beta1'], ['BGPPeer', 'bgppeers', 'v1beta2']] as const;
+  await api.apply('client', kubernetesList(kinds.map(([kind, plural, version]) => metallbCrd(kind, plural, version))));
+  await kubectlOk(api, ['wait', '--for=condition=established', '--timeout=30s', ...kinds.map(([, plural]) => `crd/${plural}.metallb.io`)]);
   await kubectlOk(api, ['create', 'namespace', 'metallb-system']);
   const nodes = Array.from({ length: NODES }, (_, index) => {
     const name = `node${index + 1}`;
@@ -230,6 +245,9 @@ async function setUpCluster(api: KubeApiServer): Promise<void> {
     kubernetesList([
       { apiVersion: 'metallb.io/v1beta1', kind: 'IPAddressPool', metadata: { name: 'bench', namespace: 'metallb-system' }, spec: { addresses: [POOL], avoidBuggyIPs: false } },
       { apiVersion: 'metallb.io/v1beta1', kind: 'L2Advertisement', metadata: { name: 'bench', namespace: 'metallb-system' }, spec: { ipAddressPools: ['bench'] } },
+      { apiVersion: 'metallb.io/v1beta1', kind: 'IPAddressPool', metadata: { name: 'routed', namespace: 'metallb-system' }, spec: { addresses: [ROUTED_POOL], avoidBuggyIPs: false } },
+      { apiVersion: 'metallb.io/v1beta1', kind: 'BGPAdvertisement', metadata: { name: 'routed', namespace: 'metallb-system' }, spec: { ipAddressPools: ['routed'] } },
+      { apiVersion: 'metallb.io/v1beta2', kind: 'BGPPeer', metadata: { name: 'router', namespace: 'metallb-system' }, spec: { myASN: SPEAKER_AS, peerASN: ROUTER_AS, peerAddress: ROUTER_ADDRESS } },
       ...nodes,
     ]),
   );
@@ -519,6 +537,66 @@ async function measureAtScale(lab: Lab, api: KubeApiServer, client: KubernetesCl
   figures.givenBackMs = lastWithdrawal.length > 0 ? maximum(lastWithdrawal) - startedAt : NaN;
 }
 
+// --- 3. apply to route ----------------------------------------------------------------------
+
+interface RouteFigures {
+  firstUpdateMs: number[];
+  secondUpdateMs: number[];
+  logMs: number[];
+  kubectlMs: number[];
+  routed: number;
+  missing: string[];
+}
+
+/** How many paths BIRD holds for `prefix`: one per speaker that announces it. */
+async function birdPaths(bird: Bird, prefix: string): Promise<number> {
+  // Not `show route for`: birdc fails while the prefix is unknown. BIRD holds step 3's routes only.
+  return parseBirdRoutes(await bird.birdc('show', 'route', 'all')).filter((route) => route.prefix === prefix).length;
+}
+
+async function applyToRoute(lab: Lab, api: KubeApiServer, bird: Bird, speakers: Map<string, Announcements>): Promise<RouteFigures> {
+  const applied: { ip: string; appliedAt: number; kubectlMs: number; routed: boolean }[] = [];
+  const capture = await captureDuring(lab, 'router', 'tcp port 179', async () => {
+    for (let index = 0; index < LATENCY; index++) {
+      const ip = routedIp(index);
+      const name = `bgp-${index}`;
+      const appliedAt = epochMs();
+      await api.apply('client', kubernetesList([service(name, ip), endpointSlice(name, 'node1')]));
+      const kubectlMs = epochMs() - appliedAt;
+      let routed = true;
+      await until(`BIRD has ${ip} from both speakers`, async () => (await birdPaths(bird, `${ip}/32`)) === SPEAKERS.length, 10_000).catch((error: Error) => {
+        routed = false;
+        console.error(`  ${error.message}`);
+      });
+      applied.push({ ip, appliedAt, kubectlMs, routed });
+      await sleep(Math.max(0, appliedAt + LATENCY_SPACING_MS - epochMs()));
+    }
+  });
+  try {
+    const updates = tsharkFields(capture.file, ['frame.time_epoch', 'ip.src', 'bgp.nlri_prefix'], `bgp.type == 2 && ip.dst == ${ROUTER_ADDRESS}`);
+    const figures: RouteFigures = { firstUpdateMs: [], secondUpdateMs: [], logMs: [], kubectlMs: [], routed: 0, missing: [] };
+    for (const sample of applied) {
+      // A speaker's first UPDATE naming the prefix after the apply; tshark lists an UPDATE's prefixes with commas.
+      const bySpeaker = new Map<string, number>();
+      for (const update of updates) {
+        const at = Number(update['frame.time_epoch']) * 1000;
+        if (at >= sample.appliedAt && update['bgp.nlri_prefix']!.split(',').includes(sample.ip) && !bySpeaker.has(update['ip.src']!)) bySpeaker.set(update['ip.src']!, at - sample.appliedAt);
+      }
+      const times = [...bySpeaker.values()].sort((a, b) => a - b);
+      if (times.length > 0) figures.firstUpdateMs.push(times[0]!);
+      if (times.length > 1) figures.secondUpdateMs.push(times[1]!);
+      if (sample.routed) figures.routed++;
+      else figures.missing.push(sample.ip);
+      const announced = [...speakers.values()].map((speaker) => speaker.sync().now.get(sample.ip)).filter((at): at is number => at !== undefined);
+      if (announced.length > 0) figures.logMs.push(Math.min(...announced) - sample.appliedAt);
+      figures.kubectlMs.push(sample.kubectlMs);
+    }
+    return figures;
+  } finally {
+    capture.dispose();
+  }
+}
+
 // --- the report --------------------------------------------------------------------------
 
 const ms = (value: number) => (Number.isFinite(value) ? `${value.toFixed(value < 100 ? 1 : 0)} ms` : 'n/a');
@@ -531,7 +609,7 @@ function row(label: string, ...columns: string[]): void {
   console.log(`${label.padEnd(LABEL_WIDTH)} ${columns.map((column) => column.padStart(16)).join(' ')}`);
 }
 
-function report(latency: LatencyFigures, small: ScaleRun, large: ScaleRun): void {
+function report(latency: LatencyFigures, small: ScaleRun, large: ScaleRun, routing: RouteFigures | undefined): void {
   const heap = HEAP_MIB === undefined ? "node's default heap limit" : `--max-old-space-size=${HEAP_MIB}`;
   console.log(`\nvipkit run --kubeconfig, kube-apiserver ${KUBERNETES_VERSION} and etcd in the lab; speakers on ${SPEAKERS.join(' and ')} (--speaker-selector, ${heap}), ${NODES} Nodes in the API server`);
   console.log(`1. kubectl apply of a Service + its EndpointSlice (one List) to the VIP answering, ${LATENCY} services one after another`);
@@ -589,6 +667,18 @@ function report(latency: LatencyFigures, small: ScaleRun, large: ScaleRun): void
   both('   CPU of the new process at convergence', (figures) => figures.convergeCpuS, (value) => `${value.toFixed(2)} s`);
   both('   VmHWM of the new process at convergence', (figures) => figures.convergeHwmKiB, mib);
   for (const run of [small, large]) if (run.failure !== undefined) console.log(`   the ${run.figures.services} step stopped early: ${run.failure}`);
+
+  console.log(`3. BGP mode: kubectl apply of a Service + its EndpointSlice to its route at BIRD (both speakers announce it), ${LATENCY} services in a second pool, one after another`);
+  if (routing === undefined) console.log('   not run: step 2 stopped early');
+  else {
+    row('', 'median', 'max');
+    row('   apply start to the first UPDATE at the router (goal < 1 s)', ...medianMax(routing.firstUpdateMs));
+    row("   apply start to the other speaker's UPDATE", ...medianMax(routing.secondUpdateMs));
+    row('   apply start to the first serviceAnnounced', ...medianMax(routing.logMs));
+    row('   kubectl apply itself (start to exit)', ...medianMax(routing.kubectlMs));
+    row('   at BIRD from both speakers (birdc)', `${routing.routed}/${LATENCY}`);
+    if (routing.missing.length > 0) console.log(`   not at BIRD from both: ${routing.missing.join(' ')}`);
+  }
   console.log(`command: ${COMMAND}`);
 }
 
@@ -614,13 +704,15 @@ const folder = mkdtempSync(join(tmpdir(), 'vipkit-bench-kubernetes-'));
 let api: KubeApiServer | undefined;
 let client: KubernetesClientProcess | undefined;
 const speakers = new Map<string, Announcements>();
+let bird: Bird | undefined;
 try {
   api = await KubeApiServer.start(lab, { host: 'api', address: API_ADDRESS });
   await setUpCluster(api);
+  bird = await Bird.start(lab, 'router', birdAcceptingSpeakers({ routerId: ROUTER_ADDRESS, localAs: ROUTER_AS, accept: '192.0.2.0/24', families: ['ipv4'] }));
   client = await KubernetesClientProcess.start(lab, 'client', api.kubeconfig);
   for (const node of SPEAKERS) speakers.set(node, startSpeaker(lab, api, node, folder));
   for (const [node, speaker] of speakers) {
-    await until(`${node}'s speaker sees its member Up`, () => speaker.first('memberUp') !== undefined || !speaker.alive, START_TIMEOUT_MS);
+    await until(`${node}'s speaker sees its member Up and its session with BIRD`, () => (speaker.first('memberUp') !== undefined && speaker.first('sessionUp') !== undefined) || !speaker.alive, START_TIMEOUT_MS);
     if (!speaker.alive) throw new Error(`${node}'s speaker exited: ${speaker.process.stderr().trim()}`);
   }
   console.error('speakers up; 1. apply to answer');
@@ -630,11 +722,14 @@ try {
   console.error(`2. at ${SERVICES} Services`);
   const large: ScaleRun =
     small.failure === undefined ? await atScale(lab, api, client, speakers, folder, SERVICES, SMALL - LATENCY) : { figures: { services: SERVICES, peakRssKiB: new Map() }, failure: `not run: the ${SMALL} step stopped early` };
-  report(latency, small, large);
+  console.error(`3. apply to route at ${large.figures.services} Services`);
+  const routing = large.failure === undefined ? await applyToRoute(lab, api, bird, speakers) : undefined;
+  report(latency, small, large, routing);
 } finally {
   for (const speaker of speakers.values()) if (speaker.alive) speaker.process.child.kill('SIGKILL');
   await client?.close();
   await api?.stop();
+  bird?.removeFolder();
   await lab.destroy();
   rmSync(folder, { recursive: true, force: true });
 }
