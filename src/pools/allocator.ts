@@ -25,6 +25,8 @@ export interface Allocation {
   ips: string[];
   pool?: string;
   error?: string;
+  /** Set when MetalLB could take the address from another pool as well: which one, and why. */
+  note?: string;
 }
 
 /** What a service gets before it is written as text: its pool and one address per family. */
@@ -33,6 +35,8 @@ interface Placement {
   index?: PoolIndex;
   families: readonly Family[];
   values: bigint[];
+  /** A pool of the same rank that could have served the service too, which MetalLB may pick instead. */
+  alternative?: PoolIndex;
 }
 
 /** The service holding an address, or the services sharing it; they agree on the sharing and backend keys. */
@@ -95,15 +99,14 @@ export class Allocator {
     const autoAssign = this.pools.filter((index) => index.pool.autoAssign);
     this.openPools = autoAssign.filter((index) => !index.allocation);
     // allocator.go sortPools: priority 1 first; 0 (or none) means no priority and comes last. Ties stay by name.
-    const rank = (index: PoolIndex) => index.allocation!.priority || Infinity;
-    this.keptPools = autoAssign.filter((index) => index.allocation).sort((a, b) => rank(a) - rank(b));
+    this.keptPools = autoAssign.filter((index) => index.allocation).sort((a, b) => priorityRank(a) - priorityRank(b));
   }
 
   /**
    * An address for the service by MetalLB's order: the pool its annotation names; else
    * the pools kept for it by serviceAllocation (by priority, then name); else every other
-   * auto-assign pool by name. (MetalLB walks pools of equal rank in map order, which Go
-   * randomises; by name is one of its answers, and the same every time.)
+   * auto-assign pool by name. (MetalLB walks pools of equal rank in no fixed order; by
+   * name is one of its answers, the same every time, and the result notes another.)
    */
   allocate(claim: ServiceClaim): Allocation {
     return described(claim, this.choose(claim));
@@ -240,7 +243,7 @@ export class Allocator {
     }
     // No pool can serve it: ask each again for its reason, which changes nothing.
     const families = plain !== undefined ? ONE_FAMILY[plain] : familiesOf(claim);
-    const reasons = candidates.map((index) => this.allocateFromPool(claim, index, families, plain !== undefined) as string);
+    const reasons = candidates.map((index) => this.usableValues(claim, index, families, plain !== undefined) as string);
     return reasons.length === 1 ? reasons[0]! : `no auto-assign pool can serve it: ${reasons.map((reason) => reason.replace(/\.$/, '')).join('; ')}.`;
   }
 
@@ -251,11 +254,23 @@ export class Allocator {
    */
   private bestPool(claim: ServiceClaim, group: PoolIndex[], plain?: Family): Placement | undefined {
     const tries = plain !== undefined ? [ONE_FAMILY[plain]] : familyChoices(claim);
+    const full = (index: PoolIndex) => plain !== undefined && index.full[plain];
+    const serves = (index: PoolIndex, families: readonly Family[]) => !full(index) && typeof this.usableValues(claim, index, families, plain !== undefined) !== 'string';
     for (const families of tries) {
-      for (const index of group) {
-        if (plain !== undefined && index.full[plain]) continue;
+      for (let at = 0; at < group.length; at++) {
+        const index = group[at]!;
+        if (full(index)) continue;
         const placed = this.allocateFromPool(claim, index, families, plain !== undefined);
-        if (typeof placed !== 'string') return placed;
+        if (typeof placed === 'string') continue;
+        // MetalLB's order among pools of equal rank is not fixed: allocator.go Allocate ranges over the map pools.ByName;
+        // pinnedPoolsForService takes config.go poolsByNamespace's lists, built by ranging over it, and sortPools' sort.Slice is not stable.
+        for (let next = at + 1; next < group.length && priorityRank(group[next]!) === priorityRank(index); next++) {
+          if (serves(group[next]!, families)) {
+            placed.alternative = group[next];
+            break;
+          }
+        }
+        return placed;
       }
     }
     return undefined;
@@ -298,8 +313,17 @@ export class Allocator {
     return { index: wanted[0]?.index, families: wanted.map((item) => item.family), values: wanted.map((item) => item.value) };
   }
 
-  /** The first usable address of each family, or why the pool cannot serve it; plain: the claim shares no address. */
+  /** The first usable address of each family, taken, or why the pool cannot serve it; plain: the claim shares no address. */
   private allocateFromPool(claim: ServiceClaim, index: PoolIndex, families: readonly Family[], plain: boolean): Placement | string {
+    const picked = this.usableValues(claim, index, families, plain);
+    if (typeof picked === 'string') return picked;
+    const sharingKey = plain ? undefined : claim.sharingKey;
+    picked.forEach((value, at) => this.take(claim, index, families[at]!, value, sharingKey));
+    return { index, families, values: picked };
+  }
+
+  /** The first usable address of each family, not yet taken, or why the pool cannot serve the claim. */
+  private usableValues(claim: ServiceClaim, index: PoolIndex, families: readonly Family[], plain: boolean): bigint[] | string {
     const picked: bigint[] = [];
     for (const family of families) {
       if (index.ranges[family].length === 0) return index.lacking[family];
@@ -307,9 +331,7 @@ export class Allocator {
       if (value === undefined) return index.exhausted;
       picked.push(value);
     }
-    const sharingKey = plain ? undefined : claim.sharingKey;
-    picked.forEach((value, at) => this.take(claim, index, families[at]!, value, sharingKey));
-    return { index, families, values: picked };
+    return picked;
   }
 
   /** getIPFromCIDR, range by range in the order written: the first address free, or shareable with the claim. */
@@ -452,6 +474,10 @@ interface PlanColumns {
   /** The further addresses of the few rows with more than one (dual-stack, several requested). */
   more: Map<number, Address[]>;
   errors: Map<number, string>;
+  /** The rank of another pool MetalLB may take each row's address from; -1 for none. */
+  alternatives: Int32Array;
+  /** How many rows have one. */
+  undetermined: number;
 }
 
 /**
@@ -470,6 +496,11 @@ export class AllocationPlan implements Iterable<Allocation> {
   /** How many services got no address. */
   get failed(): number {
     return this.columns.errors.size;
+  }
+
+  /** How many services MetalLB may give an address of another pool. */
+  get undetermined(): number {
+    return this.columns.undetermined;
   }
 
   service(row: number): string {
@@ -494,9 +525,16 @@ export class AllocationPlan implements Iterable<Allocation> {
     return rest === undefined ? [first] : [first, ...rest.map((address) => formatAddress(address.family, address.value))];
   }
 
+  note(row: number): string | undefined {
+    const rank = this.columns.alternatives[row]!;
+    return rank < 0 ? undefined : equalRankNote(this.columns.poolNames[rank]!);
+  }
+
   at(row: number): Allocation {
     const error = this.error(row);
-    return error === undefined ? { service: this.service(row), ips: this.ips(row), pool: this.pool(row) } : { service: this.service(row), ips: [], error };
+    if (error !== undefined) return { service: this.service(row), ips: [], error };
+    const note = this.note(row);
+    return { service: this.service(row), ips: this.ips(row), pool: this.pool(row), ...(note === undefined ? {} : { note }) };
   }
 
   *[Symbol.iterator](): IterableIterator<Allocation> {
@@ -516,6 +554,8 @@ function emptyColumns(keys: readonly string[], positions: Int32Array, pools: rea
     low: new BigUint64Array(rows),
     more: new Map(),
     errors: new Map(),
+    alternatives: new Int32Array(rows).fill(-1),
+    undetermined: 0,
   };
 }
 
@@ -526,6 +566,10 @@ function record(columns: PlanColumns, row: number, placed: Placement | string): 
     return;
   }
   columns.pools[row] = placed.index?.rank ?? -1;
+  if (placed.alternative !== undefined) {
+    columns.alternatives[row] = placed.alternative.rank;
+    columns.undetermined++;
+  }
   const [family, ...families] = placed.families;
   if (family === undefined) return;
   const value = placed.values[0]!;
@@ -652,7 +696,18 @@ function rangesOf(pool: Pool, family: Family): AddressRange[] {
 
 function described(claim: ServiceClaim, placed: Placement | string): Allocation {
   if (typeof placed === 'string') return { service: claim.key, ips: [], error: placed };
-  return { service: claim.key, ips: placed.values.map((value, at) => formatAddress(placed.families[at]!, value)), pool: placed.index?.pool.name };
+  const allocation: Allocation = { service: claim.key, ips: placed.values.map((value, at) => formatAddress(placed.families[at]!, value)), pool: placed.index?.pool.name };
+  if (placed.alternative) allocation.note = equalRankNote(placed.alternative.pool.name);
+  return allocation;
+}
+
+function equalRankNote(pool: string): string {
+  return `MetalLB may take pool ${pool} instead: it tries pools of equal rank in no fixed order.`;
+}
+
+/** A pool's place in its group: a kept pool's priority (0, none, last), the same for every open pool. */
+function priorityRank(index: PoolIndex): number {
+  return index.allocation?.priority || Infinity;
 }
 
 /** The families of a service's addresses, IPv4 first as MetalLB writes them (allocation.go selectIPsForFamilyAndPolicy). */

@@ -133,3 +133,13 @@ test('an IPv6 zone in a node or service address, or a link-local peer without on
     rmSync(scratch, { recursive: true, force: true });
   }
 });
+
+test('allocate notes a service MetalLB may give an address of another pool of equal rank: in the table, in JSON, and counted in the summary', () => {
+  const pools = ['--pool', 'a=10.0.0.0/29', '--pool', 'b=10.0.1.0/29', '--pool', 'c=10.0.2.0/29,auto-assign=false'];
+  const table = runVipkit(['pools', 'allocate', '--services', SERVICES, ...pools]);
+  assert.match(table.stdout, /shop\/web-tls +10\.0\.0\.0 +a +MetalLB may take pool b instead: it tries pools of equal rank in no fixed order\./);
+  assert.match(table.stdout, /4 services: 2 allocated, 2 without an address, 2 that MetalLB may give an address of another pool\n$/);
+  const json = events(runVipkit(['pools', 'allocate', '--json', '--services', SERVICES, ...pools]).stdout);
+  assert.equal(json.find((event) => event['service'] === 'shop/web')!['note'], 'MetalLB may take pool b instead: it tries pools of equal rank in no fixed order.');
+  assert.equal(json.at(-1)!['not_deterministic'], 2);
+});

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Family } from '../../src/pools/address-range.js';
-import { planAllocations, type AllocationPlan } from '../../src/pools/allocator.js';
+import { Allocator, planAllocations, type AllocationPlan } from '../../src/pools/allocator.js';
 import { checkConfig, sortProblems } from '../../src/pools/check.js';
 import { convert } from '../../src/pools/convert.js';
 import type { Resource } from '../../src/pools/crds.js';
@@ -188,6 +188,32 @@ test('namespaceSelectors match the Namespaces in the files; matching none, the p
     'shop/web 10.0.0.0 kept',
   ]);
   assert.deepEqual(brief(planAllocations(poolsOf(selected('tier: silver')), claims)), ['blog/named 10.0.0.0 kept', 'blog/web 10.0.1.0 open', 'shop/web 10.0.1.1 open']);
+});
+
+test('pools of equal rank: MetalLB tries them in no fixed order, so when another could serve the service the allocation says so (allocator.go Allocate ranges over pools.ByName; pinnedPoolsForService over config.go poolsByNamespace, then sortPools\' unstable sort.Slice)', () => {
+  const noted = (plan: AllocationPlan) => [...plan].map((a) => `${a.service} ${a.pool ?? '-'}${a.note ? ` ${a.note}` : ''}`);
+  const open = poolsOf('', ['a=10.0.0.0/31', 'b=10.0.1.0/31']);
+  assert.deepEqual(noted(planAllocations(open, [service('x/1'), service('x/2'), service('x/3'), service('x/named', { pool: 'b' })])), [
+    'x/1 a MetalLB may take pool b instead: it tries pools of equal rank in no fixed order.',
+    'x/2 a MetalLB may take pool b instead: it tries pools of equal rank in no fixed order.',
+    // a is full: b is the only pool left, and the annotation names one.
+    'x/3 b',
+    'x/named b',
+  ]);
+  const kept = poolsOf('', ['k1=10.0.0.0/30,namespace=team,priority=1', 'k2=10.0.1.0/30,namespace=team,priority=1', 'k3=10.0.2.0/30,namespace=team,priority=2', 'o=10.0.3.0/30']);
+  assert.deepEqual(noted(planAllocations(kept, [service('team/svc'), service('other/svc')])), [
+    'other/svc o',
+    'team/svc k1 MetalLB may take pool k2 instead: it tries pools of equal rank in no fixed order.',
+  ]);
+  assert.deepEqual(noted(planAllocations(poolsOf('', ['k1=10.0.0.0/30,namespace=team,priority=1', 'k3=10.0.2.0/30,namespace=team,priority=2']), [service('team/svc')])), ['team/svc k1']);
+  // PreferDualStack: of the pools with both families, which MetalLB prefers (findBestPoolForService), the first by name.
+  const dual = poolsOf('', ['a-v4=10.0.0.0/30', 'b-dual=10.0.1.0/30,2001:db8::/126', 'c-dual=10.0.2.0/30,2001:db8:1::/126']);
+  assert.deepEqual(new Allocator(dual).allocate(service('x/dual', { families: [4, 6], preferDualStack: true })), {
+    service: 'x/dual',
+    ips: ['10.0.1.0', '2001:db8::'],
+    pool: 'b-dual',
+    note: 'MetalLB may take pool c-dual instead: it tries pools of equal rank in no fixed order.',
+  });
 });
 
 // --- Validation MetalLB does ------------------------------------------------------------------

@@ -151,6 +151,7 @@ function allocate(loaded: Loaded, options: PoolsOptions, ui: Ui): number {
   const plan = planAllocations(loaded.config.pools, loaded.services, options.lbClass);
   const allocations = [...plan];
   const failed = plan.failed;
+  const undetermined = plan.undetermined;
   if (ui.json) {
     for (const allocation of allocations) {
       const [ip, ...more] = allocation.ips;
@@ -160,16 +161,18 @@ function allocate(loaded: Loaded, options: PoolsOptions, ui: Ui): number {
         ips: more.length > 0 ? allocation.ips : undefined,
         pool: allocation.pool,
         error: allocation.error,
+        note: allocation.note,
       });
     }
-    ui.emit('summary', { services: allocations.length, allocated: allocations.length - failed, failed });
+    ui.emit('summary', { services: allocations.length, allocated: allocations.length - failed, failed, not_deterministic: undetermined });
   } else {
     printTable(
       ui,
       ['SERVICE', 'IP', 'POOL', ''],
-      allocations.map((allocation) => [allocation.service, allocation.ips.join(', ') || '-', allocation.pool ?? '-', allocation.error ?? '']),
+      allocations.map((allocation) => [allocation.service, allocation.ips.join(', ') || '-', allocation.pool ?? '-', allocation.error ?? allocation.note ?? '']),
     );
-    ui.line(`${plural(allocations.length, 'service')}: ${allocations.length - failed} allocated, ${failed} without an address`);
+    const elsewhere = undetermined > 0 ? `, ${undetermined} that MetalLB may give an address of another pool` : '';
+    ui.line(`${plural(allocations.length, 'service')}: ${allocations.length - failed} allocated, ${failed} without an address${elsewhere}`);
   }
   return failed > 0 ? ExitCode.NotSo : ExitCode.Ok;
 }
