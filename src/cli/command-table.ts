@@ -82,7 +82,13 @@ const poolsSubcommands: Usage[] = [
     arguments: '[file...]',
     summary: 'report every problem in the pools source, one line each, with where it was written',
     examples: ['vipkit pools check metallb-values.yaml', 'vipkit pools check --strict pools.yaml --services services.yaml'],
-    options: [...poolsSource, services, { flags: '--strict', description: 'warnings count as problems (exit 1)' }, json],
+    options: [
+      ...poolsSource,
+      services,
+      { flags: '--bgp-type <type>', description: "MetalLB's BGP mode whose rules apply: native, frr or frr-k8s (default: native for a legacy ConfigMap, frr-k8s for resources)" },
+      { flags: '--strict', description: 'warnings count as problems (exit 1)' },
+      json,
+    ],
   },
   {
     name: 'list',

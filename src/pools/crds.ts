@@ -1,7 +1,8 @@
 import type { BgpAdvertisement, L2Advertisement, LabelSelector, Location, Peer, Pool, PoolsConfig, Problem, Protocol, ServiceAllocation } from './model.js';
 import { emptyConfig, formatLocation, peerName, portableRangeText, PROTOCOLS } from './model.js';
-import { formatDuration, kubernetesName, MAX_ASN, readAddress } from './value-parsers.js';
+import { formatDuration, isCommunityValue, kubernetesName, MAX_ASN, readAddress } from './value-parsers.js';
 import { addressField, checkBfdReferences, CRD_SELECTORS, durationField, labelSelectorsField, metallbRange, peerTimers, readBfdProfile, reportDuplicates, type BfdSpelling } from './yaml-fields.js';
+import { checkBgpType, type BgpType } from './bgp-type.js';
 import { readLegacyPool, type LegacyPoolSpelling } from './legacy-config.js';
 import { suggestion } from './suggest.js';
 import { entry, expectMap, FieldReader, type YamlMap, type YamlNode } from './yaml-source.js';
@@ -107,7 +108,11 @@ export class CrdReader {
   /** The namespace the first MetalLB resource named, which every other one must share. */
   private namespace?: { name: string; at: Location };
 
-  constructor(private readonly problems: Problem[]) {}
+  /** bgpType: the MetalLB mode whose rules apply; none, no mode's. */
+  constructor(
+    private readonly problems: Problem[],
+    private readonly bgpType?: BgpType,
+  ) {}
 
   static isCrd(map: YamlMap): boolean {
     const apiVersion = entry(map, 'apiVersion');
@@ -244,7 +249,29 @@ export class CrdReader {
     for (const peer of this.config.peers) this.checkPasswordSecret(peer);
     checkBfdReferences(this.config.peers, this.config.bfdProfiles, 'warning', this.problems);
     this.checkBfdEcho();
+    if (this.bgpType !== undefined) {
+      checkBgpType(this.config, this.bgpType, (a, b) => this.sharesNode(a, b), this.problems);
+      if (this.bgpType === 'native') this.checkNativeCommunities();
+    }
     return this.config;
+  }
+
+  /** validation.go peersShareNode (v0.16): a Node both peers select; without Node objects, surely one. */
+  private sharesNode(a: Peer, b: Peer): boolean {
+    if (this.nodeLabels.size === 0) return true;
+    const nodes = this.selectedNodes(a.nodeSelectors) as Set<string>;
+    return [...(this.selectedNodes(b.nodeSelectors) as Set<string>)].some((node) => nodes.has(node));
+  }
+
+  /** validation.go findNonLegacyCommunity (v0.13 on): native mode sends standard communities only, so it refuses a large one in a BGPAdvertisement or a Community. */
+  private checkNativeCommunities(): void {
+    const values = [
+      ...[...this.config.communityAliases.values()],
+      ...this.advertisements.flatMap(({ advertisement }) => (advertisement?.communities ?? []).map((value) => ({ value, at: advertisement!.at }))),
+    ];
+    for (const { value, at } of values.filter(({ value }) => value.startsWith('large:') && isCommunityValue(value))) {
+      this.problems.push({ severity: 'error', at, message: `community ${value} is a large community, which MetalLB refuses in native BGP mode; use a standard one like 65002:100, or, if MetalLB runs FRR or FRR-K8s, check with --bgp-type frr-k8s.` });
+    }
   }
 
   /**

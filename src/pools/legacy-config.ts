@@ -1,4 +1,5 @@
 import type { BgpAdvertisement, Peer, Pool, PoolsConfig, Problem, Protocol, SourceFormat } from './model.js';
+import { checkBgpType, type BgpType } from './bgp-type.js';
 import { emptyConfig, formatLocation } from './model.js';
 import { MAX_ASN, readAddress, readProtocol } from './value-parsers.js';
 import { addressField, checkBfdReferences, labelSelectorsField, LEGACY_SELECTORS, metallbRange, peerTimers, readBfdProfile, reportDuplicates, type BfdSpelling } from './yaml-fields.js';
@@ -40,7 +41,8 @@ const BFD_KEYS: BfdSpelling = {
 /** v0.12 parseHoldTime: the hold time of a peer that gives none. */
 const LEGACY_HOLD_TIME = 90;
 
-export function readLegacyConfig(map: YamlMap, problems: Problem[]): PoolsConfig {
+/** bgpType: the MetalLB mode whose rules apply (v0.12 validate.go, every pair of peers alike); none, no mode's. */
+export function readLegacyConfig(map: YamlMap, problems: Problem[], bgpType?: BgpType): PoolsConfig {
   const config = emptyConfig();
   const fields = new FieldReader(map, 'the MetalLB configuration', problems, LEGACY_KEYS);
   for (const [name, value] of Object.entries(fields.stringMap('bgp-communities'))) {
@@ -64,6 +66,7 @@ export function readLegacyConfig(map: YamlMap, problems: Problem[]): PoolsConfig
   }
   checkBfdReferences(config.peers, config.bfdProfiles, 'error', problems);
   checkStandardCommunities(config, problems);
+  if (bgpType !== undefined) checkBgpType(config, bgpType, () => true, problems);
   return config;
 }
 

@@ -1,3 +1,4 @@
+import type { BgpType, BgpTypes } from './bgp-type.js';
 import { CrdReader } from './crds.js';
 import { readFlags, type PeerDefaults } from './flags.js';
 import { LEGACY_KEYS, readLegacyConfig } from './legacy-config.js';
@@ -29,10 +30,11 @@ export interface LoadedSource {
 const HELM_KEY = 'configInline';
 const TOP_LEVEL_KEYS = [HELM_KEY, ...LEGACY_KEYS, 'apiVersion', 'kind'];
 
-export function loadPoolsSource(files: SourceFile[], flags: SourceFlags): LoadedSource {
+/** bgpTypes: the MetalLB modes whose rules apply to each format; none, no mode's (the flags are vipkit's own, never a mode's). */
+export function loadPoolsSource(files: SourceFile[], flags: SourceFlags, bgpTypes?: BgpTypes): LoadedSource {
   const problems: Problem[] = [];
   const parts: PoolsConfig[] = [];
-  const crds = new CrdReader(problems);
+  const crds = new CrdReader(problems, bgpTypes?.resources);
   for (const file of files) {
     const parsed = parseYaml(file.text, file.path);
     problems.push(...parsed.problems);
@@ -41,7 +43,7 @@ export function loadPoolsSource(files: SourceFile[], flags: SourceFlags): Loaded
     }
     for (const document of parsed.documents) {
       const map = expectMap(document, 'a MetalLB configuration document', problems);
-      if (map) readDocument(map, file.text, crds, parts, problems);
+      if (map) readDocument(map, file.text, crds, parts, problems, bgpTypes?.legacy);
     }
   }
   parts.push(crds.finish());
@@ -49,21 +51,21 @@ export function loadPoolsSource(files: SourceFile[], flags: SourceFlags): Loaded
   return { config: merge(parts, problems), problems };
 }
 
-function readDocument(map: YamlMap, fileText: string, crds: CrdReader, parts: PoolsConfig[], problems: Problem[]): void {
+function readDocument(map: YamlMap, fileText: string, crds: CrdReader, parts: PoolsConfig[], problems: Problem[], bgpType: BgpType | undefined): void {
   const kindNode = entry(map, 'kind');
   const kind = kindNode?.kind === 'scalar' ? String(kindNode.value) : undefined;
   if (CrdReader.isCrd(map)) return crds.add(map);
-  if (kind === 'ConfigMap') return readConfigMap(map, fileText, parts, problems);
+  if (kind === 'ConfigMap') return readConfigMap(map, fileText, parts, problems, bgpType);
   // A manifest's other objects (a Namespace, Node, Secret...): MetalLB never reads them as config, some feed its selectors.
   if (kind !== undefined && kind !== 'Service' && kind !== 'List' && entry(map, 'apiVersion') !== undefined) return crds.addClusterObject(kind, map);
   const helm = entry(map, HELM_KEY);
   if (helm) {
     const inline = expectMap(helm, HELM_KEY, problems);
-    if (inline) parts.push(readLegacyConfig(inline, problems));
+    if (inline) parts.push(readLegacyConfig(inline, problems, bgpType));
     return;
   }
   if (map.entries.some(({ key }) => (LEGACY_KEYS as readonly string[]).includes(key))) {
-    parts.push(readLegacyConfig(map, problems));
+    parts.push(readLegacyConfig(map, problems, bgpType));
     return;
   }
   if (kind === 'Service' || kind === 'List') {
@@ -82,7 +84,7 @@ function readDocument(map: YamlMap, fileText: string, crds: CrdReader, parts: Po
   });
 }
 
-function readConfigMap(map: YamlMap, fileText: string, parts: PoolsConfig[], problems: Problem[]): void {
+function readConfigMap(map: YamlMap, fileText: string, parts: PoolsConfig[], problems: Problem[], bgpType: BgpType | undefined): void {
   const data = entry(map, 'data');
   const config = data?.kind === 'map' ? entry(data, 'config') : undefined;
   if (config === undefined) return;
@@ -94,7 +96,7 @@ function readConfigMap(map: YamlMap, fileText: string, parts: PoolsConfig[], pro
   problems.push(...embedded.problems);
   for (const document of embedded.documents) {
     const inner = expectMap(document, 'data.config', problems);
-    if (inner) parts.push(readLegacyConfig(inner, problems));
+    if (inner) parts.push(readLegacyConfig(inner, problems, bgpType));
   }
 }
 

@@ -143,3 +143,26 @@ test('allocate notes a service MetalLB may give an address of another pool of eq
   assert.equal(json.find((event) => event['service'] === 'shop/web')!['note'], 'MetalLB may take pool b instead: it tries pools of equal rank in no fixed order.');
   assert.equal(json.at(-1)!['not_deterministic'], 2);
 });
+
+test('check --bgp-type: by default native for a legacy config (v0.12 speaker/main.go) and frr-k8s for resources (v0.16 charts/metallb/values.yaml); a mode given applies to both; a wrong one is a usage error', () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'vipkit-pools-'));
+  try {
+    const legacy = join(scratch, 'legacy.yaml');
+    writeFileSync(legacy, 'peers:\n- {peer-address: 10.0.1.1, peer-asn: 64500, my-asn: 64500, keepalive-time: 10s}\naddress-pools:\n- {name: p, protocol: bgp, addresses: [10.0.0.64/27]}\n');
+    const resources = join(scratch, 'resources.yaml');
+    writeFileSync(resources, 'apiVersion: metallb.io/v1beta1\nkind: BFDProfile\nmetadata: {name: fast, namespace: metallb-system}\nspec: {}\n');
+    const native = runVipkit(['pools', 'check', legacy]);
+    assert.equal(native.code, 1);
+    assert.match(native.stdout, /legacy\.yaml:2:3: error: peer 10\.0\.1\.1 sets a keepalive time, which MetalLB refuses in native BGP mode \(FRR only\)/);
+    assert.equal(runVipkit(['pools', 'check', '--bgp-type', 'frr', legacy]).code, 0);
+    assert.equal(runVipkit(['pools', 'check', resources]).code, 0);
+    assert.equal(runVipkit(['pools', 'check', '--bgp-type', 'native', resources]).code, 1);
+    // Only check judges by mode.
+    assert.equal(runVipkit(['pools', 'convert', '--to', 'crds', legacy]).code, 0);
+    const wrong = runVipkit(['pools', 'check', '--bgp-type', 'frrk8s', resources]);
+    assert.equal(wrong.code, 2);
+    assert.match(wrong.stderr, /--bgp-type is native, frr or frr-k8s; did you mean frr-k8s\?/);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+});

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { BgpTypes } from '../../src/pools/bgp-type.js';
 import type { PoolsConfig, Problem } from '../../src/pools/model.js';
 import { loadPoolsSource, type SourceFlags } from '../../src/pools/source.js';
 
@@ -18,8 +19,8 @@ export function loadFiles(paths: string[], flags: Partial<SourceFlags> = {}) {
 }
 
 /** `text` as the file in.yaml; '' for flags alone (no file: an empty one is warned about). */
-export function loadText(text: string, flags: Partial<SourceFlags> = {}) {
-  return loadPoolsSource(text === '' ? [] : [{ path: 'in.yaml', text }], { ...noFlags, ...flags });
+export function loadText(text: string, flags: Partial<SourceFlags> = {}, bgpTypes?: BgpTypes) {
+  return loadPoolsSource(text === '' ? [] : [{ path: 'in.yaml', text }], { ...noFlags, ...flags }, bgpTypes);
 }
 
 /** Flags as a fixture file holds them: one `--pool value` or `--peer value` per line. */

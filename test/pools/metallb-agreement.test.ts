@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Family } from '../../src/pools/address-range.js';
 import { Allocator, planAllocations, type AllocationPlan } from '../../src/pools/allocator.js';
+import type { BgpType } from '../../src/pools/bgp-type.js';
 import { checkConfig, sortProblems } from '../../src/pools/check.js';
 import { convert } from '../../src/pools/convert.js';
 import type { Resource } from '../../src/pools/crds.js';
@@ -15,8 +16,8 @@ import { readServices, type ServiceClaim } from '../../src/pools/services.js';
 import { described, loadText, modelView } from './helpers.js';
 
 /** Every problem reading and checking finds, as "severity file:line:column message". */
-function problemsIn(text: string, options: { nodes?: string[]; services?: string } = {}): string[] {
-  const source = loadText(text);
+function problemsIn(text: string, options: { nodes?: string[]; services?: string; bgpType?: BgpType } = {}): string[] {
+  const source = loadText(text, {}, options.bgpType && { legacy: options.bgpType, resources: options.bgpType });
   const services = options.services === undefined ? [] : readServices(options.services, 'svc.yaml', source.problems);
   return described(sortProblems([...source.problems, ...checkConfig(source.config, { nodeAddresses: options.nodes ?? [], services })]));
 }
@@ -576,4 +577,62 @@ test('a BGPAdvertisement naming a Community alias the files do not define is a w
   ]);
   const legacy = 'peers:\n- {peer-address: 10.0.1.1, peer-asn: 64500, my-asn: 64500}\naddress-pools:\n- name: p\n  protocol: bgp\n  addresses: [10.0.0.64/27]\n  bgp-advertisements:\n  - communities: [gold]\n';
   assert.deepEqual(problemsIn(legacy), ['error in.yaml:8:5 community "gold" is neither a value like 65002:100 nor a defined alias; write it like 65002:100 (16-bit halves) or large:65002:7:8.']);
+});
+
+test('native BGP mode refuses what only FRR implements: FRR-only peer settings, BFD profiles, IPv6 pools announced over BGP, large communities (validation.go DiscardFRROnly, findIPv6BGPAdvertisement, findNonLegacyCommunity)', () => {
+  const text =
+    resource('IPAddressPool', 'v6', '  addresses: [10.0.0.64/27, "2001:db8::/120"]\n') +
+    resource('BGPAdvertisement', 'b', '  communities: ["large:64500:1:2", "64500:1", gold]\n') +
+    resource('Community', 'c', '  communities:\n  - {name: gold, value: "large:64500:7:8"}\n') +
+    resource('BFDProfile', 'fast', '  receiveInterval: 100\n') +
+    resource('BGPPeer', 'r', '  peerAddress: 10.0.1.1\n  peerASN: 64500\n  myASN: 64500\n  bfdProfile: fast\n  keepaliveTime: 10s\n  vrf: red\n') +
+    resource('BGPPeer', 'plain', '  peerAddress: 10.0.1.2\n  peerASN: 64500\n  myASN: 64500\n  keepaliveTime: 0s\n');
+  assert.deepEqual(problemsIn(text, { bgpType: 'native' }), [
+    'error in.yaml:8:29 2001:db8::/120 of pool "v6" is IPv6, which MetalLB in native BGP mode cannot announce; announce it over layer2 instead, or, if MetalLB runs FRR or FRR-K8s, check with --bgp-type frr-k8s.',
+    'error in.yaml:16:3 community large:64500:1:2 is a large community, which MetalLB refuses in native BGP mode; use a standard one like 65002:100, or, if MetalLB runs FRR or FRR-K8s, check with --bgp-type frr-k8s.',
+    'error in.yaml:25:5 community large:64500:7:8 is a large community, which MetalLB refuses in native BGP mode; use a standard one like 65002:100, or, if MetalLB runs FRR or FRR-K8s, check with --bgp-type frr-k8s.',
+    'error in.yaml:33:3 BFD profile "fast" is refused by MetalLB in native BGP mode, which has no BFD; remove it, or, if MetalLB runs FRR or FRR-K8s, check with --bgp-type frr-k8s.',
+    'error in.yaml:41:3 peer 10.0.1.1 sets a BFD profile, a keepalive time and a VRF, which MetalLB refuses in native BGP mode (FRR only); remove them, or, if MetalLB runs FRR or FRR-K8s, check with --bgp-type frr-k8s.',
+  ]);
+  assert.deepEqual(problemsIn(text, { bgpType: 'frr-k8s' }), []);
+  // v0.12 validate.go DiscardFRROnly: a legacy peer's bfd-profile and keepalive-time, the bfd-profiles section, IPv6 in a bgp pool.
+  const legacy = 'peers:\n- {peer-address: 10.0.1.1, peer-asn: 64500, my-asn: 64500, bfd-profile: fast, keepalive-time: 10s}\nbfd-profiles:\n- name: fast\naddress-pools:\n- {name: v6, protocol: bgp, addresses: ["2001:db8::/120"]}\n';
+  assert.deepEqual(problemsIn(legacy, { bgpType: 'native' }), [
+    'error in.yaml:2:3 peer 10.0.1.1 sets a BFD profile and a keepalive time, which MetalLB refuses in native BGP mode (FRR only); remove them, or, if MetalLB runs FRR or FRR-K8s, check with --bgp-type frr-k8s.',
+    'error in.yaml:4:3 BFD profile "fast" is refused by MetalLB in native BGP mode, which has no BFD; remove it, or, if MetalLB runs FRR or FRR-K8s, check with --bgp-type frr-k8s.',
+    'error in.yaml:6:41 2001:db8::/120 of pool "v6" is IPv6, which MetalLB in native BGP mode cannot announce; announce it over layer2 instead, or, if MetalLB runs FRR or FRR-K8s, check with --bgp-type frr-k8s.',
+  ]);
+  assert.deepEqual(problemsIn(legacy, { bgpType: 'frr' }), []);
+});
+
+test('FRR modes refuse peers one node runs that disagree on router ID or, within a VRF, local ASN, or name one router twice; Nodes in the files decide which peers share one (v0.16 validation.go DiscardNativeOnly, peersCanRunOnSameNode, peersShareNode; v0.12 validate.go: every pair)', () => {
+  const peer = (name: string, address: string, extra: string) => resource('BGPPeer', name, `  peerAddress: ${address}\n  peerASN: 64500\n${extra}`);
+  const peers =
+    peer('a', '10.0.1.1', '  myASN: 64501\n  routerID: 10.0.0.1\n  nodeSelectors: [{matchLabels: {rack: a}}]\n') +
+    peer('b', '10.0.1.2', '  myASN: 64502\n  nodeSelectors: [{matchLabels: {rack: b}}]\n') +
+    peer('c', '10.0.1.1', '  myASN: 64501\n  routerID: 10.0.0.1\n  nodeSelectors: [{matchLabels: {rack: a}}]\n  holdTime: 30s\n') +
+    peer('d', '10.0.1.3', '  myASN: 64503\n  routerID: 10.0.0.1\n  vrf: red\n  nodeSelectors: [{matchLabels: {rack: a}}]\n');
+  const nodes = (racks: string[]) => racks.map((rack, at) => `---\napiVersion: v1\nkind: Node\nmetadata:\n  name: n${at}\n  labels: {rack: ${rack}}\n`).join('');
+  const errors = (text: string, bgpType: BgpType) => problemsIn(text, { bgpType }).filter((line) => line.startsWith('error'));
+  // Without Node objects every pair may share a node, as validation.go assumes.
+  assert.deepEqual(errors(peers, 'frr'), [
+    'error in.yaml:20:3 peer 10.0.1.2 has no router ID but peer 10.0.1.1 (in.yaml:8:3), which runs on the same node, has router ID 10.0.0.1; MetalLB\'s FRR mode needs one router ID per node, so give them the same one.',
+    'error in.yaml:20:3 peer 10.0.1.2 has local ASN 64502 but peer 10.0.1.1 (in.yaml:8:3), which runs on the same node, has 64501; MetalLB\'s FRR mode needs one local ASN per node and VRF, so give them the same one.',
+    'error in.yaml:31:3 peer 10.0.1.1 is also defined at in.yaml:8:3, and MetalLB\'s FRR mode refuses two sessions to one router from one node; merge them.',
+    'error in.yaml:44:3 peer 10.0.1.3 has router ID 10.0.0.1 but peer 10.0.1.2 (in.yaml:20:3), which runs on the same node, has no router ID; MetalLB\'s FRR mode needs one router ID per node, so give them the same one.',
+  ]);
+  // Racks a and b are other nodes: only a and c meet, and d is in another VRF.
+  assert.deepEqual(errors(peers + nodes(['a', 'b']), 'frr-k8s'), [
+    'error in.yaml:31:3 peer 10.0.1.1 is also defined at in.yaml:8:3, and MetalLB\'s FRR mode refuses two sessions to one router from one node; merge them.',
+  ]);
+  // Native mode runs a session per peer: none of that is refused, only the VRF.
+  assert.deepEqual(errors(peers, 'native'), [
+    'error in.yaml:44:3 peer 10.0.1.3 sets a VRF, which MetalLB refuses in native BGP mode (FRR only); remove it, or, if MetalLB runs FRR or FRR-K8s, check with --bgp-type frr-k8s.',
+  ]);
+  // v0.12 validate.go DiscardNativeOnly: every legacy peer runs on every node it may.
+  const legacy = 'peers:\n- {peer-address: 10.0.1.1, peer-asn: 64500, my-asn: 64501, node-selectors: [{match-labels: {rack: a}}]}\n- {peer-address: 10.0.1.2, peer-asn: 64500, my-asn: 64502, node-selectors: [{match-labels: {rack: b}}]}\n';
+  assert.deepEqual(errors(legacy, 'frr'), [
+    'error in.yaml:3:3 peer 10.0.1.2 has local ASN 64502 but peer 10.0.1.1 (in.yaml:2:3), which runs on the same node, has 64501; MetalLB\'s FRR mode needs one local ASN per node and VRF, so give them the same one.',
+  ]);
+  assert.deepEqual(errors(legacy, 'native'), []);
 });

@@ -4,6 +4,7 @@ import { readInputFile } from '../input-file.js';
 import { printTable } from '../table.js';
 import type { Ui } from '../ui.js';
 import { Allocator, planAllocations } from '../../pools/allocator.js';
+import { BGP_TYPES, DEFAULT_BGP_TYPES, type BgpType, type BgpTypes } from '../../pools/bgp-type.js';
 import { checkConfig, sortProblems } from '../../pools/check.js';
 import { convert, TARGETS, type Target } from '../../pools/convert.js';
 import { formatLocation, poolSize, type PoolsConfig, type Problem } from '../../pools/model.js';
@@ -20,6 +21,7 @@ interface PoolsOptions {
   services?: string[];
   node?: string[];
   to?: string;
+  bgpType?: string;
   strict?: boolean;
   lbClass?: string;
   json?: boolean;
@@ -45,7 +47,12 @@ export async function run(targets: string[], rawOptions: Record<string, unknown>
   if (subcommand === 'convert' && !(TARGETS as readonly string[]).includes(options.to ?? '')) {
     throw new UsageError(`pools convert needs --to ${TARGETS.join('|')}${options.to === undefined ? '.' : suggestion(options.to, TARGETS, false)}`);
   }
-  const loaded = load(files, options);
+  if (options.bgpType !== undefined && !(BGP_TYPES as readonly string[]).includes(options.bgpType)) {
+    throw new UsageError(`--bgp-type is native, frr or frr-k8s${suggestion(options.bgpType, BGP_TYPES, false)}`);
+  }
+  // Only check judges the config by MetalLB's mode; the other subcommands read what any mode would.
+  const bgpType = options.bgpType as BgpType | undefined;
+  const loaded = load(files, options, subcommand === 'check' ? (bgpType ? { legacy: bgpType, resources: bgpType } : DEFAULT_BGP_TYPES) : undefined);
   switch (subcommand) {
     case 'check':
       return check(loaded, options, ui);
@@ -58,9 +65,9 @@ export async function run(targets: string[], rawOptions: Record<string, unknown>
   }
 }
 
-function load(paths: string[], options: PoolsOptions): Loaded {
+function load(paths: string[], options: PoolsOptions, bgpTypes: BgpTypes | undefined): Loaded {
   const files: SourceFile[] = paths.map((path) => ({ path, text: readInputFile(path) }));
-  const source = loadPoolsSource(files, { pools: options.pool ?? [], peers: options.peer ?? [], defaults: { asn: options.peerAsn, myAsn: options.myAsn } });
+  const source = loadPoolsSource(files, { pools: options.pool ?? [], peers: options.peer ?? [], defaults: { asn: options.peerAsn, myAsn: options.myAsn } }, bgpTypes);
   const problems = [...source.problems];
   const services = (options.services ?? []).flatMap((path) => readServices(readInputFile(path), path, problems));
   const nodeAddresses = (options.node ?? []).flatMap((text, index) => readAddress(text, 'node address', { source: `--node #${index + 1}`, column: 1 }, problems) ?? []);
