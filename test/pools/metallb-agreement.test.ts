@@ -636,3 +636,14 @@ test('FRR modes refuse peers one node runs that disagree on router ID or, within
   ]);
   assert.deepEqual(errors(legacy, 'native'), []);
 });
+
+test('LOCAL_PREF follows v0.15 on: a one-family pool\'s advertisements send other routes when that family\'s aggregation length differs (v0.15 config.go isAggrLengthDifferent; v0.13-v0.14 advertisementsAreCompatible wanted both lengths to differ and refuse this, as the README says)', () => {
+  const ad = (name: string, spec: string) => resource('BGPAdvertisement', name, `  ipAddressPools: [p]\n${spec}`);
+  const pair = ad('host', '  localPref: 100\n') + ad('aggregate', '  localPref: 200\n  aggregationLength: 24\n');
+  const errors = (text: string) => problemsIn(text).filter((line) => line.startsWith('error'));
+  assert.deepEqual(errors(resource('IPAddressPool', 'p', '  addresses: [10.0.0.0/24]\n') + PEERS + pair), []);
+  // A dual-stack pool also sends its IPv6 /128s from both: still one route with two LOCAL_PREFs.
+  assert.deepEqual(errors(resource('IPAddressPool', 'p', '  addresses: [10.0.0.0/24, "2001:db8::/120"]\n') + PEERS + pair), [
+    'error in.yaml:35:3 this BGPAdvertisement gives pool "p" localPref 200 but the one at in.yaml:26:3 gives the same routes 100; MetalLB refuses two LOCAL_PREFs for one route, so give them one.',
+  ]);
+});
