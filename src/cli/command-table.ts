@@ -171,7 +171,7 @@ export const commands: CommandSpec[] = [
       { flags: '--family <list>', description: 'address families to negotiate: ipv4, ipv6 or ipv4,ipv6 (default: both)', parse: parseFamilies },
       { flags: '--passive', description: 'wait for the peer to connect instead of connecting' },
       { flags: '--accept-incoming', description: "also accept the peer's own connection on --port while connecting to it, as BGP daemons do (RFC 4271 6.8 keeps one)" },
-      { flags: '--once', description: "exit after the peer's initial routes (End-of-RIB for every family, or 3 s without an UPDATE)" },
+      { flags: '--once', description: "exit after the peer's initial routes (End-of-RIB for every family, or 3 s without an UPDATE from a peer without graceful restart)" },
       { flags: '--timeout <s>', description: 'give up if no session is established within this many seconds (default 30); with --listen: stop listening after this long', parse: parseSeconds },
       { flags: '--listen [address]', description: 'act as the router: accept sessions from speakers in the --accept ranges (default: every address)' },
       { flags: '--accept <cidr>', description: 'with --listen: a range speakers may connect from (CIDR or first-last); repeatable', parse: collect },

@@ -46,8 +46,18 @@ interface BgpPeerOptions {
 
 /** Without --timeout, how long a session to one peer may take to come up. */
 const DEFAULT_ESTABLISH_TIMEOUT_S = 30;
-/** --once: the initial routes are complete after End-of-RIB for every family, or this long without an UPDATE. */
+/**
+ * --once: the initial routes are complete after End-of-RIB for every family. A peer that did
+ * not advertise graceful restart need not send it (RFC 4724 2), so for it this long without
+ * an UPDATE also ends them.
+ */
 const ONCE_QUIET_MS = 3000;
+/**
+ * A peer that did advertise graceful restart sends End-of-RIB, but may start its initial
+ * UPDATEs late (BIRD, reconnected at once after a close, waits seconds to feed): it is given
+ * this long without an UPDATE.
+ */
+const ONCE_QUIET_GRACEFUL_PEER_MS = 30_000;
 /** BIRD and GoBGP close a connection from an address they have no neighbour for without a word. */
 const SILENT_CLOSE_HINT = '(no NOTIFICATION: the peer most likely has no neighbour configured for this address, or is still waiting out an earlier error)';
 /** Below this many routes, a heap difference says more about the collector than about routes. */
@@ -261,6 +271,7 @@ class Report {
     let received: NotificationMessage | undefined;
     let pendingEndOfRib: Family[] = [];
     let quietTimer: NodeJS.Timeout | undefined;
+    let quietMs = ONCE_QUIET_MS;
     const initialRoutesDone = () => {
       watch.initialRoutesComplete = true;
       if (options.once) stop.stop('initial routes received');
@@ -268,7 +279,7 @@ class Report {
     const noteUpdate = () => {
       if (!options.once || watch.initialRoutesComplete) return;
       clearTimeout(quietTimer);
-      quietTimer = setTimeout(initialRoutesDone, ONCE_QUIET_MS);
+      quietTimer = setTimeout(initialRoutesDone, quietMs);
     };
     void stop.done.then(() => clearTimeout(quietTimer));
 
@@ -302,6 +313,7 @@ class Report {
       // RFC 4724 4: having advertised graceful restart, we send End-of-RIB even with nothing to announce.
       session.sendUpdates(negotiated.families.map((family) => encodeMessage(endOfRibUpdate(family), negotiated.context)));
       pendingEndOfRib = [...negotiated.families];
+      if (negotiated.gracefulRestart !== undefined) quietMs = ONCE_QUIET_GRACEFUL_PEER_MS;
       noteUpdate();
     });
     session.on('routes', (change) => {
