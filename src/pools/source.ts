@@ -120,7 +120,8 @@ function merge(parts: PoolsConfig[], problems: Problem[]): PoolsConfig {
         problems.push({ severity: 'error', at: peer.at, message: `peer ${peerName(peer)} is also defined at ${formatLocation(earlier.at)} with the same settings; MetalLB refuses a peer defined twice, so remove one.` });
         continue;
       }
-      if (earlier) {
+      // One router met from different nodes (a BGPPeer per rack, each with its node selectors) is no clash.
+      if (earlier && surelyShareNode(earlier, peer)) {
         problems.push({
           severity: 'warning',
           at: peer.at,
@@ -147,7 +148,19 @@ function merge(parts: PoolsConfig[], problems: Problem[]): PoolsConfig {
   return merged;
 }
 
+/** JSON.stringify's replacer that leaves out where things were written. */
+const withoutLocations = (key: string, value: unknown) => (key === 'at' ? undefined : value);
+
+/**
+ * Whether some node surely runs both peers, whatever the cluster's Node labels: one of them
+ * takes every node, or both take the same ones. A peer per rack (disjoint selectors) is not.
+ */
+function surelyShareNode(a: Peer, b: Peer): boolean {
+  const selectors = (peer: Peer) => JSON.stringify(peer.nodeSelectors, withoutLocations);
+  return a.nodeSelectors.length === 0 || b.nodeSelectors.length === 0 || selectors(a) === selectors(b);
+}
+
 /** A peer's settings, where it was written left out. */
 function peerSettings(peer: Peer): string {
-  return JSON.stringify(peer, (key, value: unknown) => (key === 'at' ? undefined : value));
+  return JSON.stringify(peer, withoutLocations);
 }

@@ -355,6 +355,10 @@ test('one router twice: refused only when the peers are equal; in another VRF it
   assert.deepEqual(problemsIn(peer('a') + peer('b', '  holdTime: 30s\n')), [
     'warning in.yaml:18:3 peer 10.0.1.1 is also defined at in.yaml:8:3 with other settings; MetalLB accepts it (FRR mode not on a node both select), but the two sessions to one router would clash, so merge them.',
   ]);
+  // A BGPPeer per group of nodes (each rack with its own ASN) meets one router from different nodes: no clash in
+  // native mode (FRR modes, knowing no Node, assume the two share one: validation.go peersShareNode).
+  const rack = (name: string, asn: number) => peer(name, `  nodeSelectors:\n  - matchLabels: {rack: ${name}}\n`).replace('myASN: 64501', `myASN: ${asn}`);
+  assert.deepEqual(problemsIn(rack('r1', 64501) + rack('r2', 64502), { bgpType: 'native' }), []);
   assert.deepEqual(problemsIn('peers:\n- {peer-address: 10.0.1.1, peer-asn: 64500, my-asn: 64501}\n- {peer-address: 10.0.1.1, peer-asn: 64500, my-asn: 64501}\n'), [
     'error in.yaml:3:3 peer 10.0.1.1 is also defined at in.yaml:2:3 with the same settings; MetalLB refuses a peer defined twice, so remove one.',
   ]);
