@@ -3,8 +3,7 @@
  * with a configuration written to a private folder, driven through its own CLI (`birdc`,
  * `gobgp`), and stopped with the lab (Lab.destroy kills every process in it).
  */
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Lab } from './lab.js';
 
@@ -29,7 +28,7 @@ export class Bird {
 
   /** Starts `bird` in `host` with `config` (BIRD 2 syntax) and waits until birdc answers. */
   static async start(lab: Lab, host: string, config: string): Promise<Bird> {
-    const folder = mkdtempSync(join(tmpdir(), 'vipkit-bird-'));
+    const folder = lab.temporaryFolder('vipkit-bird-');
     writeFileSync(join(folder, 'bird.conf'), config);
     const bird = new Bird(lab, host, folder);
     const started = await lab.exec(host, ['bird', '-c', join(folder, 'bird.conf'), '-s', bird.socket, '-P', join(folder, 'bird.pid')]);
@@ -111,7 +110,7 @@ export class Gobgp {
 
   /** Starts `gobgpd` in `host` with a TOML `config`; its API listens on that namespace's loopback. */
   static async start(lab: Lab, host: string, config: string, apiPort = 50051): Promise<Gobgp> {
-    const folder = mkdtempSync(join(tmpdir(), 'vipkit-gobgp-'));
+    const folder = lab.temporaryFolder('vipkit-gobgp-');
     writeFileSync(join(folder, 'gobgpd.toml'), config);
     // Its log (stderr) is the only place GoBGP tells why a session went down, e.g. a Cease's message.
     const log = openSync(join(folder, 'gobgpd.log'), 'a');

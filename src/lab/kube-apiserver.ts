@@ -7,8 +7,7 @@
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDocumentationPrefix } from './documentation-prefixes.js';
 import type { ExecResult, Lab } from './lab.js';
@@ -64,12 +63,6 @@ function exited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null;
 }
 
-/** Folders of servers not yet stopped, removed if the process exits first (the lab kills the processes). */
-const liveFolders = new Set<string>();
-process.on('exit', () => {
-  for (const folder of liveFolders) rmSync(folder, { recursive: true, force: true });
-});
-
 function exit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
   if (exited(child)) return Promise.resolve(true);
   return new Promise((resolve) => {
@@ -110,8 +103,7 @@ export class KubeApiServer {
     if (!isDocumentationPrefix(`${options.address}/${options.address.includes(':') ? 128 : 32}`)) {
       throw new Error(`the lab API server's address ${options.address} must be a documentation address`);
     }
-    const server = new KubeApiServer(lab, options, mkdtempSync(join(tmpdir(), 'vipkit-kube-apiserver-')), randomBytes(24).toString('hex'));
-    liveFolders.add(server.folder);
+    const server = new KubeApiServer(lab, options, lab.temporaryFolder('vipkit-kube-apiserver-'), randomBytes(24).toString('hex'));
     try {
       await server.prepare();
       server.startEtcd();
@@ -295,6 +287,5 @@ export class KubeApiServer {
     await terminate(this.apiServer);
     await terminate(this.etcd);
     rmSync(this.folder, { recursive: true, force: true });
-    liveFolders.delete(this.folder);
   }
 }

@@ -10,7 +10,9 @@
  */
 import { execFile, execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DOCUMENTATION_PREFIXES, isDocumentationPrefix } from './documentation-prefixes.js';
 
 export interface HostSpec {
@@ -131,6 +133,8 @@ export class Lab {
   private readonly namespaces: string[] = [];
   private readonly macs = new Map<string, string>();
   private readonly children = new Set<ChildProcess>();
+  /** What the lab's daemons keep on disk (keys, configs, sockets): removed with the lab. */
+  private readonly folders: string[] = [];
   private destroying: Promise<void> | undefined;
 
   private constructor(
@@ -273,6 +277,7 @@ export class Lab {
         failures.push((error as Error).message);
       }
     }
+    this.removeFolders();
     if (failures.length > 0) throw new Error(`removing lab ${this.id} failed: ${failures.join('; ')}`);
   }
 
@@ -289,6 +294,18 @@ export class Lab {
         // Best effort while the process is going away.
       }
     }
+    this.removeFolders();
+  }
+
+  /** A new private folder in the temporary directory, removed with the lab, also when the process dies of SIGINT or SIGTERM. */
+  temporaryFolder(prefix: string): string {
+    const folder = mkdtempSync(join(tmpdir(), prefix));
+    this.folders.push(folder);
+    return folder;
+  }
+
+  private removeFolders(): void {
+    for (const folder of this.folders.splice(0)) rmSync(folder, { recursive: true, force: true });
   }
 
   private existingNamespaces(): string[] {
