@@ -7,6 +7,7 @@
  * so announcing never waits for the write; the leader only makes it visible.
  */
 import type { ClusterConfig } from '../speaker/cluster-config.js';
+import type { Service } from './api-objects.js';
 import type { KubernetesClient } from './api-client.js';
 import type { ClusterSnapshot } from './cluster-snapshot.js';
 import { EventRecorder } from './event-recorder.js';
@@ -17,6 +18,12 @@ import { ingressIps, setLoadBalancerIngress } from './services.js';
 /** client-go's defaults for a controller's lease: 15 s, renewed every 2 s. */
 const LEASE_DURATION_S = 15;
 const RENEW_EVERY_MS = 2000;
+/**
+ * Status writes and Events in flight at once. One at a time, a leader with thousands of
+ * Services wrote about three a second: each write is a change every speaker re-reads the
+ * cluster for, and the next write waited for that re-read.
+ */
+const WRITERS = 16;
 export const LEASE_NAME = 'vipkit-controller';
 
 export interface ControllerLog {
@@ -31,9 +38,12 @@ export class AllocationController {
   private stopped = false;
   /** The latest wish: what the snapshot holds and what the allocator made of it. */
   private latest?: { snapshot: ClusterSnapshot; config: ClusterConfig };
-  /** Service key -> the last Event recorded for it, so that a repeat is not recorded again. */
-  private readonly reported = new Map<string, string>();
-  private writing = Promise.resolve();
+  /** Service key -> why it got no address, as last recorded: a repeat is not recorded again. */
+  private readonly failures = new Map<string, string>();
+  /** The pass bringing the Services' status to the latest wish, while one runs. */
+  private pass?: Promise<void>;
+  /** A newer wish came during the pass: another follows it. */
+  private again = false;
 
   constructor(
     private readonly client: KubernetesClient,
@@ -63,7 +73,7 @@ export class AllocationController {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    await this.writing;
+    await this.pass;
     if (this.leader) await this.election.release().catch(() => undefined);
   }
 
@@ -84,33 +94,61 @@ export class AllocationController {
     if (!this.stopped) this.timer = setTimeout(() => void this.campaign(), RENEW_EVERY_MS);
   }
 
-  /** One write at a time, of the latest wish. */
+  /** One pass at a time; wishes that come meanwhile make one more pass, with the latest. */
   private write(): void {
-    this.writing = this.writing.then(() => this.bringStatus()).catch((error: Error) => this.log('warn', 'statusNotWritten', 'could not write a Service\u2019s status', { reason: error.message }));
+    if (this.pass !== undefined) {
+      this.again = true;
+      return;
+    }
+    this.pass = (async () => {
+      do {
+        this.again = false;
+        await this.bringStatus().catch((error: Error) => this.log('warn', 'statusNotWritten', 'could not write a Service\u2019s status', { reason: error.message }));
+      } while (this.again && this.leader && !this.stopped);
+      this.pass = undefined;
+    })();
   }
 
+  /** Every Service whose status or Event differs from the wish, WRITERS at a time; the first failure ends the pass. */
   private async bringStatus(): Promise<void> {
     if (!this.leader || this.latest === undefined) return;
     const { snapshot, config } = this.latest;
-    const services = snapshot.serviceObjects;
     const allocated = new Map(config.services.map((service) => [service.key, [...service.ips]]));
     const failed = new Map(config.unallocated.map((entry) => [entry.service, entry.reason]));
-    for (const service of services) {
-      const key = objectKey(service);
-      const ips = allocated.get(key) ?? [];
-      const current = ingressIps(service);
-      if (JSON.stringify(current) !== JSON.stringify(ips)) {
-        await setLoadBalancerIngress(this.client, service.metadata!.namespace ?? 'default', service.metadata!.name!, ips);
+    const queue = [...snapshot.serviceObjects];
+    let failure: Error | undefined;
+    const writer = async () => {
+      for (let service = queue.shift(); service !== undefined && failure === undefined && this.leader; service = queue.shift()) {
+        try {
+          await this.bring(service, allocated, failed);
+        } catch (error) {
+          failure ??= error as Error;
+        }
       }
-      const reason = failed.get(key);
-      const event = reason === undefined ? (ips.length > 0 ? `IPAllocated ${ips.join(',')}` : undefined) : `AllocationFailed ${reason}`;
-      if (event === undefined || this.reported.get(key) === event) continue;
-      this.reported.set(key, event);
-      await this.events.record(
-        reason === undefined
-          ? { about: { ...service, apiVersion: 'v1', kind: 'Service' }, type: 'Normal', reason: 'IPAllocated', message: `Assigned IP ${JSON.stringify(ips)}`, action: 'Allocate' }
-          : { about: { ...service, apiVersion: 'v1', kind: 'Service' }, type: 'Warning', reason: 'AllocationFailed', message: `Failed to allocate IP for "${key}": ${reason}`, action: 'Allocate' },
-      );
+    };
+    await Promise.all(Array.from({ length: WRITERS }, writer));
+    if (failure !== undefined) throw failure;
+  }
+
+  /**
+   * As MetalLB's controller (controller/service.go convergeBalancer): IPAllocated when the
+   * Service is given addresses its status did not hold, so a new leader that finds them
+   * written says nothing; AllocationFailed when it cannot be given any, once per reason.
+   */
+  private async bring(service: Service, allocated: Map<string, string[]>, failed: Map<string, string>): Promise<void> {
+    const key = objectKey(service);
+    const about = { ...service, apiVersion: 'v1', kind: 'Service' };
+    const ips = allocated.get(key) ?? [];
+    if (JSON.stringify(ingressIps(service)) !== JSON.stringify(ips)) {
+      await setLoadBalancerIngress(this.client, service.metadata!.namespace ?? 'default', service.metadata!.name!, ips);
+      if (ips.length > 0) await this.events.record({ about, type: 'Normal', reason: 'IPAllocated', message: `Assigned IP ${JSON.stringify(ips)}`, action: 'Allocate' });
+    }
+    const reason = failed.get(key);
+    if (reason === undefined) {
+      this.failures.delete(key);
+    } else if (this.failures.get(key) !== reason) {
+      this.failures.set(key, reason);
+      await this.events.record({ about, type: 'Warning', reason: 'AllocationFailed', message: `Failed to allocate IP for "${key}": ${reason}`, action: 'Allocate' });
     }
   }
 }

@@ -58,7 +58,13 @@ export function withQuery(path: string, query: Query = {}): string {
 
 export class KubernetesClient {
   private readonly base: URL;
+  /** Requests: a few kept-alive connections, so that a burst of writes queues rather than floods. */
   private readonly agent: HttpAgent;
+  /**
+   * Watches hold a connection each for minutes: their own, unlimited, so that a watch
+   * reopened after the server ended it never queues behind the requests' connections.
+   */
+  private readonly watchAgent: HttpAgent;
   private readonly requestTimeoutMs: number;
   private readonly maxResponseBytes: number;
   private readonly userAgent: string;
@@ -73,21 +79,23 @@ export class KubernetesClient {
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.userAgent = options.userAgent ?? 'vipkit';
-    this.agent =
+    const agent = (options: { keepAlive: boolean; maxSockets?: number }) =>
       this.base.protocol === 'https:'
         ? new HttpsAgent({
-            keepAlive: true,
-            maxSockets: 16,
+            ...options,
             ...(access.ca === undefined ? {} : { ca: access.ca }),
             ...(access.tlsServerName === undefined ? {} : { servername: access.tlsServerName }),
             ...(access.clientCertificate === undefined ? {} : { cert: access.clientCertificate, key: access.clientKey }),
           })
-        : new HttpAgent({ keepAlive: true, maxSockets: 16 });
+        : new HttpAgent(options);
+    this.agent = agent({ keepAlive: true, maxSockets: 16 });
+    this.watchAgent = agent({ keepAlive: false });
   }
 
-  /** Ends idle keep-alive connections; requests in flight are not affected. */
+  /** Ends every connection, in flight too: for when the watches have stopped and nothing else is asked. */
   close(): void {
     this.agent.destroy();
+    this.watchAgent.destroy();
   }
 
   private token(): string | undefined {
@@ -106,7 +114,7 @@ export class KubernetesClient {
   }
 
   /** Sends a request and resolves with the response once its headers arrived, within `timeoutMs`. */
-  private send(method: string, path: string, body: Buffer | undefined, contentType: string, signal: AbortSignal | undefined, timeoutMs: number): Promise<IncomingMessage> {
+  private send(method: string, path: string, body: Buffer | undefined, contentType: string, signal: AbortSignal | undefined, timeoutMs: number, agent = this.agent): Promise<IncomingMessage> {
     const url = new URL(path, this.base);
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
@@ -114,7 +122,7 @@ export class KubernetesClient {
       try {
         request = send(url, {
           method,
-          agent: this.agent,
+          agent,
           headers: this.headers(body === undefined ? {} : { 'content-type': contentType, 'content-length': body.length }),
           ...(signal === undefined ? {} : { signal }),
         });
@@ -201,7 +209,7 @@ export class KubernetesClient {
    */
   async openStream(path: string, query: Query, idleMs: number, signal?: AbortSignal): Promise<IncomingMessage> {
     const fullPath = withQuery(path, query);
-    const response = await this.send('GET', fullPath, undefined, 'application/json', signal, this.requestTimeoutMs);
+    const response = await this.send('GET', fullPath, undefined, 'application/json', signal, this.requestTimeoutMs, this.watchAgent);
     const status = response.statusCode ?? 0;
     if (status !== 200) throw await this.failure(response, 'GET', fullPath, Date.now() + this.requestTimeoutMs);
     response.socket.setTimeout(idleMs, () => response.destroy(new Error(`the watch was silent for ${idleMs / 1000} s`)));
