@@ -6,6 +6,7 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Readable } from 'node:stream';
 import { readFileSync } from 'node:fs';
 import type { ClusterAccess } from './cluster-access.js';
 import type { Status } from './api-objects.js';
@@ -16,12 +17,13 @@ export class KubernetesApiError extends Error {
     readonly path: string,
     /** The HTTP status; 0 when no answer came (refused, reset, timed out). */
     readonly status: number,
-    message: string,
+    /** What went wrong, without the request. */
+    readonly answer: string,
     /** meta/v1 Status reason, e.g. NotFound, AlreadyExists, Conflict, Expired, Gone. */
     readonly reason?: string,
     options?: ErrorOptions,
   ) {
-    super(`${method} ${path}: ${message}`, options);
+    super(`${method} ${path}: ${answer}`, options);
   }
 }
 
@@ -42,6 +44,14 @@ export interface ClientOptions {
   /** Largest answer body read. Default 64 MiB (a list page of 500 big objects fits). */
   maxResponseBytes?: number;
   userAgent?: string;
+  /** Where watches are read, when not in this thread (WatchThread: a worker thread). */
+  watches?: WatchOpener;
+}
+
+/** Opens watches as KubernetesClient.openStream does, elsewhere. */
+export interface WatchOpener {
+  open(path: string, query: Query, idleMs: number, signal?: AbortSignal): Promise<Readable>;
+  close(): Promise<void>;
 }
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
@@ -65,6 +75,7 @@ export class KubernetesClient {
    * reopened after the server ended it never queues behind the requests' connections.
    */
   private readonly watchAgent: HttpAgent;
+  private readonly watches?: WatchOpener;
   private readonly requestTimeoutMs: number;
   private readonly maxResponseBytes: number;
   private readonly userAgent: string;
@@ -90,12 +101,14 @@ export class KubernetesClient {
         : new HttpAgent(options);
     this.agent = agent({ keepAlive: true, maxSockets: 16 });
     this.watchAgent = agent({ keepAlive: false });
+    if (options.watches !== undefined) this.watches = options.watches;
   }
 
   /** Ends every connection, in flight too: for when the watches have stopped and nothing else is asked. */
   close(): void {
     this.agent.destroy();
     this.watchAgent.destroy();
+    void this.watches?.close();
   }
 
   private token(): string | undefined {
@@ -207,7 +220,8 @@ export class KubernetesClient {
    * server accepted it (200), or rejects with the server's error (e.g. 410 Gone). The
    * caller reads the body and destroys it to stop; `idleMs` of silence destroys it too.
    */
-  async openStream(path: string, query: Query, idleMs: number, signal?: AbortSignal): Promise<IncomingMessage> {
+  async openStream(path: string, query: Query, idleMs: number, signal?: AbortSignal): Promise<Readable> {
+    if (this.watches !== undefined) return this.watches.open(path, query, idleMs, signal);
     const fullPath = withQuery(path, query);
     const response = await this.send('GET', fullPath, undefined, 'application/json', signal, this.requestTimeoutMs, this.watchAgent);
     const status = response.statusCode ?? 0;

@@ -8,7 +8,6 @@
  * growing back-off; the store stays as it was meanwhile (the last known state).
  */
 import { EventEmitter } from 'node:events';
-import type { IncomingMessage } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubernetesApiError, type KubernetesClient, type Query } from './api-client.js';
 import type { KubernetesObject, ObjectList } from './api-objects.js';
@@ -236,7 +235,7 @@ export class Informer<T extends KubernetesObject> extends EventEmitter<InformerE
   private async watch(signal: AbortSignal): Promise<void> {
     const timeoutSeconds = this.options.watchTimeoutSeconds ?? Math.round(300 * (1 + Math.random()));
     const started = Date.now();
-    const response: IncomingMessage = await this.options.client.openStream(
+    const response = await this.options.client.openStream(
       this.path,
       { ...this.selectors, watch: true, resourceVersion: this.resourceVersion, allowWatchBookmarks: true, timeoutSeconds },
       (timeoutSeconds + IDLE_MARGIN_SECONDS) * 1000,

@@ -18,6 +18,7 @@ import { Informer } from '../../src/kubernetes/informer.js';
 import { LeaderElection } from '../../src/kubernetes/lease.js';
 import { apiVersionOf, ENDPOINT_SLICES_V1BETA1, NODES, SERVICES, type Resource } from '../../src/kubernetes/resources.js';
 import { setLoadBalancerIngress } from '../../src/kubernetes/services.js';
+import { WatchThread } from '../../src/kubernetes/watch-thread.js';
 
 interface Request {
   id: number;
@@ -25,13 +26,28 @@ interface Request {
   [parameter: string]: unknown;
 }
 
-const client = new KubernetesClient(kubeconfigAccess(process.argv[2]!), { requestTimeoutMs: 10_000 });
+const access = kubeconfigAccess(process.argv[2]!);
+// Watches in their own thread, as `vipkit run` reads them.
+const client = new KubernetesClient(access, { requestTimeoutMs: 10_000, watches: new WatchThread(access) });
 const informers = new Map<number, Informer<KubernetesObject>>();
 const elections = new Map<string, LeaderElection>();
 const clusterWatches: ClusterWatch[] = [];
 
 function send(message: object): void {
   process.stdout.write(`${JSON.stringify(message)}\n`);
+}
+
+/** Blocks this thread for `ms` once per batch of changes, as a speaker's re-read of thousands of Services does. */
+function keepBusyAfterChanges(informer: Informer<KubernetesObject>, ms: number): void {
+  let scheduled = false;
+  informer.on('change', () => {
+    if (scheduled) return;
+    scheduled = true;
+    setTimeout(() => {
+      scheduled = false;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+    }, 20);
+  });
 }
 
 async function resourceNamed(name: unknown): Promise<Resource> {
@@ -64,6 +80,7 @@ async function startInformer(request: Request): Promise<object> {
   informer.on('expired', (info) => send({ informer: id, event: 'expired', ...info }));
   informer.on('disconnected', ({ error, retryInMs }) => send({ informer: id, event: 'disconnected', message: error.message, retryInMs }));
   informer.on('reconnected', () => send({ informer: id, event: 'reconnected' }));
+  if (request.busyMsPerChange !== undefined) keepBusyAfterChanges(informer, request.busyMsPerChange as number);
   informers.set(id, informer);
   informer.start();
   return { apiVersion: apiVersionOf(resource) };

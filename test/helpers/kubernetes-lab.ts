@@ -77,12 +77,20 @@ export class InformerFeed {
 
   /** The first notification at or after index `from` that matches, waiting for it up to `timeoutMs`. */
   async waitFor(what: string, matches: (notification: Notification) => boolean, from = 0, timeoutMs = WAIT_TIMEOUT_MS): Promise<Notification> {
+    let found: Notification | undefined;
+    await this.waitUntil(what, () => (found = this.notifications.slice(from).find(matches)) !== undefined, timeoutMs);
+    return found!;
+  }
+
+  /** Waits up to `timeoutMs` until `holds()`, asking again at each notification. */
+  async waitUntil(what: string, holds: () => boolean, timeoutMs = WAIT_TIMEOUT_MS): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.notifications.slice(from).find(matches);
-      if (found !== undefined) return found;
+    while (!holds()) {
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`informer ${this.id}: no ${what} within ${timeoutMs / 1000} s; saw ${JSON.stringify(this.notifications.map(({ event, type, key }) => [event, type, key]))}`);
+      if (left <= 0) {
+        const last = this.notifications.slice(-20).map(({ event, type, key }) => [event, type, key]);
+        throw new Error(`informer ${this.id}: no ${what} within ${timeoutMs / 1000} s; saw ${this.notifications.length} notifications, the last ${JSON.stringify(last)}`);
+      }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.waiters.push(() => {
@@ -185,8 +193,11 @@ export class KubernetesClientProcess {
     return feed;
   }
 
-  /** Starts an informer of `resource` (services, nodes, endpointslices, endpointslices-v1beta1) in the process. */
-  async informer(resource: string, options: { watchTimeoutSeconds?: number; pageSize?: number } = {}): Promise<InformerFeed> {
+  /**
+   * Starts an informer of `resource` (services, nodes, endpointslices, endpointslices-v1beta1)
+   * in the process; `busyMsPerChange` blocks the process's main thread that long after each batch of changes.
+   */
+  async informer(resource: string, options: { watchTimeoutSeconds?: number; pageSize?: number; busyMsPerChange?: number } = {}): Promise<InformerFeed> {
     const id = this.nextId;
     const { apiVersion } = await this.call<{ apiVersion: string }>('informer', { resource, ...options });
     return this.feedFor(id, apiVersion);
