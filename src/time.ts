@@ -63,3 +63,37 @@ export const systemClock: Clock = {
   setTimeout: (callback, ms) => setTimeout(callback, ms) as unknown as TimerHandle,
   clearTimeout: (handle) => clearTimeout(handle as unknown as NodeJS.Timeout | undefined),
 };
+
+/**
+ * `work` on request, coalesced and paced: a request made while one is pending is that
+ * one, and a run starts no sooner than its predecessor's duration after that ended. Work
+ * that got slow (a re-read of thousands of Services takes a second) so takes about half
+ * of the thread at most, and what else runs there (a leader's status writes, the status
+ * socket, metrics) keeps the other half.
+ */
+export class PacedWork {
+  private timer: NodeJS.Timeout | undefined;
+  private earliest = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly work: () => void,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  request(): void {
+    if (this.timer !== undefined) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      const started = this.now();
+      this.work();
+      const ended = this.now();
+      this.earliest = ended + (ended - started);
+    }, Math.max(0, this.earliest - this.now()));
+  }
+
+  /** Drops a pending request. */
+  cancel(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}

@@ -9,6 +9,7 @@ import { ExitCode, UsageError } from '../errors.js';
 import { readInputFile } from '../input-file.js';
 import { watchFiles } from '../watched-files.js';
 import { UserError } from '../../user-error.js';
+import { PacedWork } from '../../time.js';
 import { Stop } from '../interrupt.js';
 import { printTable } from '../table.js';
 import type { Ui } from '../ui.js';
@@ -19,6 +20,7 @@ import type { ClusterSnapshot } from '../../kubernetes/cluster-snapshot.js';
 import { ClusterWatch } from '../../kubernetes/cluster-watch.js';
 import { AllocationController } from '../../kubernetes/allocation-controller.js';
 import { KubernetesClient } from '../../kubernetes/api-client.js';
+import { WatchThread } from '../../kubernetes/watch-thread.js';
 import { inClusterAccess, kubeconfigAccess } from '../../kubernetes/cluster-access.js';
 import { readLabelsFlag } from '../../pools/flags.js';
 import { readClusterConfig, type ClusterConfig } from '../../speaker/cluster-config.js';
@@ -116,16 +118,12 @@ export async function run(_targets: string[], rawOptions: Record<string, unknown
     failure = reason;
     stop.stop('the data plane failed');
   });
-  // Reloads asked for while one is pending are one reload: a storm of edits or SIGHUPs
-  // must not queue more work than the main thread can do.
-  let reloadPending = false;
+  // Reloads asked for while one is pending are one reload, and a slow one is followed by as
+  // long a pause: a storm of edits, SIGHUPs or cluster changes never takes the whole thread.
+  const reloads = new PacedWork(() => reload());
+  let stopping = false;
   const requestReload = () => {
-    if (reloadPending) return;
-    reloadPending = true;
-    setImmediate(() => {
-      reloadPending = false;
-      reload();
-    });
+    if (!stopping) reloads.request();
   };
   // Members (Nodes on Kubernetes) are read at start: a change is said once, not at every re-read.
   const startMembers = membersOf(config);
@@ -164,6 +162,8 @@ export async function run(_targets: string[], rawOptions: Record<string, unknown
     await stop.done;
     log({ level: 'info', event: 'stopping', msg: `stopping: ${stop.reason}`, node: nodeName });
   } finally {
+    stopping = true;
+    reloads.cancel();
     process.off('SIGHUP', requestReload);
     unwatch();
     stop.dispose();
@@ -205,7 +205,8 @@ async function watchCluster(options: RunOptions, nodeName: string, log: (record:
   if (options.member !== undefined) throw new UsageError('--member is not needed with --kubernetes: the members are the cluster\'s Nodes (narrow them with --speaker-selector).');
   if (options.nodeLabels !== undefined) throw new UsageError("--node-labels is not needed with --kubernetes: this node's labels are its Node's.");
   const access = options.kubeconfig !== undefined ? kubeconfigAccess(options.kubeconfig) : inClusterAccess();
-  const client = new KubernetesClient(access);
+  // The watches are read in their own thread: this one is busy for a second or more per re-read at thousands of Services.
+  const client = new KubernetesClient(access, { watches: new WatchThread(access) });
   let watch: ClusterWatch;
   try {
     watch = await ClusterWatch.start(client);
