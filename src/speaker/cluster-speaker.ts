@@ -128,6 +128,11 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
   private announcedL2 = new Map<string, Layer2Decision>();
   private announcedBgp = new Map<string, BgpDecision>();
   private decisions: Layer2Decision[] = [];
+  /** The same decisions by IP, and the services by key: a split brain over thousands of VIPs asks once per VIP. */
+  private decisionOf = new Map<string, Layer2Decision>();
+  private serviceOf = new Map<string, ClusterService>();
+  /** A recompute asked for by conflicts, which arrive by the thousand: one for all of them. */
+  private recomputeTimer?: TimerHandle;
   private bgpDecisions: BgpDecision[] = [];
   /** ip -> when this node last took it over or gave it up (ISO-8601). */
   private readonly changedAt = new Map<string, string>();
@@ -136,7 +141,7 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
   /** The timers that re-check those yields. */
   private readonly yieldChecks = new Set<TimerHandle>();
   private stopping = false;
-  private services: ClusterService[];
+  private services: ClusterService[] = [];
   /** This node's labels, which a re-read may change (a Node relabelled on Kubernetes). */
   private selfLabels: Record<string, string>;
   /** While a planned stop hands over: the VIPs whose next owner has not claimed them yet, and what ends the wait. */
@@ -148,7 +153,7 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
     private readonly environment: SpeakerEnvironment = SYSTEM_ENVIRONMENT,
   ) {
     super();
-    this.services = config.services;
+    this.setServices(config.services);
     this.selfLabels = config.self.labels;
     for (const member of config.members) this.members.set(member.address, { name: member.name, labels: member.labels, state: 'unknown' });
     this.bfdRouters = bfdRouters(this.selectedPeers(config.peers));
@@ -252,6 +257,7 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
   async stop(): Promise<void> {
     this.stopping = true;
     this.environment.clock.clearTimeout(this.graceTimer);
+    this.environment.clock.clearTimeout(this.recomputeTimer);
     for (const check of this.yieldChecks) this.environment.clock.clearTimeout(check);
     this.speaker.adminDown();
     await this.handOver();
@@ -305,7 +311,7 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
     const before = new Set(this.services.map((service) => service.key));
     const after = new Set(config.services.map((service) => service.key));
     this.log('info', 'configReloaded', 'configuration re-read', { added: [...after].filter((key) => !before.has(key)), removed: [...before].filter((key) => !after.has(key)) });
-    this.services = config.services;
+    this.setServices(config.services);
     this.speaker.setPeers(peers);
     this.recompute();
   }
@@ -358,11 +364,25 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
     return !this.graceOver && [...this.members.values()].some((member) => member.state === 'unknown');
   }
 
+  private setServices(services: ClusterService[]): void {
+    this.services = services;
+    this.serviceOf = new Map(services.map((service) => [service.key, service]));
+  }
+
+  private recomputeSoon(): void {
+    if (this.recomputeTimer !== undefined) return;
+    this.recomputeTimer = this.environment.clock.setTimeout(() => {
+      this.recomputeTimer = undefined;
+      if (!this.stopping) this.recompute();
+    }, 0);
+  }
+
   private recompute(): void {
     const computed = layer2DesiredState(this.services, this.config.self.name, this.electionNodes(), this.options.interfaceFor);
     const decisions = computed.decisions.map((decision) => this.heldBack(decision));
     const bgp = bgpDesiredState(this.services, { name: this.config.self.name, labels: this.selfLabels, live: true });
     this.decisions = decisions;
+    this.decisionOf = new Map(decisions.map((decision) => [decision.ip, decision]));
     this.bgpDecisions = bgp.decisions;
     this.speaker.set({ l2: desiredOf(decisions), bgp: bgp.routes });
     const l2Now = new Map(decisions.filter((decision) => decision.interface !== undefined).map((decision) => [decision.ip, decision]));
@@ -375,10 +395,11 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
 
   /** Logs what this node started and stopped announcing over one protocol, and when. */
   private report<Decision extends Layer2Decision | BgpDecision>(protocol: 'layer2' | 'bgp', before: Map<string, Decision>, now: Map<string, Decision>, decisions: Decision[]): void {
+    const reasons = new Map(decisions.flatMap((decision) => (decision.notAnnounced === undefined ? [] : [[decision.ip, decision.notAnnounced] as const])));
     for (const [ip, decision] of before) {
       if (now.has(ip)) continue;
       this.changedAt.set(ip, new Date().toISOString());
-      this.log('info', 'serviceWithdrawn', 'withdrawing service announcement', { ...fields(decision, protocol), ip, reason: decisions.find((candidate) => candidate.ip === ip)?.notAnnounced ?? 'no longer a service' });
+      this.log('info', 'serviceWithdrawn', 'withdrawing service announcement', { ...fields(decision, protocol), ip, reason: reasons.get(ip) ?? 'no longer a service' });
     }
     for (const [ip, decision] of now) {
       if (before.has(ip)) continue;
@@ -407,7 +428,7 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
    * so exactly one keeps answering.
    */
   private conflict({ ip, mac, member: address }: { ip: string; mac: string; member?: string }): void {
-    const decision = this.decisions.find((candidate) => candidate.ip === ip);
+    const decision = this.decisionOf.get(ip);
     const member = address === undefined ? undefined : this.members.get(address);
     // Stopping, another claim is the next owner taking over: what the handover waits for.
     if (this.handover?.waiting.delete(ip)) {
@@ -418,10 +439,10 @@ export class ClusterSpeaker extends EventEmitter<ClusterSpeakerEvents> {
     this.log('warn', 'conflict', 'another MAC answers for an IP this node announces', { ip, mac, ...(member ? { member: member.name } : {}), ...(decision ? fields(decision, 'layer2') : {}) });
     // A member leaving on purpose answers on for a moment (make before break): never yield to it.
     if (!decision || !member || address === undefined || member.leaving) return;
-    const service = this.services.find((candidate) => candidate.key === decision.service)!;
+    const service = this.serviceOf.get(decision.service)!;
     if (placementOrder([this.config.self.name, member.name], service.ips[0]!)[0] !== member.name) return;
     this.yieldedTo.set(service.key, address);
-    this.recompute();
+    this.recomputeSoon();
     this.recheckYield(service.key, address, ip);
   }
 
