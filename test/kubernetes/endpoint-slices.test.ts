@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { afterEach, test } from 'node:test';
+// The official client's generated models (a dev dependency only: vipkit has its own client).
+import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
 import { KubernetesClient } from '../../src/kubernetes/api-client.js';
 import type { EndpointSlice } from '../../src/kubernetes/api-objects.js';
 import { endpointSliceResource, EndpointSlicesUnavailableError, readEndpointSlice, readyNodesByService } from '../../src/kubernetes/endpoint-slices.js';
@@ -29,6 +31,22 @@ test('v1: the node is nodeName; conditions as the API defines them (absent ready
       { addresses: ['10.244.4.2'], node: 'node4', ready: false, serving: false, terminating: false },
     ],
   });
+});
+
+/** `object` read into the official client's V1EndpointSlice model and written back as JSON (fields it does not know are lost). */
+const throughClientModel = (object: object): unknown =>
+  JSON.parse(JSON.stringify(ObjectSerializer.serialize(ObjectSerializer.deserialize(object, 'V1EndpointSlice', ''), 'V1EndpointSlice', '')));
+
+test("the v1 fixture is what the official client's V1EndpointSlice model reads and writes: no field unknown, renamed or misplaced", () => {
+  const { _source, ...slice } = V1 as EndpointSlice & { _source: string };
+  const roundTrip = throughClientModel(slice) as typeof slice;
+  // The model holds creationTimestamp as a Date, which writes milliseconds back.
+  const timestamp = slice.metadata!.creationTimestamp!;
+  assert.equal(roundTrip.metadata!.creationTimestamp, new Date(timestamp).toISOString());
+  assert.deepEqual({ ...roundTrip, metadata: { ...roundTrip.metadata, creationTimestamp: timestamp } }, slice);
+  const withV1beta1Field = structuredClone(slice) as { endpoints: Record<string, unknown>[] };
+  withV1beta1Field.endpoints[0]!.topology = { 'kubernetes.io/hostname': 'node1' };
+  assert.notDeepEqual(throughClientModel(withV1beta1Field), withV1beta1Field, "a field the model lacks (v1beta1's topology) is dropped, so this check can fail");
 });
 
 test('v1beta1 (captured from kube-apiserver 1.20): the node is topology["kubernetes.io/hostname"]', () => {
