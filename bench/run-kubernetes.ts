@@ -28,7 +28,8 @@
  *    placement gives it) is its convergence; also when node2 has given that share back.
  * 3. apply to route (BGP mode): --latency more Services in a second pool, 203.0.113.0/24,
  *    which a BGPAdvertisement sends to BIRD in `router` (one BGPPeer, both speakers), applied
- *    as in 1 (after 2, so at the largest scale); tcpdump on the router captures BGP. From the apply's start
+ *    as in 1, twice: right after 1 (--latency Services in the API server), and after 2 (at
+ *    the largest scale); tcpdump on the router captures BGP. From the apply's start
  *    to the first UPDATE carrying the prefix (either speaker) and to the second speaker's, by
  *    capture timestamp (tshark); birdc confirms both paths before the next.
  *
@@ -540,6 +541,8 @@ async function measureAtScale(lab: Lab, api: KubeApiServer, client: KubernetesCl
 // --- 3. apply to route ----------------------------------------------------------------------
 
 interface RouteFigures {
+  /** Services in the API server when the step began. */
+  services: number;
   firstUpdateMs: number[];
   secondUpdateMs: number[];
   logMs: number[];
@@ -554,10 +557,11 @@ async function birdPaths(bird: Bird, prefix: string): Promise<number> {
   return parseBirdRoutes(await bird.birdc('show', 'route', 'all')).filter((route) => route.prefix === prefix).length;
 }
 
-async function applyToRoute(lab: Lab, api: KubeApiServer, bird: Bird, speakers: Map<string, Announcements>): Promise<RouteFigures> {
+/** Step 3 with the --latency Services from `first` on (203.0.113.first+1 ...), `services` being in the API server already. */
+async function applyToRoute(lab: Lab, api: KubeApiServer, bird: Bird, speakers: Map<string, Announcements>, services: number, first: number): Promise<RouteFigures> {
   const applied: { ip: string; appliedAt: number; kubectlMs: number; routed: boolean }[] = [];
   const capture = await captureDuring(lab, 'router', 'tcp port 179', async () => {
-    for (let index = 0; index < LATENCY; index++) {
+    for (let index = first; index < first + LATENCY; index++) {
       const ip = routedIp(index);
       const name = `bgp-${index}`;
       const appliedAt = epochMs();
@@ -574,7 +578,7 @@ async function applyToRoute(lab: Lab, api: KubeApiServer, bird: Bird, speakers: 
   });
   try {
     const updates = tsharkFields(capture.file, ['frame.time_epoch', 'ip.src', 'bgp.nlri_prefix'], `bgp.type == 2 && ip.dst == ${ROUTER_ADDRESS}`);
-    const figures: RouteFigures = { firstUpdateMs: [], secondUpdateMs: [], logMs: [], kubectlMs: [], routed: 0, missing: [] };
+    const figures: RouteFigures = { services, firstUpdateMs: [], secondUpdateMs: [], logMs: [], kubectlMs: [], routed: 0, missing: [] };
     for (const sample of applied) {
       // A speaker's first UPDATE naming the prefix after the apply; tshark lists an UPDATE's prefixes with commas.
       const bySpeaker = new Map<string, number>();
@@ -609,7 +613,7 @@ function row(label: string, ...columns: string[]): void {
   console.log(`${label.padEnd(LABEL_WIDTH)} ${columns.map((column) => column.padStart(16)).join(' ')}`);
 }
 
-function report(latency: LatencyFigures, small: ScaleRun, large: ScaleRun, routing: RouteFigures | undefined): void {
+function report(latency: LatencyFigures, small: ScaleRun, large: ScaleRun, routings: RouteFigures[]): void {
   const heap = HEAP_MIB === undefined ? "node's default heap limit" : `--max-old-space-size=${HEAP_MIB}`;
   console.log(`\nvipkit run --kubeconfig, kube-apiserver ${KUBERNETES_VERSION} and etcd in the lab; speakers on ${SPEAKERS.join(' and ')} (--speaker-selector, ${heap}), ${NODES} Nodes in the API server`);
   console.log(`1. kubectl apply of a Service + its EndpointSlice (one List) to the VIP answering, ${LATENCY} services one after another`);
@@ -669,9 +673,8 @@ function report(latency: LatencyFigures, small: ScaleRun, large: ScaleRun, routi
   for (const run of [small, large]) if (run.failure !== undefined) console.log(`   the ${run.figures.services} step stopped early: ${run.failure}`);
 
   console.log(`3. BGP mode: kubectl apply of a Service + its EndpointSlice to its route at BIRD (both speakers announce it), ${LATENCY} services in a second pool, one after another`);
-  if (routing === undefined) console.log('   not run: step 2 stopped early');
-  else {
-    row('', 'median', 'max');
+  for (const routing of routings) {
+    row(`   with ${routing.services} Services in the API server`, 'median', 'max');
     row('   apply start to the first UPDATE at the router (goal < 1 s)', ...medianMax(routing.firstUpdateMs));
     row("   apply start to the other speaker's UPDATE", ...medianMax(routing.secondUpdateMs));
     row('   apply start to the first serviceAnnounced', ...medianMax(routing.logMs));
@@ -679,6 +682,7 @@ function report(latency: LatencyFigures, small: ScaleRun, large: ScaleRun, routi
     row('   at BIRD from both speakers (birdc)', `${routing.routed}/${LATENCY}`);
     if (routing.missing.length > 0) console.log(`   not at BIRD from both: ${routing.missing.join(' ')}`);
   }
+  if (routings.length < 2) console.log(`   not run at ${SERVICES}: step 2 stopped early`);
   console.log(`command: ${COMMAND}`);
 }
 
@@ -694,8 +698,8 @@ if (unavailable !== undefined) {
   process.exit(2);
 }
 const whole = [LATENCY, SERVICES, SMALL, NODES, BATCH, PARALLEL].every((value) => Number.isInteger(value) && value >= 1);
-if (!whole || !(STEADY_S > 0) || (HEAP_MIB !== undefined && !(Number.isInteger(HEAP_MIB) && HEAP_MIB >= 256)) || LATENCY > 250 || NODES < SPEAKERS.length || NODES > 200 || !(LATENCY < SMALL && SMALL < SERVICES) || SERVICES - LATENCY > BULK_MAX) {
-  console.error(`--latency (at most 250), --small, --services, --nodes (2 to 200), --batch and --parallel must be whole numbers of at least 1, --steady positive, latency < small < services, services - latency at most ${BULK_MAX}, and --heap-mib a whole number of at least 256.`);
+if (!whole || !(STEADY_S > 0) || (HEAP_MIB !== undefined && !(Number.isInteger(HEAP_MIB) && HEAP_MIB >= 256)) || LATENCY > 127 || NODES < SPEAKERS.length || NODES > 200 || !(LATENCY < SMALL && SMALL < SERVICES) || SERVICES - LATENCY > BULK_MAX) {
+  console.error(`--latency (at most 127), --small, --services, --nodes (2 to 200), --batch and --parallel must be whole numbers of at least 1, --steady positive, latency < small < services, services - latency at most ${BULK_MAX}, and --heap-mib a whole number of at least 256.`);
   process.exit(2);
 }
 
@@ -717,14 +721,18 @@ try {
   }
   console.error('speakers up; 1. apply to answer');
   const latency = await applyToAnswer(lab, api, speakers);
-  console.error(`1. done; 2. at ${SMALL} Services`);
+  console.error(`1. done; 3. apply to route at ${LATENCY} Services`);
+  const routings = [await applyToRoute(lab, api, bird, speakers, LATENCY, 0)];
+  console.error(`3. done; 2. at ${SMALL} Services`);
   const small = await atScale(lab, api, client, speakers, folder, SMALL, 0);
   console.error(`2. at ${SERVICES} Services`);
   const large: ScaleRun =
     small.failure === undefined ? await atScale(lab, api, client, speakers, folder, SERVICES, SMALL - LATENCY) : { figures: { services: SERVICES, peakRssKiB: new Map() }, failure: `not run: the ${SMALL} step stopped early` };
-  console.error(`3. apply to route at ${large.figures.services} Services`);
-  const routing = large.failure === undefined ? await applyToRoute(lab, api, bird, speakers) : undefined;
-  report(latency, small, large, routing);
+  if (large.failure === undefined) {
+    console.error(`3. apply to route at ${SERVICES + LATENCY} Services`);
+    routings.push(await applyToRoute(lab, api, bird, speakers, SERVICES + LATENCY, LATENCY));
+  }
+  report(latency, small, large, routings);
 } finally {
   for (const speaker of speakers.values()) if (speaker.alive) speaker.process.child.kill('SIGKILL');
   await client?.close();

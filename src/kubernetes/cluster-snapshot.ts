@@ -37,7 +37,26 @@ export const SERVICES_SOURCE = 'kubernetes:services';
 export const METALLB_SOURCE = 'kubernetes:metallb';
 
 function sorted<T extends KubernetesObject>(objects: Iterable<T>): T[] {
-  return [...objects].sort((a, b) => (objectKey(a) < objectKey(b) ? -1 : objectKey(a) > objectKey(b) ? 1 : 0));
+  return [...objects]
+    .map((object) => ({ object, key: objectKey(object) }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map(({ object }) => object);
+}
+
+/**
+ * An informer's object as its document. An informer replaces an object that changes and
+ * never edits one, so the text of each is written once, not at every snapshot (thousands
+ * of Services, most of them unchanged each time).
+ */
+const documents = new WeakMap<KubernetesObject, string>();
+
+function documentOf(object: KubernetesObject): string {
+  let text = documents.get(object);
+  if (text === undefined) {
+    text = JSON.stringify(withoutManagedFields(object));
+    documents.set(object, text);
+  }
+  return text;
 }
 
 /** managedFields is the largest part of most objects, and nothing vipkit reads. */
@@ -56,24 +75,21 @@ export function clusterSnapshot(objects: ClusterObjects): ClusterSnapshot {
   const services = sorted(objects.services.filter(isLoadBalancer));
   const wanted = new Set(services.map(objectKey));
   const slices = sorted(objects.endpointSlices).filter((slice) => wanted.has(`${slice.metadata?.namespace ?? ''}/${slice.metadata?.labels?.[SERVICE_NAME_LABEL] ?? ''}`));
-  const items = [...services, ...slices].map(withoutManagedFields);
-  const serviceText = documentsText(items);
+  const serviceText = [...services, ...slices].map(documentOf).join(DOCUMENT_SEPARATOR);
   const nodes = sorted(objects.nodes).flatMap((node) => readNode(node) ?? []);
   if (objects.metallb.length === 0) return { services: { path: SERVICES_SOURCE, text: serviceText }, serviceObjects: services, nodes };
-  const documents = [
-    ...sorted(objects.metallb).map(withoutManagedFields),
-    ...sorted(objects.nodes).map((node) => labelsOnly(node, 'v1', 'Node')),
-    ...sorted(objects.namespaces).map((namespace) => labelsOnly(namespace, 'v1', 'Namespace')),
+  const selected = [
+    ...sorted(objects.metallb).map(documentOf),
+    ...sorted(objects.nodes).map((node) => JSON.stringify(labelsOnly(node, 'v1', 'Node'))),
+    ...sorted(objects.namespaces).map((namespace) => JSON.stringify(labelsOnly(namespace, 'v1', 'Namespace'))),
   ];
   return {
     services: { path: SERVICES_SOURCE, text: serviceText },
     serviceObjects: services,
-    metallb: { path: METALLB_SOURCE, text: documentsText(documents) },
+    metallb: { path: METALLB_SOURCE, text: selected.join(DOCUMENT_SEPARATOR) },
     nodes,
   };
 }
 
 /** Objects as a stream of JSON documents (JSON is YAML), one per object. */
-function documentsText(objects: KubernetesObject[]): string {
-  return objects.map((object) => JSON.stringify(object)).join('\n---\n');
-}
+const DOCUMENT_SEPARATOR = '\n---\n';

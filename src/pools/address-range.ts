@@ -1,5 +1,4 @@
 import { isIP } from 'node:net';
-import { IPv4 } from 'ip-num';
 import { ipv6FromBytes, ipv6ToBytes } from '../wire/ip-address.js';
 import { UserError } from '../user-error.js';
 
@@ -72,7 +71,8 @@ function parseFirstLast(spec: string): AddressRange {
 
 /** The integer value of an IPv4 or IPv6 address in text form. */
 export function addressValue(address: string): bigint {
-  if (isIP(address) === 4) return new IPv4(address).getValue();
+  // isIP has checked four decimal octets; reading them is much cheaper than ip-num's parser, which a re-read of thousands of services calls per address.
+  if (isIP(address) === 4) return BigInt(address.split('.').reduce((value, octet) => value * 256 + Number(octet), 0));
   let bytes: Buffer;
   try {
     bytes = ipv6ToBytes(address);
