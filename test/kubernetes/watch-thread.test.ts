@@ -9,77 +9,74 @@ import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
-import { afterEach, test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { KubernetesApiError, KubernetesClient } from '../../src/kubernetes/api-client.js';
 import { WatchThread } from '../../src/kubernetes/watch-thread.js';
-import { eventLine, FakeApiServer, startWatch, status } from '../helpers/fake-api-server.js';
+import { eventLine, FakeApiServer, startWatch, status, type Handler } from '../helpers/fake-api-server.js';
 
-let server: FakeApiServer | undefined;
-let client: KubernetesClient | undefined;
-afterEach(async () => {
-  client?.close();
-  await server?.close();
-  client = server = undefined;
-});
-
-async function threadClient(handler: Parameters<typeof FakeApiServer.start>[0]): Promise<KubernetesClient> {
-  server = await FakeApiServer.start(handler);
+/** A scripted server and a client of it whose watches go through a WatchThread; both closed after the test `t`. */
+async function threadClient(t: TestContext, handler: Handler): Promise<{ server: FakeApiServer; client: KubernetesClient }> {
+  const server = await FakeApiServer.start(handler);
   const access = { server: server.url };
-  client = new KubernetesClient(access, { watches: new WatchThread(access) });
-  return client;
+  const client = new KubernetesClient(access, { watches: new WatchThread(access) });
+  t.after(async () => {
+    client.close();
+    await server.close();
+  });
+  return { server, client };
 }
 
 const closed = (response: ServerResponse) => new Promise<void>((resolve) => response.once('close', resolve));
 
-test('a watch read in the thread: the body exactly as the server sent it, in pieces, then its end', async () => {
+test('a watch read in the thread: the body exactly as the server sent it, in pieces, then its end', async (t) => {
   const lines = [eventLine('ADDED', { metadata: { name: 'a', resourceVersion: '2' } }), eventLine('MODIFIED', { metadata: { name: 'a', resourceVersion: '3' } })];
-  const watching = await threadClient((_request, response) => {
+  const { server, client } = await threadClient(t, (_request, response) => {
     startWatch(response);
     response.write(lines[0]!.slice(0, 10));
     setTimeout(() => response.end(lines[0]!.slice(10) + lines[1]!), 50);
   });
-  const body = await watching.openStream('/api/v1/services', { watch: true, resourceVersion: '1' }, 5_000);
+  const body = await client.openStream('/api/v1/services', { watch: true, resourceVersion: '1' }, 5_000);
   assert.equal(await text(body), lines.join(''));
-  assert.equal(server!.watches()[0]?.query.get('resourceVersion'), '1', 'the query went to the server');
+  assert.equal(server.watches()[0]?.query.get('resourceVersion'), '1', 'the query went to the server');
 });
 
-test('a watch refused with 410 is a KubernetesApiError with its status and reason, as without the thread', async () => {
-  const watching = await threadClient((_request, response) => status(response, 410, 'Expired', 'too old resource version: 1 (9)'));
+test('a watch refused with 410 is a KubernetesApiError with its status and reason, as without the thread', async (t) => {
+  const { client } = await threadClient(t, (_request, response) => status(response, 410, 'Expired', 'too old resource version: 1 (9)'));
   await assert.rejects(
-    watching.openStream('/api/v1/services', { watch: true, resourceVersion: '1' }, 5_000),
+    client.openStream('/api/v1/services', { watch: true, resourceVersion: '1' }, 5_000),
     (error: unknown) => error instanceof KubernetesApiError && error.status === 410 && error.reason === 'Expired' && /too old resource version/.test(error.answer),
   );
 });
 
-test('a connection broken mid-watch is an error on the stream', async () => {
-  const watching = await threadClient((_request, response) => {
+test('a connection broken mid-watch is an error on the stream', async (t) => {
+  const { client } = await threadClient(t, (_request, response) => {
     startWatch(response);
     response.write(eventLine('ADDED', { metadata: { name: 'a' } }));
     setTimeout(() => response.socket?.destroy(), 50);
   });
-  const body = await watching.openStream('/api/v1/services', { watch: true }, 5_000);
+  const body = await client.openStream('/api/v1/services', { watch: true }, 5_000);
   await assert.rejects(text(body));
 });
 
-test('destroying the stream closes the connection to the server', async () => {
+test('destroying the stream closes the connection to the server', async (t) => {
   let answered: Promise<void> | undefined;
-  const watching = await threadClient((_request, response) => {
+  const { client } = await threadClient(t, (_request, response) => {
     startWatch(response);
     answered = closed(response);
   });
-  const body: Readable = await watching.openStream('/api/v1/services', { watch: true }, 5_000);
+  const body: Readable = await client.openStream('/api/v1/services', { watch: true }, 5_000);
   body.destroy();
   await answered;
 });
 
-test('aborting before the server answers rejects the opening and closes the connection', async () => {
+test('aborting before the server answers rejects the opening and closes the connection', async (t) => {
   let answered: Promise<void> | undefined;
-  const watching = await threadClient((_request, response) => {
+  const { server, client } = await threadClient(t, (_request, response) => {
     answered = closed(response);
   });
   const abort = new AbortController();
-  const opening = watching.openStream('/api/v1/services', { watch: true }, 5_000, abort.signal);
-  await server!.waitForRequests(1);
+  const opening = client.openStream('/api/v1/services', { watch: true }, 5_000, abort.signal);
+  await server.waitForRequests(1);
   abort.abort();
   await assert.rejects(opening, (error: unknown) => error instanceof KubernetesApiError && error.status === 0 && /aborted/.test(error.message));
   await answered;
