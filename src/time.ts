@@ -65,18 +65,14 @@ export const systemClock: Clock = {
 };
 
 /**
- * `work` on request, coalesced and paced by what it costs. A request made while one is
- * pending is that one. A request waits a quarter of the last run's duration, so that
- * changes that come together (a Service and its EndpointSlice, created by one `kubectl
- * apply` a few milliseconds apart) are one run when a run is expensive; and a run starts
- * no sooner than its predecessor's duration after that ended, so that work which got slow
- * (a re-read of thousands of Services takes most of a second) takes about half of the
- * thread at most, and what else runs there (a leader's status writes, the status socket,
- * metrics) keeps the other half. Cheap work runs at once.
+ * `work` on request, coalesced and paced: a request made while one is pending is that
+ * one, and a run starts no sooner than its predecessor's duration after that ended. Work
+ * that got slow (a re-read of thousands of Services takes a second) so takes about half
+ * of the thread at most, and what else runs there (a leader's status writes, the status
+ * socket, metrics) keeps the other half.
  */
 export class PacedWork {
   private timer: NodeJS.Timeout | undefined;
-  private lastDuration = 0;
   private earliest = Number.NEGATIVE_INFINITY;
 
   constructor(
@@ -86,15 +82,13 @@ export class PacedWork {
 
   request(): void {
     if (this.timer !== undefined) return;
-    const delay = Math.max(this.earliest - this.now(), this.lastDuration / 4);
     this.timer = setTimeout(() => {
       this.timer = undefined;
       const started = this.now();
       this.work();
       const ended = this.now();
-      this.lastDuration = ended - started;
-      this.earliest = ended + this.lastDuration;
-    }, Math.max(0, delay));
+      this.earliest = ended + (ended - started);
+    }, Math.max(0, this.earliest - this.now()));
   }
 
   /** Drops a pending request. */

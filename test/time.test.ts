@@ -46,23 +46,6 @@ test('a run that took 1,000 ms keeps the next one waiting 1,000 ms after it ende
   assert.equal(runs[1]! - runs[0]!, 2_000, 'its own 1,000 ms, then 1,000 ms for the rest');
 });
 
-test('after a run that took 400 ms, a request waits 100 ms, so that changes arriving together are one run', () => {
-  const { paced, runs, tick } = pacedWithCost(400);
-  paced.request();
-  tick(1);
-  tick(2_000);
-  assert.equal(runs.length, 1, 'long after the first run');
-  paced.request();
-  tick(50);
-  paced.request();
-  tick(49);
-  assert.equal(runs.length, 1, 'the second request joined the first, still waiting');
-  tick(1);
-  assert.equal(runs.length, 2);
-  tick(2_000);
-  assert.equal(runs.length, 2, 'one run for both');
-});
-
 test('cancel drops the pending run', () => {
   const { paced, runs, tick } = pacedWithCost(0);
   paced.request();

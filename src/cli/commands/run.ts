@@ -118,8 +118,8 @@ export async function run(_targets: string[], rawOptions: Record<string, unknown
     failure = reason;
     stop.stop('the data plane failed');
   });
-  // Reloads asked for while one is pending are one reload, paced by what the last one cost
-  // (PacedWork): a storm of edits, SIGHUPs or cluster changes never takes the whole thread.
+  // Reloads asked for while one is pending are one reload, and a slow one is followed by as
+  // long a pause: a storm of edits, SIGHUPs or cluster changes never takes the whole thread.
   const reloads = new PacedWork(() => reload());
   let stopping = false;
   const requestReload = () => {
