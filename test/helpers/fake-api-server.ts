@@ -5,6 +5,9 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { TestContext } from 'node:test';
+import { KubernetesClient, type ClientOptions } from '../../src/kubernetes/api-client.js';
+import type { ClusterAccess } from '../../src/kubernetes/cluster-access.js';
 
 export interface SeenRequest {
   method: string;
@@ -79,6 +82,26 @@ export class FakeApiServer {
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
+}
+
+/**
+ * A scripted server and a client of it — `access` completed with the server's URL, the
+ * client's options made from that access — both closed after the test `t`, also when it fails.
+ */
+export async function serveForTest(
+  t: TestContext,
+  handler: Handler,
+  access: Omit<ClusterAccess, 'server'> = {},
+  optionsFor: (access: ClusterAccess) => ClientOptions = () => ({}),
+): Promise<{ server: FakeApiServer; client: KubernetesClient }> {
+  const server = await FakeApiServer.start(handler);
+  const served = { ...access, server: server.url };
+  const client = new KubernetesClient(served, optionsFor(served));
+  t.after(async () => {
+    client.close();
+    await server.close();
+  });
+  return { server, client };
 }
 
 /** A JSON answer. */

@@ -1,32 +1,23 @@
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
-import { afterEach, test } from 'node:test';
-import { KubernetesClient } from '../../src/kubernetes/api-client.js';
+import { test, type TestContext } from 'node:test';
 import { ClusterWatch, metallbResources } from '../../src/kubernetes/cluster-watch.js';
 import { apiVersionOf } from '../../src/kubernetes/resources.js';
-import { FakeApiServer, json, startWatch, status } from '../helpers/fake-api-server.js';
+import { json, serveForTest, startWatch, status } from '../helpers/fake-api-server.js';
 
-let server: FakeApiServer | undefined;
-let client: KubernetesClient | undefined;
-afterEach(async () => {
-  client?.close();
-  await server?.close();
-  client = server = undefined;
-});
 
-async function served(versions: Record<string, string[]> | undefined) {
-  server = await FakeApiServer.start((request, response) => {
+async function served(t: TestContext, versions: Record<string, string[]> | undefined) {
+  const { client } = await serveForTest(t, (request, response) => {
     if (versions === undefined) return status(response, 404, 'NotFound', 'the server could not find the requested resource');
     if (request.path === '/apis/metallb.io') return json(response, 200, { kind: 'APIGroup', name: 'metallb.io', versions: Object.keys(versions).map((version) => ({ version })) });
     const version = request.path.split('/')[3]!;
     json(response, 200, { kind: 'APIResourceList', groupVersion: `metallb.io/${version}`, resources: versions[version]!.map((name) => ({ name })) });
   });
-  client = new KubernetesClient({ server: server.url });
   return (await metallbResources(client)).map((resource) => `${resource.plural} ${apiVersionOf(resource)}`);
 }
 
-test("MetalLB's kinds at vipkit's versions when served, else at the version that serves them; none without CRDs", async () => {
-  assert.deepEqual(await served({ v1beta1: ['ipaddresspools', 'l2advertisements', 'bgpadvertisements', 'bgppeers', 'communities', 'bfdprofiles'], v1beta2: ['bgppeers'] }), [
+test("MetalLB's kinds at vipkit's versions when served, else at the version that serves them; none without CRDs", async (t) => {
+  assert.deepEqual(await served(t, { v1beta1: ['ipaddresspools', 'l2advertisements', 'bgpadvertisements', 'bgppeers', 'communities', 'bfdprofiles'], v1beta2: ['bgppeers'] }), [
     'ipaddresspools metallb.io/v1beta1',
     'l2advertisements metallb.io/v1beta1',
     'bgpadvertisements metallb.io/v1beta1',
@@ -34,16 +25,14 @@ test("MetalLB's kinds at vipkit's versions when served, else at the version that
     'communities metallb.io/v1beta1',
     'bfdprofiles metallb.io/v1beta1',
   ]);
-  await server!.close();
-  assert.deepEqual(await served({ v1beta1: ['ipaddresspools', 'bgppeers', 'ipaddresspools/status'] }), ['ipaddresspools metallb.io/v1beta1', 'bgppeers metallb.io/v1beta1']);
-  await server!.close();
-  assert.deepEqual(await served(undefined), []);
+  assert.deepEqual(await served(t, { v1beta1: ['ipaddresspools', 'bgppeers', 'ipaddresspools/status'] }), ['ipaddresspools metallb.io/v1beta1', 'bgppeers metallb.io/v1beta1']);
+  assert.deepEqual(await served(t, undefined), []);
 });
 
-test('one snapshot after every resource is listed, one per burst of changes; the last one stands while disconnected', async () => {
+test('one snapshot after every resource is listed, one per burst of changes; the last one stands while disconnected', async (t) => {
   const watches: ServerResponse[] = [];
   let failing = false;
-  server = await FakeApiServer.start((request, response) => {
+  const { server, client } = await serveForTest(t, (request, response) => {
     if (failing) return status(response, 503, 'ServiceUnavailable', 'down');
     if (request.path === '/apis/discovery.k8s.io') return json(response, 200, { versions: [{ version: 'v1' }] });
     if (request.path === '/apis/metallb.io') return status(response, 404, 'NotFound', 'no');
@@ -55,7 +44,6 @@ test('one snapshot after every resource is listed, one per burst of changes; the
     const items = request.path === '/api/v1/services' ? [{ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default', resourceVersion: '1' }, spec: { type: 'LoadBalancer' } }] : [];
     json(response, 200, { metadata: { resourceVersion: '1' }, items });
   });
-  client = new KubernetesClient({ server: server.url });
   const watch = await ClusterWatch.start(client, { settleMs: 30, backoff: { initialMs: 20, maxMs: 20 } });
   try {
     assert.deepEqual(watch.resources, ['services.core', 'endpointslices.discovery.k8s.io', 'nodes.core', 'namespaces.core']);
@@ -65,7 +53,7 @@ test('one snapshot after every resource is listed, one per burst of changes; the
     assert.match(first.services.text, /"web"/);
     assert.equal(first.metallb, undefined);
     await server.waitForRequests(10);
-    const services = watches.find((_response, index) => server!.watches()[index]!.path === '/api/v1/services')!;
+    const services = watches.find((_response, index) => server.watches()[index]!.path === '/api/v1/services')!;
     const line = (name: string, version: string) => `${JSON.stringify({ type: 'ADDED', object: { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default', resourceVersion: version }, spec: { type: 'LoadBalancer' } } })}\n`;
     services.write(line('a', '2') + line('b', '3'));
     services.write(line('c', '4'));

@@ -3,19 +3,11 @@
  * acceptance of the Lease and its MicroTimes is tested in writes-api-server.test.ts).
  */
 import assert from 'node:assert/strict';
-import { afterEach, test } from 'node:test';
-import { KubernetesClient } from '../../src/kubernetes/api-client.js';
+import { test } from 'node:test';
 import type { Lease } from '../../src/kubernetes/api-objects.js';
 import { LeaderElection } from '../../src/kubernetes/lease.js';
-import { FakeApiServer, json, status } from '../helpers/fake-api-server.js';
+import { json, serveForTest, status } from '../helpers/fake-api-server.js';
 
-let server: FakeApiServer | undefined;
-let client: KubernetesClient | undefined;
-afterEach(async () => {
-  client?.close();
-  await server?.close();
-  client = server = undefined;
-});
 
 const held = (holder: string, renewTime: string): Lease => ({
   apiVersion: 'coordination.k8s.io/v1',
@@ -24,14 +16,13 @@ const held = (holder: string, renewTime: string): Lease => ({
   spec: { holderIdentity: holder, leaseDurationSeconds: 10, acquireTime: renewTime, renewTime, leaseTransitions: 3 },
 });
 
-test('losing the race to create or to update is "not leader", not an error', async () => {
+test('losing the race to create or to update is "not leader", not an error', async (t) => {
   let lease: Lease | undefined;
-  server = await FakeApiServer.start((request, response) => {
+  const { server, client } = await serveForTest(t, (request, response) => {
     if (request.method === 'GET') return lease === undefined ? status(response, 404, 'NotFound', 'leases "vipkit" not found') : json(response, 200, lease);
     if (request.method === 'POST') return status(response, 409, 'AlreadyExists', 'leases "vipkit" already exists');
     status(response, 409, 'Conflict', 'the object has been modified');
   });
-  client = new KubernetesClient({ server: server.url });
   let now = 0;
   const election = new LeaderElection(client, { namespace: 'metallb-system', name: 'vipkit', identity: 'node2', leaseDurationSeconds: 10, now: () => now });
   assert.deepEqual(await election.tryAcquireOrRenew(), { leader: false });
@@ -48,10 +39,9 @@ test('losing the race to create or to update is "not leader", not an error', asy
   assert.match(body.spec?.renewTime ?? '', /\.\d{6}Z$/);
 });
 
-test('a renewal seen by a rival restarts its wait: expiry is judged on its own clock, not the holder\'s timestamps', async () => {
+test('a renewal seen by a rival restarts its wait: expiry is judged on its own clock, not the holder\'s timestamps', async (t) => {
   let lease = held('node1', '2020-01-01T00:00:00.000000Z');
-  server = await FakeApiServer.start((request, response) => (request.method === 'GET' ? json(response, 200, lease) : json(response, 200, JSON.parse(request.body))));
-  client = new KubernetesClient({ server: server.url });
+  const { client } = await serveForTest(t, (request, response) => (request.method === 'GET' ? json(response, 200, lease) : json(response, 200, JSON.parse(request.body))));
   let now = 0;
   const election = new LeaderElection(client, { namespace: 'metallb-system', name: 'vipkit', identity: 'node2', leaseDurationSeconds: 10, now: () => now });
   assert.equal((await election.tryAcquireOrRenew()).leader, false, 'a renewTime years old is not trusted: the record is new to us');

@@ -10,21 +10,12 @@ import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { test, type TestContext } from 'node:test';
-import { KubernetesApiError, KubernetesClient } from '../../src/kubernetes/api-client.js';
+import { KubernetesApiError } from '../../src/kubernetes/api-client.js';
 import { WatchThread } from '../../src/kubernetes/watch-thread.js';
-import { eventLine, FakeApiServer, startWatch, status, type Handler } from '../helpers/fake-api-server.js';
+import { eventLine, serveForTest, startWatch, status, type Handler } from '../helpers/fake-api-server.js';
 
-/** A scripted server and a client of it whose watches go through a WatchThread; both closed after the test `t`. */
-async function threadClient(t: TestContext, handler: Handler): Promise<{ server: FakeApiServer; client: KubernetesClient }> {
-  const server = await FakeApiServer.start(handler);
-  const access = { server: server.url };
-  const client = new KubernetesClient(access, { watches: new WatchThread(access) });
-  t.after(async () => {
-    client.close();
-    await server.close();
-  });
-  return { server, client };
-}
+/** A scripted server and a client of it whose watches go through a WatchThread, closed after the test `t`. */
+const threadClient = (t: TestContext, handler: Handler) => serveForTest(t, handler, {}, (access) => ({ watches: new WatchThread(access) }));
 
 const closed = (response: ServerResponse) => new Promise<void>((resolve) => response.once('close', resolve));
 
