@@ -48,8 +48,9 @@ export function parseYaml(text: string, source: string): ParsedDocuments {
     }
     let cached = parsedChunks.get(chunk);
     if (cached === undefined) {
-      cached = { relative: parseWhole(chunk, '') };
-      remember(chunk, cached);
+      const own = ownCopy(chunk);
+      cached = { relative: parseWhole(own, '') };
+      remember(own, cached);
     }
     // A document that stayed where it was (most of them, as a file grows) is reused as placed.
     if (cached.placed?.source !== source || cached.placed.firstLine !== firstLine) {
@@ -83,6 +84,16 @@ function remember(chunk: string, parsed: CachedChunk): void {
     parsedChunks.delete(oldest);
     cachedCharacters -= oldest.length;
   }
+}
+
+/**
+ * `text` copied into a string of its own. A V8 substring keeps the whole string it was cut
+ * from alive, and so do the strings parsed out of it: a cached document cut from a file
+ * would keep every version of that file in memory (30 MiB per 100 re-reads of a 0.3 MiB
+ * services file with one document changed each time).
+ */
+function ownCopy(text: string): string {
+  return Buffer.from(text, 'utf8').toString('utf8');
 }
 
 /** The text split before each document start marker (`---` at the start of a line), with the line each part starts on. */
