@@ -23,25 +23,21 @@ export type WatchReport =
   | { type: 'error'; id: number; message: string };
 
 export class WatchThread {
-  private readonly worker: Worker;
+  /** The worker while it runs; a new one is started for the next watch after one died. */
+  private worker: Worker | undefined;
+  private closed = false;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (stream: Readable) => void; reject: (error: Error) => void; stream: PassThrough }>();
   private readonly streams = new Map<number, PassThrough>();
 
-  constructor(access: ClusterAccess) {
-    this.worker = new Worker(new URL('./watch-thread-worker.js', import.meta.url), { workerData: access });
-    // Watches alone must not keep the process alive: their owners end them on stop.
-    this.worker.unref();
-    this.worker.on('message', (report: WatchReport) => this.receive(report));
-    this.worker.on('error', (error) => this.failAll(error));
-    this.worker.on('exit', (code) => this.failAll(new Error(`the watch thread exited (${code})`)));
-  }
+  constructor(private readonly access: ClusterAccess) {}
 
   /** As KubernetesClient.openStream: the body once the server accepted the watch, or its refusal. */
   open(path: string, query: Query, idleMs: number, signal?: AbortSignal): Promise<Readable> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(new KubernetesApiError('GET', path, 0, 'aborted'));
+      if (this.closed) return reject(new KubernetesApiError('GET', path, 0, 'the watch thread is closed'));
       const stream = new PassThrough();
       const close = () => {
         if (!this.streams.has(id) && !this.pending.has(id)) return;
@@ -66,11 +62,28 @@ export class WatchThread {
   }
 
   async close(): Promise<void> {
-    await this.worker.terminate();
+    this.closed = true;
+    await this.worker?.terminate();
   }
 
   private post(request: WatchRequest): void {
-    this.worker.postMessage(request);
+    if (!this.closed) this.running().postMessage(request);
+  }
+
+  /** The worker, started at the first watch and again after one died (its watches fail, and their owners open them again). */
+  private running(): Worker {
+    if (this.worker !== undefined) return this.worker;
+    const worker = new Worker(new URL('./watch-thread-worker.js', import.meta.url), { workerData: this.access });
+    // Watches alone must not keep the process alive: their owners end them on stop.
+    worker.unref();
+    worker.on('message', (report: WatchReport) => this.receive(report));
+    worker.on('error', (error) => this.failAll(error));
+    worker.on('exit', (code) => {
+      if (this.worker === worker) this.worker = undefined;
+      this.failAll(new Error(`the watch thread exited (${code})`));
+    });
+    this.worker = worker;
+    return worker;
   }
 
   private receive(report: WatchReport): void {

@@ -8,14 +8,18 @@
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { text } from 'node:stream/consumers';
 import { test, type TestContext } from 'node:test';
+import type { Worker } from 'node:worker_threads';
 import { KubernetesApiError } from '../../src/kubernetes/api-client.js';
+import type { ClusterAccess } from '../../src/kubernetes/cluster-access.js';
 import { WatchThread } from '../../src/kubernetes/watch-thread.js';
 import { eventLine, serveForTest, startWatch, status, type Handler } from '../helpers/fake-api-server.js';
 
 /** A scripted server and a client of it whose watches go through a WatchThread, closed after the test `t`. */
-const threadClient = (t: TestContext, handler: Handler) => serveForTest(t, handler, {}, (access) => ({ watches: new WatchThread(access) }));
+const threadClient = (t: TestContext, handler: Handler, thread?: (access: ClusterAccess) => WatchThread) =>
+  serveForTest(t, handler, {}, (access) => ({ watches: thread?.(access) ?? new WatchThread(access) }));
 
 const closed = (response: ServerResponse) => new Promise<void>((resolve) => response.once('close', resolve));
 
@@ -71,4 +75,35 @@ test('aborting before the server answers rejects the opening and closes the conn
   abort.abort();
   await assert.rejects(opening, (error: unknown) => error instanceof KubernetesApiError && error.status === 0 && /aborted/.test(error.message));
   await answered;
+});
+
+test('a watch thread that died is started again for the next watch; the watches it carried fail, so their owners reopen them', async (t) => {
+  let thread: WatchThread | undefined;
+  const { client } = await threadClient(
+    t,
+    (_request, response) => {
+      startWatch(response);
+      response.write(eventLine('ADDED', { metadata: { name: 'a' } }));
+    },
+    (access) => (thread = new WatchThread(access)),
+  );
+  const first = await client.openStream('/api/v1/services', { watch: true }, 5_000);
+  const failed = finished(first).then(
+    () => undefined,
+    (error: Error) => error,
+  );
+  // Nothing in vipkit ends the worker but close(); a crash is simulated by ending it from outside.
+  await (Reflect.get(thread!, 'worker') as Worker).terminate();
+  assert.match((await failed)?.message ?? '', /watch thread exited/);
+  const second = await client.openStream('/api/v1/services', { watch: true }, 5_000, AbortSignal.timeout(5_000));
+  const [chunk] = await second.take(1).toArray();
+  assert.match(String(chunk), /"ADDED"/);
+  second.destroy();
+});
+
+test('after close, a watch is refused at once', async (t) => {
+  let thread: WatchThread | undefined;
+  const { client } = await threadClient(t, (_request, response) => startWatch(response), (access) => (thread = new WatchThread(access)));
+  await thread!.close();
+  await assert.rejects(client.openStream('/api/v1/services', { watch: true }, 5_000), /watch thread is closed/);
 });
