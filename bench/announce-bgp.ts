@@ -87,7 +87,6 @@ async function measure(lab: Lab, argv: string[], env: Record<string, string>): P
   for (const pid of (await lab.exec('router', ['ip', 'netns', 'pids', lab.namespace('router')])).stdout.trim().split('\n').filter(Boolean)) {
     await lab.exec('router', ['kill', '-9', pid]);
   }
-  bird.removeFolder();
   return { startToAllMs, transferMs: (Math.max(...times) - Math.min(...times)) * 1000, peakKiB: peak };
 }
 

@@ -118,7 +118,6 @@ async function round(lab: Lab, first: 'vipkit' | 'bird'): Promise<Round> {
     birdCapture?.dispose();
     for (const bird of [receiver, speaker]) {
       await bird?.birdc('down').catch(() => undefined);
-      bird?.removeFolder();
     }
   }
 }

@@ -167,11 +167,9 @@ interface Routers {
   gobgp: Gobgp;
 }
 
-async function stopRouters(lab: Lab, routers: Partial<Routers>): Promise<void> {
+async function stopRouters(lab: Lab): Promise<void> {
   await emptyNamespace(lab, 'router');
   await emptyNamespace(lab, 'router2');
-  routers.bird?.removeFolder();
-  routers.gobgp?.removeFolder();
 }
 
 // --- the speakers ------------------------------------------------------------------------
@@ -551,12 +549,9 @@ async function restart(lab: Lab, routers: Routers, speakers: Speakers, folder: s
 
 async function runTool(lab: Lab, tool: Tool): Promise<ToolRun> {
   const folder = mkdtempSync(join(tmpdir(), 'vipkit-bench-run-bgp-'));
-  const routers: Partial<Routers> = {};
   let speakers: Speakers | undefined;
   try {
-    routers.bird = await Bird.start(lab, 'router', birdConfig());
-    routers.gobgp = await Gobgp.start(lab, 'router2', gobgpConfig());
-    const ready: Routers = { bird: routers.bird, gobgp: routers.gobgp };
+    const ready: Routers = { bird: await Bird.start(lab, 'router', birdConfig()), gobgp: await Gobgp.start(lab, 'router2', gobgpConfig()) };
     const startedAt = epochMs();
     speakers = tool.start(lab, folder);
     const expected = NODES.length * SERVICES;
@@ -595,7 +590,7 @@ async function runTool(lab: Lab, tool: Tool): Promise<ToolRun> {
   } finally {
     speakers?.close();
     for (const node of NODES) await emptyNamespace(lab, node);
-    await stopRouters(lab, routers);
+    await stopRouters(lab);
     rmSync(folder, { recursive: true, force: true });
   }
 }
@@ -674,7 +669,6 @@ async function bfdAgainstHoldTime(lab: Lab): Promise<CutRun> {
     for (const node of cut) await lab.exec(node, ['ip', 'link', 'set', 'eth0', 'up']);
     for (const node of cut) await emptyNamespace(lab, node);
     await emptyNamespace(lab, 'router');
-    bird?.removeFolder();
     rmSync(folder, { recursive: true, force: true });
   }
 }

@@ -737,7 +737,6 @@ try {
   for (const speaker of speakers.values()) if (speaker.alive) speaker.process.child.kill('SIGKILL');
   await client?.close();
   await api?.stop();
-  bird?.removeFolder();
   await lab.destroy();
   rmSync(folder, { recursive: true, force: true });
 }

@@ -3,7 +3,7 @@
  * with a configuration written to a private folder, driven through its own CLI (`birdc`,
  * `gobgp`), and stopped with the lab (Lab.destroy kills every process in it).
  */
-import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Lab } from './lab.js';
 
@@ -57,10 +57,6 @@ export class Bird {
   async routeCount(): Promise<number> {
     const match = /(\d+) of \d+ routes/.exec(await this.birdc('show', 'route', 'count'));
     return match ? Number(match[1]) : 0;
-  }
-
-  removeFolder(): void {
-    rmSync(this.folder, { recursive: true, force: true });
   }
 }
 
@@ -142,10 +138,6 @@ export class Gobgp {
       const state = (await this.json('neighbor', neighbor)) as { state?: { session_state?: number | string } };
       return state.state?.session_state === 6 || state.state?.session_state === 'established';
     }, timeoutMs);
-  }
-
-  removeFolder(): void {
-    rmSync(this.folder, { recursive: true, force: true });
   }
 }
 

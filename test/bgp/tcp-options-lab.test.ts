@@ -116,7 +116,6 @@ protocol bgp dialling6 { local 2001:db8:2::1 as 65002; neighbor 2001:db8:2::12 a
   });
   after(async () => {
     await lab?.destroy();
-    bird?.removeFolder();
   });
 
   /** Segments the kernel in BIRD's namespace dropped for a missing or wrong MD5 signature. */
@@ -228,7 +227,6 @@ protocol bgp hop6 { local 2001:db8:2::2 as 65002; neighbor 2001:db8:1::11 as 648
   });
   after(async () => {
     await lab?.destroy();
-    bird?.removeFolder();
   });
 
   /** Runs a session over IPv4 and one over IPv6 with `ttl` while the router's speaker side is captured. */

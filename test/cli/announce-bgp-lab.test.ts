@@ -47,8 +47,6 @@ describe('vipkit announce over BGP to BIRD and GoBGP in a namespace lab', () => 
   });
   after(async () => {
     await lab?.destroy();
-    bird?.removeFolder();
-    gobgp?.removeFolder();
     rmSync(BIRD_TRACE_FOLDER, { recursive: true, force: true });
   });
 
@@ -182,7 +180,6 @@ describe('vipkit announce over BGP to BIRD and GoBGP in a namespace lab', () => 
       const pids = (await lab.exec('router', ['ip', 'netns', 'pids', lab.namespace('router')])).stdout.trim().split('\n');
       await lab.exec('router', ['kill', '-9', ...pids]);
       await until('vipkit sees the session go down', () => announce.events.some((event) => event.event === 'state' && event['from'] === 'Established'));
-      bird.removeFolder();
       bird = await Bird.start(lab, 'router', BIRD_CONFIG);
       await withPrefixes(birdRoutes, expected);
       const established = announce.events.filter((event) => event.event === 'state' && event['to'] === 'Established');

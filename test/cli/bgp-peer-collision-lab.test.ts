@@ -81,7 +81,6 @@ async function collide(lab: Lab, pair: Pair, argv: string[], check: (vipkit: Vip
     if (birdProcess !== undefined) process.kill(birdProcess, 'SIGCONT');
     vipkit.child.kill('SIGCONT');
     const code = await vipkit.stop();
-    bird?.removeFolder();
     assert.equal(code, 0, vipkit.stderr());
   }
 }

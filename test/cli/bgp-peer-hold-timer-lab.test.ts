@@ -20,7 +20,7 @@ describe('vipkit bgp-peer when the router falls silent', () => {
   const lab = sharedLab(ROUTER_AND_NODE);
 
   labTest('the hold timer expires: explained, NOTIFICATION sent, the session goes down', async () => {
-    const bird = await Bird.start(lab(), 'router', BIRD_CONFIG);
+    await Bird.start(lab(), 'router', BIRD_CONFIG);
     const vipkit = startVipkitJson(lab(), 'node1', ['bgp-peer', '--json', '--my-asn', '64800', '--hold-time', '3', '--timeout', '60', '192.0.2.1']);
     try {
       await until('the session is established', () => vipkit.events.some((event) => event.event === 'state' && event['to'] === 'Established'));
@@ -42,7 +42,6 @@ describe('vipkit bgp-peer when the router falls silent', () => {
       assert.equal(sent?.['description'], 'Hold Timer Expired');
     } finally {
       await vipkit.stop();
-      bird.removeFolder();
     }
   });
 });

@@ -147,8 +147,6 @@ describe('vipkit bgp-peer against BIRD and GoBGP', { skip: labUnavailableReason(
 
   after(async () => {
     await lab?.destroy();
-    bird?.removeFolder();
-    gobgp?.removeFolder();
   });
 
   labTest('BIRD: IPv4 and IPv6 unicast over IPv4; routes exactly as BIRD exports them; a withdrawal is shown', async () => {
@@ -260,7 +258,6 @@ protocol bgp upstream {
 
 describe('vipkit bgp-peer --listen: BIRD and GoBGP speakers connect to it', { skip: labUnavailableReason() }, () => {
   let lab: Lab;
-  const daemons: Array<{ removeFolder(): void }> = [];
 
   before(async () => {
     lab = await Lab.create(LISTEN_SPEC);
@@ -268,7 +265,6 @@ describe('vipkit bgp-peer --listen: BIRD and GoBGP speakers connect to it', { sk
 
   after(async () => {
     await lab?.destroy();
-    for (const daemon of daemons) daemon.removeFolder();
   });
 
   labTest('each speaker in the accepted range gets a session and its routes are shown; others are refused', async () => {
@@ -276,12 +272,9 @@ describe('vipkit bgp-peer --listen: BIRD and GoBGP speakers connect to it', { sk
     try {
       await until('vipkit listens', () => vipkit.events.some((event) => event.event === 'listening'));
       const bird = await Bird.start(lab, 'bird', SPEAKER_BIRD('192.0.2.11'));
-      daemons.push(bird);
       const gobgp = await Gobgp.start(lab, 'gobgp', gobgpConfig({ as: 65012, routerId: '192.0.2.12', localAddresses: ['192.0.2.12'], neighbors: [{ address: '192.0.2.1', peerAs: 64800 }] }));
-      daemons.push(gobgp);
       await gobgp.cli('global', 'rib', 'add', '198.51.100.7/32', 'nexthop', '192.0.2.12', 'community', '65012:7', 'large-community', '65012:1:1', 'med', '3', '-a', 'ipv4');
       const outsider = await Bird.start(lab, 'outsider', SPEAKER_BIRD('192.0.2.100'));
-      daemons.push(outsider);
 
       const routeFrom = (peer: string) => vipkit.events.find((event) => event.event === 'route' && event['peer'] === peer);
       await until('both speakers announced their routes', () => routeFrom('192.0.2.11') !== undefined && routeFrom('192.0.2.12') !== undefined, 45_000);

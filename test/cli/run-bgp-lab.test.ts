@@ -97,8 +97,6 @@ describe('vipkit run (BGP) with three speakers and BIRD', () => {
   let gobgp: Gobgp | undefined;
   after(() => {
     for (const speaker of speakers.values()) speaker.child.kill('SIGKILL');
-    bird?.removeFolder();
-    gobgp?.removeFolder();
     rmSync(folder, { recursive: true, force: true });
   });
   /** GoBGP's view: prefix -> the neighbours it has a path from, sorted. */
@@ -240,7 +238,6 @@ describe('vipkit run (BGP) with three speakers and BIRD', () => {
   labTest('a router that restarts gets every route again: the speakers reconnect by themselves', async () => {
     assert.ok(await pathsAre(ALL));
     await bird!.birdc('down');
-    bird!.removeFolder();
     bird = await Bird.start(lab(), 'router', birdConfig());
     await until('BIRD has every route again from node1 and node2', () => pathsAre(ALL));
     for (const node of LABELLED) assert.ok(speakers.get(node)!.events.some((event) => event.event === 'sessionDown'), `${node} saw its session go down`);
@@ -278,7 +275,6 @@ describe('vipkit run (BGP) with BFD towards BIRD', () => {
   let bird: Bird | undefined;
   after(() => {
     for (const speaker of speakers) speaker.child.kill('SIGKILL');
-    bird?.removeFolder();
     rmSync(folder, { recursive: true, force: true });
   });
 

@@ -61,7 +61,6 @@ describe('vipkit run (BGP) on Kubernetes', { skip: labUnavailableReason() ?? kub
   });
   after(async () => {
     for (const speaker of speakers) speaker.child.kill('SIGKILL');
-    bird?.removeFolder();
     await api?.stop();
     await lab?.destroy();
     rmSync(sockets, { recursive: true, force: true });

@@ -27,7 +27,6 @@ export function sharedBirdLab(config: string): () => { lab: Lab; bird: Bird } {
   });
   after(async () => {
     await lab?.destroy();
-    bird?.removeFolder();
   });
   return () => {
     if (!built) throw new Error('the BIRD lab was not built');

@@ -57,7 +57,6 @@ describe('BFD (RFC 5880/5881) against BIRD', () => {
   });
   after(async () => {
     await lab?.destroy();
-    bird?.removeFolder();
   });
 
   labTest('BIRD and vipkit hear each other; what vipkit sends is single-hop BFD in tshark; another TTL is discarded', async () => {

@@ -254,7 +254,6 @@ export async function run(_targets: string[], _options: Record<string, unknown>,
     return ExitCode.Ok;
   } finally {
     await lab.destroy();
-    bird?.removeFolder();
     rmSync(scratch, { recursive: true, force: true });
     ui.note(ui.style.bold('\nLab removed.'));
   }
