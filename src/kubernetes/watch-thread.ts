@@ -40,23 +40,27 @@ export class WatchThread {
       if (this.closed) return reject(new KubernetesApiError('GET', path, 0, 'the watch thread is closed'));
       const stream = new PassThrough();
       const close = () => {
+        // The signal lives as long as the informer: a listener left on it per watch would pile up.
+        signal?.removeEventListener('abort', onAbort);
         if (!this.streams.has(id) && !this.pending.has(id)) return;
         this.streams.delete(id);
         this.pending.delete(id);
         this.post({ type: 'close', id });
       };
+      const onAbort = () => {
+        const waiting = this.pending.get(id);
+        close();
+        waiting?.reject(new KubernetesApiError('GET', path, 0, 'aborted'));
+        stream.destroy();
+      };
       stream.once('close', close);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          const waiting = this.pending.get(id);
-          close();
-          waiting?.reject(new KubernetesApiError('GET', path, 0, 'aborted'));
-          stream.destroy();
-        },
-        { once: true },
-      );
-      this.pending.set(id, { resolve, reject, stream });
+      signal?.addEventListener('abort', onAbort, { once: true });
+      // A refused watch's stream is never handed out: destroying it runs `close`.
+      const refuse = (error: Error) => {
+        stream.destroy();
+        reject(error);
+      };
+      this.pending.set(id, { resolve, reject: refuse, stream });
       this.post({ type: 'open', id, path, query, idleMs });
     });
   }

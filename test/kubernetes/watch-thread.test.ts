@@ -6,6 +6,7 @@
  * (busy-consumer-api-server.test.ts).
  */
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -106,4 +107,21 @@ test('after close, a watch is refused at once', async (t) => {
   const { client } = await threadClient(t, (_request, response) => startWatch(response), (access) => (thread = new WatchThread(access)));
   await thread!.close();
   await assert.rejects(client.openStream('/api/v1/services', { watch: true }, 5_000), /watch thread is closed/);
+});
+
+test("watches opened, ended and refused one after another leave no listener on their owner's signal", async (t) => {
+  let answers = 0;
+  const { client } = await threadClient(t, (_request, response) => {
+    if (answers++ % 2 === 0) return status(response, 410, 'Expired', 'too old resource version');
+    startWatch(response);
+    response.end(eventLine('ADDED', { metadata: { name: 'a' } }));
+  });
+  const owner = new AbortController();
+  for (let index = 0; index < 20; index++) {
+    const opening = client.openStream('/api/v1/services', { watch: true }, 5_000, owner.signal);
+    if (index % 2 === 0) await assert.rejects(opening, /410|too old/);
+    else assert.match(await text(await opening), /"ADDED"/);
+  }
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(getEventListeners(owner.signal, 'abort').length, 0);
 });
