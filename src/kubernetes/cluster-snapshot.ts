@@ -35,6 +35,8 @@ export interface ClusterSnapshot {
 
 export const SERVICES_SOURCE = 'kubernetes:services';
 export const METALLB_SOURCE = 'kubernetes:metallb';
+/** Objects go in as a stream of JSON documents (JSON is YAML), one per object. */
+const DOCUMENT_SEPARATOR = '\n---\n';
 
 function sorted<T extends KubernetesObject>(objects: Iterable<T>): T[] {
   return [...objects]
@@ -90,6 +92,3 @@ export function clusterSnapshot(objects: ClusterObjects): ClusterSnapshot {
     nodes,
   };
 }
-
-/** Objects as a stream of JSON documents (JSON is YAML), one per object. */
-const DOCUMENT_SEPARATOR = '\n---\n';
